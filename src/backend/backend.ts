@@ -1,0 +1,33 @@
+/** The one storage interface every backend implements: named objects, whole or by byte range. */
+import type { ByteRange } from '../core/types.js';
+
+export interface ObjectInfo {
+  /** Name relative to the repository root, '/'-separated, e.g. "packs/ab/ab12…". */
+  readonly name: string;
+  readonly size: number;
+  /** Last modification time in milliseconds since the epoch (0 if unknown). */
+  readonly mtimeMs: number;
+}
+
+export type PutSource = Uint8Array | AsyncIterable<Uint8Array>;
+
+export interface Backend {
+  /** Human-readable location (path or s3://bucket/prefix), never containing secrets. */
+  readonly location: string;
+  /** Every object whose name starts with `prefix` (e.g. "packs/"), in no particular order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Size and time of one object, or undefined when it does not exist. */
+  stat(name: string): Promise<ObjectInfo | undefined>;
+  /** Whole object, or `range` of it. Throws RozenError NotFound when missing, CorruptData when short. */
+  get(name: string, range?: ByteRange): Promise<Uint8Array>;
+  /**
+   * Store an object atomically: readers see either nothing or all of it. Overwrites.
+   * A stream source is consumed once, without holding it whole in memory.
+   */
+  put(name: string, source: PutSource): Promise<void>;
+  /** Rename an object (S3: server-side copy + delete). Atomic on local disk. */
+  rename(from: string, to: string): Promise<void>;
+  /** Delete an object; deleting a missing object is not an error. */
+  delete(name: string): Promise<void>;
+  close(): Promise<void>;
+}
