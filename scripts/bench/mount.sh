@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Browsing and copying out of a FUSE mount, Rozen beside restic: mount.sh [SIZE_MB]
+#
+# Per run, for every tool: init and one backup of the corpus; then mount session 1 measures
+# the time from mount start to the first listing of snapshots/, `ls -lR` of the latest
+# snapshot and `cat` of the largest file; mount session 2 measures `rsync -a` of the whole
+# latest snapshot out of the mount (verified against the corpus) and, for Rozen, the backend
+# GETs it took (from the `rozen-stats: gets=N bytes=M` line the mount prints at exit with
+# ROZEN_STATS=1) against the number of packs in the repository. A plain local `rsync -a` of
+# the corpus is the reference. Every mount is unmounted on exit, whatever happens.
+set -euo pipefail
+SIZE_MB=${1:-${SIZE_MB:-1024}}
+MOUNT_TIMEOUT=${BENCH_MOUNT_TIMEOUT:-120}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+declare -A MOUNT_PID=()   # mount point -> pid of the /usr/bin/time wrapping the mount
+
+# The mount process itself: the child of /usr/bin/time.
+mount_child() { cat "/proc/$1/task/$1/children" 2>/dev/null | awk '{print $1}'; }
+is_mounted() { awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts; }
+
+# mount_start TOOL MNT: start the tool's mount in the background under /usr/bin/time -v, and
+# record the seconds until `ls MNT/snapshots` shows an entry as mount_ready.
+mount_start() {
+  local tool=$1 mnt=$2 session=$3 start now
+  mkdir -p "$mnt"
+  tool_argv "$tool" mount "$(repo_of "$tool")" "$mnt"
+  start=$(date +%s.%N)
+  /usr/bin/time -v -o "$RUN_DIR/logs/$tool-mount$session.time" "${TOOL_ARGV[@]}" \
+    >"$RUN_DIR/logs/$tool-mount$session.log" 2>&1 &
+  MOUNT_PID[$mnt]=$!
+  while :; do
+    if [ -n "$(ls -A "$mnt/snapshots" 2>/dev/null)" ]; then break; fi
+    if ! kill -0 "${MOUNT_PID[$mnt]}" 2>/dev/null; then
+      log "$tool mount exited early:"; tail -n 5 "$RUN_DIR/logs/$tool-mount$session.log" >&2
+      unset "MOUNT_PID[$mnt]"; return 1
+    fi
+    now=$(date +%s.%N)
+    if awk -v a="$start" -v b="$now" -v t="$MOUNT_TIMEOUT" 'BEGIN{exit !(b - a > t)}'; then
+      log "$tool mount: no snapshot listed after ${MOUNT_TIMEOUT}s"; mount_stop "$tool" "$mnt" "$session"; return 1
+    fi
+    sleep 0.02
+  done
+  now=$(date +%s.%N)
+  MOUNT_READY=$(awk -v a="$start" -v b="$now" 'BEGIN{printf "%.2f", b - a}')
+  log "$tool mount session $session: first listing after ${MOUNT_READY}s"
+}
+
+# mount_stop TOOL MNT SESSION: Rozen is stopped with SIGTERM (it unmounts and prints its
+# stats), restic by unmounting; then fusermount -u / umount -l and SIGKILL as fallbacks.
+mount_stop() {
+  local tool=$1 mnt=$2 session=${3:-} pid=${MOUNT_PID[$2]:-} child i
+  [ -n "$pid" ] || return 0
+  child=$(mount_child "$pid")
+  if [ "$tool" = rozen ] && [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true
+  else fusermount -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || true; fi
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$tool mount did not exit by itself; forcing the unmount"
+    fusermount -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+    sleep 1
+    child=$(mount_child "$pid"); [ -z "$child" ] || kill -KILL "$child" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  is_mounted "$mnt" && { fusermount -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true; }
+  unset "MOUNT_PID[$mnt]"
+  local tf="$RUN_DIR/logs/$tool-mount$session.time"
+  [ -n "$session" ] && [ -f "$tf" ] && record "$tool" "mount$session.rss" "$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tf")" KB
+  return 0
+}
+
+cleanup() {
+  local mnt
+  for mnt in "${!MOUNT_PID[@]}"; do
+    case $mnt in */rozen*) mount_stop rozen "$mnt" ;; *) mount_stop restic "$mnt" ;; esac
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bench_init mount
+need_cmd fusermount fuse
+[ -e /dev/fuse ] || die "/dev/fuse is missing: FUSE mounts cannot work here"
+CORPUS=$(corpus_cached "$SIZE_MB")
+
+# Session 1: first listing, ls -lR, cat of the largest file.
+browse() {
+  local t=$1 mnt="$RUN_DIR/mnt-$t" latest root
+  drop_caches
+  mount_start "$t" "$mnt" 1 || { tool_kill "$t" mount; return; }
+  record "$t" first_listing "$MOUNT_READY" s
+  latest="$mnt/snapshots/latest"
+  root=$(restored_root "$latest" "$RUN_DIR/data")
+  drop_caches
+  MEASURE_OUT=/dev/null measure "$t" ls_lR -- ls -lR "$latest/" || tool_kill "$t" ls_lR
+  drop_caches
+  tool_alive "$t" && { MEASURE_OUT=/dev/null measure "$t" cat_largest -- cat "$root/$LARGEST" || tool_kill "$t" cat_largest; }
+  mount_stop "$t" "$mnt" 1
+}
+
+# Session 2: rsync -a of the whole latest snapshot out of a fresh mount.
+copy_out() {
+  local t=$1 mnt="$RUN_DIR/mnt-$t" out="$RUN_DIR/out-$t" stats
+  rm -rf "$out"; mkdir -p "$out"
+  drop_caches
+  mount_start "$t" "$mnt" 2 || { tool_kill "$t" mount; return; }
+  drop_caches
+  measure "$t" rsync_out -- rsync -a "$mnt/snapshots/latest/" "$out/" || tool_kill "$t" rsync_out
+  mount_stop "$t" "$mnt" 2
+  tool_alive "$t" && verify_tree "$t" rsync_out "$RUN_DIR/data" "$(restored_root "$out" "$RUN_DIR/data")"
+  rm -rf "$out"
+  record "$t" packs "$(pack_count "$t" "$(repo_of "$t")")" count
+  stats=$(grep -o 'rozen-stats: gets=[0-9]* bytes=[0-9]*' "$RUN_DIR/logs/$t-mount2.log" | tail -1 || true)
+  if [ -n "$stats" ]; then
+    record "$t" rsync_out_gets "$(sed 's/.*gets=\([0-9]*\).*/\1/' <<<"$stats")" count
+    record "$t" rsync_out_get_bytes "$(sed 's/.*bytes=\([0-9]*\)/\1/' <<<"$stats")" B
+  elif [ "$t" = rozen ]; then
+    log "rozen mount printed no 'rozen-stats:' line (ROZEN_STATS=1 was set); GETs not counted"
+  fi
+}
+
+one_run() {
+  reset_run "$CORPUS"
+  LARGEST=$(largest_file "$RUN_DIR/data")
+  local t
+  for t in "${ORDER[@]}"; do
+    tool_measure "$t" init init "$(repo_of "$t")" || true
+    tool_measure "$t" backup backup "$(repo_of "$t")" "$RUN_DIR/data" || true
+  done
+  for t in "${ORDER[@]}"; do tool_alive "$t" && browse "$t"; done
+  for t in "${ORDER[@]}"; do tool_alive "$t" && copy_out "$t"; done
+  rm -rf "$RUN_DIR/out-local"
+  drop_caches
+  measure local rsync_out -- rsync -a "$RUN_DIR/data/" "$RUN_DIR/out-local/" || BENCH_FAILED=1
+  rm -rf "$RUN_DIR/out-local"
+}
+
+for RUN_NO in $(seq 1 "$BENCH_REPEAT"); do
+  log "mount run $RUN_NO/$BENCH_REPEAT, ${SIZE_MB} MiB corpus, tools: ${TOOLS[*]}"
+  one_run
+done
+
+summarise
+figures_table \
+  backup:s:"backup (setup)" \
+  first_listing:s:"mount start to first listing" \
+  ls_lR:s:"ls -lR of latest snapshot" \
+  cat_largest:s:"cat of the largest file" \
+  rsync_out:s:"rsync -a out of the mount" \
+  rsync_out.rss:KB:"rsync RSS" \
+  mount1.rss:KB:"mount RSS (browse session)" \
+  mount2.rss:KB:"mount RSS (rsync session)" \
+  rsync_out_gets:count:"backend GETs during rsync-out" \
+  rsync_out_get_bytes:B:"bytes fetched during rsync-out" \
+  packs:count:"pack files in repository"
+ratio_table \
+  "mount start to first listing|first_listing|" \
+  "ls -lR of latest snapshot|ls_lR|0.5" \
+  "cat of the largest file|cat_largest|0.5" \
+  "rsync -a out of the mount|rsync_out|0.5" \
+  "rsync-out vs local rsync (Rozen)|rsync_out|2|rozen|local" \
+  "rsync-out vs local rsync (restic)|rsync_out||restic|local" \
+  "Rozen GETs per pack during rsync-out|rsync_out_gets||rozen|rozen|packs"
+bench_finish

@@ -1,0 +1,21 @@
+/** Gathers a put source (bytes or a stream of chunks) into one byte array, for backends that hold objects whole. */
+import type { PutSource } from './backend.js';
+
+export async function collect(source: PutSource): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source.slice();
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of source) chunks.push(chunk);
+  return concatBytes(chunks);
+}
+
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,34 @@
+/** Maps Node filesystem errors to RozenErrors with one clear line of text. */
+import { RozenError, notFound } from '../core/errors.js';
+
+export function errnoCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export const isMissing = (err: unknown): boolean => {
+  const code = errnoCode(err);
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+};
+
+export function mapFsError(err: unknown, op: string, path: string): RozenError {
+  if (err instanceof RozenError) return err;
+  const code = errnoCode(err);
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'EISDIR':
+      return notFound(path, err);
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new RozenError('NoSpace', `no space left on device while writing ${path}`, { cause: err });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new RozenError('BackendError', `permission denied: cannot ${op} ${path} (${code})`, { cause: err });
+    default: {
+      const text = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      return new RozenError('BackendError', `cannot ${op} ${path}: ${text}`, { cause: err });
+    }
+  }
+}

@@ -1,0 +1,156 @@
+/** The index as one process sees it: the repository's index files (via the cache) plus packs written in this run. */
+import type { Backend } from '../backend/backend.js';
+import { invalidArgument } from '../core/errors.js';
+import { isHexId, type BlobId, type PackId } from '../core/ids.js';
+import type { BlobLocation, PackDescription } from '../core/types.js';
+import { IndexCache } from './index-cache.js';
+import { INDEX_PREFIX, readIndexFile, writeIndexFile } from './index-file.js';
+import { BlobIdSet } from './index-id-set.js';
+import type { Sealer } from './sealer.js';
+
+/** Index files fetched ahead while earlier ones are absorbed. */
+const READ_AHEAD = 4;
+const GET_MANY_CHUNK = 4096;
+
+export class BlobIndex {
+  private readonly pending = new Map<BlobId, BlobLocation>();
+  private unwritten: PackDescription[] = [];
+  private readonly pendingPacks = new Set<PackId>();
+  private readonly written = new BlobIdSet();
+  private flushing: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly backend: Backend,
+    private readonly sealer: Sealer,
+    private readonly cache: IndexCache,
+  ) {}
+
+  /**
+   * Opens the cache in `cacheDir` and brings it up to date with `index/`: absorbs index files
+   * it has not seen; rebuilds it from scratch when an index file it holds has disappeared
+   * (prune replaced it, so some of its entries may name deleted packs).
+   */
+  static async open(backend: Backend, sealer: Sealer, cacheDir: string): Promise<BlobIndex> {
+    const index = new BlobIndex(backend, sealer, await IndexCache.open(cacheDir));
+    try {
+      await index.refresh();
+    } catch (err) {
+      await index.cache.close();
+      throw err;
+    }
+    return index;
+  }
+
+  /** Re-synchronises the cache with the repository's index files (done by `open`). */
+  async refresh(): Promise<void> {
+    const present = await listIndexIds(this.backend);
+    let absorbed = await this.cache.absorbedIndexIds();
+    const partial = await this.cache.partialIndexIds();
+    if ([...absorbed, ...partial].some((id) => !present.has(id))) {
+      await this.cache.clear();
+      absorbed = new Set();
+    }
+    await this.absorbAll([...present].filter((id) => !absorbed.has(id)));
+  }
+
+  async has(id: BlobId): Promise<boolean> {
+    if (this.pending.has(id) || this.written.has(id)) return true;
+    return (await this.cache.get(id)) !== undefined;
+  }
+
+  async lookup(id: BlobId): Promise<BlobLocation | undefined> {
+    return this.pending.get(id) ?? (await this.cache.get(id));
+  }
+
+  async lookupMany(ids: readonly BlobId[]): Promise<(BlobLocation | undefined)[]> {
+    const out = ids.map((id) => this.pending.get(id));
+    const missing = [...out.keys()].filter((i) => out[i] === undefined);
+    for (let start = 0; start < missing.length; start += GET_MANY_CHUNK) {
+      const slots = missing.slice(start, start + GET_MANY_CHUNK);
+      const found = await this.cache.getMany(slots.map((i) => ids[i] as BlobId));
+      slots.forEach((slot, k) => (out[slot] = found[k]));
+    }
+    return out;
+  }
+
+  /** Records a pack written in this run; its blobs are visible at once and indexed by `flush`. */
+  addPack(desc: PackDescription): void {
+    if (this.pendingPacks.has(desc.id)) throw invalidArgument(`pack ${desc.id} added twice`);
+    this.pendingPacks.add(desc.id);
+    this.unwritten.push(desc);
+    for (const { id, ...rest } of desc.blobs) {
+      this.pending.set(id, { pack: desc.id, ...rest });
+      this.written.add(id);
+    }
+  }
+
+  /** Blobs added since the last flush: the caller flushes before this grows without bound. */
+  get pendingBlobCount(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Writes one index file naming every pack added since the last flush, absorbs it into the
+   * cache and forgets the pending entries; undefined when nothing was pending. The caller
+   * must have made those packs durable first (FORMAT §7).
+   */
+  flush(): Promise<string | undefined> {
+    const run = this.flushing.then(() => this.flushNow());
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Ids of the index files the cache holds (after `open`: all of the repository's, plus flushed ones). */
+  indexIds(): Promise<Set<string>> {
+    return this.cache.absorbedIndexIds();
+  }
+
+  /** Closes the cache; packs added but not flushed are not indexed. */
+  async close(): Promise<void> {
+    await this.flushing;
+    await this.cache.close();
+  }
+
+  private async flushNow(): Promise<string | undefined> {
+    const packs = this.unwritten;
+    if (packs.length === 0) return undefined;
+    const id = await writeIndexFile(this.backend, this.sealer, packs);
+    this.unwritten = this.unwritten.slice(packs.length);
+    await this.cache.absorb(id, packs);
+    for (const pack of packs) this.forgetPending(pack);
+    return id;
+  }
+
+  private forgetPending(pack: PackDescription): void {
+    this.pendingPacks.delete(pack.id);
+    for (const b of pack.blobs) {
+      if (this.pending.get(b.id)?.pack === pack.id) this.pending.delete(b.id);
+    }
+  }
+
+  private async absorbAll(ids: readonly string[]): Promise<void> {
+    const reads = ids.map(() => undefined as Promise<PackDescription[]> | undefined);
+    const start = (i: number): void => {
+      const id = ids[i];
+      if (id === undefined || reads[i] !== undefined) return;
+      const read = readIndexFile(this.backend, this.sealer, id);
+      read.catch(() => undefined);
+      reads[i] = read;
+    };
+    for (let i = 0; i < ids.length; i++) {
+      for (let k = i; k < i + READ_AHEAD; k++) start(k);
+      const packs = await (reads[i] as Promise<PackDescription[]>);
+      reads[i] = undefined;
+      await this.cache.absorb(ids[i] as string, packs);
+    }
+  }
+}
+
+async function listIndexIds(backend: Backend): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const { name } of backend.list(INDEX_PREFIX)) {
+    const id = name.slice(INDEX_PREFIX.length);
+    if (isHexId(id)) ids.add(id);
+  }
+  return ids;
+}

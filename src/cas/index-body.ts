@@ -1,0 +1,152 @@
+/** Byte codec of an index file's body (docs/FORMAT.md §7), with strict validation. */
+import { corrupt, invalidArgument } from '../core/errors.js';
+import { fromHex, isHexId, toHex, ID_BYTES, type BlobId, type PackId } from '../core/ids.js';
+import { BlobType, PackKind, type PackDescription } from '../core/types.js';
+
+export const INDEX_VERSION = 1;
+const PACK_HEAD = ID_BYTES + 1 + 6 + 4;
+const BLOB_ENTRY = ID_BYTES + 1 + 6 + 4 + 4;
+const U32_MAX = 0xffff_ffff;
+const U48_MAX = 2 ** 48 - 1;
+const PACK_KINDS: ReadonlySet<number> = new Set(Object.values(PackKind));
+const BLOB_TYPES: ReadonlySet<number> = new Set(Object.values(BlobType));
+
+/** Serialises packs as one index body; throws InvalidArgument on values the format cannot hold. */
+export function encodeIndexBody(packs: readonly PackDescription[]): Uint8Array {
+  checkCount(packs.length, 'pack count');
+  let size = 1 + 4;
+  for (const p of packs) size += PACK_HEAD + BLOB_ENTRY * p.blobs.length;
+  const out = Buffer.alloc(size);
+  out.writeUInt8(INDEX_VERSION, 0);
+  out.writeUInt32LE(packs.length, 1);
+  let at = 5;
+  const seen = new Set<string>();
+  for (const p of packs) {
+    if (seen.has(p.id)) throw invalidArgument(`pack ${p.id} listed twice in one index file`);
+    seen.add(p.id);
+    at = encodePack(out, at, p);
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+function encodePack(out: Buffer, at: number, p: PackDescription): number {
+  at = putId(out, at, p.id, 'pack id');
+  at = putEnum(out, at, p.kind, PACK_KINDS, 'pack kind');
+  at = putU48(out, at, p.size, 'pack size');
+  checkCount(p.blobs.length, 'blob count');
+  out.writeUInt32LE(p.blobs.length, at);
+  at += 4;
+  for (const b of p.blobs) {
+    at = putId(out, at, b.id, 'blob id');
+    at = putEnum(out, at, b.type, BLOB_TYPES, 'blob type');
+    at = putU48(out, at, b.offset, 'blob offset');
+    at = putU32(out, at, b.length, 'blob length');
+    at = putU32(out, at, b.rawLength, 'blob raw length');
+  }
+  return at;
+}
+
+function putId(out: Buffer, at: number, id: string, what: string): number {
+  if (!isHexId(id)) throw invalidArgument(`${what} is not 64 lowercase hex characters: ${id}`);
+  out.set(fromHex(id), at);
+  return at + ID_BYTES;
+}
+
+function putEnum(out: Buffer, at: number, v: number, allowed: ReadonlySet<number>, what: string): number {
+  if (!allowed.has(v)) throw invalidArgument(`unknown ${what} ${v}`);
+  return out.writeUInt8(v, at);
+}
+
+function putU48(out: Buffer, at: number, v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > U48_MAX) throw invalidArgument(`${what} out of range: ${v}`);
+  return out.writeUIntLE(v, at, 6);
+}
+
+function putU32(out: Buffer, at: number, v: number, what: string): number {
+  checkCount(v, what);
+  return out.writeUInt32LE(v, at);
+}
+
+function checkCount(v: number, what: string): void {
+  if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw invalidArgument(`${what} out of range: ${v}`);
+}
+
+/** Parses an index body; any deviation from §7 (version, enums, bounds, length) is CorruptData. */
+export function decodeIndexBody(body: Uint8Array): PackDescription[] {
+  const r = new BodyReader(body);
+  const version = r.u8();
+  if (version !== INDEX_VERSION) throw corrupt(`index file (unsupported version ${version})`);
+  const count = r.u32();
+  r.need(count * PACK_HEAD);
+  const packs: PackDescription[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const pack = decodePack(r);
+    if (seen.has(pack.id)) throw corrupt(`index file (pack ${pack.id} listed twice)`);
+    seen.add(pack.id);
+    packs.push(pack);
+  }
+  if (r.remaining() !== 0) throw corrupt('index file (trailing bytes)');
+  return packs;
+}
+
+function decodePack(r: BodyReader): PackDescription {
+  const id = r.id() as PackId;
+  const kind = r.enumOf(PACK_KINDS, 'pack kind') as PackKind;
+  const size = r.u48();
+  const n = r.u32();
+  r.need(n * BLOB_ENTRY);
+  const blobs: PackDescription['blobs'][number][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const blobId = r.id() as BlobId;
+    const type = r.enumOf(BLOB_TYPES, 'blob type') as BlobType;
+    const offset = r.u48();
+    const length = r.u32();
+    const rawLength = r.u32();
+    if (offset + length > size) throw corrupt(`index file (blob ${blobId} lies outside pack ${id})`);
+    blobs[i] = { id: blobId, type, offset, length, rawLength };
+  }
+  return { id, kind, size, blobs };
+}
+
+/** Bounds-checked little-endian reader whose every overrun is CorruptData. */
+class BodyReader {
+  private at = 0;
+  private readonly buf: Buffer;
+  constructor(bytes: Uint8Array) {
+    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  remaining(): number {
+    return this.buf.length - this.at;
+  }
+  need(n: number): void {
+    if (n > this.remaining()) throw corrupt('index file (truncated)');
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf.readUInt8(this.at++);
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32LE(this.at);
+    this.at += 4;
+    return v;
+  }
+  u48(): number {
+    this.need(6);
+    const v = this.buf.readUIntLE(this.at, 6);
+    this.at += 6;
+    return v;
+  }
+  id(): string {
+    this.need(ID_BYTES);
+    const s = toHex(this.buf.subarray(this.at, this.at + ID_BYTES));
+    this.at += ID_BYTES;
+    return s;
+  }
+  enumOf(allowed: ReadonlySet<number>, what: string): number {
+    const v = this.u8();
+    if (!allowed.has(v)) throw corrupt(`index file (unknown ${what} ${v})`);
+    return v;
+  }
+}

@@ -1,0 +1,76 @@
+/** Writing and reading sealed index files `index/<id>` (docs/FORMAT.md §7). */
+import { createHash } from 'node:crypto';
+import { decompress } from 'zstd-napi';
+import type { Backend } from '../backend/backend.js';
+import { corrupt, invalidArgument, isRozenError } from '../core/errors.js';
+import { isHexId } from '../core/ids.js';
+import type { PackDescription } from '../core/types.js';
+import { decodeIndexBody, encodeIndexBody } from './index-body.js';
+import type { Sealer } from './sealer.js';
+
+export const INDEX_PREFIX = 'index/';
+export const INDEX_AAD: Uint8Array = new TextEncoder().encode('rozen:index');
+const COMPRESSION_NONE = 0;
+const COMPRESSION_ZSTD = 1;
+
+export const indexFileName = (id: string): string => `${INDEX_PREFIX}${id}`;
+
+/**
+ * Seals `packs` as one index file and stores it; returns its id (hex SHA-256 of the file).
+ * Stored uncompressed (frame id 0): the body is mostly random ids, which do not compress.
+ * Call only after every pack named is durable.
+ */
+export async function writeIndexFile(
+  backend: Backend,
+  sealer: Sealer,
+  packs: readonly PackDescription[],
+): Promise<string> {
+  const body = encodeIndexBody(packs);
+  const framed = new Uint8Array(body.length + 1);
+  framed[0] = COMPRESSION_NONE;
+  framed.set(body, 1);
+  const sealed = sealer.seal(framed, INDEX_AAD);
+  const id = sha256Hex(sealed);
+  await backend.put(indexFileName(id), sealed);
+  return id;
+}
+
+/** Reads, authenticates and parses one index file; CorruptData when any byte is wrong. */
+export async function readIndexFile(backend: Backend, sealer: Sealer, id: string): Promise<PackDescription[]> {
+  if (!isHexId(id)) throw invalidArgument(`not an index file id: ${id}`);
+  const sealed = await backend.get(indexFileName(id));
+  if (sha256Hex(sealed) !== id) throw corrupt(`index file ${id} (content does not match its id)`);
+  return decodeIndexBody(unframe(openSealed(sealer, sealed, id), id));
+}
+
+function openSealed(sealer: Sealer, sealed: Uint8Array, id: string): Uint8Array {
+  try {
+    return sealer.open(sealed, INDEX_AAD);
+  } catch (err) {
+    throw isRozenError(err, 'CorruptData') ? err : corrupt(`index file ${id}`, err);
+  }
+}
+
+function unframe(framed: Uint8Array, id: string): Uint8Array {
+  const payload = framed.subarray(1);
+  switch (framed[0]) {
+    case COMPRESSION_NONE:
+      return payload;
+    case COMPRESSION_ZSTD:
+      return zstdDecompress(payload, id);
+    default:
+      throw corrupt(`index file ${id} (unknown compression id ${String(framed[0])})`);
+  }
+}
+
+function zstdDecompress(payload: Uint8Array, id: string): Uint8Array {
+  try {
+    return decompress(payload);
+  } catch (err) {
+    throw corrupt(`index file ${id} (bad zstd frame)`, err);
+  }
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

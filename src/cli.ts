@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+/** The `rozen` command line: parses arguments, runs one command, maps errors to exit codes. */
+import { Command, CommanderError } from 'commander';
+import { registerCommands } from './cli/commands/index.js';
+import { reportFatal } from './cli/errors.js';
+
+const program = new Command('rozen')
+  .description('encrypted, deduplicating, compressing backups to a local disk or S3, with FUSE mounts of snapshots')
+  .version('0.1.0')
+  .option('--password-file <file>', 'read the repository password from this file (else ROZEN_PASSWORD, ROZEN_PASSWORD_FILE, or a prompt)')
+  .option('--cache-dir <dir>', 'local cache directory (default: the user cache dir, or ROZEN_CACHE_DIR)')
+  .option('--debug', 'print stack traces of errors')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    process.exitCode = reportFatal(err);
+  }
+}

@@ -1,0 +1,76 @@
+/** `rozen key list|add|remove|passwd`: manage the passwords that open a repository. */
+import type { Command } from 'commander';
+import { RozenError } from '../../core/errors.js';
+import { addKey, describeKeys, listKeyIds, resolveKeyId } from '../../repo/keys.js';
+import { globals, withRepo } from '../context.js';
+import { json, out } from '../output.js';
+import { readNewPassword } from '../password.js';
+
+interface NewPasswordOpts {
+  readonly newPasswordFile?: string;
+}
+
+export function registerKey(program: Command): void {
+  const key = program.command('key').description('manage the passwords (key files) of a repository');
+
+  key
+    .command('list')
+    .description('list key files; * marks the one the given password opened')
+    .argument('<repo>')
+    .option('--json', 'print JSON')
+    .action(async (url: string, opts: { json?: boolean }, cmd: Command) => {
+      await withRepo(url, cmd, async (repo) => {
+        const keys = await describeKeys(repo.backend);
+        if (opts.json) return json(keys.map((k) => ({ ...k, current: k.id === repo.keyId })));
+        out(' ID        User        Host                Created');
+        for (const k of keys) {
+          const mark = k.id === repo.keyId ? '*' : ' ';
+          out(`${mark}${k.id.slice(0, 8)}  ${k.username.padEnd(10)}  ${k.hostname.padEnd(18)}  ${k.created}`);
+        }
+      });
+    });
+
+  key
+    .command('add')
+    .description('add a password that also opens the repository')
+    .argument('<repo>')
+    .option('--new-password-file <file>', 'read the new password from this file')
+    .action(async (url: string, opts: NewPasswordOpts, cmd: Command) => {
+      await withRepo(url, cmd, async (repo) => {
+        const pw = await readNewPassword(opts.newPasswordFile, { passwordFile: globals(cmd).passwordFile });
+        if (pw.length === 0) throw new RozenError('InvalidArgument', 'empty password refused');
+        const id = await addKey(repo.backend, repo.master, pw);
+        out(`added key ${id.slice(0, 8)}`);
+      });
+    });
+
+  key
+    .command('remove')
+    .description('remove a key file (never the last one, nor the one in use)')
+    .argument('<repo>')
+    .argument('<key-id>', 'key id or unique prefix')
+    .action(async (url: string, prefix: string, _opts: unknown, cmd: Command) => {
+      await withRepo(url, cmd, async (repo) => {
+        const id = await resolveKeyId(repo.backend, prefix);
+        if (id === repo.keyId) throw new RozenError('InvalidArgument', 'refusing to remove the key in use; open the repository with another password to remove it');
+        if ((await listKeyIds(repo.backend)).length <= 1) throw new RozenError('InvalidArgument', 'refusing to remove the last key');
+        await repo.backend.delete(`keys/${id}`);
+        out(`removed key ${id.slice(0, 8)}`);
+      });
+    });
+
+  key
+    .command('passwd')
+    .description('change the password in use: add a key for the new password, then remove the old one')
+    .argument('<repo>')
+    .option('--new-password-file <file>', 'read the new password from this file')
+    .action(async (url: string, opts: NewPasswordOpts, cmd: Command) => {
+      await withRepo(url, cmd, async (repo) => {
+        const pw = await readNewPassword(opts.newPasswordFile, { passwordFile: globals(cmd).passwordFile });
+        if (pw.length === 0) throw new RozenError('InvalidArgument', 'empty password refused');
+        const id = await addKey(repo.backend, repo.master, pw);
+        await repo.backend.delete(`keys/${repo.keyId}`);
+        out(`password changed: key ${repo.keyId.slice(0, 8)} replaced by ${id.slice(0, 8)}`);
+      });
+    });
+}

@@ -1,0 +1,23 @@
+/** Options that narrow `latest`: --host, --tag, --path. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { SnapshotFilter } from '../../repo/snapshots.js';
+
+export interface SelectorOpts {
+  readonly host?: string;
+  readonly tag: string[];
+  readonly path: string[];
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export function selectorOptions(cmd: Command): Command {
+  return cmd
+    .option('--host <host>', 'with latest: the newest snapshot of this host')
+    .option('--tag <tag>', 'with latest: the newest snapshot with this tag (repeatable)', collect, [])
+    .option('--path <path>', 'with latest: the newest snapshot of this path (repeatable)', collect, []);
+}
+
+export function snapshotFilter(o: SelectorOpts): SnapshotFilter {
+  return { host: o.host, tags: o.tag, paths: o.path.map((p) => resolve(p)) };
+}

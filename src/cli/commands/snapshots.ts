@@ -1,0 +1,45 @@
+/** `rozen snapshots <repo>`: list snapshots (table or JSON). */
+import type { Command } from 'commander';
+import { listSnapshots, matchesFilter } from '../../repo/snapshots.js';
+import type { Snapshot } from '../../snapshot/snapshot.js';
+import { withRepo } from '../context.js';
+import { formatBytes, json, out } from '../output.js';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export function snapshotJson(s: Snapshot): Record<string, unknown> {
+  return {
+    id: s.id,
+    short_id: s.id.slice(0, 8),
+    time: s.time,
+    hostname: s.hostname,
+    username: s.username,
+    paths: s.paths,
+    tags: s.tags,
+    tree: s.tree,
+    ...(s.parent && { parent: s.parent }),
+    ...(s.summary && { summary: s.summary, size: s.summary['bytes_total'] ?? 0 }),
+  };
+}
+
+export function registerSnapshots(program: Command): void {
+  program
+    .command('snapshots')
+    .description('list the snapshots in the repository, oldest first')
+    .argument('<repo>')
+    .option('--json', 'print a JSON array')
+    .option('--host <host>', 'only snapshots of this host')
+    .option('--tag <tag>', 'only snapshots with this tag (repeatable: all must match)', collect, [])
+    .action(async (url: string, opts: { json?: boolean; host?: string; tag: string[] }, cmd: Command) => {
+      await withRepo(url, cmd, async (repo) => {
+        const snaps = (await listSnapshots(repo)).filter((s) => matchesFilter(s, { host: opts.host, tags: opts.tag }));
+        if (opts.json) return json(snaps.map(snapshotJson));
+        out('ID        Time                 Host              Tags            Size        Paths');
+        for (const s of snaps) {
+          const size = formatBytes(s.summary?.['bytes_total'] ?? 0);
+          out(`${s.id.slice(0, 8)}  ${s.time.slice(0, 19).replace('T', ' ')}  ${s.hostname.padEnd(16)}  ${s.tags.join(',').padEnd(14)}  ${size.padEnd(10)}  ${s.paths.join(', ')}`);
+        }
+        out(`${snaps.length} snapshot(s)`);
+      });
+    });
+}

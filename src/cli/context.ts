@@ -1,0 +1,38 @@
+/** Opening the repository a command names, with the password from the usual places. */
+import type { Command } from 'commander';
+import { openBackend } from '../backend/open.js';
+import { Repository, requireRepo } from '../repo/repository.js';
+import { readPassword } from './password.js';
+
+export interface GlobalOptions {
+  readonly passwordFile?: string;
+  readonly cacheDir?: string;
+  readonly debug?: boolean;
+}
+
+export function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals<GlobalOptions>();
+}
+
+export async function openRepo(url: string, cmd: Command): Promise<Repository> {
+  const g = globals(cmd);
+  const backend = await openBackend(url);
+  try {
+    await requireRepo(backend);
+    const password = await readPassword({ passwordFile: g.passwordFile });
+    return await Repository.open(backend, password, g.cacheDir ? { cacheDir: g.cacheDir } : {});
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+}
+
+/** Run `fn` with an opened repository, closing it afterwards whatever happens. */
+export async function withRepo<T>(url: string, cmd: Command, fn: (repo: Repository) => Promise<T>): Promise<T> {
+  const repo = await openRepo(url, cmd);
+  try {
+    return await fn(repo);
+  } finally {
+    await repo.close();
+  }
+}

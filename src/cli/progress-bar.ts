@@ -1,0 +1,61 @@
+/** Progress on a TTY (cli-progress), newline-delimited JSON status with --json, nothing with --quiet. */
+import cliProgress from 'cli-progress';
+import type { BackupCounters, BackupProgress } from '../snapshot/backup/progress.js';
+import { formatBytes, json, warn } from './output.js';
+
+export type ProgressMode = 'tty' | 'json' | 'quiet';
+
+export function progressMode(opts: { quiet?: boolean; json?: boolean }): ProgressMode {
+  if (opts.json) return 'json';
+  if (opts.quiet || !process.stderr.isTTY) return 'quiet';
+  return 'tty';
+}
+
+export function backupProgress(mode: ProgressMode, totalHint = 0): BackupProgress & { stop(): void } {
+  const started = Date.now();
+  let last = 0;
+  const errors = (path: string, message: string): void => {
+    if (mode === 'json') json({ message_type: 'error', item: path, error: message });
+    warn(`${path}: ${message}`);
+  };
+  if (mode !== 'tty') {
+    return {
+      update(c: Readonly<BackupCounters>, current: string) {
+        if (mode !== 'json' || Date.now() - last < 1000) return;
+        last = Date.now();
+        json({ message_type: 'status', seconds_elapsed: (last - started) / 1000, files_done: c.filesNew + c.filesChanged + c.filesUnmodified, bytes_read: c.bytesRead, bytes_total: c.bytesTotal, current_file: current });
+      },
+      error: errors,
+      stop() {},
+    };
+  }
+  const bar = new cliProgress.SingleBar({
+    format: '{files} files, {read} read, {rate}/s, {added} added | {current}',
+    hideCursor: true,
+    clearOnComplete: true,
+    stream: process.stderr,
+  });
+  bar.start(totalHint || 1, 0, { files: 0, read: '0 B', rate: '0 B', added: '0 B', current: '' });
+  return {
+    update(c, current) {
+      if (Date.now() - last < 200) return;
+      last = Date.now();
+      const secs = Math.max(0.001, (last - started) / 1000);
+      bar.update(c.bytesRead, {
+        files: c.filesNew + c.filesChanged + c.filesUnmodified,
+        read: formatBytes(c.bytesRead),
+        rate: formatBytes(Math.round(c.bytesRead / secs)),
+        added: formatBytes(c.bytesAdded),
+        current: current.length > 50 ? `…${current.slice(-49)}` : current,
+      });
+    },
+    error(path, message) {
+      bar.stop();
+      errors(path, message);
+      bar.start(1, 0);
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/** Adaptive compression decisions: per file kind, is zstd worth its time? (DESIGN.md "Compression"). */
+import { compressBound, compressInto } from './zstd.js';
+
+export type CompressionMode = 'off' | 'auto' | 'max';
+
+/** Bytes in and out per kind; `skipped` counts blobs the policy chose not to compress. */
+export interface Figures {
+  raw: number;
+  stored: number;
+  blobs: number;
+  skipped: number;
+}
+
+export interface CompressionPolicyOptions {
+  /** zstd level in 'auto' mode. */
+  readonly level?: number;
+  /** zstd level in 'max' mode. */
+  readonly maxLevel?: number;
+  /** How much of a blob's head a probe compresses. */
+  readonly probeBytes?: number;
+  /** Compress only when it saves at least this fraction. */
+  readonly minGain?: number;
+  /** A kind is judged by its record once this many bytes or blobs were compressed. */
+  readonly evidenceBytes?: number;
+  readonly evidenceBlobs?: number;
+  /** A kind being skipped is probed again every this many blobs, so an early wrong verdict heals. */
+  readonly reprobeEvery?: number;
+}
+
+const DEFAULTS: Required<CompressionPolicyOptions> = {
+  level: 3,
+  maxLevel: 19,
+  probeBytes: 64 * 1024,
+  minGain: 0.05,
+  evidenceBytes: 1024 * 1024,
+  evidenceBlobs: 4,
+  reprobeEvery: 64,
+};
+const PROBE_LEVEL = 1;
+/** Past this much evidence, old evidence is halved, so the verdict follows what a kind is now. */
+const EVIDENCE_WINDOW = 64 * 1024 * 1024;
+
+interface Kind {
+  readonly figures: Figures;
+  /** Bytes in and out of zstd: probes, and blobs that were given to it. */
+  triedRaw: number;
+  triedStored: number;
+  triedBlobs: number;
+  skipsSinceProbe: number;
+}
+
+export class CompressionPolicy {
+  readonly #mode: CompressionMode;
+  readonly #opts: Required<CompressionPolicyOptions>;
+  readonly #kinds = new Map<string, Kind>();
+  #scratch: Uint8Array | undefined;
+
+  constructor(mode: CompressionMode, opts: CompressionPolicyOptions = {}) {
+    this.#mode = mode;
+    this.#opts = { ...DEFAULTS, ...opts };
+  }
+
+  /** The zstd level for a blob of kind `ext` starting with `head`, or false to store it raw. */
+  decide(ext: string, head: Uint8Array): false | number {
+    const kind = this.#kind(ext);
+    if (this.#mode === 'max') return this.#opts.maxLevel;
+    if (this.#mode === 'auto' && this.#worthIt(kind, head)) return this.#opts.level;
+    kind.figures.skipped++;
+    return false;
+  }
+
+  /**
+   * Account for one stored blob: its plaintext length and its frame length (encodeFrame's output).
+   * `attempted` says whether decide() let it be compressed; only such blobs are evidence.
+   */
+  record(ext: string, rawBytes: number, storedBytes: number, attempted = true): void {
+    const kind = this.#kind(ext);
+    kind.figures.raw += rawBytes;
+    kind.figures.stored += storedBytes;
+    kind.figures.blobs++;
+    if (attempted) addEvidence(kind, rawBytes, storedBytes);
+  }
+
+  /** Figures per kind, copied. */
+  figures(): Record<string, Figures> {
+    const out: Record<string, Figures> = {};
+    for (const [ext, kind] of this.#kinds) out[ext] = { ...kind.figures };
+    return out;
+  }
+
+  #kind(ext: string): Kind {
+    const key = ext.toLowerCase().replace(/^\./, '');
+    let kind = this.#kinds.get(key);
+    if (kind === undefined) {
+      kind = { figures: { raw: 0, stored: 0, blobs: 0, skipped: 0 }, triedRaw: 0, triedStored: 0, triedBlobs: 0, skipsSinceProbe: 0 };
+      this.#kinds.set(key, kind);
+    }
+    return kind;
+  }
+
+  #worthIt(kind: Kind, head: Uint8Array): boolean {
+    const { evidenceBytes, evidenceBlobs, reprobeEvery } = this.#opts;
+    if (head.length === 0) return false;
+    if (kind.triedRaw < evidenceBytes && kind.triedBlobs < evidenceBlobs) {
+      const [raw, stored] = this.#probe(head);
+      addEvidence(kind, raw, stored);
+      return this.#pays(raw, stored);
+    }
+    if (this.#pays(kind.triedRaw, kind.triedStored)) return true;
+    if (++kind.skipsSinceProbe < reprobeEvery) return false;
+    kind.skipsSinceProbe = 0;
+    const [raw, stored] = this.#probe(head);
+    if (!this.#pays(raw, stored)) return false;
+    scaleEvidence(kind, 0);
+    addEvidence(kind, raw, stored);
+    return true;
+  }
+
+  #pays(raw: number, stored: number): boolean {
+    return raw > 0 && stored <= raw * (1 - this.#opts.minGain);
+  }
+
+  /** Sizes in and out of zstd at a fast level over the first probeBytes of `head`. */
+  #probe(head: Uint8Array): [raw: number, stored: number] {
+    const sample = head.subarray(0, this.#opts.probeBytes);
+    this.#scratch ??= new Uint8Array(compressBound(this.#opts.probeBytes));
+    return [sample.length, compressInto(this.#scratch, sample, PROBE_LEVEL)];
+  }
+}
+
+function addEvidence(kind: Kind, raw: number, stored: number): void {
+  kind.triedRaw += raw;
+  kind.triedStored += stored;
+  kind.triedBlobs++;
+  if (kind.triedRaw > EVIDENCE_WINDOW) scaleEvidence(kind, 0.5);
+}
+
+function scaleEvidence(kind: Kind, factor: number): void {
+  kind.triedRaw *= factor;
+  kind.triedStored *= factor;
+  kind.triedBlobs = Math.floor(kind.triedBlobs * factor);
+}
+
+/** Add up figures from several policies (e.g. one per worker). */
+export function mergeFigures(...all: readonly Record<string, Figures>[]): Record<string, Figures> {
+  const out: Record<string, Figures> = {};
+  for (const figures of all) {
+    for (const [ext, f] of Object.entries(figures)) {
+      const sum = (out[ext] ??= { raw: 0, stored: 0, blobs: 0, skipped: 0 });
+      sum.raw += f.raw;
+      sum.stored += f.stored;
+      sum.blobs += f.blobs;
+      sum.skipped += f.skipped;
+    }
+  }
+  return out;
+}

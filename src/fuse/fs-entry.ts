@@ -1,0 +1,25 @@
+/** A resolved path of the mount: a top-level directory, a `latest` link, or a node of a snapshot. */
+import type { Node } from '../snapshot/node.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+
+export interface VirtualDir {
+  readonly kind: 'vdir';
+  readonly ino: number;
+  /** Path components below the mount root, e.g. ["hosts", "h1"]. */
+  readonly path: readonly string[];
+}
+
+export interface VirtualLink {
+  readonly kind: 'vlink';
+  readonly ino: number;
+  readonly target: string;
+}
+
+export interface TreeEntry {
+  readonly kind: 'node';
+  readonly ino: number;
+  readonly snapshot: Snapshot;
+  readonly node: Node;
+}
+
+export type FsEntry = VirtualDir | VirtualLink | TreeEntry;

@@ -1,0 +1,123 @@
+/** The FUSE handlers: answers from memory where it can, EROFS for every change, EIO (logged) on source failures. */
+import { constants as fsConstants } from 'node:fs';
+import { Errno } from './errno.js';
+import type { FileReader, ReadState } from './file-reader.js';
+import { newReadState } from './file-reader.js';
+import type { FsEntry, TreeEntry } from './fs-entry.js';
+import type { ErrCb, FuseOps, FuseStat, ValueCb } from './fuse-native-types.js';
+import { entryStat, linkTarget } from './node-attrs.js';
+import type { PathResolver, Resolved } from './path-resolver.js';
+import type { SnapshotCatalog } from './snapshot-catalog.js';
+
+export interface OpsDeps {
+  readonly resolver: PathResolver;
+  readonly catalog: SnapshotCatalog;
+  readonly reader: FileReader;
+  readonly log: (line: string) => void;
+}
+
+interface OpenFile {
+  readonly entry: TreeEntry;
+  readonly state: ReadState;
+}
+
+const WRITE_FLAGS = fsConstants.O_WRONLY | fsConstants.O_RDWR | fsConstants.O_TRUNC | fsConstants.O_APPEND | fsConstants.O_CREAT;
+
+const CHANGE_OPS = [
+  'write', 'create', 'mkdir', 'rmdir', 'rename', 'unlink', 'chmod', 'chown', 'truncate', 'ftruncate',
+  'setxattr', 'removexattr', 'utimens', 'symlink', 'link', 'mknod',
+] as const;
+
+export function createFuseOps(deps: OpsDeps): FuseOps {
+  const files = new Map<number, OpenFile>();
+  let nextFd = 1;
+  const { resolver, reader } = deps;
+  const topMtime = (): number => deps.catalog.cached?.newestMs ?? 0;
+
+  /** Runs `work` on the resolved entry; failures of the source become EIO and one log line. */
+  function withEntry(path: string, what: string, fail: (errno: number) => void, work: (e: FsEntry) => Promise<void> | void): void {
+    resolver
+      .resolve(path)
+      .then((e: Resolved) => (typeof e === 'number' ? fail(e) : work(e)))
+      .catch((err: unknown) => {
+        deps.log(`rozen mount: ${what} ${path} failed: ${errorText(err)}`);
+        fail(Errno.EIO);
+      });
+  }
+
+  const ops: FuseOps = {
+    init: (cb: ErrCb) => cb(0),
+    statfs: (_path, cb) => cb(0, { bsize: 4096, frsize: 4096, namemax: 1024 }),
+    getattr(path, cb: ValueCb<FuseStat>) {
+      withEntry(path, 'stat of', cb, (e) => cb(0, entryStat(e, topMtime())));
+    },
+    readdir(path, cb) {
+      withEntry(path, 'listing of', cb, async (e) => {
+        const children = await listChildren(resolver, e);
+        if (typeof children === 'number') return cb(children);
+        const self = entryStat(e, topMtime());
+        const names = ['.', '..', ...children.map(([n]) => n)];
+        cb(0, names, [self, self, ...children.map(([, c]) => entryStat(c, topMtime()))]);
+      });
+    },
+    readlink(path, cb: ValueCb<string>) {
+      withEntry(path, 'readlink of', cb, (e) => {
+        if (e.kind === 'vlink') cb(0, e.target);
+        else if (e.kind === 'node' && e.node.type === 'symlink') cb(0, linkTarget(e.node));
+        else cb(Errno.EINVAL);
+      });
+    },
+    open(path, flags, cb: ValueCb<number>) {
+      if (flags & WRITE_FLAGS) return cb(Errno.EROFS);
+      withEntry(path, 'open of', cb, (e) => {
+        if (e.kind !== 'node' || e.node.type === 'dir') return cb(Errno.EISDIR);
+        const fd = nextFd;
+        nextFd = nextFd >= 0x7fffffff ? 1 : nextFd + 1;
+        files.set(fd, { entry: e, state: newReadState() });
+        cb(0, fd);
+      });
+    },
+    release(_path, fd, cb: ErrCb) {
+      files.delete(fd);
+      cb(0);
+    },
+    read(path, fd, buf, len, pos, cb) {
+      const open = files.get(fd);
+      if (!open) return cb(Errno.EBADF);
+      reader.read(open.entry.node, open.state, buf, len, pos).then(cb, (err: unknown) => {
+        deps.log(`rozen mount: read of ${path} at ${pos} failed: ${errorText(err)}`);
+        cb(Errno.EIO);
+      });
+    },
+    getxattr(path, name, _position, cb: ValueCb<Buffer>) {
+      withEntry(path, 'getxattr of', cb, (e) => {
+        const found = e.kind === 'node' ? e.node.xattrs?.find(([n]) => n === name) : undefined;
+        if (found) cb(0, found[1]);
+        else cb(Errno.ENODATA);
+      });
+    },
+    listxattr(path, cb: ValueCb<string[]>) {
+      withEntry(path, 'listxattr of', cb, (e) => cb(0, e.kind === 'node' ? (e.node.xattrs ?? []).map(([n]) => n) : []));
+    },
+  };
+  for (const name of CHANGE_OPS) ops[name] = readOnly;
+  return ops;
+}
+
+/** Every changing operation: the callback is the last argument. */
+function readOnly(...args: unknown[]): void {
+  const cb = args[args.length - 1];
+  if (typeof cb === 'function') (cb as ErrCb)(Errno.EROFS);
+}
+
+async function listChildren(resolver: PathResolver, e: FsEntry): Promise<[string, FsEntry][] | number> {
+  if (e.kind === 'vdir') return resolver.listVirtual(e);
+  if (e.kind === 'vlink') return Errno.ENOTDIR;
+  const listing = await resolver.listing(e);
+  if (typeof listing === 'number') return listing;
+  return listing.names.map((name, i) => [name, resolver.child(e, listing, i)]);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,50 @@
+/** Stable inode numbers: one per (snapshot, path), shared by the hardlinks of one snapshot. */
+import type { Node } from '../snapshot/node.js';
+
+export const ROOT_INO = 1;
+
+/**
+ * Numbers are handed out in blocks: a directory's entries get consecutive numbers from a base
+ * remembered by the directory's own number, so a listing evicted from the tree cache and loaded
+ * again gets the same numbers. The same snapshot seen under /snapshots and /ids is one tree.
+ */
+export class InodeTable {
+  private next = ROOT_INO + 1;
+  private readonly virtual = new Map<string, number>();
+  private readonly roots = new Map<string, number>();
+  private readonly dirBase = new Map<number, number>();
+  private readonly hardlinks = new Map<string, number>();
+
+  /** A top-level path such as "/snapshots" or "/hosts/h/latest". */
+  forVirtual(path: string): number {
+    if (path === '/') return ROOT_INO;
+    return getOrAllocate(this.virtual, path, () => this.allocate(1));
+  }
+
+  forSnapshotRoot(snapshotId: string): number {
+    return getOrAllocate(this.roots, snapshotId, () => this.allocate(1));
+  }
+
+  /** Entry `index` of the `count` entries of the directory numbered `dirIno`. */
+  forChild(snapshotId: string, dirIno: number, index: number, count: number, node: Node): number {
+    const base = getOrAllocate(this.dirBase, dirIno, () => this.allocate(count));
+    const own = base + index;
+    if (node.type === 'dir' || node.links <= 1) return own;
+    return getOrAllocate(this.hardlinks, `${snapshotId}:${node.device}:${node.inode}`, () => own);
+  }
+
+  private allocate(count: number): number {
+    const first = this.next;
+    this.next += Math.max(1, count);
+    return first;
+  }
+}
+
+function getOrAllocate<K>(map: Map<K, number>, key: K, make: () => number): number {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}

@@ -1,0 +1,108 @@
+/** The top-level directories: snapshots by time, by short id, by host and by tag. */
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { servedName } from './name-escape.js';
+
+export const SHORT_ID_LENGTH = 8;
+export const LATEST = 'latest';
+
+/** A group of snapshots by directory name, in time order. */
+export type SnapshotsByName = ReadonlyMap<string, Snapshot>;
+
+export interface SnapshotLayout {
+  /** `/snapshots/<time>`: every snapshot, oldest first. */
+  readonly byTime: SnapshotsByName;
+  /** The directory name of each snapshot under `/snapshots`, by snapshot id. */
+  readonly timeName: ReadonlyMap<string, string>;
+  readonly byShortId: SnapshotsByName;
+  readonly hosts: ReadonlyMap<string, SnapshotsByName>;
+  readonly tags: ReadonlyMap<string, SnapshotsByName>;
+  /** Time of the newest snapshot in ms (0 without snapshots), used as the top-level mtime. */
+  readonly newestMs: number;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS` in UTC. */
+export function timeDirName(time: string): string {
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? 'invalid-time' : new Date(ms).toISOString().slice(0, 19);
+}
+
+export function buildLayout(snapshots: readonly Snapshot[]): SnapshotLayout {
+  const sorted = [...snapshots].sort(byTimeThenId);
+  const byTime = new Map<string, Snapshot>();
+  const timeName = new Map<string, string>();
+  for (const s of sorted) {
+    const name = uniqueName(byTime, timeDirName(s.time));
+    byTime.set(name, s);
+    timeName.set(s.id, name);
+  }
+  const named = (s: Snapshot): [string, Snapshot] => [timeName.get(s.id) as string, s];
+  return {
+    byTime,
+    timeName,
+    byShortId: shortIds(sorted),
+    hosts: groupBy(sorted, (s) => [s.hostname], named),
+    tags: groupBy(sorted, (s) => s.tags, named),
+    newestMs: sorted.length === 0 ? 0 : timeMs(sorted[sorted.length - 1] as Snapshot),
+  };
+}
+
+/** The newest snapshot's name in a group (the target of its `latest` link). */
+export function latestName(group: SnapshotsByName): string | undefined {
+  let last: string | undefined;
+  for (const name of group.keys()) last = name;
+  return last;
+}
+
+function timeMs(s: Snapshot): number {
+  const ms = Date.parse(s.time);
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+function byTimeThenId(a: Snapshot, b: Snapshot): number {
+  return timeMs(a) - timeMs(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function uniqueName(taken: ReadonlyMap<string, unknown>, base: string): string {
+  if (!taken.has(base)) return base;
+  let n = 1;
+  while (taken.has(`${base}-${n}`)) n++;
+  return `${base}-${n}`;
+}
+
+function shortIds(sorted: readonly Snapshot[]): Map<string, Snapshot> {
+  const count = new Map<string, number>();
+  for (const s of sorted) {
+    const short = s.id.slice(0, SHORT_ID_LENGTH);
+    count.set(short, (count.get(short) ?? 0) + 1);
+  }
+  const out = new Map<string, Snapshot>();
+  for (const s of sorted) {
+    const short = s.id.slice(0, SHORT_ID_LENGTH);
+    out.set(count.get(short) === 1 ? short : s.id, s);
+  }
+  return out;
+}
+
+function groupBy(
+  sorted: readonly Snapshot[],
+  keys: (s: Snapshot) => readonly string[],
+  named: (s: Snapshot) => [string, Snapshot],
+): Map<string, Map<string, Snapshot>> {
+  const groups = new Map<string, Map<string, Snapshot>>();
+  for (const s of sorted) {
+    for (const key of new Set(keys(s))) {
+      if (key === '') continue;
+      const dir = componentName(key);
+      const group = groups.get(dir) ?? new Map<string, Snapshot>();
+      group.set(...named(s));
+      groups.set(dir, group);
+    }
+  }
+  return groups;
+}
+
+/** A host or tag as one path component: escaped like names, and `/`, `.`, `..` made safe. */
+export function componentName(text: string): string {
+  const escaped = servedName(Buffer.from(text, 'utf8')).replaceAll('/', '\\x2f');
+  return escaped === '.' || escaped === '..' ? escaped.replaceAll('.', '\\x2e') : escaped;
+}

@@ -1,0 +1,13 @@
+/** What the mount needs from a repository: snapshots, trees and data blobs (defined here, by its consumer). */
+import type { BlobId } from '../core/ids.js';
+import type { Node } from '../snapshot/node.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+
+export interface SnapshotSource {
+  /** All snapshots, cheap to call repeatedly (the implementation lists the repository). */
+  listSnapshots(): Promise<Snapshot[]>;
+  /** A directory's entries, sorted by name bytes. */
+  loadTree(id: BlobId): Promise<readonly Node[]>;
+  /** Plaintext of a data blob (one ranged GET + decrypt + decompress inside). */
+  readBlob(id: BlobId): Promise<Uint8Array>;
+}

@@ -1,0 +1,150 @@
+/**
+ * Writes sealed blobs into packs: one open normal pack, one open tree pack and one open
+ * degenerate pack at a time; finished packs are uploaded in the background (bounded) and
+ * only then entered into the index, so an index never names a pack that is not durable.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { BlobIndex } from '../cas/blob-index.js';
+import { DegeneratePackWriter } from '../cas/degenerate-writer.js';
+import { PackWriter } from '../cas/pack-writer.js';
+import type { Sealer } from '../cas/sealer.js';
+import type { BlobId } from '../core/ids.js';
+import { BlobType, PackKind, type PackDescription } from '../core/types.js';
+
+export interface SaverLimits {
+  readonly packSize: number;
+  readonly degenerateMax: number;
+  /** Packs uploading at once before `save` waits. */
+  readonly uploads?: number;
+  /** Write an index file after this many new packs (crash safety for long runs). */
+  readonly indexEvery?: number;
+}
+
+export interface SaverStats {
+  packs: number;
+  blobs: number;
+  storedBytes: number;
+}
+
+export class BlobSaver {
+  readonly #backend: Backend;
+  readonly #sealer: Sealer;
+  readonly #index: BlobIndex;
+  readonly #limits: Required<SaverLimits>;
+  readonly #inflight = new Set<BlobId>();
+  readonly #uploads = new Set<Promise<void>>();
+  #normal: PackWriter | undefined;
+  #tree: PackWriter | undefined;
+  #large: DegeneratePackWriter | undefined;
+  #sinceIndex = 0;
+  #failure: unknown;
+  readonly stats: SaverStats = { packs: 0, blobs: 0, storedBytes: 0 };
+
+  constructor(backend: Backend, sealer: Sealer, index: BlobIndex, limits: SaverLimits) {
+    this.#backend = backend;
+    this.#sealer = sealer;
+    this.#index = index;
+    this.#limits = { uploads: 2, indexEvery: 32, ...limits };
+  }
+
+  /** Whether the blob is already stored, indexed, or being written by this run. */
+  async has(id: BlobId): Promise<boolean> {
+    return this.#inflight.has(id) || (await this.#index.has(id));
+  }
+
+  /** Claim an id before the (slow) sealing of its data, so concurrent savers of equal data store it once. */
+  claim(id: BlobId): boolean {
+    if (this.#inflight.has(id)) return false;
+    this.#inflight.add(id);
+    return true;
+  }
+
+  /** Give back a claim whose blob will not be saved after all (its file failed). */
+  unclaim(id: BlobId): void {
+    this.#inflight.delete(id);
+  }
+
+  /** A small file's data blob or a tree blob into its normal/tree pack. */
+  async saveSmall(type: BlobType, id: BlobId, sealed: Uint8Array, rawLength: number): Promise<void> {
+    this.#throwIfFailed();
+    this.#inflight.add(id);
+    const kind = type === BlobType.tree ? PackKind.tree : PackKind.normal;
+    let writer = kind === PackKind.tree ? this.#tree : this.#normal;
+    if (!writer) {
+      writer = new PackWriter(this.#backend, this.#sealer, kind);
+      if (kind === PackKind.tree) this.#tree = writer;
+      else this.#normal = writer;
+    }
+    writer.add(id, type, sealed, rawLength);
+    this.stats.blobs++;
+    if (writer.size >= this.#limits.packSize) {
+      if (kind === PackKind.tree) this.#tree = undefined;
+      else this.#normal = undefined;
+      await this.#upload(writer.finish());
+    }
+  }
+
+  /** A large file's chunk into the open degenerate pack, continuing in a new one at the cap. */
+  async saveChunk(id: BlobId, sealed: Uint8Array, rawLength: number): Promise<void> {
+    this.#throwIfFailed();
+    this.#inflight.add(id);
+    if (this.#large && this.#large.size + sealed.length > this.#limits.degenerateMax) await this.endLargeFile();
+    this.#large ??= new DegeneratePackWriter(this.#backend, this.#sealer);
+    await this.#large.add(id, BlobType.data, sealed, rawLength);
+    this.stats.blobs++;
+  }
+
+  /** Close the degenerate pack of the file just finished. */
+  async endLargeFile(): Promise<void> {
+    const large = this.#large;
+    this.#large = undefined;
+    if (large) await this.#upload(large.finish());
+  }
+
+  async #upload(finishing: Promise<PackDescription>): Promise<void> {
+    const p = finishing.then(
+      (desc) => this.#packDone(desc),
+      (err: unknown) => {
+        this.#failure ??= err;
+      },
+    );
+    this.#uploads.add(p);
+    void p.finally(() => this.#uploads.delete(p));
+    while (this.#uploads.size >= this.#limits.uploads) await Promise.race(this.#uploads);
+    this.#throwIfFailed();
+  }
+
+  async #packDone(desc: PackDescription): Promise<void> {
+    this.#index.addPack(desc);
+    this.stats.packs++;
+    this.stats.storedBytes += desc.size;
+    if (++this.#sinceIndex >= this.#limits.indexEvery) {
+      this.#sinceIndex = 0;
+      await this.#index.flush();
+    }
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /** Finish every open pack, wait for all uploads, write the index. Afterwards everything saved is durable and indexed. */
+  async flush(): Promise<void> {
+    await this.endLargeFile();
+    for (const w of [this.#normal, this.#tree]) if (w && w.count > 0) await this.#upload(w.finish());
+    this.#normal = undefined;
+    this.#tree = undefined;
+    await Promise.all(this.#uploads);
+    this.#throwIfFailed();
+    await this.#index.flush();
+    this.#inflight.clear();
+  }
+
+  /** On interruption: keep what is finished (upload + index), drop the open degenerate pack. */
+  async abort(): Promise<void> {
+    const large = this.#large;
+    this.#large = undefined;
+    if (large) await large.abort().catch(() => undefined);
+    await this.flush().catch(() => undefined);
+  }
+}

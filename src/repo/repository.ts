@@ -1,0 +1,116 @@
+/** A repository opened for use: backend, keys, config, index and blob/snapshot access. */
+import { join } from 'node:path';
+import envPaths from 'env-paths';
+import type { Backend } from '../backend/backend.js';
+import { corrupt, RozenError } from '../core/errors.js';
+import type { BlobId } from '../core/ids.js';
+import type { BlobLocation } from '../core/types.js';
+import { BlobIndex } from '../cas/blob-index.js';
+import { readBlob } from '../cas/pack-reader.js';
+import { gearTable } from '../cas/gear.js';
+import { blobIdBytes, blobIdOf } from '../crypto/blob-id.js';
+import { generateMasterKey, type MasterKey } from '../crypto/master-key.js';
+import { AAD, Sealer } from '../crypto/sealer.js';
+import { decodeFrame } from '../codec/frame.js';
+import { packMsg, unpackMsg } from '../codec/msgpack.js';
+import { newConfig, parseConfig, type RepoConfig } from './config.js';
+import { addKey, unlockMasterKey } from './keys.js';
+import { getSealedFile, openFile, sealFile } from './sealed-file.js';
+
+export interface OpenOptions {
+  /** Directory for the local index cache; defaults to the user cache dir (ROZEN_CACHE_DIR overrides). */
+  readonly cacheDir?: string;
+}
+
+export function defaultCacheDir(): string {
+  return process.env['ROZEN_CACHE_DIR'] ?? envPaths('rozen', { suffix: '' }).cache;
+}
+
+export async function requireRepo(backend: Backend): Promise<void> {
+  if (!(await backend.stat('config'))) {
+    throw new RozenError('RepoNotFound', `no repository at ${backend.location}`);
+  }
+}
+
+export class Repository {
+  readonly backend: Backend;
+  readonly master: MasterKey;
+  readonly keyId: string;
+  readonly config: RepoConfig;
+  readonly sealer: Sealer;
+  readonly index: BlobIndex;
+  #gear: Uint32Array | undefined;
+
+  private constructor(backend: Backend, master: MasterKey, keyId: string, config: RepoConfig, index: BlobIndex) {
+    this.backend = backend;
+    this.master = master;
+    this.keyId = keyId;
+    this.config = config;
+    this.sealer = new Sealer(master.encKey);
+    this.index = index;
+  }
+
+  /** Create a new repository; refuses (RepoExists) when one is already there and changes nothing. */
+  static async init(backend: Backend, password: string, overrides: Partial<RepoConfig> = {}): Promise<{ id: string; keyId: string }> {
+    if (await backend.stat('config')) {
+      throw new RozenError('RepoExists', `a repository already exists at ${backend.location}`);
+    }
+    for await (const _ of backend.list('keys/')) {
+      throw new RozenError('RepoExists', `${backend.location} already holds key files; refusing to initialise over them`);
+    }
+    const master = generateMasterKey();
+    const config = newConfig(overrides);
+    const keyId = await addKey(backend, master, password);
+    const sealer = new Sealer(master.encKey);
+    await backend.put('config', sealFile(sealer, AAD.config, packMsg(config), false));
+    return { id: config.id, keyId };
+  }
+
+  static async open(backend: Backend, password: string, opts: OpenOptions = {}): Promise<Repository> {
+    await requireRepo(backend);
+    const { master, keyId } = await unlockMasterKey(backend, password);
+    const sealer = new Sealer(master.encKey);
+    const config = parseConfig(unpackMsg(openFile(sealer, AAD.config, await backend.get('config'))));
+    const cacheDir = join(opts.cacheDir ?? defaultCacheDir(), config.id, 'index');
+    const index = await BlobIndex.open(backend, sealer, cacheDir);
+    return new Repository(backend, master, keyId, config, index);
+  }
+
+  get gear(): Uint32Array {
+    this.#gear ??= gearTable(this.master.idKey);
+    return this.#gear;
+  }
+
+  blobId(data: Uint8Array): BlobId {
+    return blobIdOf(this.master.idKey, data);
+  }
+
+  async locate(id: BlobId): Promise<BlobLocation> {
+    const loc = await this.index.lookup(id);
+    if (!loc) throw new RozenError('NotFound', `blob ${id} is not in the index`);
+    return loc;
+  }
+
+  /** Open a sealed blob read from storage, decompress and re-hash it. */
+  openBlob(id: BlobId, sealed: Uint8Array, rawLength?: number): Uint8Array {
+    const plain = decodeFrame(this.sealer.open(sealed, blobIdBytes(id)), rawLength);
+    if (this.blobId(plain) !== id) throw corrupt(`blob ${id}`);
+    return plain;
+  }
+
+  /** One ranged GET, authenticate, decompress, verify. */
+  async loadBlob(id: BlobId, loc?: BlobLocation): Promise<Uint8Array> {
+    const where = loc ?? (await this.locate(id));
+    return this.openBlob(id, await readBlob(this.backend, where), where.rawLength);
+  }
+
+  async readSealed(dir: string, id: string, aad: Uint8Array): Promise<unknown> {
+    return unpackMsg(await getSealedFile(this.backend, this.sealer, dir, id, aad));
+  }
+
+  async close(): Promise<void> {
+    await this.index.close();
+    await this.backend.close();
+  }
+}
+

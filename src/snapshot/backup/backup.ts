@@ -1,0 +1,197 @@
+/**
+ * One backup run: walks the roots, stores new content (small files into normal packs, large
+ * files into degenerate packs, trees into tree packs), then writes the index and, last, the
+ * snapshot record. Interrupted runs keep finished packs indexed and write no snapshot.
+ */
+import { hostname as osHostname, userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { RozenError } from '../../core/errors.js';
+import type { BlobId, SnapshotId } from '../../core/ids.js';
+import { BlobType } from '../../core/types.js';
+import { CompressionPolicy, type CompressionMode } from '../../codec/policy.js';
+import { createBlobPool, type BlobPool } from '../../repo/blob-pool.js';
+import { BlobSaver } from '../../repo/blob-saver.js';
+import type { Repository } from '../../repo/repository.js';
+import { saveSnapshot } from '../../repo/snapshots.js';
+import { encodeTree } from '../fs/tree-codec.js';
+import type { ScannedNode } from '../fs/scan.js';
+import { walk } from '../fs/walk.js';
+import type { Node } from '../node.js';
+import type { Snapshot } from '../snapshot.js';
+import { FileSaver } from './file-saver.js';
+import { parentDir, parentEntry, unchanged, type ParentDir } from './parent-trees.js';
+import { newCounters, silentProgress, type BackupCounters, type BackupProgress } from './progress.js';
+import { Semaphore } from './semaphore.js';
+
+export interface BackupOptions {
+  readonly paths: readonly string[];
+  readonly tags?: readonly string[];
+  readonly hostname?: string;
+  readonly exclude?: (path: Buffer, isDir: boolean) => boolean;
+  readonly oneFileSystem?: boolean;
+  readonly compression?: CompressionMode;
+  readonly parent?: Snapshot;
+  readonly progress?: BackupProgress;
+  readonly signal?: AbortSignal;
+  readonly now?: () => Date;
+}
+
+export interface BackupResult {
+  readonly snapshotId: SnapshotId;
+  readonly counters: BackupCounters;
+  readonly seconds: number;
+  readonly codec: ReturnType<CompressionPolicy['figures']>;
+}
+
+interface DirFrame {
+  readonly node: ScannedNode;
+  readonly entries: Promise<Node | undefined>[];
+  readonly parent: Promise<ParentDir>;
+}
+
+const SMALL_TASKS = 64;
+const SMALL_BYTES = 64 * 1024 * 1024;
+
+export async function runBackup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
+  const started = Date.now();
+  const now = opts.now ?? (() => new Date());
+  const time = now();
+  const paths = opts.paths.map((p) => resolve(p));
+  const counters = newCounters();
+  const progress = opts.progress ?? silentProgress;
+  const policy = new CompressionPolicy(opts.compression ?? 'auto');
+  const pool = createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
+  const saver = new BlobSaver(repo.backend, repo.sealer, repo.index, repo.config);
+  const files = new FileSaver(pool, saver, policy, {
+    params: { min: repo.config.chunkMin, avg: repo.config.chunkAvg, max: repo.config.chunkMax },
+    gear: repo.gear,
+  }, counters);
+  try {
+    const tree = await walkAndStore(repo, paths, opts, { pool, saver, files, counters, progress, policy });
+    await saver.flush();
+    counters.bytesAdded = saver.stats.storedBytes;
+    const summary: Record<string, number> = {
+      files_new: counters.filesNew,
+      files_changed: counters.filesChanged,
+      files_unmodified: counters.filesUnmodified,
+      dirs: counters.dirs,
+      errors: counters.errors,
+      bytes_read: counters.bytesRead,
+      bytes_total: counters.bytesTotal,
+      bytes_added: counters.bytesAdded,
+      blobs_new: counters.blobsNew,
+    };
+    const snapshotId = await saveSnapshot(repo, {
+      time: time.toISOString(),
+      hostname: opts.hostname ?? osHostname(),
+      username: userInfo().username,
+      paths,
+      tags: [...(opts.tags ?? [])],
+      tree,
+      ...(opts.parent && { parent: opts.parent.id }),
+      summary,
+    });
+    return { snapshotId, counters, seconds: (Date.now() - started) / 1000, codec: policy.figures() };
+  } catch (err) {
+    await saver.abort();
+    throw err;
+  } finally {
+    await pool.close();
+  }
+}
+
+interface Ctx {
+  readonly pool: BlobPool;
+  readonly saver: BlobSaver;
+  readonly files: FileSaver;
+  readonly counters: BackupCounters;
+  readonly progress: BackupProgress;
+  readonly policy: CompressionPolicy;
+}
+
+async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptions, ctx: Ctx): Promise<BlobId> {
+  const limit = new Semaphore(SMALL_BYTES);
+  const tasks = new Semaphore(SMALL_TASKS);
+  const stack: DirFrame[] = [];
+  let root: Promise<Node | undefined> | undefined;
+  const onError = (path: Buffer, err: Error): void => {
+    ctx.counters.errors++;
+    ctx.progress.error(path.toString(), describe(err));
+  };
+  for await (const ev of walk(paths, { onError, ...(opts.exclude && { exclude: opts.exclude }), ...(opts.oneFileSystem && { oneFileSystem: true }) })) {
+    if (opts.signal?.aborted) throw new RozenError('Interrupted', 'interrupted');
+    const top = stack.at(-1);
+    if (ev.kind === 'enter') {
+      const parent = top
+        ? top.parent.then((d) => parentDir(repo, parentEntry(d, ev.node.name)?.subtree))
+        : parentDir(repo, opts.parent?.tree);
+      stack.push({ node: ev.node, entries: [], parent });
+      continue;
+    }
+    if (ev.kind === 'leave') {
+      const frame = stack.pop()!;
+      ctx.counters.dirs++;
+      const done = storeDir(frame, ctx);
+      if (stack.length === 0) root = done;
+      else stack.at(-1)!.entries.push(done);
+      continue;
+    }
+    top!.entries.push((await entryNode(repo, ev.path, ev.node, top!, ctx, { limit, tasks })).done);
+    ctx.progress.update(ctx.counters, ev.path.toString());
+  }
+  const node = await root;
+  if (!node?.subtree) throw new RozenError('InvalidArgument', 'nothing was backed up');
+  return node.subtree;
+}
+
+/** Returns a promise for the finished node; waits only for capacity (small files) or the whole file (large ones). */
+async function entryNode(
+  repo: Repository, path: Buffer, node: ScannedNode, dir: DirFrame, ctx: Ctx,
+  sem: { limit: Semaphore; tasks: Semaphore },
+): Promise<{ done: Promise<Node | undefined> }> {
+  if (node.type !== 'file') {
+    ctx.counters.others++;
+    return { done: Promise.resolve(node) };
+  }
+  ctx.counters.bytesTotal += node.size;
+  const old = parentEntry(await dir.parent, node.name);
+  if (unchanged(old, node)) {
+    ctx.counters.filesUnmodified++;
+    return { done: Promise.resolve({ ...node, content: old.content!, sizes: old.sizes ?? [] }) };
+  }
+  const save = async (): Promise<Node | undefined> => {
+    try {
+      const c = node.size >= repo.config.largeFile ? await ctx.files.saveLarge(path) : await ctx.files.saveSmall(path);
+      if (old) ctx.counters.filesChanged++;
+      else ctx.counters.filesNew++;
+      return { ...node, size: c.size, content: c.content, sizes: c.sizes };
+    } catch (err) {
+      ctx.counters.errors++;
+      ctx.progress.error(path.toString(), describe(err as Error));
+      return undefined;
+    }
+  };
+  if (node.size >= repo.config.largeFile) return { done: Promise.resolve(await save()) };
+  const [w, t] = await Promise.all([sem.limit.acquire(node.size + 1), sem.tasks.acquire(1)]);
+  const p = save();
+  void p.finally(() => {
+    sem.limit.release(w);
+    sem.tasks.release(t);
+  });
+  return { done: p };
+}
+
+async function storeDir(frame: DirFrame, ctx: Ctx): Promise<Node> {
+  const entries = (await Promise.all(frame.entries)).filter((n): n is Node => n !== undefined);
+  const data = encodeTree(entries);
+  const r = await ctx.pool.seal({ data, level: 3 });
+  if (!(await ctx.saver.has(r.id)) && ctx.saver.claim(r.id)) await ctx.saver.saveSmall(BlobType.tree, r.id, r.sealed, r.rawLength);
+  return { ...frame.node, subtree: r.id };
+}
+
+function describe(err: Error): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
+  if (e.code === 'ENOENT') return 'vanished during the backup';
+  return e.message;
+}

@@ -1,0 +1,112 @@
+/** Stores one file's content: small files as one blob in the normal pack, large ones chunked into a degenerate pack. */
+import { open, readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { Chunker, type ChunkerParams } from '../../cas/chunker.js';
+import type { CompressionPolicy } from '../../codec/policy.js';
+import type { BlobId } from '../../core/ids.js';
+import { BlobType } from '../../core/types.js';
+import type { BlobPool } from '../../repo/blob-pool.js';
+import type { BlobSaver } from '../../repo/blob-saver.js';
+import type { BackupCounters } from './progress.js';
+
+export interface Content {
+  readonly content: BlobId[];
+  readonly sizes: number[];
+  readonly size: number;
+}
+
+const READ_SIZE = 8 * 1024 * 1024;
+const CHUNKS_IN_FLIGHT = 4;
+const PROBE = 64 * 1024;
+
+interface ChunkResult {
+  readonly id: BlobId;
+  readonly size: number;
+  readonly sealed?: Uint8Array;
+}
+
+export class FileSaver {
+  readonly #pool: BlobPool;
+  readonly #saver: BlobSaver;
+  readonly #policy: CompressionPolicy;
+  readonly #chunker: { params: ChunkerParams; gear: Uint32Array };
+  readonly #counters: BackupCounters;
+
+  constructor(pool: BlobPool, saver: BlobSaver, policy: CompressionPolicy, chunker: { params: ChunkerParams; gear: Uint32Array }, counters: BackupCounters) {
+    this.#pool = pool;
+    this.#saver = saver;
+    this.#policy = policy;
+    this.#chunker = chunker;
+    this.#counters = counters;
+  }
+
+  /** Whole file in memory, one blob. */
+  async saveSmall(path: Buffer): Promise<Content> {
+    const data = await readFile(path);
+    this.#counters.bytesRead += data.length;
+    if (data.length === 0) return { content: [], sizes: [], size: 0 };
+    const ext = extOf(path);
+    const level = this.#policy.decide(ext, data.subarray(0, PROBE));
+    const r = await this.#pool.seal({ data, level });
+    if (!(await this.#saver.has(r.id)) && this.#saver.claim(r.id)) {
+      this.#policy.record(ext, r.rawLength, r.framed);
+      await this.#saver.saveSmall(BlobType.data, r.id, r.sealed, r.rawLength);
+      this.#counters.blobsNew++;
+    }
+    return { content: [r.id], sizes: [data.length], size: data.length };
+  }
+
+  /** Streamed, content-defined chunks; only chunks new to the repository are sealed and stored. */
+  async saveLarge(path: Buffer): Promise<Content> {
+    const ext = extOf(path);
+    const chunker = new Chunker(this.#chunker.params, this.#chunker.gear);
+    const queue: Promise<ChunkResult>[] = [];
+    const content: BlobId[] = [];
+    const sizes: number[] = [];
+    const drainOne = async (): Promise<void> => {
+      const r = await queue.shift()!;
+      content.push(r.id);
+      sizes.push(r.size);
+      if (r.sealed) await this.#saver.saveChunk(r.id, r.sealed, r.size);
+    };
+    const fh = await open(path, 'r');
+    try {
+      for (;;) {
+        const buf = Buffer.allocUnsafe(READ_SIZE);
+        const { bytesRead } = await fh.read(buf, 0, READ_SIZE, null);
+        if (bytesRead === 0) break;
+        this.#counters.bytesRead += bytesRead;
+        for (const chunk of chunker.push(buf.subarray(0, bytesRead))) {
+          queue.push(this.#chunk(chunk, ext));
+          while (queue.length > CHUNKS_IN_FLIGHT) await drainOne();
+        }
+      }
+      const last = chunker.finish();
+      if (last) queue.push(this.#chunk(last, ext));
+      while (queue.length > 0) await drainOne();
+    } catch (err) {
+      for (const r of await Promise.allSettled(queue)) {
+        if (r.status === 'fulfilled' && r.value.sealed) this.#saver.unclaim(r.value.id);
+      }
+      throw err;
+    } finally {
+      await fh.close();
+    }
+    await this.#saver.endLargeFile();
+    return { content, sizes, size: sizes.reduce((a, b) => a + b, 0) };
+  }
+
+  async #chunk(data: Uint8Array, ext: string): Promise<ChunkResult> {
+    const id = await this.#pool.hash(data);
+    if ((await this.#saver.has(id)) || !this.#saver.claim(id)) return { id, size: data.length };
+    const level = this.#policy.decide(ext, data.subarray(0, PROBE));
+    const r = await this.#pool.seal({ data, level, id });
+    this.#policy.record(ext, r.rawLength, r.framed);
+    this.#counters.blobsNew++;
+    return { id, size: data.length, sealed: r.sealed };
+  }
+}
+
+function extOf(path: Buffer): string {
+  return extname(path.toString('latin1')).toLowerCase();
+}

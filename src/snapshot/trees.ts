@@ -1,0 +1,33 @@
+/** Loading and saving tree blobs through a repository. */
+import type { BlobId } from '../core/ids.js';
+import type { Repository } from '../repo/repository.js';
+import { decodeTree } from './fs/tree-codec.js';
+import type { Node } from './node.js';
+
+export async function loadTree(repo: Repository, id: BlobId): Promise<Node[]> {
+  return decodeTree(await repo.loadBlob(id));
+}
+
+/** Walk a snapshot tree depth-first, yielding each node with its path relative to the root ('/'-joined bytes). */
+export async function* walkTree(repo: Repository, root: BlobId, prefix: Buffer = Buffer.alloc(0)): AsyncGenerator<{ path: Buffer; node: Node }> {
+  for (const node of await loadTree(repo, root)) {
+    const path = Buffer.concat([prefix, Buffer.from('/'), node.name]);
+    yield { path, node };
+    if (node.type === 'dir' && node.subtree) yield* walkTree(repo, node.subtree, path);
+  }
+}
+
+/** Find the node at `path` ('/a/b') in a tree, or undefined. */
+export async function findNode(repo: Repository, root: BlobId, path: string): Promise<Node | undefined> {
+  const parts = path.split('/').filter((p) => p !== '');
+  let tree = root;
+  let found: Node | undefined;
+  for (const part of parts) {
+    const name = Buffer.from(part);
+    found = (await loadTree(repo, tree)).find((n) => n.name.equals(name));
+    if (!found) return undefined;
+    if (found.type === 'dir' && found.subtree) tree = found.subtree;
+    else if (part !== parts.at(-1)) return undefined;
+  }
+  return found;
+}

@@ -1,0 +1,73 @@
+import t from 'tap';
+import fc from 'fast-check';
+import { isRozenError } from '../../src/core/errors.js';
+import type { PackDescription } from '../../src/core/types.js';
+import { decodeIndexBody, encodeIndexBody } from '../../src/cas/index-body.js';
+import { makePack, packsArb } from './index-arbitraries.js';
+
+const corruptCode = (err: unknown): boolean => isRozenError(err, 'CorruptData');
+
+t.test('encode/decode round trip', async (t) => {
+  fc.assert(
+    fc.property(packsArb, (packs) => {
+      const body = encodeIndexBody(packs);
+      t.same(decodeIndexBody(body), packs);
+    }),
+  );
+});
+
+t.test('layout matches FORMAT §7', async (t) => {
+  const pack = makePack(2);
+  const body = Buffer.from(encodeIndexBody([pack]));
+  t.equal(body.length, 1 + 4 + 43 + 2 * 47);
+  t.equal(body[0], 1);
+  t.equal(body.readUInt32LE(1), 1);
+  t.equal(body.subarray(5, 37).toString('hex'), pack.id);
+  t.equal(body.readUIntLE(38, 6), pack.size);
+  t.equal(body.readUInt32LE(44), 2);
+  const blob = pack.blobs[1];
+  t.equal(body.subarray(48 + 47, 48 + 47 + 32).toString('hex'), blob?.id);
+  t.equal(body.readUIntLE(48 + 47 + 33, 6), blob?.offset);
+  t.equal(body.readUInt32LE(48 + 47 + 43), blob?.rawLength);
+});
+
+t.test('every truncation and any trailing byte is rejected', async (t) => {
+  const body = encodeIndexBody([makePack(3), makePack(1)]);
+  for (let n = 0; n < body.length; n++) t.throws(() => decodeIndexBody(body.subarray(0, n)), corruptCode);
+  const longer = new Uint8Array(body.length + 1);
+  longer.set(body);
+  t.throws(() => decodeIndexBody(longer), corruptCode);
+});
+
+t.test('invalid fields are rejected', async (t) => {
+  const pack = makePack(1);
+  const body = (): Buffer => Buffer.from(encodeIndexBody([pack]));
+  const cases: [string, (b: Buffer) => void][] = [
+    ['version', (b) => (b[0] = 2)],
+    ['pack kind', (b) => (b[37] = 3)],
+    ['blob type', (b) => (b[48 + 32] = 2)],
+    ['blob outside pack', (b) => b.writeUIntLE(1, 38, 6)],
+    ['huge pack count', (b) => b.writeUInt32LE(0xffff_ffff, 1)],
+    ['huge blob count', (b) => b.writeUInt32LE(0xffff_ffff, 44)],
+  ];
+  for (const [name, mutate] of cases) {
+    const b = body();
+    mutate(b);
+    t.throws(() => decodeIndexBody(b), corruptCode, name);
+  }
+  const twice = Buffer.concat([Buffer.from([1, 2, 0, 0, 0]), body().subarray(5), body().subarray(5)]);
+  t.throws(() => decodeIndexBody(twice), corruptCode, 'duplicate pack');
+});
+
+t.test('encode rejects what the format cannot hold', async (t) => {
+  const pack = makePack(1);
+  const bad: PackDescription[][] = [
+    [{ ...pack, id: 'xyz' as PackDescription['id'] }],
+    [{ ...pack, size: 2 ** 48 }],
+    [{ ...pack, kind: 7 as PackDescription['kind'] }],
+    [{ ...pack, blobs: [{ ...pack.blobs[0]!, length: 2 ** 32 }] }],
+    [pack, pack],
+  ];
+  for (const packs of bad) t.throws(() => encodeIndexBody(packs), (e: unknown) => isRozenError(e, 'InvalidArgument'));
+  t.same(decodeIndexBody(encodeIndexBody([])), []);
+});

@@ -1,0 +1,77 @@
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { CompressionPolicy, mergeFigures } from '../../src/codec/policy.js';
+import { encodeFrame } from '../../src/codec/frame.js';
+
+const text = (n: number): Uint8Array => {
+  const words = ['lorem', 'ipsum', 'dolor', 'sit', 'amet', 'backup', '\n', 'snapshot', 'index'];
+  let s = '';
+  for (let i = 0; s.length < n; i++) s += words[(i * 5 + (i >> 2)) % words.length] + ' ';
+  return new TextEncoder().encode(s.slice(0, n));
+};
+
+/** One blob through the policy as a backup would do it. */
+function store(policy: CompressionPolicy, ext: string, data: Uint8Array): false | number {
+  const level = policy.decide(ext, data.subarray(0, 64 * 1024));
+  policy.record(ext, data.length, encodeFrame(data, level).length, level !== false);
+  return level;
+}
+
+t.test("'off' never compresses, 'max' always uses the max level", async (t) => {
+  const off = new CompressionPolicy('off');
+  t.equal(store(off, 'txt', text(1000)), false);
+  t.equal(off.figures()['txt']?.skipped, 1);
+  const max = new CompressionPolicy('max');
+  t.equal(store(max, 'jpg', randomBytes(1000)), 19);
+  t.equal(new CompressionPolicy('max', { maxLevel: 12 }).decide('', randomBytes(10)), 12);
+});
+
+t.test('auto compresses text and skips random data', async (t) => {
+  const policy = new CompressionPolicy('auto');
+  t.equal(store(policy, 'txt', text(200_000)), 3);
+  t.equal(store(policy, 'bin', randomBytes(200_000)), false);
+  t.equal(new CompressionPolicy('auto', { level: 7 }).decide('TXT', text(1000)), 7);
+  t.equal(policy.decide('', new Uint8Array(0)), false, 'nothing to compress');
+});
+
+t.test('a kind judged incompressible stops being probed, and is re-probed now and then', async (t) => {
+  const policy = new CompressionPolicy('auto', { reprobeEvery: 8 });
+  for (let i = 0; i < 4; i++) t.equal(store(policy, 'JPG', randomBytes(100_000)), false);
+  // Text under a known-incompressible extension: skipped until a re-probe notices.
+  const decisions: (false | number)[] = [];
+  for (let i = 0; i < 8; i++) decisions.push(store(policy, 'jpg', text(100_000)));
+  t.same(decisions.slice(0, 7), Array<false>(7).fill(false), 'trusts the evidence between probes');
+  t.equal(decisions[7], 3, 'the re-probe heals the verdict');
+  t.equal(store(policy, 'jpg', text(100_000)), 3, 'and it sticks');
+  const f = policy.figures()['jpg'];
+  t.equal(f?.blobs, 13);
+  t.equal(f?.skipped, 11);
+});
+
+t.test('evidence from whole blobs overrides a good probe of the head', async (t) => {
+  const policy = new CompressionPolicy('auto');
+  const size = 2 * 1024 * 1024;
+  const blob = (): Uint8Array => {
+    const b = new Uint8Array(size);
+    b.set(text(64 * 1024), 0);
+    b.set(randomBytes(size - 64 * 1024), 64 * 1024);
+    return b;
+  };
+  t.equal(store(policy, 'mix', blob()), 3, 'the head looks compressible');
+  const later = [1, 2, 3].map(() => store(policy, 'mix', blob()));
+  t.same(later.slice(1), [false, false], 'the whole-blob ratio soon says no');
+});
+
+t.test('figures add up and merge', async (t) => {
+  const a = new CompressionPolicy('auto');
+  const b = new CompressionPolicy('auto');
+  store(a, 'txt', text(10_000));
+  store(b, 'txt', text(20_000));
+  store(b, 'dat', randomBytes(5000));
+  const merged = mergeFigures(a.figures(), b.figures());
+  t.equal(merged['txt']?.raw, 30_000);
+  t.equal(merged['txt']?.blobs, 2);
+  t.ok((merged['txt']?.stored ?? Infinity) < 10_000);
+  t.same(merged['dat'], { raw: 5000, stored: 5001, blobs: 1, skipped: 1 });
+  t.same(mergeFigures(), {});
+});

@@ -1,0 +1,221 @@
+/** Tree blob codec: round trips, byte-exact agreement with FORMAT §9.2, and strict rejection of bad input. */
+import t from 'tap';
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import type { BlobId } from '../../src/core/ids.js';
+import type { Node, NodeType } from '../../src/snapshot/node.js';
+import { decodeTree, encodeTree } from '../../src/snapshot/fs/tree-codec.js';
+
+const TYPES: NodeType[] = ['file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev', 'socket'];
+const uint = (max: number): fc.Arbitrary<number> => fc.integer({ min: 0, max });
+const int64Arb = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+const blobId = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex') as BlobId);
+const name = fc
+  .uint8Array({ minLength: 1, maxLength: 40 })
+  .map((b) => Buffer.from(b.map((c) => (c === 0 || c === 0x2f ? 0x41 : c))))
+  .filter((b) => !b.equals(Buffer.from('.')) && !b.equals(Buffer.from('..')));
+const xattrName = fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }).map((s) => `user.${s}`);
+
+const nodeArb: fc.Arbitrary<Node> = fc
+  .record({
+    name,
+    type: fc.constantFrom(...TYPES),
+    mode: uint(0o7777),
+    uid: uint(0xffffffff),
+    gid: uint(0xffffffff),
+    user: fc.option(fc.string({ maxLength: 40 }), { nil: undefined }),
+    group: fc.option(fc.string({ maxLength: 40 }), { nil: undefined }),
+    mtimeNs: int64Arb,
+    atimeNs: int64Arb,
+    ctimeNs: int64Arb,
+    size: uint(Number.MAX_SAFE_INTEGER),
+    allocated: uint(Number.MAX_SAFE_INTEGER),
+    device: uint(Number.MAX_SAFE_INTEGER),
+    inode: uint(Number.MAX_SAFE_INTEGER),
+    links: uint(0xffffffff),
+    rdev: uint(2 ** 40),
+    linkTarget: fc.uint8Array({ minLength: 1, maxLength: 300 }).map((b) => Buffer.from(b)),
+    xattrs: fc.uniqueArray(fc.tuple(xattrName, fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b))), {
+      selector: ([k]) => k,
+      maxLength: 4,
+    }),
+    blobs: fc.array(fc.tuple(blobId, uint(2 ** 33)), { maxLength: 5 }),
+    subtree: blobId,
+  })
+  .map(({ user, group, rdev, linkTarget, xattrs, blobs, subtree, ...n }): Node => ({
+    ...n,
+    ...(user !== undefined && { user }),
+    ...(group !== undefined && { group }),
+    ...((n.type === 'chardev' || n.type === 'blockdev') && { rdev }),
+    ...(n.type === 'symlink' && { linkTarget }),
+    ...(xattrs.length > 0 && { xattrs: xattrs.sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0]))) }),
+    ...(n.type === 'file' && { content: blobs.map(([id]) => id), sizes: blobs.map(([, s]) => s) }),
+    ...(n.type === 'dir' && { subtree }),
+  }));
+
+const treeArb = fc
+  .uniqueArray(nodeArb, { selector: (n) => n.name.toString('hex'), maxLength: 12 })
+  .map((nodes) => nodes.sort((a, b) => Buffer.compare(a.name, b.name)));
+
+t.test('decode(encode(x)) = x', async (t) => {
+  fc.assert(
+    fc.property(treeArb, (nodes) => {
+      t.strictSame(decodeTree(encodeTree(nodes)), nodes);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+t.test('bytes match an independent encoder written from FORMAT §9.2', async (t) => {
+  fc.assert(
+    fc.property(treeArb, (nodes) => Buffer.from(encodeTree(nodes)).equals(reference(nodes))),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+t.test('a known tree has known bytes', async (t) => {
+  const node: Node = {
+    name: Buffer.from('a'), type: 'fifo', mode: 0o644, uid: 0, gid: 0,
+    mtimeNs: 1n, atimeNs: 2n, ctimeNs: -1n, size: 0, allocated: 0, device: 2 ** 32, inode: 7, links: 1,
+  };
+  const hex = Buffer.from(encodeTree([node])).toString('hex');
+  t.equal(
+    hex,
+    '82a17601a16591' + '8d' + 'a16ec40161' + 'a17403' + 'a16dcd01a4' + 'a17500' + 'a16700' +
+      'a26d74d30000000000000001' + 'a26174d30000000000000002' + 'a26374d3ffffffffffffffff' +
+      'a17300' + 'a2616c00' + 'a164d30000000100000000' + 'a16907' + 'a16c01',
+  );
+});
+
+t.test('corrupt or malicious trees are rejected as CorruptData', async (t) => {
+  const packr = new Packr({ useRecords: false, variableMapSize: true });
+  const good = {
+    n: Buffer.from('x'), t: 0, m: 0o644, u: 0, g: 0, mt: 1n, at: 1n, ct: 1n, s: 0, al: 0, d: 0, i: 0, l: 1,
+  };
+  const bad: [string, unknown][] = [
+    ['not msgpack', null],
+    ['wrong version', { v: 2, e: [] }],
+    ['extra top key', { v: 1, e: [], x: 1 }],
+    ['entries not an array', { v: 1, e: {} }],
+    ['unknown key', { v: 1, e: [{ ...good, zz: 1 }] }],
+    ['missing key', { v: 1, e: [{ ...good, mt: undefined }] }],
+    ['name ..', { v: 1, e: [{ ...good, n: Buffer.from('..') }] }],
+    ['name with /', { v: 1, e: [{ ...good, n: Buffer.from('a/b') }] }],
+    ['empty name', { v: 1, e: [{ ...good, n: Buffer.alloc(0) }] }],
+    ['name as string', { v: 1, e: [{ ...good, n: 'x' }] }],
+    ['unsorted', { v: 1, e: [{ ...good, n: Buffer.from('z') }, good] }],
+    ['duplicate', { v: 1, e: [good, good] }],
+    ['bad type', { v: 1, e: [{ ...good, t: 7 }] }],
+    ['mode with type bits', { v: 1, e: [{ ...good, m: 0o100644 }] }],
+    ['negative size', { v: 1, e: [{ ...good, s: -1 }] }],
+    ['fractional size', { v: 1, e: [{ ...good, s: 1.5 }] }],
+    ['time as float', { v: 1, e: [{ ...good, mt: 1.5 }] }],
+    ['subtree on a file', { v: 1, e: [{ ...good, st: Buffer.alloc(32) }] }],
+    ['short blob id', { v: 1, e: [{ ...good, c: [Buffer.alloc(31)], cs: [1] }] }],
+    ['content without sizes', { v: 1, e: [{ ...good, c: [Buffer.alloc(32)] }] }],
+    ['symlink without target', { v: 1, e: [{ ...good, t: 2 }] }],
+    ['rdev on a file', { v: 1, e: [{ ...good, r: 5 }] }],
+    ['unsorted xattrs', { v: 1, e: [{ ...good, x: [['user.b', Buffer.alloc(0)], ['user.a', Buffer.alloc(0)]] }] }],
+    ['empty xattrs', { v: 1, e: [{ ...good, x: [] }] }],
+  ];
+  for (const [what, value] of bad) {
+    const bytes = value === null ? Buffer.from([0xc1]) : packr.pack(JSON.parse(JSON.stringify(value, jsonable), revive));
+    t.throws(() => decodeTree(bytes), { code: 'CorruptData' }, what);
+  }
+  const ok = encodeTree([]);
+  t.throws(() => decodeTree(ok.subarray(0, ok.length - 1)), { code: 'CorruptData' }, 'truncated');
+  t.throws(() => decodeTree(Buffer.concat([ok, Buffer.from([0])])), { code: 'CorruptData' }, 'trailing');
+});
+
+t.test('encode refuses unsorted or unsafe names', async (t) => {
+  const n = (name: string): Node => ({
+    name: Buffer.from(name), type: 'file', mode: 0, uid: 0, gid: 0,
+    mtimeNs: 0n, atimeNs: 0n, ctimeNs: 0n, size: 0, allocated: 0, device: 0, inode: 0, links: 1,
+  });
+  t.throws(() => encodeTree([n('b'), n('a')]), { code: 'InvalidArgument' });
+  t.throws(() => encodeTree([n('a/b')]), { code: 'InvalidArgument' });
+});
+
+/** JSON round trip keeps Buffers and bigints so the bad-input table can be written as plain literals. */
+function jsonable(_k: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return { $big: v.toString() };
+  return v;
+}
+function revive(_k: string, v: unknown): unknown {
+  if (v !== null && typeof v === 'object' && 'type' in v && v.type === 'Buffer' && 'data' in v) return Buffer.from(v.data as number[]);
+  if (v !== null && typeof v === 'object' && '$big' in v) return BigInt(v.$big as string);
+  return v;
+}
+
+// ---- Reference encoder: a direct reading of FORMAT §9.2, sharing no code with the codec. ----
+
+function reference(nodes: readonly Node[]): Buffer {
+  return Buffer.concat([mapHeader(2), str('v'), uintBytes(1), str('e'), arrayHeader(nodes.length), ...nodes.map(refNode)]);
+}
+
+function refNode(n: Node): Buffer {
+  const fields: [string, Buffer][] = [
+    ['n', bin(n.name)], ['t', uintBytes(TYPES.indexOf(n.type))], ['m', uintBytes(n.mode)],
+    ['u', uintBytes(n.uid)], ['g', uintBytes(n.gid)],
+  ];
+  if (n.user !== undefined) fields.push(['un', str(n.user)]);
+  if (n.group !== undefined) fields.push(['gn', str(n.group)]);
+  fields.push(['mt', int64(n.mtimeNs)], ['at', int64(n.atimeNs)], ['ct', int64(n.ctimeNs)]);
+  for (const [k, v] of [['s', n.size], ['al', n.allocated], ['d', n.device], ['i', n.inode], ['l', n.links]] as const) {
+    fields.push([k, uintBytes(v)]);
+  }
+  if (n.rdev !== undefined) fields.push(['r', uintBytes(n.rdev)]);
+  if (n.linkTarget !== undefined) fields.push(['lt', bin(n.linkTarget)]);
+  if (n.xattrs !== undefined) {
+    fields.push(['x', Buffer.concat([arrayHeader(n.xattrs.length), ...n.xattrs.map(([k, v]) => Buffer.concat([arrayHeader(2), str(k), bin(v)]))])]);
+  }
+  if (n.content !== undefined) {
+    fields.push(['c', Buffer.concat([arrayHeader(n.content.length), ...n.content.map((id) => bin(Buffer.from(id, 'hex')))])]);
+    fields.push(['cs', Buffer.concat([arrayHeader(n.sizes!.length), ...n.sizes!.map(uintBytes)])]);
+  }
+  if (n.subtree !== undefined) fields.push(['st', bin(Buffer.from(n.subtree, 'hex'))]);
+  return Buffer.concat([mapHeader(fields.length), ...fields.flatMap(([k, v]) => [str(k), v])]);
+}
+
+function uintBytes(v: number): Buffer {
+  if (v > 0xffffffff) return int64(BigInt(v));
+  if (v < 0x80) return Buffer.from([v]);
+  if (v < 0x100) return Buffer.from([0xcc, v]);
+  if (v < 0x10000) return Buffer.from([0xcd, v >> 8, v & 0xff]);
+  const b = Buffer.alloc(5);
+  b[0] = 0xce;
+  b.writeUInt32BE(v, 1);
+  return b;
+}
+
+function int64(v: bigint): Buffer {
+  const b = Buffer.alloc(9);
+  b[0] = 0xd3;
+  b.writeBigInt64BE(v, 1);
+  return b;
+}
+
+function lengthHeader(len: number, fix: number | undefined, fixMax: number, codes: [number, number, number]): Buffer {
+  if (fix !== undefined && len <= fixMax) return Buffer.from([fix | len]);
+  if (len < 0x100 && codes[0] !== 0) return Buffer.from([codes[0], len]);
+  if (len < 0x10000) return Buffer.from([codes[1], len >> 8, len & 0xff]);
+  const b = Buffer.alloc(5);
+  b[0] = codes[2];
+  b.writeUInt32BE(len, 1);
+  return b;
+}
+
+function str(s: string): Buffer {
+  const bytes = Buffer.from(s, 'utf8');
+  return Buffer.concat([lengthHeader(bytes.length, 0xa0, 31, [0xd9, 0xda, 0xdb]), bytes]);
+}
+function bin(b: Uint8Array): Buffer {
+  return Buffer.concat([lengthHeader(b.length, undefined, -1, [0xc4, 0xc5, 0xc6]), b]);
+}
+function arrayHeader(n: number): Buffer {
+  return lengthHeader(n, 0x90, 15, [0, 0xdc, 0xdd]);
+}
+function mapHeader(n: number): Buffer {
+  return lengthHeader(n, 0x80, 15, [0, 0xde, 0xdf]);
+}
