@@ -24,4 +24,4 @@ for b in backup mount prune; do
   esac
 done
 echo "combined output: $OUT"
-exit $worst
+exit "$worst"

@@ -13,15 +13,16 @@ bench_init backup
 CORPUS=$(corpus_cached "$SIZE_MB")
 declare -A PEAK=()
 
-peak() { [ "${LAST_RSS:-0}" -gt "${PEAK[$1]:-0}" ] && PEAK[$1]=$LAST_RSS; return 0; }
+# peak TOOL: keep the largest max RSS of the tool's backups and restore (LAST_RSS from measure).
+peak() { if [ "${LAST_RSS:-0}" -gt "${PEAK[$1]:-0}" ]; then PEAK[$1]=$LAST_RSS; fi; }
 
 one_run() {
   reset_run "$CORPUS"
   local data="$RUN_DIR/data" t repo before
   PEAK=()
   for t in "${ORDER[@]}"; do tool_measure "$t" init init "$(repo_of "$t")" || true; done
-  for t in "${ORDER[@]}"; do tool_measure "$t" initial_backup backup "$(repo_of "$t")" "$data" && peak "$t" || true; done
-  for t in "${ORDER[@]}"; do tool_measure "$t" unchanged_backup backup "$(repo_of "$t")" "$data" && peak "$t" || true; done
+  for t in "${ORDER[@]}"; do tool_measure "$t" initial_backup backup "$(repo_of "$t")" "$data" && peak "$t"; done
+  for t in "${ORDER[@]}"; do tool_measure "$t" unchanged_backup backup "$(repo_of "$t")" "$data" && peak "$t"; done
   mutate "$data" 1
   for t in "${ORDER[@]}"; do
     repo=$(repo_of "$t"); tool_alive "$t" || continue

@@ -140,7 +140,7 @@ wall_seconds() { awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; pr
 
 # measure TOOL METRIC -- cmd...: run under /usr/bin/time -v; record wall seconds, CPU seconds
 # and max RSS (KB; the largest process in the command's tree). Output goes to the run's log,
-# or to MEASURE_OUT if set. Sets LAST_WALL and LAST_RSS; returns the command's status.
+# or to MEASURE_OUT if set. Sets LAST_RSS (KB); returns the command's status.
 measure() {
   local tool=$1 metric=$2; shift 2
   [ "$1" = -- ] && shift
@@ -155,7 +155,8 @@ measure() {
   user=$(sed -n 's/.*User time (seconds): //p' "$tf")
   sys=$(sed -n 's/.*System time (seconds): //p' "$tf")
   rm -f "$tf"
-  LAST_WALL=$wall LAST_RSS=${rss:-0}
+  # shellcheck disable=SC2034  # read by the benchmark scripts
+  LAST_RSS=${rss:-0}
   if [ $rc -ne 0 ]; then
     log "FAILED ($rc): $tool $metric: $*"
     tail -n 5 "$RUN_DIR/logs/$tool-$metric.err" >&2 || true

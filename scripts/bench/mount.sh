@@ -16,7 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 declare -A MOUNT_PID=()   # mount point -> pid of the /usr/bin/time wrapping the mount
 
 # The mount process itself: the child of /usr/bin/time.
-mount_child() { cat "/proc/$1/task/$1/children" 2>/dev/null | awk '{print $1}'; }
+mount_child() { awk '{print $1}' "/proc/$1/task/$1/children" 2>/dev/null || true; }
 is_mounted() { awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts; }
 
 # mount_start TOOL MNT: start the tool's mount in the background under /usr/bin/time -v, and
@@ -57,6 +57,7 @@ mount_stop() {
   for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$pid" 2>/dev/null; then
     log "$tool mount did not exit by itself; forcing the unmount"
+    echo "# run ${RUN_NO:-1}: $tool mount did not exit by itself (forced)" >>"$RESULTS"
     fusermount -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
     sleep 1
     child=$(mount_child "$pid"); [ -z "$child" ] || kill -KILL "$child" 2>/dev/null || true
@@ -85,7 +86,8 @@ CORPUS=$(corpus_cached "$SIZE_MB")
 
 # Session 1: first listing, ls -lR, cat of the largest file.
 browse() {
-  local t=$1 mnt="$RUN_DIR/mnt-$t" latest root
+  local t=$1 latest root
+  local mnt="$RUN_DIR/mnt-$t"
   drop_caches
   mount_start "$t" "$mnt" 1 || { tool_kill "$t" mount; return; }
   record "$t" first_listing "$MOUNT_READY" s
@@ -100,7 +102,8 @@ browse() {
 
 # Session 2: rsync -a of the whole latest snapshot out of a fresh mount.
 copy_out() {
-  local t=$1 mnt="$RUN_DIR/mnt-$t" out="$RUN_DIR/out-$t" stats
+  local t=$1 stats
+  local mnt="$RUN_DIR/mnt-$t" out="$RUN_DIR/out-$t"
   rm -rf "$out"; mkdir -p "$out"
   drop_caches
   mount_start "$t" "$mnt" 2 || { tool_kill "$t" mount; return; }
@@ -112,8 +115,9 @@ copy_out() {
   record "$t" packs "$(pack_count "$t" "$(repo_of "$t")")" count
   stats=$(grep -o 'rozen-stats: gets=[0-9]* bytes=[0-9]*' "$RUN_DIR/logs/$t-mount2.log" | tail -1 || true)
   if [ -n "$stats" ]; then
-    record "$t" rsync_out_gets "$(sed 's/.*gets=\([0-9]*\).*/\1/' <<<"$stats")" count
-    record "$t" rsync_out_get_bytes "$(sed 's/.*bytes=\([0-9]*\)/\1/' <<<"$stats")" B
+    local gets=${stats#*gets=}
+    record "$t" rsync_out_gets "${gets%% *}" count
+    record "$t" rsync_out_get_bytes "${stats##*bytes=}" B
   elif [ "$t" = rozen ]; then
     log "rozen mount printed no 'rozen-stats:' line (ROZEN_STATS=1 was set); GETs not counted"
   fi

@@ -40,7 +40,10 @@ export class PackWriter {
     this.#size += sealedBlob.length;
   }
 
-  /** Seals the header, stores the pack under its SHA-256 and describes it. Resolves once the put is done. */
+  /**
+   * Seals the header, stores the pack under its SHA-256 and describes it. Resolves once the put is
+   * done; when the put fails the writer stays open, so finish() may be retried.
+   */
   async finish(): Promise<PackDescription> {
     if (this.#entries.length === 0) throw invalidArgument('pack writer has no blobs');
     if (this.#finished) throw invalidArgument('pack writer already finished');
@@ -48,7 +51,12 @@ export class PackWriter {
     const tail = encodePackTail(this.sealer, { kind: this.kind, blobs: this.#entries });
     const bytes = Buffer.concat([...this.#blobs, tail]);
     const id = createHash('sha256').update(bytes).digest('hex') as PackId;
-    await this.backend.put(packName(id), bytes);
+    try {
+      await this.backend.put(packName(id), bytes);
+    } catch (err) {
+      this.#finished = false;
+      throw err;
+    }
     return describePack(id, bytes.length, tail.length, { kind: this.kind, blobs: this.#entries });
   }
 }

@@ -1,5 +1,6 @@
 /** Opening the repository a command names, with the password from the usual places. */
 import type { Command } from 'commander';
+import type { Backend } from '../backend/backend.js';
 import { openBackend } from '../backend/open.js';
 import { Repository, requireRepo } from '../repo/repository.js';
 import { readPassword } from './password.js';
@@ -14,9 +15,10 @@ export function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
 
-export async function openRepo(url: string, cmd: Command): Promise<Repository> {
+export async function openRepo(url: string, cmd: Command, wrap?: (b: Backend) => Backend): Promise<Repository> {
   const g = globals(cmd);
-  const backend = await openBackend(url);
+  const opened = await openBackend(url);
+  const backend = wrap ? wrap(opened) : opened;
   try {
     await requireRepo(backend);
     const password = await readPassword({ passwordFile: g.passwordFile });

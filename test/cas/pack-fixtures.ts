@@ -19,3 +19,8 @@ export function openBlob(sealer: Sealer, id: BlobId, sealed: Uint8Array): Uint8A
   if (framed[0] !== 0) throw new Error('unexpected frame');
   return framed.subarray(1);
 }
+
+/** Byte equality without a slow element-by-element deep compare. */
+export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a !== undefined && b !== undefined && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+}

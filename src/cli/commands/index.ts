@@ -5,6 +5,7 @@ import { registerDiff } from './diff.js';
 import { registerInit } from './init.js';
 import { registerKey } from './key.js';
 import { registerLs } from './ls.js';
+import { registerMount } from './mount.js';
 import { registerRestore } from './restore.js';
 import { registerSnapshots } from './snapshots.js';
 
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerLs(program);
   registerDiff(program);
   registerRestore(program);
+  registerMount(program);
 }

@@ -1,0 +1,55 @@
+/** `rozen mount <repo> <mountpoint>`: every snapshot as a lazy read-only directory tree (FUSE), in the foreground. */
+import type { Command } from 'commander';
+import { FaultyBackend } from '../../backend/faulty.js';
+import { RozenError } from '../../core/errors.js';
+import { mountSnapshots } from '../../fuse/mount.js';
+import { unmountOnSignals } from '../../fuse/unmount-on-signals.js';
+import { acquireLock } from '../../repo/lock.js';
+import { RepoSnapshotSource } from '../../snapshot/repo-source.js';
+import { openRepo } from '../context.js';
+import { out, warn } from '../output.js';
+
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
+  if (!m) throw new RozenError('InvalidArgument', `invalid size ${text} (examples: 512M, 2G)`);
+  const exp = ' kmgt'.indexOf((m[2] || ' ').toLowerCase());
+  return Math.round(Number(m[1]) * 1024 ** exp);
+}
+
+export function registerMount(program: Command): void {
+  program
+    .command('mount')
+    .description('serve all snapshots read-only at MOUNTPOINT (/snapshots/<time>, /snapshots/latest, /ids, /hosts, /tags) until Ctrl-C or umount')
+    .argument('<repo>')
+    .argument('<mountpoint>', 'an empty directory')
+    .option('--cache-size <size>', 'memory for cached file data, e.g. 256M or 1G', '256M')
+    .option('--allow-other', 'let other users access the mount (needs user_allow_other in /etc/fuse.conf for non-root)')
+    .action(async (url: string, mountpoint: string, opts: { cacheSize: string; allowOther?: boolean }, cmd: Command) => {
+      const cacheSize = parseSize(opts.cacheSize);
+      let counting: FaultyBackend | undefined;
+      const wrap = process.env['ROZEN_STATS'] === '1' ? (b: import('../../backend/backend.js').Backend) => (counting = new FaultyBackend(b)) : undefined;
+      const repo = await openRepo(url, cmd, wrap);
+      try {
+        const lock = await acquireLock(repo, false);
+        try {
+          const mount = await mountSnapshots(new RepoSnapshotSource(repo), mountpoint, {
+            cacheSize,
+            allowOther: opts.allowOther ?? false,
+            log: (line) => warn(line),
+          });
+          unmountOnSignals(mount, (line) => warn(line));
+          out(`serving ${repo.backend.location} at ${mount.mountpoint}; stop with Ctrl-C or \`umount ${mount.mountpoint}\``);
+          await mount.closed;
+        } finally {
+          await lock.release();
+        }
+      } finally {
+        if (counting) {
+          const gets = counting.calls.filter((c) => c.op === 'get');
+          const bytes = gets.reduce((a, c) => a + (c.range?.length ?? 0), 0);
+          process.stderr.write(`rozen-stats: gets=${gets.length} bytes=${bytes}\n`);
+        }
+        await repo.close();
+      }
+    });
+}

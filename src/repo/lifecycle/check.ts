@@ -1,0 +1,110 @@
+/** check: the repository's structure from its own index files and snapshots, and optionally every byte of its packs. */
+import type { ObjectInfo } from '../../backend/backend.js';
+import { PACKS_PREFIX } from '../../cas/pack-path.js';
+import type { PackId } from '../../core/ids.js';
+import type { PackDescription } from '../../core/types.js';
+import type { Snapshot } from '../../snapshot/snapshot.js';
+import { createBlobPool, type BlobPool } from '../blob-pool.js';
+import type { Repository } from '../repository.js';
+import { listSnapshotIds, loadSnapshot } from '../snapshots.js';
+import { loadIndexView, type IndexView } from './index-view.js';
+import { packLayoutProblems, sameDescription } from './pack-layout.js';
+import { packObjects } from './prune-plan.js';
+import { readPacks, selectPacks, type DataSubset } from './read-data.js';
+import { short, walkSnapshots } from './tree-walker.js';
+
+export interface CheckOptions {
+  /** Packs to read whole (none when undefined). */
+  readonly readData?: DataSubset;
+  readonly random?: () => number;
+  /** Each problem as one line, as it is found. */
+  readonly onProblem?: (line: string) => void;
+  /** Findings that are not errors (unreferenced packs left by interrupted runs). */
+  readonly onNote?: (line: string) => void;
+  readonly pool?: BlobPool;
+}
+
+export interface CheckReport {
+  readonly problems: readonly string[];
+  readonly notes: readonly string[];
+  readonly snapshots: number;
+  readonly packs: number;
+  readonly packsRead: number;
+  readonly blobsRead: number;
+}
+
+export async function checkRepository(repo: Repository, opts: CheckOptions = {}): Promise<CheckReport> {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const problem = (line: string): void => {
+    problems.push(line);
+    opts.onProblem?.(line);
+  };
+  const note = (line: string): void => {
+    notes.push(line);
+    opts.onNote?.(line);
+  };
+  const view = await loadIndexView(repo.backend, repo.sealer, {
+    onError: (id, err) => problem(`index file ${short(id)}: ${(err as Error).message}`),
+  });
+  checkIndexAgreement(view, problem);
+  await checkPacksStored(repo, view, problem, note);
+  const snapshots = await loadAllSnapshots(repo, problem);
+  await walkSnapshots(repo, view, snapshots, {
+    problem: (_id, what, use) => problem(`snapshot ${short(use.snapshot.id)}: ${use.path}: ${what}`),
+  });
+  let packsRead = 0;
+  let blobsRead = 0;
+  if (opts.readData) {
+    const chosen = selectPacks([...view.packs.keys()], opts.readData, opts.random);
+    const pool = opts.pool ?? createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
+    try {
+      blobsRead = await readPacks(repo, chosen.map((id) => view.packs.get(id) as PackDescription), pool, problem);
+      packsRead = chosen.length;
+    } finally {
+      if (!opts.pool) await pool.close();
+    }
+  }
+  return { problems, notes, snapshots: snapshots.length, packs: view.packs.size, packsRead, blobsRead };
+}
+
+/** A pack listed by several index files must be described the same way by each. */
+function checkIndexAgreement(view: IndexView, problem: (line: string) => void): void {
+  for (const [fileId, packs] of view.files) {
+    for (const p of packs) {
+      const first = view.packs.get(p.id);
+      if (first && first !== p && !sameDescription(first, p)) {
+        problem(`pack ${short(p.id)}: index file ${short(fileId)} describes it differently from another index file`);
+      }
+    }
+  }
+  for (const p of view.packs.values()) for (const line of packLayoutProblems(p)) problem(line);
+}
+
+async function checkPacksStored(repo: Repository, view: IndexView, problem: (line: string) => void, note: (line: string) => void): Promise<void> {
+  const listed: ObjectInfo[] = [];
+  for await (const o of repo.backend.list(PACKS_PREFIX)) listed.push(o);
+  const stored = packObjects(listed);
+  for (const p of view.packs.values()) {
+    const o = stored.get(p.id);
+    if (!o) problem(`pack ${short(p.id)}: in the index but not in the repository`);
+    else if (o.size !== p.size) problem(`pack ${short(p.id)}: size ${o.size}, the index says ${p.size}`);
+  }
+  for (const [id, o] of stored) {
+    if (!view.packs.has(id as PackId)) note(`pack ${short(id)} (${o.size} bytes) is not in any index; \`rozen prune\` removes it`);
+  }
+  for (const o of listed) if (!stored.has(o.name.split('/').at(-1) ?? '')) note(`unexpected object ${o.name} under packs/`);
+  for await (const o of repo.backend.list('tmp/')) note(`${o.name}: an unfinished upload; \`rozen prune\` removes it`);
+}
+
+async function loadAllSnapshots(repo: Repository, problem: (line: string) => void): Promise<Snapshot[]> {
+  const out: Snapshot[] = [];
+  for (const id of await listSnapshotIds(repo)) {
+    try {
+      out.push(await loadSnapshot(repo, id));
+    } catch (err) {
+      problem(`snapshot ${short(id)}: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,117 @@
+/**
+ * Prune: keep what remaining snapshots reach, delete the rest. Order (crash-safe at every step):
+ * new packs → new index files naming every live pack → old index files deleted → old packs deleted.
+ */
+import type { ObjectInfo } from '../../backend/backend.js';
+import { PACKS_PREFIX, packName } from '../../cas/pack-path.js';
+import { RozenError } from '../../core/errors.js';
+import type { BlobId } from '../../core/ids.js';
+import type { PackDescription } from '../../core/types.js';
+import type { Repository } from '../repository.js';
+import { listSnapshots } from '../snapshots.js';
+import { indexFileName } from '../../cas/index-file.js';
+import { loadIndexView, type IndexView } from './index-view.js';
+import { writeIndexSet } from './index-writer.js';
+import { packObjects, planPrune, type PrunePlan } from './prune-plan.js';
+import { repack } from './repack.js';
+import { walkSnapshots } from './tree-walker.js';
+
+export const DEFAULT_GRACE_MS = 3600_000;
+export const DEFAULT_MAX_UNUSED = 0.1;
+
+export interface PruneOptions {
+  /** Unused share of a pack (0–1) above which it is repacked (default 0.1). */
+  readonly maxUnused?: number;
+  readonly graceMs?: number;
+  readonly dryRun?: boolean;
+  readonly now?: () => number;
+}
+
+export interface PruneReport {
+  readonly dryRun: boolean;
+  readonly snapshots: number;
+  readonly liveBlobs: number;
+  readonly packsBefore: number;
+  readonly bytesBefore: number;
+  readonly packsDeleted: number;
+  readonly packsRepacked: number;
+  readonly packsWritten: number;
+  readonly blobsCopied: number;
+  readonly bytesWritten: number;
+  readonly orphansDeleted: number;
+  readonly youngKept: number;
+  readonly tmpDeleted: number;
+  readonly lostPacks: number;
+  readonly indexFilesWritten: number;
+  readonly indexFilesDeleted: number;
+  /** Bytes deleted minus bytes written. */
+  readonly reclaimed: number;
+}
+
+async function listAll(repo: Repository, prefix: string): Promise<ObjectInfo[]> {
+  const out: ObjectInfo[] = [];
+  for await (const o of repo.backend.list(prefix)) out.push(o);
+  return out;
+}
+
+/** Refuses to go on when a snapshot references a blob that no stored pack holds. */
+function requireLive(view: IndexView, live: ReadonlySet<BlobId>, missing: number, stored: ReadonlyMap<string, ObjectInfo>): void {
+  let lost = missing;
+  for (const id of live) if (!view.blobs.get(id)?.some((l) => stored.has(l.pack))) lost++;
+  if (lost > 0) {
+    throw new RozenError('CorruptData',
+      `${lost} blob(s) referenced by snapshots are missing; nothing was deleted (run \`rozen check\`, then \`rozen repair index\` or \`rozen repair snapshots\`)`);
+  }
+}
+
+export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<PruneReport> {
+  const view = await loadIndexView(repo.backend, repo.sealer);
+  const snapshots = await listSnapshots(repo);
+  const reach = await walkSnapshots(repo, view, snapshots);
+  const live = new Set<BlobId>([...reach.trees, ...reach.data]);
+  const stored = packObjects(await listAll(repo, PACKS_PREFIX));
+  requireLive(view, live, reach.missing.size, stored);
+  const plan = planPrune(view, live, stored, await listAll(repo, 'tmp/'), {
+    maxUnused: opts.maxUnused ?? DEFAULT_MAX_UNUSED,
+    graceMs: opts.graceMs ?? DEFAULT_GRACE_MS,
+    now: (opts.now ?? Date.now)(),
+  });
+  const base = { snapshots: snapshots.length, liveBlobs: live.size, packsBefore: stored.size, bytesBefore: sumSizes([...stored.values()]) };
+  if (opts.dryRun) return report(plan, [], 0, 0, base, true);
+  const written = await repack({ backend: repo.backend, sealer: repo.sealer, packSize: repo.config.packSize }, plan.repack);
+  const rewrite = plan.drop.length + plan.repack.length + plan.lost.length > 0;
+  const newIndex = rewrite ? await writeIndexSet(repo.backend, repo.sealer, [...plan.keep, ...written]) : [];
+  const oldIndex = rewrite ? [...view.files.keys()].filter((id) => !newIndex.includes(id)) : [];
+  for (const id of oldIndex) await repo.backend.delete(indexFileName(id));
+  for (const p of [...plan.drop, ...plan.repack.map((j) => j.pack)]) await repo.backend.delete(packName(p.id));
+  for (const o of [...plan.orphans, ...plan.tmp]) await repo.backend.delete(o.name);
+  await repo.index.refresh();
+  return report(plan, written, newIndex.length, oldIndex.length, base, false);
+}
+
+const sumSizes = (xs: readonly { size: number }[]): number => xs.reduce((n, x) => n + x.size, 0);
+
+function report(
+  plan: PrunePlan, written: readonly PackDescription[], indexWritten: number, indexDeleted: number,
+  base: Pick<PruneReport, 'snapshots' | 'liveBlobs' | 'packsBefore' | 'bytesBefore'>, dryRun: boolean,
+): PruneReport {
+  const repacked = plan.repack.map((j) => j.pack);
+  const deleted = sumSizes([...plan.drop, ...repacked, ...plan.orphans, ...plan.tmp]);
+  const bytesWritten = dryRun ? sumSizes(plan.repack.flatMap((j) => j.blobs.map((b) => ({ size: b.length })))) : sumSizes(written);
+  return {
+    ...base,
+    dryRun,
+    packsDeleted: plan.drop.length + plan.orphans.length,
+    packsRepacked: repacked.length,
+    packsWritten: written.length,
+    blobsCopied: plan.repack.reduce((n, j) => n + j.blobs.length, 0),
+    bytesWritten,
+    orphansDeleted: plan.orphans.length,
+    youngKept: plan.young.length,
+    tmpDeleted: plan.tmp.length,
+    lostPacks: plan.lost.length,
+    indexFilesWritten: indexWritten,
+    indexFilesDeleted: indexDeleted,
+    reclaimed: deleted - bytesWritten,
+  };
+}

@@ -1,0 +1,66 @@
+/** Copies live blobs out of packs into new packs of the same kind, sealed bytes as they are (no re-encryption). */
+import type { Backend } from '../../backend/backend.js';
+import { DegeneratePackWriter } from '../../cas/degenerate-writer.js';
+import { readBlob, verifyPack } from '../../cas/pack-reader.js';
+import { packName } from '../../cas/pack-path.js';
+import { PackWriter } from '../../cas/pack-writer.js';
+import type { Sealer } from '../../cas/sealer.js';
+import { blobIdBytes } from '../../crypto/blob-id.js';
+import { PackKind, type PackDescription } from '../../core/types.js';
+import type { RepackJob } from './prune-plan.js';
+
+export interface RepackTarget {
+  readonly backend: Backend;
+  readonly sealer: Sealer;
+  /** Target size of new normal and tree packs. */
+  readonly packSize: number;
+}
+
+/** Writes the new packs (durable when this resolves) and describes them. */
+export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promise<PackDescription[]> {
+  const out: PackDescription[] = [];
+  for (const kind of [PackKind.normal, PackKind.tree]) {
+    out.push(...(await repackWhole(t, jobs.filter((j) => j.pack.kind === kind), kind)));
+  }
+  for (const job of jobs.filter((j) => j.pack.kind === PackKind.degenerate)) out.push(await repackDegenerate(t, job));
+  return out;
+}
+
+/** Normal and tree packs: read each whole, check its hash against its id, copy its live blobs. */
+async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: PackKind): Promise<PackDescription[]> {
+  const out: PackDescription[] = [];
+  let writer = new PackWriter(t.backend, t.sealer, kind);
+  for (const job of jobs) {
+    const bytes = await t.backend.get(packName(job.pack.id));
+    verifyPack(bytes, job.pack.id);
+    for (const b of job.blobs) {
+      writer.add(b.id, b.type, bytes.slice(b.offset, b.offset + b.length), b.rawLength);
+      if (writer.size >= t.packSize) {
+        out.push(await writer.finish());
+        writer = new PackWriter(t.backend, t.sealer, kind);
+      }
+    }
+  }
+  if (writer.count > 0) out.push(await writer.finish());
+  return out;
+}
+
+/**
+ * A degenerate pack: only its live chunks, each fetched by ranged read and authenticated
+ * (its seal opens under its id), streamed into a new degenerate pack in file order.
+ * (A server-side copy would need the new pack's hash, hence its bytes, so it is not used.)
+ */
+async function repackDegenerate(t: RepackTarget, job: RepackJob): Promise<PackDescription> {
+  const writer = new DegeneratePackWriter(t.backend, t.sealer);
+  try {
+    for (const b of job.blobs) {
+      const sealed = await readBlob(t.backend, { pack: job.pack.id, ...b });
+      t.sealer.open(sealed, blobIdBytes(b.id));
+      await writer.add(b.id, b.type, sealed, b.rawLength);
+    }
+    return await writer.finish();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}

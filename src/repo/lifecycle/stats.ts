@@ -1,0 +1,102 @@
+/** stats: sizes and compression of what the snapshots reference, and how the repository stores it. */
+import { extensionOf } from '../../codec/extension.js';
+import type { BlobId } from '../../core/ids.js';
+import { BlobType, PackKind } from '../../core/types.js';
+import type { Repository } from '../repository.js';
+import { listSnapshots } from '../snapshots.js';
+import { loadIndexView } from './index-view.js';
+import { walkSnapshots } from './tree-walker.js';
+
+export interface SizeFigure {
+  /** Plaintext bytes. */
+  raw: number;
+  /** Stored (compressed and sealed) bytes. */
+  stored: number;
+}
+
+export interface ExtensionStats extends SizeFigure {
+  readonly extension: string;
+  files: number;
+}
+
+export interface RepoStats {
+  readonly snapshots: number;
+  /** File entries summed over all snapshots. */
+  readonly files: number;
+  /** Plaintext bytes of the distinct data blobs referenced. */
+  readonly uniqueBytes: number;
+  /** Stored bytes of those blobs. */
+  readonly uniqueStoredBytes: number;
+  /** Sum of the sizes of all indexed packs. */
+  readonly storedBytes: number;
+  /** uniqueBytes / uniqueStoredBytes. */
+  readonly compressionRatio: number;
+  readonly packs: Record<'normal' | 'degenerate' | 'tree', { count: number; bytes: number }>;
+  /** Per file extension ('' = none), largest first; each distinct blob counted once. */
+  readonly extensions: readonly ExtensionStats[];
+}
+
+const KIND_NAMES = { [PackKind.normal]: 'normal', [PackKind.degenerate]: 'degenerate', [PackKind.tree]: 'tree' } as const;
+
+export async function repositoryStats(repo: Repository): Promise<RepoStats> {
+  const view = await loadIndexView(repo.backend, repo.sealer);
+  const snapshots = await listSnapshots(repo);
+  const trees = new Map<BlobId, { files: number; subtrees: BlobId[] }>();
+  const counted = new Set<BlobId>();
+  const exts = new Map<string, ExtensionStats>();
+  const unique: SizeFigure = { raw: 0, stored: 0 };
+  await walkSnapshots(repo, view, snapshots, {
+    tree: (id, nodes) => {
+      const entry = { files: 0, subtrees: [] as BlobId[] };
+      for (const n of nodes) {
+        if (n.type === 'dir' && n.subtree) entry.subtrees.push(n.subtree);
+        if (n.type !== 'file') continue;
+        entry.files++;
+        const ext = extensionOf(n.name);
+        let e = exts.get(ext);
+        if (!e) exts.set(ext, (e = { extension: ext, files: 0, raw: 0, stored: 0 }));
+        e.files++;
+        for (const blob of n.content ?? []) {
+          const loc = view.blobs.get(blob)?.find((l) => l.type === BlobType.data);
+          if (!loc || counted.has(blob)) continue;
+          counted.add(blob);
+          for (const f of [e, unique]) {
+            f.raw += loc.rawLength;
+            f.stored += loc.length;
+          }
+        }
+      }
+      trees.set(id, entry);
+    },
+  });
+  const packs = { normal: { count: 0, bytes: 0 }, degenerate: { count: 0, bytes: 0 }, tree: { count: 0, bytes: 0 } };
+  for (const p of view.packs.values()) {
+    const k = packs[KIND_NAMES[p.kind]];
+    k.count++;
+    k.bytes += p.size;
+  }
+  return {
+    snapshots: snapshots.length,
+    files: countFiles(snapshots.map((s) => s.tree), trees),
+    uniqueBytes: unique.raw,
+    uniqueStoredBytes: unique.stored,
+    storedBytes: packs.normal.bytes + packs.degenerate.bytes + packs.tree.bytes,
+    compressionRatio: unique.stored > 0 ? unique.raw / unique.stored : 1,
+    packs,
+    extensions: [...exts.values()].sort((a, b) => b.raw - a.raw || a.extension.localeCompare(b.extension)),
+  };
+}
+
+/** File entries below each root, with shared subtrees counted once per occurrence (memoised). */
+function countFiles(roots: readonly BlobId[], trees: ReadonlyMap<BlobId, { files: number; subtrees: BlobId[] }>): number {
+  const memo = new Map<BlobId, number>();
+  const count = (id: BlobId): number => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    const t = trees.get(id);
+    const n = t ? t.files + t.subtrees.reduce((s, sub) => s + count(sub), 0) : 0;
+    memo.set(id, n);
+    return n;
+  };
+  return roots.reduce((s, r) => s + count(r), 0);
+}

@@ -1,0 +1,120 @@
+import t from 'tap';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlobId } from '../../src/core/ids.js';
+import type { IndexedBlob, PackDescription } from '../../src/core/types.js';
+import { IndexCache } from '../../src/cas/index-cache.js';
+import { makePack, randomId } from './index-arbitraries.js';
+
+const locations = (packs: readonly PackDescription[]): IndexedBlob[] =>
+  packs.flatMap((p) => p.blobs.map((b) => ({ ...b, pack: p.id })));
+const withoutId = ({ id: _id, ...loc }: IndexedBlob): Omit<IndexedBlob, 'id'> => loc;
+
+t.test('absorb, get, getMany, packs, entries, absorbedIndexIds; survives reopening', async (t) => {
+  const dir = join(t.testdir(), 'cache');
+  const cache = await IndexCache.open(dir);
+  t.equal(cache.dir, dir);
+  t.notOk(cache.temporary);
+  const first = [makePack(3), makePack(5000, 1)];
+  const second = [makePack(2, 2), first[0]!];
+  await cache.absorb('a'.repeat(64), first);
+  await cache.absorb('b'.repeat(64), second);
+  const all = locations([...first, ...second]);
+  for (const blob of all.slice(0, 50)) t.same(await cache.get(blob.id), withoutId(blob));
+  const absent = randomId<BlobId>();
+  t.equal(await cache.get(absent), undefined);
+  const some = [all[0]!, all[4000]!, all[5004]!];
+  t.same(await cache.getMany([some[0]!.id, absent, some[1]!.id, some[2]!.id]), [
+    withoutId(some[0]!), undefined, withoutId(some[1]!), withoutId(some[2]!),
+  ]);
+  t.same(await cache.absorbedIndexIds(), new Set(['a'.repeat(64), 'b'.repeat(64)]));
+  t.same(await cache.partialIndexIds(), new Set());
+  const packs = [];
+  for await (const p of cache.packs()) packs.push(p);
+  t.same(packs.map((p) => p.id), [first[0]!.id, first[1]!.id, second[0]!.id]);
+  t.same(packs[1], { id: first[1]!.id, kind: 1, size: first[1]!.size });
+  await cache.close();
+
+  const again = await IndexCache.open(dir);
+  const ids: string[] = [];
+  for await (const e of again.entries()) ids.push(e.id);
+  t.equal(ids.length, all.length - 3);
+  t.same(ids, [...new Set(all.map((b) => b.id))].sort());
+  t.same(await again.get(all[4999]!.id), withoutId(all[4999]!));
+  t.same(await again.absorbedIndexIds(), new Set(['a'.repeat(64), 'b'.repeat(64)]));
+  await again.absorb('c'.repeat(64), [makePack(1)]);
+  let count = 0;
+  for await (const _ of again.packs()) count++;
+  t.equal(count, 4, 'pack numbers continue after reopening');
+  await again.clear();
+  t.equal(await again.get(all[0]!.id), undefined);
+  t.same(await again.absorbedIndexIds(), new Set());
+  await again.close();
+});
+
+t.test('a corrupt cache directory is discarded and started empty', async (t) => {
+  const dir = join(t.testdir(), 'cache');
+  const cache = await IndexCache.open(dir);
+  const pack = makePack(2);
+  await cache.absorb('a'.repeat(64), [pack]);
+  await cache.close();
+  for (const name of await readdir(dir)) {
+    if (name.startsWith('MANIFEST') || name === 'CURRENT') await writeFile(join(dir, name), 'garbage');
+  }
+  const reopened = await IndexCache.open(dir);
+  t.equal(reopened.dir, dir);
+  t.same(await reopened.absorbedIndexIds(), new Set());
+  t.equal(await reopened.get(pack.blobs[0]!.id), undefined);
+  await reopened.absorb('a'.repeat(64), [pack]);
+  t.ok(await reopened.get(pack.blobs[0]!.id));
+  await reopened.close();
+
+  const junk = join(t.testdir(), 'junk');
+  await mkdir(junk);
+  await writeFile(join(junk, 'CURRENT'), 'MANIFEST-000009\n');
+  await writeFile(join(junk, 'MANIFEST-000009'), 'not a manifest');
+  const fromJunk = await IndexCache.open(junk);
+  t.notOk(fromJunk.temporary);
+  t.same(await fromJunk.absorbedIndexIds(), new Set());
+  await fromJunk.close();
+});
+
+t.test('a store of another cache version is discarded', async (t) => {
+  const { Level } = await import('level');
+  const dir = join(t.testdir(), 'cache');
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.put(new TextEncoder().encode('m:version'), Uint8Array.of(99, 0, 0, 0));
+  await db.put(new TextEncoder().encode('i:' + 'a'.repeat(64)), Uint8Array.of(1));
+  await db.close();
+  const cache = await IndexCache.open(dir);
+  t.same(await cache.absorbedIndexIds(), new Set());
+  await cache.close();
+});
+
+t.test('a cache locked by another user falls back to a private temporary one', async (t) => {
+  const dir = join(t.testdir(), 'cache');
+  const holder = await IndexCache.open(dir);
+  await holder.absorb('a'.repeat(64), [makePack(1)]);
+  const second = await IndexCache.open(dir);
+  t.ok(second.temporary);
+  t.not(second.dir, dir);
+  t.same(await second.absorbedIndexIds(), new Set());
+  const pack = makePack(1);
+  await second.absorb('b'.repeat(64), [pack]);
+  t.ok(await second.get(pack.blobs[0]!.id));
+  const tmp = second.dir;
+  await second.close();
+  await t.rejects(readdir(tmp), { code: 'ENOENT' }, 'temporary cache removed on close');
+  t.same(await holder.absorbedIndexIds(), new Set(['a'.repeat(64)]));
+  await holder.close();
+});
+
+t.test('concurrent absorbs are serialised and all land', async (t) => {
+  const cache = await IndexCache.open(join(t.testdir(), 'cache'));
+  const batches = Array.from({ length: 5 }, () => [makePack(300), makePack(10)]);
+  await Promise.all(batches.map((packs, i) => cache.absorb(String(i).repeat(64), packs)));
+  const all = locations(batches.flat());
+  const found = await cache.getMany(all.map((b) => b.id));
+  t.same(found, all.map(withoutId));
+  await cache.close();
+});

@@ -1,0 +1,99 @@
+import t from 'tap';
+import { BlobCache } from '../../src/fuse/blob-cache.js';
+import { FetchLimiter } from '../../src/fuse/fetch-limiter.js';
+import { chunkAt, FileReader, newReadState } from '../../src/fuse/file-reader.js';
+import { fileNode, MemorySource, pseudoRandom } from './memory-source.js';
+
+const KiB = 1024;
+
+function setup(chunkSizes: number[], cacheBytes = 64 * 1024 * KiB) {
+  const source = new MemorySource();
+  const data = pseudoRandom(chunkSizes.reduce((a, b) => a + b, 0), 3);
+  const chunks: Uint8Array[] = [];
+  let pos = 0;
+  for (const size of chunkSizes) {
+    chunks.push(data.subarray(pos, pos + size));
+    pos += size;
+  }
+  const node = fileNode(source, 'f', chunks);
+  const reader = new FileReader(new BlobCache(source, cacheBytes, 2), 2);
+  return { source, data, node, reader };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+
+t.test('chunkAt is a binary search over chunk ends', async (t) => {
+  const ends = new Float64Array([10, 20, 20, 35]);
+  t.same([0, 9, 10, 19, 20, 34, 35, 99].map((p) => chunkAt(ends, p)), [0, 0, 1, 1, 3, 3, 4, 4]);
+});
+
+t.test('reads spanning chunk boundaries return the right bytes', async (t) => {
+  const { data, node, reader } = setup([100, 50, 0, 200, 7]);
+  for (const [pos, len] of [[0, 357], [90, 20], [149, 2], [150, 10], [350, 100], [357, 10], [1000, 5]] as const) {
+    const buf = new Uint8Array(len);
+    const n = await reader.read(node, newReadState(), buf, len, pos);
+    t.same(buf.subarray(0, n), data.subarray(pos, pos + len), `read ${len} at ${pos}`);
+  }
+});
+
+t.test('sequential reads prefetch ahead; random reads fetch one chunk', async (t) => {
+  const { source, node, reader } = setup(Array(10).fill(64 * KiB));
+  const state = newReadState();
+  await reader.read(node, state, new Uint8Array(4096), 4096, 0);
+  await tick();
+  t.equal(source.blobReads.length, 3, 'first chunk plus two ahead');
+  await reader.read(node, state, new Uint8Array(4096), 4096, 64 * KiB);
+  await tick();
+  t.equal(source.blobReads.length, 4, 'one more ahead, cached ones not fetched again');
+  const random = newReadState();
+  const before = source.blobReads.length;
+  await reader.read(node, random, new Uint8Array(100), 100, 8 * 64 * KiB + 5);
+  await reader.read(node, random, new Uint8Array(100), 100, 6 * 64 * KiB + 5);
+  await tick();
+  t.same(source.blobReads.slice(before), [node.content?.[8], node.content?.[6]]);
+});
+
+t.test('a blob of the wrong size is an error, and failures are not cached', async (t) => {
+  const { source, node, reader } = setup([10]);
+  const id = node.content?.[0];
+  if (!id) throw new Error('no content');
+  source.blobs.set(id, new Uint8Array(9));
+  await t.rejects(reader.read(node, newReadState(), new Uint8Array(10), 10, 0), { code: 'CorruptData' });
+  const { source: s2, node: n2, reader: r2 } = setup([10]);
+  const id2 = n2.content?.[0];
+  if (!id2) throw new Error('no content');
+  s2.failing.add(id2);
+  await t.rejects(r2.read(n2, newReadState(), new Uint8Array(10), 10, 0), /injected failure/);
+  s2.failing.delete(id2);
+  t.equal(await r2.read(n2, newReadState(), new Uint8Array(10), 10, 0), 10);
+});
+
+t.test('the blob cache is bounded by bytes and shares concurrent fetches', async (t) => {
+  const source = new MemorySource();
+  const ids = [1, 2, 3].map((i) => source.addBlob(new Uint8Array(1000).fill(i)));
+  const cache = new BlobCache(source, 2500, 4);
+  const [a, b] = await Promise.all([cache.get(ids[0] as never), cache.get(ids[0] as never)]);
+  t.equal(a, b);
+  t.equal(source.blobReads.length, 1);
+  await cache.get(ids[1] as never);
+  await cache.get(ids[2] as never);
+  t.notOk(cache.has(ids[0] as never), 'the least recently used blob was evicted');
+  t.ok(cache.has(ids[2] as never));
+});
+
+t.test('the limiter bounds concurrency and serves demand before prefetch', async (t) => {
+  const limiter = new FetchLimiter(1);
+  const order: string[] = [];
+  let active = 0;
+  let peak = 0;
+  const job = (name: string) => async () => {
+    active++;
+    peak = Math.max(peak, active);
+    await tick();
+    order.push(name);
+    active--;
+  };
+  await Promise.all([limiter.run(job('first'), false), limiter.run(job('ahead'), true), limiter.run(job('demand'), false)]);
+  t.equal(peak, 1);
+  t.same(order, ['first', 'demand', 'ahead']);
+});

@@ -1,0 +1,52 @@
+/** Runs the built CLI (dist/cli.js) as a child process, asynchronously, with a test's environment. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliEnv {
+  readonly env: Record<string, string>;
+}
+
+/** A temp dir and an environment with a password, a cheap KDF and a private cache dir. */
+export async function cliSandbox(t: { teardown(fn: () => unknown): void }): Promise<{ dir: string; env: Record<string, string> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'rozen-cli-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ROZEN_PASSWORD: 'correct horse',
+    ROZEN_KDF_N: '1024',
+    ROZEN_CACHE_DIR: join(dir, 'cache'),
+  };
+  delete env['ROZEN_PASSWORD_FILE'];
+  return { dir, env };
+}
+
+export function startCli(args: readonly string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function collect(child: ChildProcess): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+export function rozen(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+  return collect(startCli(args, env));
+}
