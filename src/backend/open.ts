@@ -5,7 +5,6 @@ import { invalidArgument } from '../core/errors.js';
 import type { Backend } from './backend.js';
 import { LocalBackend } from './local.js';
 import { namedMemoryBackend } from './memory.js';
-import { S3Backend } from './s3.js';
 
 export type RepoUrl =
   | { readonly kind: 'local'; readonly path: string }
@@ -52,8 +51,11 @@ export async function openBackend(url: string): Promise<Backend> {
   switch (parsed.kind) {
     case 'local':
       return new LocalBackend(parsed.path);
-    case 's3':
+    case 's3': {
+      // The AWS SDK takes most of a second to load: only when an S3 repository is used.
+      const { S3Backend } = await import('./s3.js');
       return new S3Backend({ bucket: parsed.bucket, prefix: parsed.prefix });
+    }
     case 'memory':
       return namedMemoryBackend(parsed.name);
   }

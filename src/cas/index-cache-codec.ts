@@ -1,5 +1,5 @@
 /** Key and value layout of the LevelDB index cache: compact binary records, pack ids interned as numbers. */
-import { corrupt } from '../core/errors.js';
+import { corrupt, invalidArgument } from '../core/errors.js';
 import { fromHex, toHex, ID_BYTES, type BlobId, type PackId } from '../core/ids.js';
 import type { BlobType, PackKind } from '../core/types.js';
 
@@ -33,7 +33,6 @@ export interface RawLocation {
   readonly rawLength: number;
 }
 
-const LOCATION_BYTES = 4 + 1 + 6 + 4 + 4;
 const PACK_BYTES = ID_BYTES + 1 + 6;
 
 export function ascii(s: string): Uint8Array {
@@ -47,6 +46,23 @@ export function blobKey(id: BlobId): Uint8Array {
   return key;
 }
 
+export const BLOB_KEY_BYTES = 1 + ID_BYTES;
+export 
+/** Writes a blob key into `buf` at `at` without allocating (for bulk absorption). */
+export function writeBlobKey(buf: Buffer, at: number, id: BlobId): void {
+  buf[at] = BLOB;
+  if (buf.write(id, at + 1, ID_BYTES, 'hex') !== ID_BYTES) throw invalidArgument(`not a blob id: ${id}`);
+}
+
+/** Writes a location into `buf` at `at` without allocating (for bulk absorption). */
+export function writeLocation(buf: Buffer, at: number, packNo: number, b: Omit<RawLocation, 'packNo'>): void {
+  buf.writeUInt32LE(packNo, at);
+  buf.writeUInt8(b.type, at + 4);
+  buf.writeUIntLE(b.offset, at + 5, 6);
+  buf.writeUInt32LE(b.length, at + 11);
+  buf.writeUInt32LE(b.rawLength, at + 15);
+}
+
 export function blobIdOfKey(key: Uint8Array): BlobId {
   if (key.length !== 1 + ID_BYTES || key[0] !== BLOB) throw corrupt('index cache (blob key)');
   return toHex(key.subarray(1)) as BlobId;
@@ -54,16 +70,6 @@ export function blobIdOfKey(key: Uint8Array): BlobId {
 
 export const absorbedKey = (indexId: string): Uint8Array => ascii(`i:${indexId}`);
 export const indexIdOfKey = (key: Uint8Array): string => Buffer.from(key.subarray(2)).toString('latin1');
-
-export function encodeLocation(loc: RawLocation): Uint8Array {
-  const b = Buffer.allocUnsafe(LOCATION_BYTES);
-  b.writeUInt32LE(loc.packNo, 0);
-  b.writeUInt8(loc.type, 4);
-  b.writeUIntLE(loc.offset, 5, 6);
-  b.writeUInt32LE(loc.length, 11);
-  b.writeUInt32LE(loc.rawLength, 15);
-  return b;
-}
 
 export function decodeLocation(value: Uint8Array): RawLocation {
   if (value.length !== LOCATION_BYTES) throw corrupt('index cache (blob location)');

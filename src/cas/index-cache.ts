@@ -13,11 +13,14 @@ import {
   blobKey,
   decodeLocation,
   decodePack,
-  encodeLocation,
+  BLOB_KEY_BYTES,
+  LOCATION_BYTES,
   encodePack,
   indexIdOfKey,
   packKey,
   packNoOfKey,
+  writeBlobKey,
+  writeLocation,
   type CachedPack,
   type RawLocation,
 } from './index-cache-codec.js';
@@ -93,12 +96,14 @@ export class IndexCache {
   }
 
   async get(id: BlobId): Promise<BlobLocation | undefined> {
-    const value = await this.read(() => this.db.get(blobKey(id)));
+    const key = blobKey(id);
+    const value = await this.read(() => this.db.get(key));
     return value === undefined ? undefined : this.locate(value);
   }
 
   async getMany(ids: readonly BlobId[]): Promise<(BlobLocation | undefined)[]> {
-    const values = await this.read(() => this.db.getMany(ids.map(blobKey)));
+    const keys = ids.map(blobKey);
+    const values = await this.read(() => this.db.getMany(keys));
     return values.map((v) => (v === undefined ? undefined : this.locate(v)));
   }
 
@@ -128,24 +133,24 @@ export class IndexCache {
   private async absorbNow(indexId: string, packs: readonly PackDescription[]): Promise<void> {
     const fresh = this.newPackRecords(packs);
     const freshNumbers = new Map([...fresh].map(([no, p]) => [p.id, no]));
-    let ops: PutOp[] = [...fresh].map(([no, p]) => put(packKey(no), encodePack(p)));
-    ops.push(put(absorbedKey(indexId), Uint8Array.of(ABSORBING)));
-    let first = true;
-    const flush = async (): Promise<void> => {
-      await this.db.batch(ops);
-      if (first) this.adoptPacks(fresh);
-      first = false;
-      ops = [];
-    };
+    const head = [...fresh].map(([no, p]) => put(packKey(no), encodePack(p)));
+    head.push(put(absorbedKey(indexId), Uint8Array.of(ABSORBING)));
+    const batch = new BlobBatch(this.db, head);
     for (const pack of packs) {
       const packNo = this.packNumbers.get(pack.id) ?? freshNumbers.get(pack.id) ?? 0;
       for (const b of pack.blobs) {
-        ops.push(put(blobKey(b.id), encodeLocation({ packNo, ...b })));
-        if (ops.length >= BATCH_OPS) await flush();
+        batch.add(b.id, packNo, b);
+        if (batch.full) await this.writeBatch(batch, fresh);
       }
     }
-    ops.push(put(absorbedKey(indexId), Uint8Array.of(ABSORBED)));
-    await flush();
+    batch.extra(put(absorbedKey(indexId), Uint8Array.of(ABSORBED)));
+    await this.writeBatch(batch, fresh);
+  }
+
+  private async writeBatch(batch: BlobBatch, fresh: ReadonlyMap<number, CachedPack>): Promise<void> {
+    const first = batch.first;
+    await batch.write();
+    if (first) this.adoptPacks(fresh);
   }
 
   /** Numbers for packs not yet interned; adopted in memory only once written. */
@@ -206,3 +211,47 @@ export class IndexCache {
 }
 
 const put = (key: Uint8Array, value: Uint8Array): PutOp => ({ type: 'put', key, value });
+
+/**
+ * Blob entries staged in two buffers reused for every batch (LevelDB copies them when the
+ * batch is created), so absorbing millions of entries allocates no per-entry byte storage.
+ */
+class BlobBatch {
+  private readonly keys = Buffer.allocUnsafeSlow(BATCH_OPS * BLOB_KEY_BYTES);
+  private readonly values = Buffer.allocUnsafeSlow(BATCH_OPS * LOCATION_BYTES);
+  private ops: PutOp[];
+  private count = 0;
+  first = true;
+
+  constructor(
+    private readonly db: CacheDb,
+    head: PutOp[],
+  ) {
+    this.ops = head;
+  }
+
+  get full(): boolean {
+    return this.count === BATCH_OPS;
+  }
+
+  add(id: BlobId, packNo: number, loc: Omit<RawLocation, 'packNo'>): void {
+    const k = this.count * BLOB_KEY_BYTES;
+    const v = this.count * LOCATION_BYTES;
+    writeBlobKey(this.keys, k, id);
+    writeLocation(this.values, v, packNo, loc);
+    this.ops.push(put(this.keys.subarray(k, k + BLOB_KEY_BYTES), this.values.subarray(v, v + LOCATION_BYTES)));
+    this.count++;
+  }
+
+  extra(op: PutOp): void {
+    this.ops.push(op);
+  }
+
+  async write(): Promise<void> {
+    const written = this.db.batch(this.ops);
+    this.ops = [];
+    this.count = 0;
+    this.first = false;
+    await written;
+  }
+}

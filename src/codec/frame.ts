@@ -1,5 +1,5 @@
 /** Frames (FORMAT §3): `u8 compression id ‖ payload`, the plaintext of every sealed object. */
-import { corrupt } from '../core/errors.js';
+import { corrupt, invalidArgument } from '../core/errors.js';
 import { compressInto, decompressAll, decompressInto, frameContentSize } from './zstd.js';
 
 /** Compression registry ids (FORMAT §2). */
@@ -14,6 +14,7 @@ const MAX_SLACK = 0.25;
  * The result is a fresh buffer of its own (safe to transfer to another thread).
  */
 export function encodeFrame(data: Uint8Array, compress: false | number): Uint8Array {
+  if (compress !== false && !Number.isInteger(compress)) throw invalidArgument(`zstd level must be an integer, got ${compress}`);
   const out = Buffer.allocUnsafeSlow(1 + data.length);
   if (compress !== false && data.length > 0) {
     const length = tryCompress(out.subarray(1), data, compress);

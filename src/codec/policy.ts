@@ -47,6 +47,8 @@ interface Kind {
   triedStored: number;
   triedBlobs: number;
   skipsSinceProbe: number;
+  /** Blobs decide() skipped whose record() has not come yet. */
+  pendingSkips: number;
 }
 
 export class CompressionPolicy {
@@ -66,19 +68,23 @@ export class CompressionPolicy {
     if (this.#mode === 'max') return this.#opts.maxLevel;
     if (this.#mode === 'auto' && this.#worthIt(kind, head)) return this.#opts.level;
     kind.figures.skipped++;
+    kind.pendingSkips++;
     return false;
   }
 
   /**
    * Account for one stored blob: its plaintext length and its frame length (encodeFrame's output).
-   * `attempted` says whether decide() let it be compressed; only such blobs are evidence.
+   * Only blobs that decide() let zstd try are evidence. `attempted` says whether it did; when
+   * omitted, a raw frame stands for one of the blobs decide() skipped (all raw frames look alike).
    */
-  record(ext: string, rawBytes: number, storedBytes: number, attempted = true): void {
+  record(ext: string, rawBytes: number, storedBytes: number, attempted?: boolean): void {
     const kind = this.#kind(ext);
     kind.figures.raw += rawBytes;
     kind.figures.stored += storedBytes;
     kind.figures.blobs++;
-    if (attempted) addEvidence(kind, rawBytes, storedBytes);
+    const skipped = attempted === undefined ? kind.pendingSkips > 0 && storedBytes === rawBytes + 1 : !attempted;
+    if (skipped) kind.pendingSkips = Math.max(0, kind.pendingSkips - 1);
+    else addEvidence(kind, rawBytes, storedBytes);
   }
 
   /** Figures per kind, copied. */
@@ -92,7 +98,7 @@ export class CompressionPolicy {
     const key = ext.toLowerCase().replace(/^\./, '');
     let kind = this.#kinds.get(key);
     if (kind === undefined) {
-      kind = { figures: { raw: 0, stored: 0, blobs: 0, skipped: 0 }, triedRaw: 0, triedStored: 0, triedBlobs: 0, skipsSinceProbe: 0 };
+      kind = { figures: { raw: 0, stored: 0, blobs: 0, skipped: 0 }, triedRaw: 0, triedStored: 0, triedBlobs: 0, skipsSinceProbe: 0, pendingSkips: 0 };
       this.#kinds.set(key, kind);
     }
     return kind;

@@ -34,15 +34,26 @@ export function createFuseOps(deps: OpsDeps): FuseOps {
   const { resolver, reader } = deps;
   const topMtime = (): number => deps.catalog.cached?.newestMs ?? 0;
 
-  /** Runs `work` on the resolved entry; failures of the source become EIO and one log line. */
+  /**
+   * Runs `work` on the resolved entry, synchronously when everything needed is in memory (the
+   * common case, and per-file cost dominates); failures of the source become EIO and one log line.
+   */
   function withEntry(path: string, what: string, fail: (errno: number) => void, work: (e: FsEntry) => Promise<void> | void): void {
-    resolver
-      .resolve(path)
-      .then((e: Resolved) => (typeof e === 'number' ? fail(e) : work(e)))
-      .catch((err: unknown) => {
-        deps.log(`rozen mount: ${what} ${path} failed: ${errorText(err)}`);
-        fail(Errno.EIO);
-      });
+    const onError = (err: unknown): void => {
+      deps.log(`rozen mount: ${what} ${path} failed: ${errorText(err)}`);
+      fail(Errno.EIO);
+    };
+    const apply = (e: Resolved): Promise<void> | void => (typeof e === 'number' ? fail(e) : work(e));
+    const hit = resolver.resolveSync(path);
+    if (hit === undefined) {
+      resolver.resolve(path).then(apply).catch(onError);
+      return;
+    }
+    try {
+      apply(hit)?.catch(onError);
+    } catch (err) {
+      onError(err);
+    }
   }
 
   const ops: FuseOps = {

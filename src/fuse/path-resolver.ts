@@ -1,4 +1,5 @@
 /** Resolves mount paths to entries: the virtual top levels from the layout, then snapshot trees. */
+import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { Errno } from './errno.js';
@@ -17,19 +18,40 @@ type VirtualChild = { kind: 'vdir' } | { kind: 'vlink'; target: string } | { kin
 export type Resolved = FsEntry | number;
 
 export class PathResolver {
+  /** Snapshot roots by snapshot id: few, small, and each built with a date parse. */
+  private readonly roots = new Map<string, TreeEntry>();
+
   constructor(
     private readonly catalog: SnapshotCatalog,
     private readonly trees: TreeCache,
     private readonly inodes: InodeTable,
   ) {}
 
-  async resolve(path: string): Promise<Resolved> {
+  /** Resolves from memory; undefined when a listing (or the snapshot list) must be loaded first. */
+  resolveSync(path: string): Resolved | undefined {
     const parts = splitPath(path);
     if (parts.length === 0) return { kind: 'vdir', ino: ROOT_INO, path: [] };
-    const layout = this.catalog.cached ?? (await this.catalog.fresh());
+    const layout = this.catalog.cached;
+    if (!layout) return undefined;
     const found = this.resolveVirtual(layout, parts);
-    if (found === Errno.ENOENT && this.catalog.stale) return this.resolveVirtual(await this.catalog.fresh(), parts);
-    return typeof found === 'number' || found.kind !== 'node' ? found : this.walk(found, parts);
+    if (found === Errno.ENOENT && this.catalog.stale) return undefined;
+    if (typeof found === 'number' || found.kind !== 'node') return found;
+    const walked = this.walk(found, parts, snapshotDepth(parts) + 1);
+    return isPending(walked) ? undefined : walked;
+  }
+
+  async resolve(path: string): Promise<Resolved> {
+    const hit = this.resolveSync(path);
+    if (hit !== undefined) return hit;
+    const parts = splitPath(path);
+    const found = this.resolveVirtual(await this.catalog.fresh(), parts);
+    if (typeof found === 'number' || found.kind !== 'node') return found;
+    let walked = this.walk(found, parts, snapshotDepth(parts) + 1);
+    while (isPending(walked)) {
+      const { dir, at, subtree } = walked.pending;
+      walked = this.walk(dir, parts, at, await this.trees.load(subtree));
+    }
+    return walked;
   }
 
   /** Names of a virtual directory's children, with their entries; re-lists snapshots if stale. */
@@ -71,26 +93,42 @@ export class PathResolver {
   }
 
   private virtualEntry(parts: readonly string[], child: VirtualChild): FsEntry {
-    if (child.kind === 'snapshot') {
-      const { snapshot } = child;
-      return { kind: 'node', ino: this.inodes.forSnapshotRoot(snapshot.id), snapshot, node: snapshotRootNode(snapshot) };
-    }
+    if (child.kind === 'snapshot') return this.rootEntry(child.snapshot);
     const ino = this.inodes.forVirtual(`/${parts.join('/')}`);
     return child.kind === 'vdir' ? { kind: 'vdir', ino, path: parts } : { kind: 'vlink', ino, target: child.target };
   }
 
-  /** From a snapshot root (at depth 2 or 3) down the remaining components. */
-  private async walk(root: TreeEntry, parts: readonly string[]): Promise<Resolved> {
-    let cur = root;
-    for (const name of parts.slice(snapshotDepth(parts) + 1)) {
-      const listing = await this.listing(cur);
-      if (typeof listing === 'number') return listing;
-      const index = listing.index.get(name);
+  private rootEntry(snapshot: Snapshot): TreeEntry {
+    let root = this.roots.get(snapshot.id);
+    if (!root) {
+      root = { kind: 'node', ino: this.inodes.forSnapshotRoot(snapshot.id), snapshot, node: snapshotRootNode(snapshot) };
+      this.roots.set(snapshot.id, root);
+    }
+    return root;
+  }
+
+  /** Down `parts` from index `from`, as far as loaded listings go (`first` is the listing of `cur`). */
+  private walk(cur: TreeEntry, parts: readonly string[], from: number, first?: Listing): Resolved | Pending {
+    for (let i = from; i < parts.length; i++) {
+      const subtree = cur.node.type === 'dir' ? cur.node.subtree : undefined;
+      if (subtree === undefined) return Errno.ENOTDIR;
+      const listing = i === from && first ? first : this.trees.peek(subtree);
+      if (!listing) return { pending: { dir: cur, at: i, subtree } };
+      const index = listing.index.get(parts[i] as string);
       if (index === undefined) return Errno.ENOENT;
       cur = this.child(cur, listing, index);
     }
     return cur;
   }
+}
+
+/** Where a walk stopped for a listing that is not loaded. */
+interface Pending {
+  readonly pending: { readonly dir: TreeEntry; readonly at: number; readonly subtree: BlobId };
+}
+
+function isPending(r: Resolved | Pending): r is Pending {
+  return typeof r === 'object' && 'pending' in r;
 }
 
 export function splitPath(path: string): string[] {

@@ -106,7 +106,7 @@ t.test('memory stays bounded while a large pack streams through', async (t) => {
   const chunk = randomBytes(2 << 20);
   const id = blobId(chunk);
   const sealed = sealBlob(fakeSealer, id, chunk);
-  const total = 384 << 20;
+  const total = 256 << 20;
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
   let peak = 0;

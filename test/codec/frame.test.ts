@@ -41,6 +41,7 @@ t.test('incompressible, empty, or compression off is stored raw', async (t) => {
     t.equal(hex(frame.subarray(1)), hex(plain));
   }
   t.equal(encodeFrame(new Uint8Array([1, 2, 3]), 3)[0], CompressionId.none, 'tiny input does not shrink');
+  t.throws(() => encodeFrame(text(100), 2.5), { code: 'InvalidArgument' });
 });
 
 t.test('reads zstd frames made by other encoders (no declared size)', async (t) => {

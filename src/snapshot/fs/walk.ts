@@ -35,30 +35,42 @@ interface Child {
   readonly selection?: Selection;
 }
 
+/** A child's scan: its node, the error to report, or nothing when excluded. */
+type Scan = { readonly path: Buffer; readonly node?: ScannedNode; readonly error?: Error };
+
 interface Frame {
   readonly path: Buffer;
   readonly node: ScannedNode;
   readonly partial: boolean;
   readonly device: number;
   readonly children: readonly Child[];
+  /** Scans started ahead of the walk, index-aligned with `children`. */
+  readonly scans: Promise<Scan>[];
   next: number;
 }
+
+/** lstat and xattr reads of this many upcoming siblings overlap, which hides the thread-pool round trips. */
+const LOOKAHEAD = 32;
 
 const SLASH = Buffer.from('/');
 
 export async function* walk(roots: readonly string[], opts: WalkOptions): AsyncGenerator<WalkEvent> {
-  const top = await open(SLASH, { name: Buffer.alloc(0), isDir: true, selection: selectionOf(roots) }, -1, opts);
+  const rootChild = { name: Buffer.alloc(0), isDir: true, selection: selectionOf(roots) };
+  const top = await open(await scanChild(SLASH, rootChild, opts), rootChild, -1, opts);
   if (top === undefined) return;
   yield { kind: 'enter', path: top.path, node: top.node, partial: top.partial };
   const stack: Frame[] = [top];
   for (let frame = stack.at(-1); frame !== undefined; frame = stack.at(-1)) {
-    const child = frame.children[frame.next++];
+    const child = frame.children[frame.next];
     if (child === undefined) {
       stack.pop();
       yield { kind: 'leave', path: frame.path, node: frame.node, partial: frame.partial };
       continue;
     }
-    const event = await visit(frame, child, opts);
+    prefetch(frame, opts);
+    const scan = frame.scans[frame.next];
+    delete frame.scans[frame.next++];
+    const event = await visit(frame, child, scan, opts);
     if (event === undefined) continue;
     if ('children' in event) {
       stack.push(event);
@@ -81,25 +93,45 @@ export async function parentChain(root: string, accounts?: AccountDb): Promise<S
   return nodes;
 }
 
-async function visit(parent: Frame, child: Child, opts: WalkOptions): Promise<Frame | WalkEvent | undefined> {
-  const path = joinPath(parent.path, child.name);
-  if (child.selection === undefined && opts.exclude?.(path, child.isDir) === true) return undefined;
-  const frame = await open(path, child, parent.device, opts);
-  return frame?.node.type === 'dir' ? frame : frame && { kind: 'entry', path, node: frame.node };
+function prefetch(frame: Frame, opts: WalkOptions): void {
+  const end = Math.min(frame.children.length, frame.next + LOOKAHEAD);
+  for (let i = Math.max(frame.next, frame.scans.length); i < end; i++) {
+    const child = frame.children[i]!;
+    frame.scans[i] = scanChild(joinPath(frame.path, child.name), child, opts);
+  }
 }
 
-/** Scans an entry and, for a directory, lists what will be walked inside it; undefined after an error. */
-async function open(path: Buffer, child: Child, device: number, opts: WalkOptions): Promise<Frame | undefined> {
+/** Never rejects: errors are reported in walk order by `open`. */
+async function scanChild(path: Buffer, child: Child, opts: WalkOptions): Promise<Scan> {
+  try {
+    if (child.selection === undefined && opts.exclude?.(path, child.isDir) === true) return { path };
+    const follow = child.selection !== undefined && !child.selection.whole;
+    return { path, node: await scanEntry(path, child.name, { follow, ...(opts.accounts && { accounts: opts.accounts }) }) };
+  } catch (err) {
+    return { path, error: err instanceof Error ? err : new Error(String(err)) };
+  }
+}
+
+async function visit(parent: Frame, child: Child, scan: Promise<Scan> | undefined, opts: WalkOptions): Promise<Frame | WalkEvent | undefined> {
+  const done = await (scan ?? scanChild(joinPath(parent.path, child.name), child, opts));
+  const frame = await open(done, child, parent.device, opts);
+  return frame?.node.type === 'dir' ? frame : frame && { kind: 'entry', path: done.path, node: frame.node };
+}
+
+/** For a directory, lists what will be walked inside it; undefined after an error or when excluded. */
+async function open(scan: Scan, child: Child, device: number, opts: WalkOptions): Promise<Frame | undefined> {
+  const { path, node, error } = scan;
+  if (error !== undefined) opts.onError(path, error);
+  if (node === undefined) return undefined;
   const sel = child.selection;
   const partial = sel !== undefined && !sel.whole;
+  const rootDevice = sel?.whole === true ? node.device : device;
+  const frame = { path, node, partial, device: rootDevice, scans: [], next: 0 };
+  if (node.type !== 'dir') return { ...frame, children: [] };
+  if (partial) return { ...frame, children: selectedChildren(sel) };
+  if (opts.oneFileSystem === true && node.device !== rootDevice) return { ...frame, children: [] };
   try {
-    const node = await scanEntry(path, child.name, { follow: partial, ...(opts.accounts && { accounts: opts.accounts }) });
-    const rootDevice = sel?.whole === true ? node.device : device;
-    const frame = { path, node, partial, device: rootDevice, next: 0 };
-    if (node.type !== 'dir') return { ...frame, children: [] };
-    if (partial) return { ...frame, children: selectedChildren(sel) };
-    const crosses = opts.oneFileSystem === true && node.device !== rootDevice;
-    return { ...frame, children: crosses ? [] : await listDir(path) };
+    return { ...frame, children: await listDir(path) };
   } catch (err) {
     opts.onError(path, err instanceof Error ? err : new Error(String(err)));
     return undefined;

@@ -1,0 +1,66 @@
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cliSandbox, collect, rozen, startCli } from '../helpers/cli.js';
+
+async function bigTree(dir: string, files: number, size: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < files; i++) await writeFile(join(dir, `f${i}.bin`), randomBytes(size));
+  for (let i = 0; i < 200; i++) await writeFile(join(dir, `s${i}.txt`), `small ${i} `.repeat(50 + i));
+}
+
+t.test('Ctrl-C (SIGINT) stops a backup cleanly: exit 130, no snapshot, lock released, next backup works', async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  const src = join(dir, 'data');
+  await bigTree(src, 10, 16 * 1024 * 1024);
+  const repo = join(dir, 'repo');
+  await rozen(['init', repo], env);
+  const child = startCli(['backup', repo, src, '--json'], { ...env, ROZEN_WORKERS: '1' });
+  const done = collect(child);
+  await new Promise<void>((resolve) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('"status"')) resolve();
+    });
+  });
+  await sleep(300);
+  child.kill('SIGINT');
+  const r = await done;
+  t.equal(r.code, 130, r.stderr);
+  t.match(r.stderr, /interrupted/);
+  t.same(await readdir(join(repo, 'snapshots')).catch(() => []), [], 'no snapshot record');
+  t.same(await readdir(join(repo, 'locks')).catch(() => []), [], 'lock released');
+  t.ok((await readdir(join(repo, 'index'))).length > 0, 'finished packs were indexed');
+  const next = await rozen(['backup', repo, src, '--json'], env);
+  t.equal(next.code, 0, next.stderr);
+  const summary = JSON.parse(next.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+  t.ok(summary['bytes_added']! < 150 * 1024 * 1024, 'data stored before the interrupt was reused');
+  const restored = join(dir, 'out');
+  t.equal((await rozen(['restore', repo, 'latest', '--target', restored], env)).code, 0);
+});
+
+t.test('SIGKILL at random moments leaves a repository the next backup and restore accept', async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  const src = join(dir, 'data');
+  await bigTree(src, 4, 12 * 1024 * 1024);
+  const repo = join(dir, 'repo');
+  await rozen(['init', repo], env);
+  for (const delay of [400, 1200, 2000]) {
+    const child = startCli(['backup', repo, src], env);
+    const done = collect(child);
+    await sleep(delay);
+    child.kill('SIGKILL');
+    await done;
+    const locks = await readdir(join(repo, 'locks')).catch(() => []);
+    if (locks.length > 0) t.equal((await rozen(['unlock', repo], env)).code, 0, 'stale lock of a dead process removed');
+  }
+  const snapsBefore = await readdir(join(repo, 'snapshots')).catch(() => []);
+  const next = await rozen(['backup', repo, src], env);
+  t.equal(next.code, 0, next.stderr);
+  const snaps = JSON.parse((await rozen(['snapshots', repo, '--json'], env)).stdout) as unknown[];
+  t.equal(snaps.length, snapsBefore.length + 1);
+  const restored = join(dir, 'out');
+  const r = await rozen(['restore', repo, 'latest', '--target', restored], env);
+  t.equal(r.code, 0, r.stderr);
+});
