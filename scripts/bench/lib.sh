@@ -81,12 +81,22 @@ bench_init() {
     printf '# bench=%s date=%s host=%s cores=%s mem=%s kernel=%s\n' "$BENCH_NAME" "$(date -Is)" \
       "$(hostname)" "$(nproc)" "$(awk '/MemTotal/{printf "%.1fGiB", $2/1048576}' /proc/meminfo)" "$(uname -r)"
     printf '# cpu=%s\n' "$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
+    printf '# loadavg at start=%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
     printf '# tools=%s size_mb=%s repeat=%s\n' "${TOOLS[*]}" "${SIZE_MB:-}" "$BENCH_REPEAT"
     printf '# restic=%s\n' "$(restic version 2>/dev/null | head -1)"
     printf '# rozen=%s commit=%s node=%s\n' "$ROZEN" "$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null)" "$(node --version 2>/dev/null)"
     printf 'run\ttool\tmetric\tvalue\tunit\n'
   } >"$RESULTS"
   log "results: $RESULTS"
+  warn_if_busy
+}
+
+# Other work on the machine skews every timing: say so when the load exceeds the cores.
+warn_if_busy() {
+  local load; load=$(cut -d' ' -f1 /proc/loadavg)
+  if awk -v l="$load" -v c="$(nproc)" 'BEGIN{exit !(l > c)}'; then
+    log "warning: load average $load on $(nproc) cores; timings will be noisy"
+  fi
 }
 
 # --- corpus ---------------------------------------------------------------------------
@@ -202,14 +212,14 @@ tool_argv() {
     restic:forget)    TOOL_ARGV=(restic -r "$repo" --cache-dir "$cache" forget --keep-last 3 --prune) ;;
     restic:check)     TOOL_ARGV=(restic -r "$repo" --cache-dir "$cache" check --read-data) ;;
     restic:mount)     TOOL_ARGV=(restic -r "$repo" --cache-dir "$cache" mount "$1") ;;
-    # Rozen keeps its cache under env-paths' cache dir, which follows XDG_CACHE_HOME.
-    rozen:init)       TOOL_ARGV=(env XDG_CACHE_HOME="$cache" "${rz[@]}" init "$repo") ;;
-    rozen:backup)     TOOL_ARGV=(env XDG_CACHE_HOME="$cache" "${rz[@]}" backup "$repo" "$1" --quiet) ;;
-    rozen:restore)    TOOL_ARGV=(env XDG_CACHE_HOME="$cache" "${rz[@]}" restore "$repo" latest --target "$1") ;;
-    rozen:snapshots)  TOOL_ARGV=(env XDG_CACHE_HOME="$cache" "${rz[@]}" snapshots "$repo" --json) ;;
-    rozen:forget)     TOOL_ARGV=(env XDG_CACHE_HOME="$cache" "${rz[@]}" forget "$repo" --keep-last 3 --prune) ;;
-    rozen:check)      TOOL_ARGV=(env XDG_CACHE_HOME="$cache" "${rz[@]}" check "$repo" --read-data) ;;
-    rozen:mount)      TOOL_ARGV=(env XDG_CACHE_HOME="$cache" ROZEN_STATS=1 "${rz[@]}" mount "$repo" "$1") ;;
+    # Rozen: ROZEN_CACHE_DIR, and XDG_CACHE_HOME which its default (env-paths) follows.
+    rozen:init)       TOOL_ARGV=(env XDG_CACHE_HOME="$cache" ROZEN_CACHE_DIR="$cache" "${rz[@]}" init "$repo") ;;
+    rozen:backup)     TOOL_ARGV=(env XDG_CACHE_HOME="$cache" ROZEN_CACHE_DIR="$cache" "${rz[@]}" backup "$repo" "$1" --quiet) ;;
+    rozen:restore)    TOOL_ARGV=(env XDG_CACHE_HOME="$cache" ROZEN_CACHE_DIR="$cache" "${rz[@]}" restore "$repo" latest --target "$1") ;;
+    rozen:snapshots)  TOOL_ARGV=(env XDG_CACHE_HOME="$cache" ROZEN_CACHE_DIR="$cache" "${rz[@]}" snapshots "$repo" --json) ;;
+    rozen:forget)     TOOL_ARGV=(env XDG_CACHE_HOME="$cache" ROZEN_CACHE_DIR="$cache" "${rz[@]}" forget "$repo" --keep-last 3 --prune) ;;
+    rozen:check)      TOOL_ARGV=(env XDG_CACHE_HOME="$cache" ROZEN_CACHE_DIR="$cache" "${rz[@]}" check "$repo" --read-data) ;;
+    rozen:mount)      TOOL_ARGV=(env XDG_CACHE_HOME="$cache" ROZEN_CACHE_DIR="$cache" ROZEN_STATS=1 "${rz[@]}" mount "$repo" "$1") ;;
     *) die "tool_argv: unknown $tool $verb" ;;
   esac
 }
@@ -333,6 +343,8 @@ ratio_table() {
 # bench_finish: the exit status. 1 a command or verification failed; 3 the Rozen half was
 # skipped; 4 a target was missed with BENCH_STRICT=1; else 0.
 bench_finish() {
+  printf '# loadavg at end=%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS"
+  warn_if_busy
   printf '\nresults: %s (medians: %s.summary)\n' "$RESULTS" "$RESULTS"
   if [ $BENCH_FAILED = 1 ]; then log "some step FAILED (see $RUN_DIR/logs)"; return 1; fi
   if [ -n "$BENCH_SKIPPED" ]; then log "incomplete: skipped$BENCH_SKIPPED (ratios n/a)"; return 3; fi

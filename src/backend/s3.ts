@@ -148,6 +148,10 @@ export class S3Backend implements Backend {
   async rename(from: string, to: string): Promise<void> {
     const source = this.copySource(from);
     const key = this.key(to);
+    if (from === to) {
+      if ((await this.stat(from)) === undefined) throw notFound(this.what(from));
+      return;
+    }
     await this.call('rename', from, () =>
       this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: source })),
     );
@@ -169,7 +173,7 @@ export class S3Backend implements Backend {
    */
   async copyRange(from: string, ranges: readonly ByteRange[], to: string): Promise<void> {
     ranges.forEach(checkRange);
-    this.key(to);
+    checkName(to);
     const plan = planCopyParts(ranges);
     if (!plan.some((p) => p.kind === 'copy')) return this.put(to, this.readRanges(from, ranges));
     try {

@@ -4,12 +4,12 @@ import { invalidArgument } from '../core/errors.js';
 import { isHexId, type BlobId, type PackId } from '../core/ids.js';
 import type { BlobLocation, PackDescription } from '../core/types.js';
 import { IndexCache } from './index-cache.js';
-import { INDEX_PREFIX, readIndexFile, writeIndexFile } from './index-file.js';
+import { INDEX_PREFIX, readIndexBody, writeIndexFile } from './index-file.js';
 import { BlobIdSet } from './index-id-set.js';
 import type { Sealer } from './sealer.js';
 
 /** Index files fetched ahead while earlier ones are absorbed. */
-const READ_AHEAD = 4;
+const READ_AHEAD = 2;
 const GET_MANY_CHUNK = 4096;
 
 export class BlobIndex {
@@ -112,7 +112,7 @@ export class BlobIndex {
   }
 
   private async flushNow(): Promise<string | undefined> {
-    const packs = this.unwritten;
+    const packs = this.unwritten.slice();
     if (packs.length === 0) return undefined;
     const id = await writeIndexFile(this.backend, this.sealer, packs);
     this.unwritten = this.unwritten.slice(packs.length);
@@ -128,20 +128,21 @@ export class BlobIndex {
     }
   }
 
+  /** Absorbs index files in order, fetching the next ones (raw bodies, compact) meanwhile. */
   private async absorbAll(ids: readonly string[]): Promise<void> {
-    const reads = ids.map(() => undefined as Promise<PackDescription[]> | undefined);
+    const reads = new Map<number, Promise<Uint8Array>>();
     const start = (i: number): void => {
       const id = ids[i];
-      if (id === undefined || reads[i] !== undefined) return;
-      const read = readIndexFile(this.backend, this.sealer, id);
+      if (id === undefined || reads.has(i)) return;
+      const read = readIndexBody(this.backend, this.sealer, id);
       read.catch(() => undefined);
-      reads[i] = read;
+      reads.set(i, read);
     };
-    for (let i = 0; i < ids.length; i++) {
-      for (let k = i; k < i + READ_AHEAD; k++) start(k);
-      const packs = await (reads[i] as Promise<PackDescription[]>);
-      reads[i] = undefined;
-      await this.cache.absorb(ids[i] as string, packs);
+    for (const [i, id] of ids.entries()) {
+      for (let k = i; k <= i + READ_AHEAD; k++) start(k);
+      const body = await reads.get(i);
+      reads.delete(i);
+      if (body !== undefined) await this.cache.absorbBody(id, body);
     }
   }
 }

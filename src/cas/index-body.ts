@@ -1,11 +1,11 @@
 /** Byte codec of an index file's body (docs/FORMAT.md §7), with strict validation. */
 import { corrupt, invalidArgument } from '../core/errors.js';
 import { fromHex, isHexId, toHex, ID_BYTES, type BlobId, type PackId } from '../core/ids.js';
-import { BlobType, PackKind, type PackDescription } from '../core/types.js';
+import { BlobType, PackKind, type IndexedBlob, type PackDescription } from '../core/types.js';
 
 export const INDEX_VERSION = 1;
 const PACK_HEAD = ID_BYTES + 1 + 6 + 4;
-const BLOB_ENTRY = ID_BYTES + 1 + 6 + 4 + 4;
+export const BLOB_ENTRY = ID_BYTES + 1 + 6 + 4 + 4;
 const U32_MAX = 0xffff_ffff;
 const U48_MAX = 2 ** 48 - 1;
 const PACK_KINDS: ReadonlySet<number> = new Set(Object.values(PackKind));
@@ -71,43 +71,70 @@ function checkCount(v: number, what: string): void {
   if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw invalidArgument(`${what} out of range: ${v}`);
 }
 
-/** Parses an index body; any deviation from §7 (version, enums, bounds, length) is CorruptData. */
-export function decodeIndexBody(body: Uint8Array): PackDescription[] {
+/**
+ * What a scan reports: pack headers (their blob entries are the `blobCount` 47-byte records
+ * from `body[blobsAt]`), and blobs with their id as `body[idAt, idAt + 32)`.
+ */
+export interface IndexBodyVisitor {
+  pack(id: PackId, kind: PackKind, size: number, blobCount: number, blobsAt: number): void;
+  blob(body: Uint8Array, idAt: number, loc: Omit<IndexedBlob, 'id' | 'pack'>): void;
+}
+
+/**
+ * Walks an index body, validating it strictly (any deviation from §7: version, enums,
+ * bounds, duplicate packs, length is CorruptData). Blob ids are handed over as positions in
+ * `body`, so a caller can copy them without creating a string per blob.
+ */
+export function scanIndexBody(body: Uint8Array, visit: IndexBodyVisitor): void {
   const r = new BodyReader(body);
   const version = r.u8();
   if (version !== INDEX_VERSION) throw corrupt(`index file (unsupported version ${version})`);
   const count = r.u32();
   r.need(count * PACK_HEAD);
-  const packs: PackDescription[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < count; i++) {
-    const pack = decodePack(r);
-    if (seen.has(pack.id)) throw corrupt(`index file (pack ${pack.id} listed twice)`);
-    seen.add(pack.id);
-    packs.push(pack);
+    const id = r.id() as PackId;
+    if (seen.has(id)) throw corrupt(`index file (pack ${id} listed twice)`);
+    seen.add(id);
+    scanPack(r, id, body, visit);
   }
   if (r.remaining() !== 0) throw corrupt('index file (trailing bytes)');
-  return packs;
 }
 
-function decodePack(r: BodyReader): PackDescription {
-  const id = r.id() as PackId;
+function scanPack(r: BodyReader, id: PackId, body: Uint8Array, visit: IndexBodyVisitor): void {
   const kind = r.enumOf(PACK_KINDS, 'pack kind') as PackKind;
   const size = r.u48();
   const n = r.u32();
   r.need(n * BLOB_ENTRY);
-  const blobs: PackDescription['blobs'][number][] = new Array(n);
+  visit.pack(id, kind, size, n, r.position);
   for (let i = 0; i < n; i++) {
-    const blobId = r.id() as BlobId;
+    const idAt = r.skip(ID_BYTES);
     const type = r.enumOf(BLOB_TYPES, 'blob type') as BlobType;
     const offset = r.u48();
     const length = r.u32();
     const rawLength = r.u32();
-    if (offset + length > size) throw corrupt(`index file (blob ${blobId} lies outside pack ${id})`);
-    blobs[i] = { id: blobId, type, offset, length, rawLength };
+    if (offset + length > size) throw corrupt(`index file (a blob lies outside pack ${id})`);
+    visit.blob(body, idAt, { type, offset, length, rawLength });
   }
-  return { id, kind, size, blobs };
 }
+
+/** Parses an index body into pack descriptions; validation as in `scanIndexBody`. */
+export function decodeIndexBody(body: Uint8Array): PackDescription[] {
+  const packs: PackDescription[] = [];
+  let blobs: IndexedBlobOfPack[] = [];
+  scanIndexBody(body, {
+    pack(id, kind, size) {
+      blobs = [];
+      packs.push({ id, kind, size, blobs });
+    },
+    blob(bytes, idAt, loc) {
+      blobs.push({ id: toHex(bytes.subarray(idAt, idAt + ID_BYTES)) as BlobId, ...loc });
+    },
+  });
+  return packs;
+}
+
+type IndexedBlobOfPack = PackDescription['blobs'][number];
 
 /** Bounds-checked little-endian reader whose every overrun is CorruptData. */
 class BodyReader {
@@ -115,6 +142,9 @@ class BodyReader {
   private readonly buf: Buffer;
   constructor(bytes: Uint8Array) {
     this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  get position(): number {
+    return this.at;
   }
   remaining(): number {
     return this.buf.length - this.at;
@@ -137,6 +167,11 @@ class BodyReader {
     const v = this.buf.readUIntLE(this.at, 6);
     this.at += 6;
     return v;
+  }
+  skip(n: number): number {
+    this.need(n);
+    this.at += n;
+    return this.at - n;
   }
   id(): string {
     this.need(ID_BYTES);

@@ -47,7 +47,8 @@ export function blobKey(id: BlobId): Uint8Array {
 }
 
 export const BLOB_KEY_BYTES = 1 + ID_BYTES;
-export 
+export const LOCATION_BYTES = 4 + 1 + 6 + 4 + 4;
+
 /** Writes a blob key into `buf` at `at` without allocating (for bulk absorption). */
 export function writeBlobKey(buf: Buffer, at: number, id: BlobId): void {
   buf[at] = BLOB;
@@ -61,6 +62,18 @@ export function writeLocation(buf: Buffer, at: number, packNo: number, b: Omit<R
   buf.writeUIntLE(b.offset, at + 5, 6);
   buf.writeUInt32LE(b.length, at + 11);
   buf.writeUInt32LE(b.rawLength, at + 15);
+}
+
+/**
+ * Copies one index-file blob record (FORMAT §7: id ‖ type ‖ offset ‖ length ‖ rawLength)
+ * into a key and a value: the value is the pack number followed by the record's last 15
+ * bytes, which have exactly the layout of a location.
+ */
+export function writeRawBlob(keys: Buffer, k: number, values: Buffer, v: number, body: Buffer, at: number, packNo: number): void {
+  keys[k] = BLOB;
+  body.copy(keys, k + 1, at, at + ID_BYTES);
+  values.writeUInt32LE(packNo, v);
+  body.copy(values, v + 4, at + ID_BYTES, at + ID_BYTES + LOCATION_BYTES - 4);
 }
 
 export function blobIdOfKey(key: Uint8Array): BlobId {

@@ -15,9 +15,11 @@ export interface OpenedStore {
 }
 
 /**
- * Bounded native memory (NOTES.md: 5 M entries within 150 MB RSS): LevelDB maps table files
- * and keeps them resident while open, so few, small tables are kept open; one small memtable
- * and a small block cache suffice for random 32-byte keys that have no locality anyway.
+ * Bounded native memory (5 M entries within 150 MB RSS): LevelDB 1.20 mmaps every open table
+ * file, and pages it touched stay resident (counted in RSS) while the table is open, so only
+ * few, small tables are kept open (74 is LevelDB's floor; 64 of them tables, ≤ 1 MiB each).
+ * One small memtable and a small block cache suffice for random 32-byte keys. The price is
+ * reopening tables on random lookups: see scripts/bench/index-bench.mjs for the rates.
  */
 const STORE_OPTIONS = {
   keyEncoding: 'view',

@@ -21,12 +21,19 @@ import {
   packNoOfKey,
   writeBlobKey,
   writeLocation,
+  writeRawBlob,
   type CachedPack,
   type RawLocation,
 } from './index-cache-codec.js';
+import { BLOB_ENTRY, scanIndexBody } from './index-body.js';
 import { closeStore, openStore, recreateStore, type CacheDb, type OpenedStore } from './index-cache-store.js';
 
 export type { CachedPack } from './index-cache-codec.js';
+
+interface ScannedPack extends CachedPack {
+  readonly blobCount: number;
+  readonly blobsAt: number;
+}
 
 type PutOp = { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array };
 
@@ -34,7 +41,7 @@ type PutOp = { readonly type: 'put'; readonly key: Uint8Array; readonly value: U
  * Array batches, not chained ones: classic-level frees an array batch's native buffer as
  * soon as it is written, while a chained batch's lives until V8 happens to collect it.
  */
-const BATCH_OPS = 4096;
+const BATCH_OPS = 1024;
 
 /**
  * Maps blob ids to locations in a LevelDB directory owned by the caller. Pack ids are
@@ -90,9 +97,28 @@ export class IndexCache {
    * interrupted absorption is visible and simply repeated.
    */
   absorb(indexId: string, packs: readonly PackDescription[]): Promise<void> {
-    const run = this.writing.then(() => this.absorbNow(indexId, packs));
+    return this.enqueue(() => this.absorbNow(indexId, packs));
+  }
+
+  private enqueue(op: () => Promise<void>): Promise<void> {
+    const run = this.writing.then(op);
     this.writing = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Like `absorb`, straight from an index file's body (FORMAT §7), which is validated first:
+   * nothing is written from a malformed body. Creates no object per blob, so rebuilding a
+   * large cache keeps the JS heap small.
+   */
+  async absorbBody(indexId: string, body: Uint8Array): Promise<void> {
+    const packs: ScannedPack[] = [];
+    scanIndexBody(body, {
+      pack: (id, kind, size, blobCount, blobsAt) => packs.push({ id, kind, size, blobCount, blobsAt }),
+      blob: () => undefined,
+    });
+    const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return this.enqueue(() => this.absorbBodyNow(indexId, bytes, packs));
   }
 
   async get(id: BlobId): Promise<BlobLocation | undefined> {
@@ -131,30 +157,52 @@ export class IndexCache {
   }
 
   private async absorbNow(indexId: string, packs: readonly PackDescription[]): Promise<void> {
+    await this.absorbWith(indexId, packs, async (batch, packNos) => {
+      for (const [i, pack] of packs.entries()) {
+        const packNo = packNos[i] ?? 0;
+        for (const b of pack.blobs) if (batch.add(b.id, packNo, b)) await batch.write();
+      }
+    });
+  }
+
+  private async absorbBodyNow(indexId: string, body: Buffer, packs: readonly ScannedPack[]): Promise<void> {
+    await this.absorbWith(indexId, packs, async (batch, packNos) => {
+      for (const [i, { blobCount, blobsAt }] of packs.entries()) {
+        const packNo = packNos[i] ?? 0;
+        for (let j = 0; j < blobCount; j++) {
+          if (batch.addRecord(body, blobsAt + j * BLOB_ENTRY, packNo)) await batch.write();
+        }
+      }
+    });
+  }
+
+  /**
+   * The first batch carries the new pack records and an "absorbing" marker, the last one the
+   * "absorbed" marker; `fill` adds the blob entries, writing each batch as it fills up.
+   */
+  private async absorbWith(
+    indexId: string,
+    packs: readonly CachedPack[],
+    fill: (batch: BlobBatch, packNos: readonly number[]) => Promise<void>,
+  ): Promise<void> {
     const fresh = this.newPackRecords(packs);
-    const freshNumbers = new Map([...fresh].map(([no, p]) => [p.id, no]));
     const head = [...fresh].map(([no, p]) => put(packKey(no), encodePack(p)));
     head.push(put(absorbedKey(indexId), Uint8Array.of(ABSORBING)));
     const batch = new BlobBatch(this.db, head);
-    for (const pack of packs) {
-      const packNo = this.packNumbers.get(pack.id) ?? freshNumbers.get(pack.id) ?? 0;
-      for (const b of pack.blobs) {
-        batch.add(b.id, packNo, b);
-        if (batch.full) await this.writeBatch(batch, fresh);
-      }
+    // adopted before the first write so that readers racing it can resolve the new numbers
+    this.adoptPacks(fresh);
+    try {
+      await fill(batch, packs.map((p) => this.packNumbers.get(p.id) ?? 0));
+      batch.extra(put(absorbedKey(indexId), Uint8Array.of(ABSORBED)));
+      await batch.write();
+    } catch (err) {
+      if (batch.writes === 0) this.dropPacks(fresh);
+      throw err;
     }
-    batch.extra(put(absorbedKey(indexId), Uint8Array.of(ABSORBED)));
-    await this.writeBatch(batch, fresh);
   }
 
-  private async writeBatch(batch: BlobBatch, fresh: ReadonlyMap<number, CachedPack>): Promise<void> {
-    const first = batch.first;
-    await batch.write();
-    if (first) this.adoptPacks(fresh);
-  }
-
-  /** Numbers for packs not yet interned; adopted in memory only once written. */
-  private newPackRecords(packs: readonly PackDescription[]): Map<number, CachedPack> {
+  /** Numbers for packs not yet interned. */
+  private newPackRecords(packs: readonly CachedPack[]): Map<number, CachedPack> {
     const fresh = new Map<number, CachedPack>();
     const seen = new Set<PackId>();
     for (const { id, kind, size } of packs) {
@@ -170,6 +218,11 @@ export class IndexCache {
       this.packTable[no] = p;
       this.packNumbers.set(p.id, no);
     }
+  }
+
+  private dropPacks(fresh: ReadonlyMap<number, CachedPack>): void {
+    for (const [, p] of fresh) this.packNumbers.delete(p.id);
+    this.packTable.length -= fresh.size;
   }
 
   private locate(value: Uint8Array): BlobLocation {
@@ -221,7 +274,7 @@ class BlobBatch {
   private readonly values = Buffer.allocUnsafeSlow(BATCH_OPS * LOCATION_BYTES);
   private ops: PutOp[];
   private count = 0;
-  first = true;
+  writes = 0;
 
   constructor(
     private readonly db: CacheDb,
@@ -230,17 +283,24 @@ class BlobBatch {
     this.ops = head;
   }
 
-  get full(): boolean {
-    return this.count === BATCH_OPS;
+  /** Stages one entry; true when the batch is full and must be written. */
+  add(id: BlobId, packNo: number, loc: Omit<RawLocation, 'packNo'>): boolean {
+    writeBlobKey(this.keys, this.count * BLOB_KEY_BYTES, id);
+    writeLocation(this.values, this.count * LOCATION_BYTES, packNo, loc);
+    return this.stage();
   }
 
-  add(id: BlobId, packNo: number, loc: Omit<RawLocation, 'packNo'>): void {
+  /** Stages the index-file blob record at `body[at]`; true when the batch is full. */
+  addRecord(body: Buffer, at: number, packNo: number): boolean {
+    writeRawBlob(this.keys, this.count * BLOB_KEY_BYTES, this.values, this.count * LOCATION_BYTES, body, at, packNo);
+    return this.stage();
+  }
+
+  private stage(): boolean {
     const k = this.count * BLOB_KEY_BYTES;
     const v = this.count * LOCATION_BYTES;
-    writeBlobKey(this.keys, k, id);
-    writeLocation(this.values, v, packNo, loc);
     this.ops.push(put(this.keys.subarray(k, k + BLOB_KEY_BYTES), this.values.subarray(v, v + LOCATION_BYTES)));
-    this.count++;
+    return ++this.count === BATCH_OPS;
   }
 
   extra(op: PutOp): void {
@@ -251,7 +311,7 @@ class BlobBatch {
     const written = this.db.batch(this.ops);
     this.ops = [];
     this.count = 0;
-    this.first = false;
     await written;
+    this.writes++;
   }
 }

@@ -37,10 +37,18 @@ export async function writeIndexFile(
 
 /** Reads, authenticates and parses one index file; CorruptData when any byte is wrong. */
 export async function readIndexFile(backend: Backend, sealer: Sealer, id: string): Promise<PackDescription[]> {
+  return decodeIndexBody(await readIndexBody(backend, sealer, id));
+}
+
+/**
+ * Reads and authenticates one index file and returns its body, not yet parsed (see
+ * `scanIndexBody`, which validates it); CorruptData when the id or the seal does not match.
+ */
+export async function readIndexBody(backend: Backend, sealer: Sealer, id: string): Promise<Uint8Array> {
   if (!isHexId(id)) throw invalidArgument(`not an index file id: ${id}`);
   const sealed = await backend.get(indexFileName(id));
   if (sha256Hex(sealed) !== id) throw corrupt(`index file ${id} (content does not match its id)`);
-  return decodeIndexBody(unframe(openSealed(sealer, sealed, id), id));
+  return unframe(openSealed(sealer, sealed, id), id);
 }
 
 function openSealed(sealer: Sealer, sealed: Uint8Array, id: string): Uint8Array {

@@ -98,7 +98,7 @@ export class CompressionPolicy {
     const key = ext.toLowerCase().replace(/^\./, '');
     let kind = this.#kinds.get(key);
     if (kind === undefined) {
-      kind = { figures: { raw: 0, stored: 0, blobs: 0, skipped: 0 }, triedRaw: 0, triedStored: 0, triedBlobs: 0, skipsSinceProbe: 0, pendingSkips: 0 };
+      kind = newKind();
       this.#kinds.set(key, kind);
     }
     return kind;
@@ -132,6 +132,11 @@ export class CompressionPolicy {
     this.#scratch ??= new Uint8Array(compressBound(this.#opts.probeBytes));
     return [sample.length, compressInto(this.#scratch, sample, PROBE_LEVEL)];
   }
+}
+
+function newKind(): Kind {
+  const figures = { raw: 0, stored: 0, blobs: 0, skipped: 0 };
+  return { figures, triedRaw: 0, triedStored: 0, triedBlobs: 0, skipsSinceProbe: 0, pendingSkips: 0 };
 }
 
 function addEvidence(kind: Kind, raw: number, stored: number): void {

@@ -58,7 +58,10 @@ function totalLength(parts: readonly Uint8Array[]): number {
   return n;
 }
 
-/** Seal `plaintext` under a 32-byte key; returns nonce(24) ‖ ciphertext ‖ tag(16). */
+/**
+ * Seal `plaintext` under a 32-byte key; returns nonce(24) ‖ ciphertext ‖ tag(16) in a buffer of its own
+ * (never Node's shared pool, so it can be transferred to another thread).
+ */
 export function seal(key: Uint8Array, plaintext: Plaintext, aad: Uint8Array, nonce?: Uint8Array): Uint8Array {
   const parts: readonly Uint8Array[] = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
   const n = nonce ?? randomNonce();
@@ -68,7 +71,7 @@ export function seal(key: Uint8Array, plaintext: Plaintext, aad: Uint8Array, non
   subkey.fill(0);
   const length = totalLength(parts);
   cipher.setAAD(aad, { plaintextLength: length });
-  const out = Buffer.allocUnsafe(NONCE_BYTES + length + TAG_BYTES);
+  const out = Buffer.allocUnsafeSlow(NONCE_BYTES + length + TAG_BYTES);
   out.set(n, 0);
   let at = NONCE_BYTES;
   for (const part of parts) {

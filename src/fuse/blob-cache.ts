@@ -31,10 +31,15 @@ export class BlobCache {
     if (hit) return hit;
     let pending = this.inflight.get(id);
     if (!pending) {
-      pending = this.limiter.run(() => this.source.readBlob(id), isPrefetch).finally(() => this.inflight.delete(id));
-      pending.then((data) => this.lru.set(id, data), () => undefined);
+      pending = this.limiter.run(() => this.fetch(id), isPrefetch).finally(() => this.inflight.delete(id));
       this.inflight.set(id, pending);
     }
     return pending;
+  }
+
+  private async fetch(id: BlobId): Promise<Uint8Array> {
+    const data = await this.source.readBlob(id);
+    this.lru.set(id, data);
+    return data;
   }
 }

@@ -9,6 +9,9 @@ export interface ReadState {
   lastChunk: number;
 }
 
+const SIBLING_FILES = 16;
+const SIBLING_BYTES = 8 * 1024 * 1024;
+
 export const newReadState = (): ReadState => ({ lastChunk: -1 });
 
 export class FileReader {
@@ -39,6 +42,22 @@ export class FileReader {
     }
     if (sequential) this.prefetch(content, i);
     return done;
+  }
+
+  /**
+   * Restores walk a directory in order, one file at a time: on opening a file, fetch the first
+   * blobs of the files after it, so backend latency overlaps instead of adding up per file.
+   */
+  prefetchSiblings(siblings: readonly Node[], after: number): void {
+    let bytes = 0;
+    const last = Math.min(siblings.length - 1, after + SIBLING_FILES);
+    for (let j = after + 1; j <= last && bytes < SIBLING_BYTES; j++) {
+      const node = siblings[j] as Node;
+      const id = node.type === 'file' ? node.content?.[0] : undefined;
+      if (id === undefined) continue;
+      bytes += node.sizes?.[0] ?? 0;
+      if (!this.blobs.has(id)) this.blobs.get(id, true).catch(() => undefined);
+    }
   }
 
   private async chunk(content: readonly BlobId[], ends: Float64Array, i: number): Promise<Uint8Array> {

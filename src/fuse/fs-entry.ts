@@ -20,6 +20,9 @@ export interface TreeEntry {
   readonly ino: number;
   readonly snapshot: Snapshot;
   readonly node: Node;
+  /** The entries of the directory holding this one, in order, and this one's position (absent for roots). */
+  readonly siblings?: readonly Node[];
+  readonly index?: number;
 }
 
 export type FsEntry = VirtualDir | VirtualLink | TreeEntry;

@@ -85,6 +85,7 @@ export function createFuseOps(deps: OpsDeps): FuseOps {
         const fd = nextFd;
         nextFd = nextFd >= 0x7fffffff ? 1 : nextFd + 1;
         files.set(fd, { entry: e, state: newReadState() });
+        if (e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index);
         cb(0, fd);
       });
     },

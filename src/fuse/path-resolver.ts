@@ -40,11 +40,12 @@ export class PathResolver {
     return isPending(walked) ? undefined : walked;
   }
 
+  /** Resolves, loading what is missing; an unknown top-level name re-lists the snapshots if stale. */
   async resolve(path: string): Promise<Resolved> {
-    const hit = this.resolveSync(path);
-    if (hit !== undefined) return hit;
     const parts = splitPath(path);
-    const found = this.resolveVirtual(await this.catalog.fresh(), parts);
+    if (parts.length === 0) return { kind: 'vdir', ino: ROOT_INO, path: [] };
+    let found = this.resolveVirtual(this.catalog.cached ?? (await this.catalog.fresh()), parts);
+    if (found === Errno.ENOENT && this.catalog.stale) found = this.resolveVirtual(await this.catalog.fresh(), parts);
     if (typeof found === 'number' || found.kind !== 'node') return found;
     let walked = this.walk(found, parts, snapshotDepth(parts) + 1);
     while (isPending(walked)) {
@@ -77,7 +78,7 @@ export class PathResolver {
   child(dir: TreeEntry, listing: Listing, index: number): TreeEntry {
     const node = listing.nodes[index] as Node;
     const ino = this.inodes.forChild(dir.snapshot.id, dir.ino, index, listing.nodes.length, node);
-    return { kind: 'node', ino, snapshot: dir.snapshot, node };
+    return { kind: 'node', ino, snapshot: dir.snapshot, node, siblings: listing.nodes, index };
   }
 
   private resolveVirtual(layout: SnapshotLayout, parts: readonly string[]): Resolved {

@@ -48,10 +48,17 @@ export function buildLayout(snapshots: readonly Snapshot[]): SnapshotLayout {
 
 /** The newest snapshot's name in a group (the target of its `latest` link). */
 export function latestName(group: SnapshotsByName): string | undefined {
-  let last: string | undefined;
-  for (const name of group.keys()) last = name;
+  if (group.size === 0) return undefined;
+  let last = latestCache.get(group);
+  if (last === undefined) {
+    for (const name of group.keys()) last = name;
+    latestCache.set(group, last as string);
+  }
   return last;
 }
+
+/** Groups are never changed after `buildLayout`, so their newest name can be remembered. */
+const latestCache = new WeakMap<SnapshotsByName, string>();
 
 function timeMs(s: Snapshot): number {
   const ms = Date.parse(s.time);

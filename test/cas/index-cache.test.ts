@@ -118,3 +118,31 @@ t.test('concurrent absorbs are serialised and all land', async (t) => {
   t.same(found, all.map(withoutId));
   await cache.close();
 });
+
+t.test('absorbBody stores the same entries as absorb, and nothing from a malformed body', async (t) => {
+  const { encodeIndexBody } = await import('../../src/cas/index-body.js');
+  const packs = [makePack(5000, 1), makePack(3, 2)];
+  const viaObjects = await IndexCache.open(join(t.testdir(), 'objects'));
+  const viaBody = await IndexCache.open(join(t.testdir(), 'body'));
+  await viaObjects.absorb('a'.repeat(64), packs);
+  await viaBody.absorbBody('a'.repeat(64), encodeIndexBody(packs));
+  const dump = async (c: IndexCache): Promise<IndexedBlob[]> => {
+    const out: IndexedBlob[] = [];
+    for await (const e of c.entries()) out.push(e);
+    return out;
+  };
+  const expected = await dump(viaObjects);
+  t.equal(expected.length, 5003);
+  t.same(await dump(viaBody), expected);
+  t.same(await viaBody.absorbedIndexIds(), new Set(['a'.repeat(64)]));
+
+  const bad = Buffer.from(encodeIndexBody([makePack(2)]));
+  bad[bad.length - 47 + 32] = 9;
+  await t.rejects(viaBody.absorbBody('b'.repeat(64), bad), { code: 'CorruptData' });
+  t.same(await viaBody.partialIndexIds(), new Set(), 'not even a partial marker');
+  let packCount = 0;
+  for await (const _ of viaBody.packs()) packCount++;
+  t.equal(packCount, 2);
+  await viaObjects.close();
+  await viaBody.close();
+});

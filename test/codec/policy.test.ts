@@ -62,6 +62,19 @@ t.test('evidence from whole blobs overrides a good probe of the head', async (t)
   t.same(later.slice(1), [false, false], 'the whole-blob ratio soon says no');
 });
 
+t.test('without the attempted flag, raw frames of skipped blobs are not taken as evidence', async (t) => {
+  const policy = new CompressionPolicy('auto');
+  const bigRandom = randomBytes(2 * 1024 * 1024);
+  const level = policy.decide('dat', bigRandom.subarray(0, 64 * 1024));
+  t.equal(level, false);
+  policy.record('dat', bigRandom.length, encodeFrame(bigRandom, level).length);
+  t.equal(policy.decide('dat', text(100_000)), 3, 'still probing: one skipped blob is not 2 MiB of evidence');
+  const textFrame = encodeFrame(text(100_000), 3).length;
+  policy.record('dat', 100_000, textFrame);
+  const raw = bigRandom.length + 100_000;
+  t.same(policy.figures()['dat'], { raw, stored: bigRandom.length + 1 + textFrame, blobs: 2, skipped: 1 });
+});
+
 t.test('figures add up and merge', async (t) => {
   const a = new CompressionPolicy('auto');
   const b = new CompressionPolicy('auto');

@@ -110,3 +110,8 @@ function throwsCorrupt(fn: () => unknown): boolean {
     return isRozenError(err, 'CorruptData');
   }
 }
+
+t.test('sealed output owns its buffer (transferable)', async (t) => {
+  const sealed = seal(new Uint8Array(32), new Uint8Array(5), new Uint8Array(0));
+  t.equal(sealed.buffer.byteLength, sealed.byteLength);
+});

@@ -16,6 +16,7 @@ export class MemorySource implements SnapshotSource {
   readonly blobReads: BlobId[] = [];
   treeLoads = 0;
   listings = 0;
+  /** Blob or tree ids whose reads fail. */
   readonly failing = new Set<BlobId>();
   delayMs = 0;
 
@@ -26,6 +27,7 @@ export class MemorySource implements SnapshotSource {
 
   async loadTree(id: BlobId): Promise<readonly Node[]> {
     this.treeLoads++;
+    if (this.failing.has(id)) throw new Error(`injected failure loading tree ${id.slice(0, 8)}`);
     const tree = this.trees.get(id);
     if (!tree) throw new Error(`no tree ${id}`);
     return tree;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -85,8 +85,12 @@ t.test('a stale mount left by a crash is cleaned by the next mount', { skip }, a
 t.test('in process: an outside unmount resolves closed; unmount twice is harmless', { skip }, async (t) => {
   const mnt = await tempDir('rozen-closed-');
   t.teardown(() => cleanup(mnt));
-  const handle = await mountSnapshots(smallSource(), mnt, { log: () => undefined });
+  const handle = await mountSnapshots(smallSource(), mnt, { log: () => undefined, allowOther: true });
   t.ok(await isMounted(mnt));
+  const line = (await readFile('/proc/self/mounts', 'utf8')).split('\n').find((l) => l.split(' ')[1] === mnt) ?? '';
+  t.match(line, /\bro\b/, 'mounted read-only');
+  t.match(line, /allow_other/, 'allowOther');
+  t.match(line, /default_permissions/, 'recorded permissions are enforced');
   await run('umount', ['-l', mnt]);
   await handle.closed;
   await handle.unmount();

@@ -58,6 +58,7 @@ function buildFixture(): Fixture {
   const root = source.addTree([data, dirNode(source, 'huge', [huge])]);
   source.addSnapshot(root, { time: '2024-05-01T10:00:00.250Z', hostname: 'host1', tags: ['daily'] });
   source.addSnapshot(root, { time: '2024-05-01T10:00:00.750Z', hostname: 'host2' });
+  source.failing.add(failing);
   return { source, big, huge, failing };
 }
 
@@ -203,7 +204,6 @@ t.test('a real FUSE mount of in-memory snapshots', { skip }, async (t) => {
 
   t.test('a failing source read is EIO, logged, and the mount keeps serving', async (t) => {
     const file = path.join(data, 'failing.txt');
-    source.failing.add(fx.failing);
     const r = await run('cat', [file]);
     t.not(r.code, 0);
     t.match(r.stderr, /Input\/output error/);
@@ -215,6 +215,21 @@ t.test('a real FUSE mount of in-memory snapshots', { skip }, async (t) => {
     t.equal((await run('cat', [path.join(data, 'sub', 'x.txt')])).stdout, 'x', 'still serving');
     source.failing.delete(fx.failing);
     t.equal((await run('cat', [file])).stdout, 'unlucky\n', 'a failure is not cached');
+  });
+
+  t.test('a tree that fails to load is EIO for that listing only, and is retried', async (t) => {
+    const tree = source.addTree([fileNode(source, 'late.txt', [Buffer.from('late')])]);
+    const root = source.addTree([dirNode(source, 'ok', []), { ...dirNode(source, 'broken', []), subtree: tree }]);
+    const snapshot = source.addSnapshot(root, { time: '2024-05-20T00:00:00.000Z', hostname: 'host3' });
+    source.failing.add(tree);
+    const dir = path.join(mnt, 'ids', snapshot.id.slice(0, 8));
+    await new Promise((r) => setTimeout(r, 250));
+    const r = await run('ls', [path.join(dir, 'broken')]);
+    t.match(r.stderr, /Input\/output error/);
+    t.match(logs[logs.length - 1], /broken.*injected failure loading tree/);
+    t.equal((await run('ls', [path.join(dir, 'ok')])).code, 0);
+    source.failing.delete(tree);
+    t.equal((await run('cat', [path.join(dir, 'broken', 'late.txt')])).stdout, 'late');
   });
 
   t.test('a new snapshot appears without remounting', async (t) => {

@@ -9,26 +9,22 @@
  *   // ... or give a child process (the CLI) the standard variables:
  *   spawn('rozen', ['init', `s3://${s3.bucket}/repo`], { env: { ...process.env, ...s3.env } });
  *
- * Each call gets its own server on 127.0.0.1 with an OS-chosen port, its own temporary
- * directory and a fresh bucket; nothing global is changed. stop() closes open keep-alive
- * connections, stops the server and removes the directory; it is safe to call twice.
+ * Each call runs its own server in a child Node process on 127.0.0.1 with an OS-chosen port,
+ * its own temporary directory and a fresh bucket; nothing in the calling process is changed.
+ * The child runs with --openssl-legacy-provider because s3rver encrypts ListObjectsV2
+ * continuation tokens with DES, which OpenSSL 3 refuses otherwise (any listing of more than
+ * 1000 keys would fail with InternalError). The child is unref'd and exits when the test
+ * process goes away, so a forgotten stop() neither hangs the test nor leaks a server;
+ * stop() is still the right way to end it (it also removes the directory) and is idempotent.
  */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer?: Server;
-}
-type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
-
-// s3rver is CommonJS without types.
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
+import { createInterface } from 'node:readline';
 
 /** s3rver accepts exactly these credentials. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -43,25 +39,41 @@ export interface RunningS3rver {
   stop(): Promise<void>;
 }
 
+// Runs in the child (CommonJS, via -e): start, print the port, stop on SIGTERM or when stdin closes.
+const CHILD_SCRIPT = `
+const [modulePath, directory, bucket] = process.argv.slice(1);
+const S3rver = require(modulePath);
+const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory,
+  configureBuckets: [{ name: bucket, configs: [] }] });
+const stop = () => { server.httpServer?.closeAllConnections(); server.close().finally(() => process.exit(0)); };
+server.run().then(
+  (address) => process.stdout.write(JSON.stringify({ port: address.port }) + '\\n'),
+  (err) => { process.stderr.write(String(err && err.stack || err) + '\\n'); process.exit(1); });
+process.on('SIGTERM', stop);
+process.stdin.on('end', stop);
+process.stdin.resume();
+`;
+
+const S3RVER_MAIN = createRequire(import.meta.url).resolve('s3rver');
+const START_TIMEOUT_MS = 20_000;
+
 export async function startS3rver(bucket = 'rozen-test'): Promise<RunningS3rver> {
   const directory = await mkdtemp(join(tmpdir(), 'rozen-s3rver-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory,
-    configureBuckets: [{ name: bucket, configs: [] }],
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD_SCRIPT, S3RVER_MAIN, directory, bucket], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env['PATH'] ?? '' },
   });
-  let address: AddressInfo;
+  let port: number;
   try {
-    address = await server.run();
+    port = await readPort(child);
   } catch (err) {
+    child.kill('SIGKILL');
     await rm(directory, { recursive: true, force: true });
     throw err;
   }
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  unrefChild(child);
+  const endpoint = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopped ??= shutdown(server, directory));
   return {
     endpoint,
     bucket,
@@ -71,14 +83,41 @@ export async function startS3rver(bucket = 'rozen-test'): Promise<RunningS3rver>
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       AWS_REGION: 'us-east-1',
     },
-    stop,
+    stop: () => (stopped ??= shutdown(child, directory)),
   };
 }
 
-async function shutdown(server: S3rverInstance, directory: string): Promise<void> {
-  const closing = server.close();
-  // SDK clients keep sockets alive; without this close() waits for them to time out.
-  server.httpServer?.closeAllConnections();
-  await closing.catch(() => undefined);
+async function readPort(child: ChildProcess): Promise<number> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
+  try {
+    const [line] = (await Promise.race([
+      once(lines, 'line'),
+      once(child, 'exit').then(() => Promise.reject(new Error(`s3rver exited before listening: ${stderr.trim()}`))),
+    ])) as [string];
+    return (JSON.parse(line) as { port: number }).port;
+  } finally {
+    clearTimeout(timer);
+    lines.close();
+  }
+}
+
+function unrefChild(child: ChildProcess): void {
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) {
+    (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+}
+
+async function shutdown(child: ChildProcess, directory: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
   await rm(directory, { recursive: true, force: true });
 }

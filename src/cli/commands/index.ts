@@ -1,13 +1,19 @@
 /** Every command of the CLI, registered on the program. */
 import type { Command } from 'commander';
 import { registerBackup } from './backup.js';
+import { registerCheck } from './check.js';
 import { registerDiff } from './diff.js';
+import { registerForget } from './forget.js';
 import { registerInit } from './init.js';
 import { registerKey } from './key.js';
 import { registerLs } from './ls.js';
 import { registerMount } from './mount.js';
+import { registerPrune } from './prune.js';
+import { registerRepair } from './repair.js';
 import { registerRestore } from './restore.js';
 import { registerSnapshots } from './snapshots.js';
+import { registerStats } from './stats.js';
+import { registerUnlock } from './unlock.js';
 
 export function registerCommands(program: Command): void {
   registerInit(program);
@@ -18,4 +24,10 @@ export function registerCommands(program: Command): void {
   registerDiff(program);
   registerRestore(program);
   registerMount(program);
+  registerForget(program);
+  registerPrune(program);
+  registerCheck(program);
+  registerStats(program);
+  registerUnlock(program);
+  registerRepair(program);
 }

@@ -10,7 +10,7 @@ export interface ForgetOptions {
   readonly ids?: readonly string[];
   readonly policy?: KeepPolicy;
   /** Only snapshots of this host / with all these tags are considered by the policy. */
-  readonly host?: string;
+  readonly host?: string | undefined;
   readonly tags?: readonly string[];
   readonly dryRun?: boolean;
 }
