@@ -2,7 +2,7 @@
 import type { Backend } from '../backend/backend.js';
 import { invalidArgument } from '../core/errors.js';
 import { isHexId, type BlobId, type PackId } from '../core/ids.js';
-import type { BlobLocation, PackDescription } from '../core/types.js';
+import type { BlobLocation, PackDescription, PackKind } from '../core/types.js';
 import { IndexCache } from './index-cache.js';
 import { INDEX_PREFIX, readIndexBody, writeIndexFile } from './index-file.js';
 import { BlobIdSet } from './index-id-set.js';
@@ -71,6 +71,12 @@ export class BlobIndex {
       slots.forEach((slot, k) => (out[slot] = found[k]));
     }
     return out;
+  }
+
+  /** Kind and size of a pack this index names, or undefined. */
+  packInfo(id: PackId): { readonly kind: PackKind; readonly size: number } | undefined {
+    const mine = this.unwritten.find((p) => p.id === id);
+    return mine ? { kind: mine.kind, size: mine.size } : this.cache.pack(id);
   }
 
   /** Records a pack written in this run; its blobs are visible at once and indexed by `flush`. */

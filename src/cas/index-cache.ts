@@ -133,6 +133,12 @@ export class IndexCache {
     return values.map((v) => (v === undefined ? undefined : this.locate(v)));
   }
 
+  /** Kind and size of an indexed pack, from memory. */
+  pack(id: PackId): CachedPack | undefined {
+    const no = this.packNumbers.get(id);
+    return no === undefined ? undefined : this.packTable[no];
+  }
+
   async *packs(): AsyncIterable<CachedPack> {
     yield* this.packTable;
   }

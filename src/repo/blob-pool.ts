@@ -1,10 +1,7 @@
-/** A pool of workers running BlobTasks on all cores, or inline when workers are unavailable. */
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+/** Hashing, sealing and opening of blobs on all cores (see task-pool.ts). */
 import type { BlobId } from '../core/ids.js';
-import { BlobTasks, type OpenRequest, type SealRequest, type SealResult, type TaskKeys } from './blob-task.js';
+import { BlobTasks, type BlobRequest, type OpenRequest, type SealRequest, type SealResult, type TaskKeys } from './blob-task.js';
+import { createTaskPool, portable } from './task-pool.js';
 
 export interface BlobPool {
   hash(data: Uint8Array): Promise<BlobId>;
@@ -13,52 +10,25 @@ export interface BlobPool {
   close(): Promise<void>;
 }
 
-class InlinePool implements BlobPool {
-  readonly #tasks: BlobTasks;
-  constructor(keys: TaskKeys) {
-    this.#tasks = new BlobTasks(keys);
-  }
-  async hash(data: Uint8Array): Promise<BlobId> {
-    return this.#tasks.hash(data);
-  }
-  async seal(req: Omit<SealRequest, 'op'>): Promise<SealResult> {
-    return this.#tasks.seal({ op: 'seal', ...req });
-  }
-  async open(req: Omit<OpenRequest, 'op'>): Promise<Uint8Array> {
-    return this.#tasks.open({ op: 'open', ...req });
-  }
-  async close(): Promise<void> {}
-}
-
-class WorkerPool implements BlobPool {
-  readonly #pool: Piscina;
-  constructor(filename: string, keys: TaskKeys, threads: number) {
-    this.#pool = new Piscina({
-      filename,
-      workerData: { encKey: keys.encKey, idKey: keys.idKey },
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: 60_000,
-    });
-  }
-  hash(data: Uint8Array): Promise<BlobId> {
-    return this.#pool.run({ op: 'hash', data });
-  }
-  seal(req: Omit<SealRequest, 'op'>): Promise<SealResult> {
-    return this.#pool.run({ op: 'seal', ...req });
-  }
-  async open(req: Omit<OpenRequest, 'op'>): Promise<Uint8Array> {
-    return new Uint8Array(await this.#pool.run({ op: 'open', ...req }));
-  }
-  close(): Promise<void> {
-    return this.#pool.destroy();
-  }
-}
-
-/** Workers when the compiled worker file exists (running from dist/), inline otherwise or when ROZEN_WORKERS=0. */
-export function createBlobPool(keys: TaskKeys, threads = availableParallelism()): BlobPool {
-  const filename = fileURLToPath(new URL('./blob-worker.js', import.meta.url));
-  const wanted = Number(process.env['ROZEN_WORKERS'] ?? threads);
-  if (wanted <= 0 || !existsSync(filename)) return new InlinePool(keys);
-  return new WorkerPool(filename, keys, wanted);
+export function createBlobPool(keys: TaskKeys, threads?: number): BlobPool {
+  const workerData = { encKey: keys.encKey, idKey: keys.idKey };
+  const pool = createTaskPool<BlobRequest, unknown>(new URL('./blob-worker.js', import.meta.url), workerData, () => {
+    const tasks = new BlobTasks(keys);
+    return (req) => tasks.run(req);
+  }, threads);
+  return {
+    hash(data) {
+      const p = portable(data);
+      return pool.run({ op: 'hash', data: p.data }, p.transferList) as Promise<BlobId>;
+    },
+    seal(req) {
+      const p = portable(req.data);
+      return pool.run({ op: 'seal', ...req, data: p.data }, p.transferList) as Promise<SealResult>;
+    },
+    async open(req) {
+      const p = portable(req.sealed);
+      return new Uint8Array((await pool.run({ op: 'open', ...req, sealed: p.data }, p.transferList)) as Uint8Array);
+    },
+    close: () => pool.close(),
+  };
 }

@@ -4,7 +4,7 @@ import envPaths from 'env-paths';
 import type { Backend } from '../backend/backend.js';
 import { corrupt, RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
-import type { BlobLocation } from '../core/types.js';
+import { BlobType, type BlobLocation } from '../core/types.js';
 import { BlobIndex } from '../cas/blob-index.js';
 import { readBlob } from '../cas/pack-reader.js';
 import { gearTable } from '../cas/gear.js';
@@ -16,6 +16,7 @@ import { packMsg, unpackMsg } from '../codec/msgpack.js';
 import { newConfig, parseConfig, type RepoConfig } from './config.js';
 import { addKey, unlockMasterKey } from './keys.js';
 import { getSealedFile, openFile, sealFile } from './sealed-file.js';
+import { WindowReader } from './window-reader.js';
 
 export interface OpenOptions {
   /** Directory for the local index cache; defaults to the user cache dir (ROZEN_CACHE_DIR overrides). */
@@ -40,6 +41,7 @@ export class Repository {
   readonly sealer: Sealer;
   readonly index: BlobIndex;
   #gear: Uint32Array | undefined;
+  #trees: WindowReader | undefined;
 
   private constructor(backend: Backend, master: MasterKey, keyId: string, config: RepoConfig, index: BlobIndex) {
     this.backend = backend;
@@ -98,10 +100,15 @@ export class Repository {
     return plain;
   }
 
-  /** One ranged GET, authenticate, decompress, verify. */
+  /**
+   * Authenticate, decompress, verify. Data blobs cost one ranged GET; tree blobs are read
+   * through whole tree packs (cached), since walking a snapshot reads many of one pack.
+   */
   async loadBlob(id: BlobId, loc?: BlobLocation): Promise<Uint8Array> {
     const where = loc ?? (await this.locate(id));
-    return this.openBlob(id, await readBlob(this.backend, where), where.rawLength);
+    this.#trees ??= new WindowReader(this.backend, this.index, { cacheBytes: 64 * 1024 * 1024 });
+    const sealed = where.type === BlobType.tree ? await this.#trees.read(where) : await readBlob(this.backend, where);
+    return this.openBlob(id, sealed, where.rawLength);
   }
 
   async readSealed(dir: string, id: string, aad: Uint8Array): Promise<unknown> {

@@ -29,10 +29,13 @@ export function registerMount(program: Command): void {
       let counting: FaultyBackend | undefined;
       const wrap = process.env['ROZEN_STATS'] === '1' ? (b: import('../../backend/backend.js').Backend) => (counting = new FaultyBackend(b)) : undefined;
       const repo = await openRepo(url, cmd, wrap);
+      let closeSource = async (): Promise<void> => {};
       try {
         const lock = await acquireLock(repo, false);
         try {
-          const mount = await mountSnapshots(new RepoSnapshotSource(repo), mountpoint, {
+          const source = new RepoSnapshotSource(repo);
+          closeSource = () => source.close();
+          const mount = await mountSnapshots(source, mountpoint, {
             cacheSize,
             allowOther: opts.allowOther ?? false,
             log: (line) => warn(line),
@@ -49,6 +52,7 @@ export function registerMount(program: Command): void {
           const bytes = gets.reduce((a, c) => a + (c.range?.length ?? 0), 0);
           process.stderr.write(`rozen-stats: gets=${gets.length} bytes=${bytes}\n`);
         }
+        await closeSource();
         await repo.close();
       }
     });

@@ -21,7 +21,7 @@ import type { Snapshot } from '../snapshot.js';
 import { FileSaver } from './file-saver.js';
 import { parentDir, parentEntry, unchanged, type ParentDir } from './parent-trees.js';
 import { newCounters, silentProgress, type BackupCounters, type BackupProgress } from './progress.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../semaphore.js';
 
 export interface BackupOptions {
   readonly paths: readonly string[];

@@ -4,7 +4,7 @@ import { packName } from '../../cas/pack-path.js';
 import type { BlobId } from '../../core/ids.js';
 import type { BlobLocation } from '../../core/types.js';
 
-const MAX_SPAN = 32 * 1024 * 1024;
+const MAX_SPAN = 16 * 1024 * 1024;
 const MAX_GAP = 1024 * 1024;
 
 export interface Span {

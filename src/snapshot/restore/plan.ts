@@ -18,12 +18,34 @@ export interface Selection {
   readonly exclude?: ((path: string) => boolean) | undefined;
 }
 
+const TREE_LOADS = 16;
+
+/** Every tree below `root`, loaded breadth-first with bounded concurrency. */
+async function loadAllTrees(repo: Repository, root: BlobId): Promise<Map<BlobId, Node[]>> {
+  const trees = new Map<BlobId, Node[]>();
+  let level: BlobId[] = [root];
+  while (level.length > 0) {
+    const next: BlobId[] = [];
+    for (let i = 0; i < level.length; i += TREE_LOADS) {
+      const batch = level.slice(i, i + TREE_LOADS).filter((id) => !trees.has(id));
+      const loaded = await Promise.all(batch.map((id) => loadTree(repo, id)));
+      batch.forEach((id, k) => {
+        trees.set(id, loaded[k]!);
+        for (const n of loaded[k]!) if (n.type === 'dir' && n.subtree && !trees.has(n.subtree)) next.push(n.subtree);
+      });
+    }
+    level = [...new Set(next)];
+  }
+  return trees;
+}
+
 /** Depth-first list of the entries to restore, parents before children; directories leading to selected entries are kept. */
 export async function planEntries(repo: Repository, root: BlobId, sel: Selection = {}): Promise<PlannedEntry[]> {
+  const trees = await loadAllTrees(repo, root);
   const out: PlannedEntry[] = [];
-  const visit = async (tree: BlobId, prefix: Buffer, parentIncluded: boolean): Promise<boolean> => {
+  const visit = (tree: BlobId, prefix: Buffer, parentIncluded: boolean): boolean => {
     let any = false;
-    for (const node of await loadTree(repo, tree)) {
+    for (const node of trees.get(tree) ?? []) {
       const path = Buffer.concat([prefix, Buffer.from('/'), node.name]);
       const str = path.toString();
       if (sel.exclude?.(str)) continue;
@@ -31,7 +53,7 @@ export async function planEntries(repo: Repository, root: BlobId, sel: Selection
       if (node.type === 'dir' && node.subtree) {
         const at = out.length;
         out.push({ path, node });
-        const inner = await visit(node.subtree, path, included);
+        const inner = visit(node.subtree, path, included);
         if (!included && !inner) out.splice(at, 1);
         any ||= included || inner;
       } else if (included) {
@@ -41,7 +63,7 @@ export async function planEntries(repo: Repository, root: BlobId, sel: Selection
     }
     return any;
   };
-  await visit(root, Buffer.alloc(0), false);
+  visit(root, Buffer.alloc(0), false);
   return out;
 }
 

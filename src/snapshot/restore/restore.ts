@@ -3,15 +3,17 @@
  * write every blob to the files that use it, then apply metadata (directories last, deepest
  * first). A file whose data cannot be read or verified is removed and reported; the rest is restored.
  */
-import { lstat, mkdir, open, rm, unlink } from 'node:fs/promises';
+import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { lstat, mkdir, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RozenError } from '../../core/errors.js';
-import { createBlobPool, type BlobPool } from '../../repo/blob-pool.js';
+import { createTaskPool, portable, type TaskPool } from '../../repo/task-pool.js';
 import type { Repository } from '../../repo/repository.js';
 import { applyMetadata, createSpecial, linkTo } from '../fs/restore-meta.js';
-import { SparseWriter } from '../fs/sparse.js';
+import { Semaphore } from '../semaphore.js';
 import type { Snapshot } from '../snapshot.js';
-import { FdCache } from './fd-cache.js';
+import { createFileSync } from './create-file.js';
+import { RestoreTasks, type RestoreBlobRequest, type RestoreBlobResult } from './restore-task.js';
 import { fetchSpan, spansOf } from './pack-fetch.js';
 import { planEntries, planPacks, type PackPlan, type PlannedEntry, type Selection } from './plan.js';
 
@@ -42,6 +44,25 @@ export interface RestoreResult {
 }
 
 const PACKS_IN_FLIGHT = 3;
+const TASKS_IN_FLIGHT = 12;
+const META_IN_FLIGHT = 32;
+const BYTES_IN_FLIGHT = 48 * 1024 * 1024;
+
+interface Job {
+  readonly repo: Repository;
+  readonly pool: TaskPool<RestoreBlobRequest, RestoreBlobResult>;
+  readonly files: PlannedEntry[];
+  readonly dest: (e: PlannedEntry) => Buffer;
+  readonly failed: Set<number>;
+  readonly report: (p: Buffer, m: string) => void;
+  readonly warn: (path: string, message: string) => void;
+  readonly numericOwner: boolean;
+  /** Sealed bytes handed to workers and not yet written, bounded. */
+  readonly inFlight: Semaphore;
+}
+
+/** A file made of exactly one blob is created, written and finished by the worker that opens the blob. */
+const single = (f: PlannedEntry): boolean => (f.node.content?.length ?? 0) === 1;
 
 export async function runRestore(repo: Repository, snap: Snapshot, opts: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
@@ -60,15 +81,14 @@ export async function runRestore(repo: Repository, snap: Snapshot, opts: Restore
   const files: PlannedEntry[] = [];
   const links: [primary: PlannedEntry, alias: PlannedEntry][] = [];
   const primaries = new Map<string, PlannedEntry>();
+  const specials: PlannedEntry[] = [];
   let skipped = 0;
   let dirs = 0;
-  let others = 0;
   for (const e of entries) {
     check(opts.signal);
-    const path = dest(e);
     if (e.node.type === 'dir') {
       dirs++;
-      await createSpecial(path, e.node);
+      await createSpecial(dest(e), e.node);
       continue;
     }
     if (e.node.type === 'file' && e.node.links > 1) {
@@ -80,24 +100,28 @@ export async function runRestore(repo: Repository, snap: Snapshot, opts: Restore
       }
       primaries.set(key, e);
     }
-    if (await keepExisting(path, e, opts.overwrite ?? 'always')) {
+    if (opts.overwrite && opts.overwrite !== 'always' && (await keepExisting(dest(e), e, opts.overwrite))) {
       skipped++;
       continue;
     }
-    await rm(path, { force: true, recursive: false }).catch(() => undefined);
-    if (e.node.type === 'file') {
-      await (await open(path, 'w', 0o600)).close();
-      files.push(e);
-    } else {
-      others++;
-      await createSpecial(path, e.node);
-    }
+    if (e.node.type === 'file') files.push(e);
+    else specials.push(e);
   }
+  await forEachLimited(specials, META_IN_FLIGHT, async (e) => {
+    await rm(dest(e), { force: true });
+    await createSpecial(dest(e), e.node);
+  });
 
-  const pool = createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
-  const fds = new FdCache();
+  const keys = { encKey: repo.master.encKey, idKey: repo.master.idKey };
+  const pool = createTaskPool<RestoreBlobRequest, RestoreBlobResult>(new URL('./restore-worker.js', import.meta.url), keys, () => {
+    const tasks = new RestoreTasks(keys);
+    return (req) => tasks.run(req) as unknown as RestoreBlobResult;
+  });
+  const numericOwner = opts.numericOwner ?? true;
+  const job: Job = { repo, pool, files, dest, failed, report, warn: (path, message) => progress.error(path, message), numericOwner, inFlight: new Semaphore(BYTES_IN_FLIGHT) };
   const totalBytes = files.reduce((a, f) => a + f.node.size, 0);
   let bytes = 0;
+  for (const f of files) if ((f.node.content?.length ?? 0) > 1) closeSync(createFileSync(dest(f)));
   try {
     const { packs, missing } = await planPacks(repo, files);
     for (const i of missing) {
@@ -108,31 +132,32 @@ export async function runRestore(repo: Repository, snap: Snapshot, opts: Restore
     const worker = async (): Promise<void> => {
       for (let p = queue.shift(); p; p = queue.shift()) {
         check(opts.signal);
-        bytes += await restorePack(repo, pool, fds, p, files, dest, failed, report);
+        const n = await restorePack(job, p);
+        bytes += n;
         progress.update({ files: files.length, bytes, totalBytes });
       }
     };
     await Promise.all(Array.from({ length: PACKS_IN_FLIGHT }, worker));
   } finally {
-    await fds.closeAll();
     await pool.close();
   }
 
-  const meta = { numericOwner: opts.numericOwner ?? true, onWarning: (p: Buffer, m: string) => progress.error(p.toString(), m) };
-  for (const [i, f] of files.entries()) {
+  const meta = { numericOwner, onWarning: (p: Buffer, m: string) => progress.error(p.toString(), m) };
+  await forEachLimited([...files.entries()], META_IN_FLIGHT, async ([i, f]) => {
     const path = dest(f);
     if (failed.has(i)) {
       await unlink(path).catch(() => undefined);
-      continue;
+      return;
     }
-    const h = await open(path, 'r+');
+    if (single(f)) return;
+    const fd = (f.node.content?.length ?? 0) === 0 ? createFileSync(path) : openSync(path, 'r+');
     try {
-      await h.truncate(f.node.size);
+      ftruncateSync(fd, f.node.size);
     } finally {
-      await h.close();
+      closeSync(fd);
     }
     await applyMetadata(path, f.node, meta);
-  }
+  });
   const failedPaths = new Set([...failed].map((i) => files[i]!.path.toString()));
   for (const [primary, alias] of links) {
     if (failedPaths.has(primary.path.toString())) continue;
@@ -140,66 +165,63 @@ export async function runRestore(repo: Repository, snap: Snapshot, opts: Restore
     await rm(path, { force: true }).catch(() => undefined);
     await linkTo(dest(primary), path);
   }
-  for (const e of entries) if (e.node.type !== 'file' && e.node.type !== 'dir') await applyMetadata(dest(e), e.node, meta);
+  await forEachLimited(specials, META_IN_FLIGHT, (e) => applyMetadata(dest(e), e.node, meta));
   for (const e of [...entries].reverse()) if (e.node.type === 'dir') await applyMetadata(dest(e), e.node, meta);
-  return { files: files.length - failed.size, dirs, others, skipped, bytes, errors, seconds: (Date.now() - started) / 1000 };
+  return { files: files.length - failed.size, dirs, others: specials.length, skipped, bytes, errors, seconds: (Date.now() - started) / 1000 };
 }
 
-async function restorePack(
-  repo: Repository, pool: BlobPool, fds: FdCache, plan: PackPlan, files: PlannedEntry[],
-  dest: (e: PlannedEntry) => Buffer, failed: Set<number>, report: (p: Buffer, m: string) => void,
-): Promise<number> {
+async function restorePack(job: Job, plan: PackPlan): Promise<number> {
   let written = 0;
   for (const span of spansOf([...plan.blobs].map(([id, b]) => [id, b.loc]))) {
     let blobs: Awaited<ReturnType<typeof fetchSpan>>;
     try {
-      blobs = await fetchSpan(repo.backend, span);
+      blobs = await fetchSpan(job.repo.backend, span);
     } catch (err) {
-      for (const b of span.blobs) fail(plan.blobs.get(b.id)!.uses, err);
+      for (const b of span.blobs) fail(job, plan.blobs.get(b.id)!.uses, err);
       continue;
     }
-    const opened = blobs.map((b) => pool.open({ id: b.id, sealed: b.sealed, rawLength: b.loc.rawLength }));
-    opened.forEach((p) => p.catch(() => undefined));
-    for (const [k, b] of blobs.entries()) {
-      const uses = plan.blobs.get(b.id)!.uses;
-      let plain: Uint8Array;
+    await forEachLimited(blobs, TASKS_IN_FLIGHT, async (b) => {
+      const uses = plan.blobs.get(b.id)!.uses.filter((u) => !job.failed.has(u.file));
+      if (uses.length === 0) return;
+      const targets = uses.map((u) => {
+        const f = job.files[u.file]!;
+        const one = single(f);
+        return { path: job.dest(f), offset: u.offset, create: one, sparse: f.node.allocated < f.node.size, ...(one && { node: f.node }) };
+      });
+      const weight = await job.inFlight.acquire(b.sealed.length);
+      let r: RestoreBlobResult;
       try {
-        plain = await opened[k]!;
-      } catch (err) {
-        fail(uses, err);
-        continue;
+        const sealed = portable(b.sealed);
+        r = await job.pool.run({ id: b.id, sealed: sealed.data, rawLength: b.loc.rawLength, targets, numericOwner: job.numericOwner }, sealed.transferList);
+      } finally {
+        job.inFlight.release(weight);
       }
-      for (const u of uses) {
-        if (failed.has(u.file)) continue;
-        const f = files[u.file]!;
-        const h = await fds.get(u.file, dest(f));
-        if (f.node.allocated < f.node.size) await new SparseWriter(h).write(plain, u.offset);
-        else await writeAll(h, plain, u.offset);
-        written += plain.length;
-      }
-    }
+      if (r.error !== undefined) fail(job, uses, new Error(r.error));
+      for (const [path, message] of r.warnings) job.warn(path, message);
+      written += r.written;
+    });
   }
   return written;
+}
 
-  function fail(uses: { file: number }[], err: unknown): void {
-    if (err instanceof RozenError && err.code === 'NoSpace') throw err;
-    for (const u of uses) {
-      if (failed.has(u.file)) continue;
-      failed.add(u.file);
-      report(dest(files[u.file]!), err instanceof Error ? err.message : String(err));
-    }
+function fail(job: Job, uses: { file: number }[], err: unknown): void {
+  if (err instanceof RozenError && err.code === 'NoSpace') throw err;
+  for (const u of uses) {
+    if (job.failed.has(u.file)) continue;
+    job.failed.add(u.file);
+    job.report(job.dest(job.files[u.file]!), err instanceof Error ? err.message : String(err));
   }
 }
 
-async function writeAll(h: import('node:fs/promises').FileHandle, data: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < data.length;) {
-    const { bytesWritten } = await h.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function keepExisting(path: Buffer, e: PlannedEntry, mode: OverwriteMode): Promise<boolean> {
-  if (mode === 'always') return false;
   const st = await lstat(path, { bigint: true }).catch(() => undefined);
   if (!st) return false;
   if (mode === 'never') return true;

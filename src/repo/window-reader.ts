@@ -1,0 +1,101 @@
+/**
+ * Reads sealed blobs through windows of their packs, so browsing and copying out of a mount
+ * cost about one GET per pack: a small (normal or tree) pack is fetched whole on first use;
+ * in a degenerate pack the window starts at one blob and doubles while reads stay sequential,
+ * so a random read costs one chunk and a sequential one a few large GETs.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Backend } from '../backend/backend.js';
+import type { BlobIndex } from '../cas/blob-index.js';
+import { packName } from '../cas/pack-path.js';
+import type { PackId } from '../core/ids.js';
+import { PackKind, type BlobLocation } from '../core/types.js';
+
+export interface WindowOptions {
+  /** Bytes of fetched windows kept (default 96 MiB). */
+  readonly cacheBytes?: number;
+  /** Normal and tree packs up to this size are fetched whole (default 32 MiB). */
+  readonly wholePack?: number;
+  /** Largest window in a degenerate pack (default 32 MiB). */
+  readonly maxWindow?: number;
+}
+
+interface Window {
+  readonly pack: PackId;
+  readonly offset: number;
+  readonly length: number;
+  readonly bytes: Promise<Uint8Array>;
+}
+
+const MiB = 1024 * 1024;
+
+export class WindowReader {
+  readonly #backend: Backend;
+  readonly #index: BlobIndex;
+  readonly #wholePack: number;
+  readonly #maxWindow: number;
+  readonly #byPack = new Map<PackId, Set<Window>>();
+  readonly #lru: LRUCache<Window, Window>;
+  readonly #sequential = new Map<PackId, { end: number; size: number }>();
+  gets = 0;
+
+  constructor(backend: Backend, index: BlobIndex, opts: WindowOptions = {}) {
+    this.#backend = backend;
+    this.#index = index;
+    this.#wholePack = opts.wholePack ?? 32 * MiB;
+    this.#maxWindow = opts.maxWindow ?? 32 * MiB;
+    this.#lru = new LRUCache<Window, Window>({
+      maxSize: opts.cacheBytes ?? 96 * MiB,
+      sizeCalculation: (w) => Math.max(1, w.length),
+      dispose: (w) => this.#byPack.get(w.pack)?.delete(w),
+    });
+  }
+
+  /** The sealed bytes of the blob at `loc`. */
+  async read(loc: BlobLocation): Promise<Uint8Array> {
+    const w = this.#covering(loc) ?? this.#fetch(loc);
+    let bytes: Uint8Array;
+    try {
+      bytes = await w.bytes;
+    } catch (err) {
+      this.#lru.delete(w);
+      throw err;
+    }
+    const at = loc.offset - w.offset;
+    return bytes.subarray(at, at + loc.length);
+  }
+
+  #covering(loc: BlobLocation): Window | undefined {
+    for (const w of this.#byPack.get(loc.pack) ?? []) {
+      if (loc.offset >= w.offset && loc.offset + loc.length <= w.offset + w.length) {
+        this.#lru.get(w);
+        return w;
+      }
+    }
+    return undefined;
+  }
+
+  #fetch(loc: BlobLocation): Window {
+    const { offset, length } = this.#windowFor(loc);
+    this.gets++;
+    const w: Window = { pack: loc.pack, offset, length, bytes: this.#backend.get(packName(loc.pack), { offset, length }) };
+    w.bytes.catch(() => undefined);
+    let set = this.#byPack.get(loc.pack);
+    if (!set) this.#byPack.set(loc.pack, (set = new Set()));
+    set.add(w);
+    this.#lru.set(w, w);
+    return w;
+  }
+
+  #windowFor(loc: BlobLocation): { offset: number; length: number } {
+    const info = this.#index.packInfo(loc.pack);
+    const end = loc.offset + loc.length;
+    if (!info) return { offset: loc.offset, length: loc.length };
+    if (info.kind !== PackKind.degenerate && info.size <= this.#wholePack) return { offset: 0, length: info.size };
+    const seq = this.#sequential.get(loc.pack);
+    const size = seq && Math.abs(seq.end - loc.offset) <= loc.length ? Math.min(seq.size * 2, this.#maxWindow) : loc.length;
+    const length = Math.max(loc.length, Math.min(size, info.size - loc.offset));
+    this.#sequential.set(loc.pack, { end: loc.offset + length, size: length });
+    return { offset: loc.offset, length: Math.max(length, end - loc.offset) };
+  }
+}

@@ -1,0 +1,72 @@
+/** The per-blob work of a restore, run in worker threads: open the sealed blob, write it to its files, finish small files. */
+import { closeSync, constants, ftruncateSync, openSync } from 'node:fs';
+import type { BlobId } from '../../core/ids.js';
+import { BlobTasks, type TaskKeys } from '../../repo/blob-task.js';
+import { applyMetadata } from '../fs/restore-meta.js';
+import type { ScannedNode } from '../fs/scan.js';
+import { writeAllSync, writeSparseSync } from '../fs/sparse.js';
+import { createFileSync } from './create-file.js';
+
+export interface WriteTarget {
+  readonly path: Buffer;
+  readonly offset: number;
+  /** Create (truncate) the file first: set for files made of this one blob. */
+  readonly create: boolean;
+  readonly sparse: boolean;
+  /** For files made of this one blob: size to set and metadata to apply once written. */
+  readonly node?: ScannedNode;
+}
+
+export interface RestoreBlobRequest {
+  readonly id: BlobId;
+  readonly sealed: Uint8Array;
+  readonly rawLength: number;
+  readonly targets: readonly WriteTarget[];
+  readonly numericOwner: boolean;
+}
+
+export interface RestoreBlobResult {
+  /** Set when the blob could not be authenticated or decoded: none of its targets were written. */
+  readonly error?: string;
+  readonly written: number;
+  readonly warnings: readonly (readonly [path: string, message: string])[];
+}
+
+const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW;
+
+export class RestoreTasks {
+  readonly #blobs: BlobTasks;
+
+  constructor(keys: TaskKeys) {
+    this.#blobs = new BlobTasks(keys);
+  }
+
+  async run(req: RestoreBlobRequest): Promise<RestoreBlobResult> {
+    let plain: Uint8Array;
+    try {
+      plain = this.#blobs.open({ op: 'open', id: req.id, sealed: req.sealed, rawLength: req.rawLength });
+    } catch (err) {
+      return { error: err instanceof Error ? err.message : String(err), written: 0, warnings: [] };
+    }
+    const warnings: [string, string][] = [];
+    let written = 0;
+    for (const t of req.targets) {
+      const fd = t.create ? createFileSync(t.path) : openSync(t.path, REOPEN);
+      try {
+        if (t.sparse) writeSparseSync(fd, plain, t.offset);
+        else writeAllSync(fd, plain, t.offset);
+        if (t.node && t.sparse) ftruncateSync(fd, t.node.size);
+      } finally {
+        closeSync(fd);
+      }
+      written += plain.length;
+      if (t.node) {
+        await applyMetadata(t.path, t.node, {
+          numericOwner: req.numericOwner,
+          onWarning: (p, m) => warnings.push([p.toString(), m]),
+        });
+      }
+    }
+    return { written, warnings };
+  }
+}
