@@ -12,7 +12,7 @@ export ROZEN_PASSWORD=${ROZEN_PASSWORD:-example password}
 
 if [ -z "${AWS_ENDPOINT_URL_S3:-}" ]; then
   mkdir -p "$work/s3"
-  coproc S3 { node --openssl-legacy-provider "$here/s3rver.mjs" "$work/s3" "$bucket"; }
+  coproc S3 { exec node --openssl-legacy-provider "$here/s3rver.mjs" "$work/s3" "$bucket"; }
   trap 'kill $S3_PID 2>/dev/null || true' EXIT
   read -r endpoint <&"${S3[0]}"
   export AWS_ENDPOINT_URL_S3=$endpoint AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1

@@ -66,8 +66,9 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
     params: { min: repo.config.chunkMin, avg: repo.config.chunkAvg, max: repo.config.chunkMax },
     gear: repo.gear,
   }, counters);
+  const ctx: Ctx = { largeChain: Promise.resolve(), stopped: false, pool, saver, files, counters, progress, policy };
   try {
-    const tree = await walkAndStore(repo, paths, opts, { pool, saver, files, counters, progress, policy });
+    const tree = await walkAndStore(repo, paths, opts, ctx);
     await saver.flush();
     counters.bytesAdded = saver.stats.storedBytes;
     const summary: Record<string, number> = {
@@ -93,6 +94,8 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
     });
     return { snapshotId, counters, seconds: (Date.now() - started) / 1000, codec: policy.figures() };
   } catch (err) {
+    ctx.stopped = true;
+    await ctx.largeChain;
     await saver.abort();
     throw err;
   } finally {
@@ -101,6 +104,10 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
 }
 
 interface Ctx {
+  /** The large file being stored; the next one waits for it. */
+  largeChain: Promise<void>;
+  /** Set when the run is abandoned: queued files are skipped, a large file stops at its next read. */
+  stopped: boolean;
   readonly pool: BlobPool;
   readonly saver: BlobSaver;
   readonly files: FileSaver;
@@ -160,8 +167,9 @@ async function entryNode(
     return { done: Promise.resolve({ ...node, content: old.content!, sizes: old.sizes ?? [] }) };
   }
   const save = async (): Promise<Node | undefined> => {
+    if (ctx.stopped) return undefined;
     try {
-      const c = node.size >= repo.config.largeFile ? await ctx.files.saveLarge(path) : await ctx.files.saveSmall(path);
+      const c = node.size >= repo.config.largeFile ? await ctx.files.saveLarge(path, () => ctx.stopped) : await ctx.files.saveSmall(path);
       if (old) ctx.counters.filesChanged++;
       else ctx.counters.filesNew++;
       return { ...node, size: c.size, content: c.content, sizes: c.sizes };
@@ -171,7 +179,12 @@ async function entryNode(
       return undefined;
     }
   };
-  if (node.size >= repo.config.largeFile) return { done: Promise.resolve(await save()) };
+  if (node.size >= repo.config.largeFile) {
+    // One large file at a time (one open degenerate pack), while small files keep flowing into the normal pack.
+    const done = ctx.largeChain.then(save);
+    ctx.largeChain = done.then(() => undefined);
+    return { done };
+  }
   const [w, t] = await Promise.all([sem.limit.acquire(node.size + 1), sem.tasks.acquire(1)]);
   const p = save();
   void p.finally(() => {

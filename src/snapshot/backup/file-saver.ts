@@ -3,6 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Chunker, type ChunkerParams } from '../../cas/chunker.js';
 import type { CompressionPolicy } from '../../codec/policy.js';
+import { RozenError } from '../../core/errors.js';
 import type { BlobId } from '../../core/ids.js';
 import { BlobType } from '../../core/types.js';
 import type { BlobPool } from '../../repo/blob-pool.js';
@@ -57,7 +58,7 @@ export class FileSaver {
   }
 
   /** Streamed, content-defined chunks; only chunks new to the repository are sealed and stored. */
-  async saveLarge(path: Buffer): Promise<Content> {
+  async saveLarge(path: Buffer, stopped: () => boolean = () => false): Promise<Content> {
     const ext = extOf(path);
     const chunker = new Chunker(this.#chunker.params, this.#chunker.gear);
     const queue: Promise<ChunkResult>[] = [];
@@ -75,6 +76,7 @@ export class FileSaver {
         const buf = Buffer.allocUnsafe(READ_SIZE);
         const { bytesRead } = await fh.read(buf, 0, READ_SIZE, null);
         if (bytesRead === 0) break;
+        if (stopped()) throw new RozenError('Interrupted', 'interrupted');
         this.#counters.bytesRead += bytesRead;
         for (const chunk of chunker.push(buf.subarray(0, bytesRead))) {
           queue.push(this.#chunk(chunk, ext));
