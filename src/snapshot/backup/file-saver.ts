@@ -1,7 +1,7 @@
 /** Stores one file's content: small files as one blob in the normal pack, large ones chunked into a degenerate pack. */
 import { open, readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { Chunker, type ChunkerParams } from '../../cas/chunker.js';
+import { extensionOf } from '../../codec/extension.js';
 import type { CompressionPolicy } from '../../codec/policy.js';
 import { RozenError } from '../../core/errors.js';
 import type { BlobId } from '../../core/ids.js';
@@ -46,7 +46,7 @@ export class FileSaver {
     const data = await readFile(path);
     this.#counters.bytesRead += data.length;
     if (data.length === 0) return { content: [], sizes: [], size: 0 };
-    const ext = extOf(path);
+    const ext = extensionOf(path);
     const level = this.#policy.decide(ext, data.subarray(0, PROBE));
     const r = await this.#pool.seal({ data, level });
     if (!(await this.#saver.has(r.id)) && this.#saver.claim(r.id)) {
@@ -59,7 +59,7 @@ export class FileSaver {
 
   /** Streamed, content-defined chunks; only chunks new to the repository are sealed and stored. */
   async saveLarge(path: Buffer, stopped: () => boolean = () => false): Promise<Content> {
-    const ext = extOf(path);
+    const ext = extensionOf(path);
     const chunker = new Chunker(this.#chunker.params, this.#chunker.gear);
     const queue: Promise<ChunkResult>[] = [];
     const content: BlobId[] = [];
@@ -101,7 +101,7 @@ export class FileSaver {
   async #chunk(data: Uint8Array, ext: string): Promise<ChunkResult> {
     const id = await this.#pool.hash(data);
     if ((await this.#saver.has(id)) || !this.#saver.claim(id)) return { id, size: data.length };
-    const level = this.#policy.decide(ext, data.subarray(0, PROBE));
+    const level = this.#policy.decide(ext, sampleOf(data));
     const r = await this.#pool.seal({ data, level, id });
     this.#policy.record(ext, r.rawLength, r.framed);
     this.#counters.blobsNew++;
@@ -109,6 +109,11 @@ export class FileSaver {
   }
 }
 
-function extOf(path: Buffer): string {
-  return extname(path.toString('latin1')).toLowerCase();
+/** Four 16 KiB slices spread over a chunk: a chunk can start with random data and end in zeros. */
+function sampleOf(data: Uint8Array): Uint8Array {
+  if (data.length <= PROBE) return data;
+  const part = PROBE / 4;
+  const step = Math.floor((data.length - part) / 3);
+  return Buffer.concat([0, 1, 2, 3].map((i) => data.subarray(i * step, i * step + part)));
 }
+
