@@ -122,12 +122,15 @@ export class IndexCache {
   }
 
   async get(id: BlobId): Promise<BlobLocation | undefined> {
+    // No pack, no entry: a first backup into a new repository need not ask LevelDB at all.
+    if (this.packTable.length === 0) return undefined;
     const key = blobKey(id);
     const value = await this.read(() => this.db.get(key));
     return value === undefined ? undefined : this.locate(value);
   }
 
   async getMany(ids: readonly BlobId[]): Promise<(BlobLocation | undefined)[]> {
+    if (this.packTable.length === 0) return ids.map(() => undefined);
     const keys = ids.map(blobKey);
     const values = await this.read(() => this.db.getMany(keys));
     return values.map((v) => (v === undefined ? undefined : this.locate(v)));

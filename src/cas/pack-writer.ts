@@ -10,7 +10,7 @@ import { describePack, encodePackTail } from './pack-tail.js';
 import type { Sealer } from './sealer.js';
 
 export class PackWriter {
-  readonly #blobs: Uint8Array[] = [];
+  #blobs: Uint8Array[] = [];
   readonly #entries: PackHeaderEntry[] = [];
   #size = 0;
   #finished = false;
@@ -50,10 +50,13 @@ export class PackWriter {
     this.#finished = true;
     const tail = encodePackTail(this.sealer, { kind: this.kind, blobs: this.#entries });
     const bytes = Buffer.concat([...this.#blobs, tail]);
+    const parts = this.#blobs;
+    this.#blobs = [];
     const id = createHash('sha256').update(bytes).digest('hex') as PackId;
     try {
       await this.backend.put(packName(id), bytes);
     } catch (err) {
+      this.#blobs = parts;
       this.#finished = false;
       throw err;
     }

@@ -73,6 +73,33 @@ export class CompressionPolicy {
   }
 
   /**
+   * The decision when the kind's record settles it without looking at the data, or 'try' when
+   * the data itself must be tried: the caller (a worker that has the bytes) compresses it at
+   * `tryLevel` and reports the outcome with record(…, attempted = true).
+   */
+  decideBlind(ext: string): false | number | 'try' {
+    const kind = this.#kind(ext);
+    if (this.#mode === 'max') return this.#opts.maxLevel;
+    if (this.#mode === 'auto') {
+      const { evidenceBytes, evidenceBlobs, reprobeEvery } = this.#opts;
+      if (kind.triedRaw < evidenceBytes && kind.triedBlobs < evidenceBlobs) return 'try';
+      if (this.#pays(kind.triedRaw, kind.triedStored)) return this.#opts.level;
+      if (++kind.skipsSinceProbe >= reprobeEvery) {
+        kind.skipsSinceProbe = 0;
+        return 'try';
+      }
+    }
+    kind.figures.skipped++;
+    kind.pendingSkips++;
+    return false;
+  }
+
+  /** zstd level used for blobs that are compressed in 'auto' mode (and for 'try'). */
+  get tryLevel(): number {
+    return this.#opts.level;
+  }
+
+  /**
    * Account for one stored blob: its plaintext length and its frame length (encodeFrame's output).
    * Only blobs that decide() let zstd try are evidence. `attempted` says whether it did; when
    * omitted, a raw frame stands for one of the blobs decide() skipped (all raw frames look alike).
@@ -171,7 +198,7 @@ export function mergeFigures(...all: readonly Record<string, Figures>[]): Record
  * A sample with long zero runs (holes of a disk image, padding) compresses whatever its kind's
  * record says, and zstd is at its fastest on it: such blobs are always compressed in 'auto'.
  */
-function mostlyZeros(sample: Uint8Array): boolean {
+export function mostlyZeros(sample: Uint8Array): boolean {
   let zeros = 0;
   for (let i = 0; i < sample.length; i += 64) if (sample[i] === 0 && sample[i + 63] === 0) zeros++;
   return sample.length >= 4096 && zeros * 64 * 4 >= sample.length;

@@ -1,6 +1,6 @@
 /** A resolved path of the mount: a top-level directory, a `latest` link, or a node of a snapshot. */
 import type { Node } from '../snapshot/node.js';
-import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Snapshot } from '../core/snapshot.js';
 
 export interface VirtualDir {
   readonly kind: 'vdir';

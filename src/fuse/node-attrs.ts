@@ -1,19 +1,11 @@
 /** Stat records for FUSE from recorded nodes and from the top-level directories. */
-import type { Node, NodeType } from '../snapshot/node.js';
-import type { Snapshot } from '../snapshot/snapshot.js';
+import { modeBitsOf } from '../snapshot/fs/file-type.js';
+import type { Node } from '../snapshot/node.js';
+import type { Snapshot } from '../core/snapshot.js';
 import type { FsEntry } from './fs-entry.js';
 import type { FuseStat } from './fuse-native-types.js';
 import { servedName } from './name-escape.js';
 
-const TYPE_BITS: Readonly<Record<NodeType, number>> = {
-  file: 0o100000,
-  dir: 0o040000,
-  symlink: 0o120000,
-  fifo: 0o010000,
-  chardev: 0o020000,
-  blockdev: 0o060000,
-  socket: 0o140000,
-};
 
 const BLOCK_SIZE = 4096;
 const VIRTUAL_DIR_MODE = 0o040555;
@@ -29,7 +21,7 @@ export function nsToMs(ns: bigint): number {
 
 export function nodeStat(node: Node, ino: number): FuseStat {
   return {
-    mode: TYPE_BITS[node.type] | (node.mode & 0o7777),
+    mode: modeBitsOf(node.type) | (node.mode & 0o7777),
     uid: node.uid,
     gid: node.gid,
     size: node.type === 'symlink' ? linkTarget(node).length : node.size,

@@ -1,7 +1,7 @@
 /** Resolves mount paths to entries: the virtual top levels from the layout, then snapshot trees. */
 import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
-import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { Errno } from './errno.js';
 import type { FsEntry, TreeEntry, VirtualDir } from './fs-entry.js';
 import { InodeTable, ROOT_INO } from './inode-table.js';

@@ -1,5 +1,5 @@
 /** The top-level directories: snapshots by time, by short id, by host and by tag. */
-import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { servedName } from './name-escape.js';
 
 export const SHORT_ID_LENGTH = 8;

@@ -1,7 +1,7 @@
 /** What the mount needs from a repository: snapshots, trees and data blobs (defined here, by its consumer). */
 import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
-import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Snapshot } from '../core/snapshot.js';
 
 export interface SnapshotSource {
   /** All snapshots, cheap to call repeatedly (the implementation lists the repository). */

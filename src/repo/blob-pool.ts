@@ -1,12 +1,14 @@
 /** Hashing, sealing and opening of blobs on all cores (see task-pool.ts). */
 import type { BlobId } from '../core/ids.js';
-import { BlobTasks, type BlobRequest, type OpenRequest, type SealRequest, type SealResult, type TaskKeys } from './blob-task.js';
+import { BlobTasks, type BlobRequest, type FileRequest, type FileResult, type FilesResult, type OpenRequest, type SealRequest, type SealResult, type TaskKeys } from './blob-task.js';
 import { createTaskPool, portable } from './task-pool.js';
 
 export interface BlobPool {
   hash(data: Uint8Array): Promise<BlobId>;
   seal(req: Omit<SealRequest, 'op'>): Promise<SealResult>;
   open(req: Omit<OpenRequest, 'op'>): Promise<Uint8Array>;
+  /** Read and seal a small file in a worker (batched with others); undefined when it grew past maxSize. */
+  file(req: Omit<FileRequest, 'op'>, size?: number): Promise<FileResult | undefined>;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,36 @@ export function createBlobPool(keys: TaskKeys, threads?: number): BlobPool {
       const p = portable(req.sealed);
       return new Uint8Array((await pool.run({ op: 'open', ...req, sealed: p.data }, p.transferList)) as Uint8Array);
     },
+    file: fileBatcher((files) => pool.run({ op: 'files', files }) as Promise<FilesResult>),
     close: () => pool.close(),
   };
+}
+
+const BATCH_FILES = 16;
+const BATCH_BYTES = 1024 * 1024;
+
+/** Collects file requests made in the same turn of the event loop (up to 16 files or 1 MiB) into one message. */
+function fileBatcher(send: (files: Omit<FileRequest, 'op'>[]) => Promise<FilesResult>): (req: Omit<FileRequest, 'op'>, size?: number) => Promise<FileResult | undefined> {
+  let batch: { req: Omit<FileRequest, 'op'>; resolve: (r: FileResult | undefined) => void; reject: (e: unknown) => void }[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    const items = batch;
+    batch = [];
+    bytes = 0;
+    if (items.length === 0) return;
+    send(items.map((i) => i.req)).then(
+      (results) => items.forEach((item, k) => {
+        const r = results[k];
+        if (r && 'error' in r) item.reject(Object.assign(new Error(r.error), r.code !== undefined ? { code: r.code } : {}));
+        else item.resolve(r);
+      }),
+      (err: unknown) => items.forEach((item) => item.reject(err)),
+    );
+  };
+  return (req, size = 0) => new Promise((resolve, reject) => {
+    if (batch.length === 0) setImmediate(flush);
+    batch.push({ req, resolve, reject });
+    bytes += size;
+    if (batch.length >= BATCH_FILES || bytes >= BATCH_BYTES) flush();
+  });
 }

@@ -1,7 +1,9 @@
 /** The CPU work of storing and loading blobs (hash, compress, seal / open, decompress, verify), run in workers. */
 import { blobIdBytes, blobIdOf } from '../crypto/blob-id.js';
 import { Sealer } from '../crypto/sealer.js';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { decodeFrame, encodeFrame } from '../codec/frame.js';
+import { mostlyZeros } from '../codec/policy.js';
 import { corrupt } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
 
@@ -24,6 +26,31 @@ export interface SealRequest {
   readonly id?: BlobId;
 }
 
+/** Read a whole (small) file and seal it as one blob; the worker reads it so the bytes never cross threads. */
+export interface FileRequest {
+  readonly op: 'file';
+  readonly path: Buffer;
+  /** zstd level, false for raw (unless the data is mostly zeros), or 'try' to compress and keep the result. */
+  readonly level: number | false | 'try';
+  readonly tryLevel: number;
+  /** Files that grew to this size since they were listed are not read here (undefined is returned). */
+  readonly maxSize: number;
+}
+
+/** Several small files in one message: per-message costs dominate for files of a few KiB. */
+export interface FilesRequest {
+  readonly op: 'files';
+  readonly files: readonly Omit<FileRequest, 'op'>[];
+}
+
+/** Per file: its result, undefined (grew too large), or the error message of a failed read. */
+export type FilesResult = (FileResult | undefined | { readonly error: string; readonly code?: string })[];
+
+export interface FileResult extends SealResult {
+  /** Whether zstd was tried on it (evidence for the compression policy). */
+  readonly attempted: boolean;
+}
+
 export interface OpenRequest {
   readonly op: 'open';
   readonly id: BlobId;
@@ -31,7 +58,7 @@ export interface OpenRequest {
   readonly rawLength: number;
 }
 
-export type BlobRequest = HashRequest | SealRequest | OpenRequest;
+export type BlobRequest = HashRequest | SealRequest | OpenRequest | FileRequest | FilesRequest;
 
 export interface SealResult {
   readonly id: BlobId;
@@ -61,14 +88,46 @@ export class BlobTasks {
     return { id, sealed: this.#sealer.seal(frame, blobIdBytes(id)), rawLength: req.data.length, framed: frame.length };
   }
 
+  file(req: FileRequest): FileResult | undefined {
+    // O_NONBLOCK: a file replaced by a FIFO since the walk must not hang the worker.
+    const fd = openSync(req.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const size = fstatSync(fd).size;
+      if (size > req.maxSize) return undefined;
+      const data = Buffer.allocUnsafe(size);
+      let got = 0;
+      for (let n = -1; n !== 0 && got < size; got += n) n = readSync(fd, data, got, size - got, got);
+      const bytes = data.subarray(0, got);
+      const level = req.level === 'try' ? req.tryLevel : req.level === false && mostlyZeros(bytes.subarray(0, 65536)) ? req.tryLevel : req.level;
+      return { ...this.seal({ op: 'seal', data: bytes, level }), attempted: level !== false };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   open(req: OpenRequest): Uint8Array {
     const plain = decodeFrame(this.#sealer.open(req.sealed, blobIdBytes(req.id)), req.rawLength);
     if (this.hash(plain) !== req.id) throw corrupt(`blob ${req.id}`);
     return plain;
   }
 
-  run(req: BlobRequest): BlobId | SealResult | Uint8Array {
+  files(req: FilesRequest): FilesResult {
+    return req.files.map((f) => {
+      try {
+        return this.file({ op: 'file', ...f });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        return { error: e.message, ...(e.code !== undefined && { code: e.code }) };
+      }
+    });
+  }
+
+  run(req: BlobRequest): BlobId | SealResult | FileResult | FilesResult | Uint8Array | undefined {
     switch (req.op) {
+      case 'files':
+        return this.files(req);
+      case 'file':
+        return this.file(req);
       case 'hash':
         return this.hash(req.data);
       case 'seal':

@@ -3,7 +3,7 @@ import { RozenError, corrupt } from '../core/errors.js';
 import { fromHex, toHex, type BlobId, type SnapshotId } from '../core/ids.js';
 import { AAD } from '../crypto/sealer.js';
 import { packMsg } from '../codec/msgpack.js';
-import type { Snapshot, SnapshotRecord } from '../snapshot/snapshot.js';
+import type { Snapshot, SnapshotRecord } from '../core/snapshot.js';
 import type { Repository } from './repository.js';
 import { putSealedFile } from './sealed-file.js';
 

@@ -34,7 +34,11 @@ export function createTaskPool<Req, Res>(
     const run = inline();
     return { run: async (req) => run(req), close: async () => undefined };
   }
-  const pool = new Piscina({ filename, workerData, minThreads: wanted, maxThreads: wanted, idleTimeout: 60_000 });
+  const pool = new Piscina({
+    filename, workerData, minThreads: wanted, maxThreads: wanted, idleTimeout: 60_000,
+    // Workers handle large transient buffers: a small young generation returns them to the OS sooner.
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  });
   return {
     run: (req, transferList) => pool.run(req, transferList && transferList.length > 0 ? { transferList } : {}),
     close: () => pool.destroy(),

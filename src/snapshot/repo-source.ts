@@ -5,7 +5,7 @@ import { createBlobPool, type BlobPool } from '../repo/blob-pool.js';
 import { listSnapshotIds, loadSnapshot } from '../repo/snapshots.js';
 import { WindowReader } from '../repo/window-reader.js';
 import type { Node } from './node.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { decodeTree } from './fs/tree-codec.js';
 
 export class RepoSnapshotSource {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { BlobId, SnapshotId } from '../../src/core/ids.js';
 import type { SnapshotSource } from '../../src/fuse/snapshot-source.js';
 import type { Node } from '../../src/snapshot/node.js';
-import type { Snapshot } from '../../src/snapshot/snapshot.js';
+import type { Snapshot } from '../../src/core/snapshot.js';
 
 let counter = 0;
 const freshId = (label: string): string => createHash('sha256').update(`${label}:${counter++}:${Math.random()}`).digest('hex');

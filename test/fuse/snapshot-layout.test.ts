@@ -2,7 +2,7 @@ import t from 'tap';
 import type { BlobId, SnapshotId } from '../../src/core/ids.js';
 import { SnapshotCatalog } from '../../src/fuse/snapshot-catalog.js';
 import { buildLayout, componentName, latestName, timeDirName } from '../../src/fuse/snapshot-layout.js';
-import type { Snapshot } from '../../src/snapshot/snapshot.js';
+import type { Snapshot } from '../../src/core/snapshot.js';
 
 const snap = (id: string, time: string, over: Partial<Snapshot> = {}): Snapshot => ({
   id: id.padEnd(64, '0') as SnapshotId,

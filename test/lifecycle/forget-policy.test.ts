@@ -1,9 +1,9 @@
 /** Keep policies: which snapshots each rule keeps and the reasons given, grouping, durations. */
 import t from 'tap';
 import type { BlobId, SnapshotId } from '../../src/core/ids.js';
-import { parseDuration, subtractDuration } from '../../src/repo/lifecycle/duration.js';
-import { applyPolicy, groupSnapshots, isEmptyPolicy } from '../../src/repo/lifecycle/forget-policy.js';
-import type { Snapshot } from '../../src/snapshot/snapshot.js';
+import { parseDuration, subtractDuration } from '../../src/lifecycle/duration.js';
+import { applyPolicy, groupSnapshots, isEmptyPolicy } from '../../src/lifecycle/forget-policy.js';
+import type { Snapshot } from '../../src/core/snapshot.js';
 
 process.env['TZ'] = 'UTC';
 

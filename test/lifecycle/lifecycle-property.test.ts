@@ -3,9 +3,9 @@ import t from 'tap';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import type { SnapshotId } from '../../src/core/ids.js';
-import { checkRepository } from '../../src/repo/lifecycle/check.js';
-import { forget } from '../../src/repo/lifecycle/forget.js';
-import { prune } from '../../src/repo/lifecycle/prune.js';
+import { checkRepository } from '../../src/lifecycle/check.js';
+import { forget } from '../../src/lifecycle/forget.js';
+import { prune } from '../../src/lifecycle/prune.js';
 import { memoryRepo, readAllSnapshots, sameFiles, writeSnapshot, type FileSet } from './repo-fixture.js';
 
 /** Deterministic content: `n` bytes derived from a seed. */

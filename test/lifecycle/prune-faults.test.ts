@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { FaultyBackend } from '../../src/backend/faulty.js';
 import type { MemoryBackend } from '../../src/backend/memory.js';
 import type { SnapshotId } from '../../src/core/ids.js';
-import { checkRepository } from '../../src/repo/lifecycle/check.js';
-import { forget } from '../../src/repo/lifecycle/forget.js';
-import { prune, type PruneOptions } from '../../src/repo/lifecycle/prune.js';
+import { checkRepository } from '../../src/lifecycle/check.js';
+import { forget } from '../../src/lifecycle/forget.js';
+import { prune, type PruneOptions } from '../../src/lifecycle/prune.js';
 import { Repository } from '../../src/repo/repository.js';
 import { cloneBackend, memoryRepo, PASSWORD, readAllSnapshots, sameFiles, tempDir, writeSnapshot, type FileSet } from './repo-fixture.js';
 

@@ -1,9 +1,9 @@
 /** prune and check on a memory repository: what stays readable, what goes, what a dry run leaves alone. */
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { checkRepository } from '../../src/repo/lifecycle/check.js';
-import { forget } from '../../src/repo/lifecycle/forget.js';
-import { prune } from '../../src/repo/lifecycle/prune.js';
+import { checkRepository } from '../../src/lifecycle/check.js';
+import { forget } from '../../src/lifecycle/forget.js';
+import { prune } from '../../src/lifecycle/prune.js';
 import { memoryRepo, readAllSnapshots, sameFiles, writeSnapshot } from './repo-fixture.js';
 
 const files = (entries: Record<string, Uint8Array>): Map<string, Uint8Array> => new Map(Object.entries(entries));

@@ -2,12 +2,12 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import type { MemoryBackend } from '../../src/backend/memory.js';
-import { checkRepository } from '../../src/repo/lifecycle/check.js';
-import { loadIndexView } from '../../src/repo/lifecycle/index-view.js';
-import { parseSubset, selectPacks } from '../../src/repo/lifecycle/read-data.js';
-import { repairIndex } from '../../src/repo/lifecycle/repair-index.js';
-import { repairSnapshots } from '../../src/repo/lifecycle/repair-snapshots.js';
-import { repositoryStats } from '../../src/repo/lifecycle/stats.js';
+import { checkRepository } from '../../src/lifecycle/check.js';
+import { loadIndexView } from '../../src/lifecycle/index-view.js';
+import { parseSubset, selectPacks } from '../../src/lifecycle/read-data.js';
+import { repairIndex } from '../../src/lifecycle/repair-index.js';
+import { repairSnapshots } from '../../src/lifecycle/repair-snapshots.js';
+import { repositoryStats } from '../../src/lifecycle/stats.js';
 import type { PackId } from '../../src/core/ids.js';
 import { packName } from '../../src/cas/pack-path.js';
 import { memoryRepo, readAllSnapshots, sameFiles, writeSnapshot } from './repo-fixture.js';

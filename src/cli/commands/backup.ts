@@ -7,7 +7,7 @@ import { RozenError } from '../../core/errors.js';
 import { acquireLock } from '../../repo/lock.js';
 import { findSnapshot, listSnapshots } from '../../repo/snapshots.js';
 import { runBackup } from '../../snapshot/backup/backup.js';
-import type { Snapshot } from '../../snapshot/snapshot.js';
+import type { Snapshot } from '../../core/snapshot.js';
 import type { Repository } from '../../repo/repository.js';
 import { withRepo } from '../context.js';
 import { excludeMatcher, readExcludeFiles } from '../excludes.js';

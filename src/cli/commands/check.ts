@@ -1,8 +1,8 @@
 /** `rozen check <repo>`: verify the repository's structure, and with --read-data every stored byte. */
 import type { Command } from 'commander';
 import { RozenError } from '../../core/errors.js';
-import { checkRepository } from '../../repo/lifecycle/check.js';
-import { parseSubset, type DataSubset } from '../../repo/lifecycle/read-data.js';
+import { checkRepository } from '../../lifecycle/check.js';
+import { parseSubset, type DataSubset } from '../../lifecycle/read-data.js';
 import { acquireLock } from '../../repo/lock.js';
 import { withRepo } from '../context.js';
 import { out, warn } from '../output.js';

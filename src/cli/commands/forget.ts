@@ -1,11 +1,11 @@
 /** `rozen forget <repo> [ID...]`: remove snapshots by id or by a keep policy, optionally pruning afterwards. */
 import type { Command } from 'commander';
 import { invalidArgument } from '../../core/errors.js';
-import { parseDuration } from '../../repo/lifecycle/duration.js';
-import { forget, type ForgetResult } from '../../repo/lifecycle/forget.js';
-import type { KeepPolicy } from '../../repo/lifecycle/forget-policy.js';
+import { parseDuration } from '../../lifecycle/duration.js';
+import { forget, type ForgetResult } from '../../lifecycle/forget.js';
+import type { KeepPolicy } from '../../lifecycle/forget-policy.js';
 import { acquireLock } from '../../repo/lock.js';
-import type { Snapshot } from '../../snapshot/snapshot.js';
+import type { Snapshot } from '../../core/snapshot.js';
 import { withRepo } from '../context.js';
 import { out } from '../output.js';
 import { addPruneOptions, pruneOptions, runPrune } from './prune.js';

@@ -10,6 +10,12 @@ interface NewPasswordOpts {
   readonly newPasswordFile?: string;
 }
 
+async function newPassword(opts: NewPasswordOpts, cmd: Command): Promise<string> {
+  const pw = await readNewPassword(opts.newPasswordFile, { passwordFile: globals(cmd).passwordFile });
+  if (pw.length === 0) throw new RozenError('InvalidArgument', 'empty password refused');
+  return pw;
+}
+
 export function registerKey(program: Command): void {
   const key = program.command('key').description('manage the passwords (key files) of a repository');
 
@@ -37,8 +43,7 @@ export function registerKey(program: Command): void {
     .option('--new-password-file <file>', 'read the new password from this file')
     .action(async (url: string, opts: NewPasswordOpts, cmd: Command) => {
       await withRepo(url, cmd, async (repo) => {
-        const pw = await readNewPassword(opts.newPasswordFile, { passwordFile: globals(cmd).passwordFile });
-        if (pw.length === 0) throw new RozenError('InvalidArgument', 'empty password refused');
+        const pw = await newPassword(opts, cmd);
         const id = await addKey(repo.backend, repo.master, pw);
         out(`added key ${id.slice(0, 8)}`);
       });
@@ -66,8 +71,7 @@ export function registerKey(program: Command): void {
     .option('--new-password-file <file>', 'read the new password from this file')
     .action(async (url: string, opts: NewPasswordOpts, cmd: Command) => {
       await withRepo(url, cmd, async (repo) => {
-        const pw = await readNewPassword(opts.newPasswordFile, { passwordFile: globals(cmd).passwordFile });
-        if (pw.length === 0) throw new RozenError('InvalidArgument', 'empty password refused');
+        const pw = await newPassword(opts, cmd);
         const id = await addKey(repo.backend, repo.master, pw);
         await repo.backend.delete(`keys/${repo.keyId}`);
         out(`password changed: key ${repo.keyId.slice(0, 8)} replaced by ${id.slice(0, 8)}`);

@@ -1,8 +1,8 @@
 /** `rozen prune <repo>`: delete what no snapshot references; repack packs that are mostly dead. */
 import type { Command } from 'commander';
 import { invalidArgument } from '../../core/errors.js';
-import { durationMs, parseDuration } from '../../repo/lifecycle/duration.js';
-import { DEFAULT_GRACE_MS, DEFAULT_MAX_UNUSED, prune, type PruneOptions, type PruneReport } from '../../repo/lifecycle/prune.js';
+import { durationMs, parseDuration } from '../../lifecycle/duration.js';
+import { DEFAULT_GRACE_MS, DEFAULT_MAX_UNUSED, prune, type PruneOptions, type PruneReport } from '../../lifecycle/prune.js';
 import { acquireLock } from '../../repo/lock.js';
 import type { Repository } from '../../repo/repository.js';
 import { withRepo } from '../context.js';

@@ -1,7 +1,7 @@
 /** `rozen repair index|snapshots <repo>`: rebuild the index from pack headers; drop lost parts from snapshots. */
 import type { Command } from 'commander';
-import { repairIndex } from '../../repo/lifecycle/repair-index.js';
-import { repairSnapshots } from '../../repo/lifecycle/repair-snapshots.js';
+import { repairIndex } from '../../lifecycle/repair-index.js';
+import { repairSnapshots } from '../../lifecycle/repair-snapshots.js';
 import { acquireLock } from '../../repo/lock.js';
 import type { Repository } from '../../repo/repository.js';
 import { withRepo } from '../context.js';

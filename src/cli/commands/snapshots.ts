@@ -1,7 +1,7 @@
 /** `rozen snapshots <repo>`: list snapshots (table or JSON). */
 import type { Command } from 'commander';
 import { listSnapshots, matchesFilter } from '../../repo/snapshots.js';
-import type { Snapshot } from '../../snapshot/snapshot.js';
+import type { Snapshot } from '../../core/snapshot.js';
 import { withRepo } from '../context.js';
 import { formatBytes, json, out } from '../output.js';
 

@@ -1,6 +1,6 @@
 /** `rozen stats <repo>`: snapshots, files, unique and stored bytes, compression, packs by kind and per extension. */
 import type { Command } from 'commander';
-import { repositoryStats, type RepoStats } from '../../repo/lifecycle/stats.js';
+import { repositoryStats, type RepoStats } from '../../lifecycle/stats.js';
 import { acquireLock } from '../../repo/lock.js';
 import { withRepo } from '../context.js';
 import { formatBytes, json, out } from '../output.js';

@@ -17,8 +17,8 @@ import { encodeTree } from '../fs/tree-codec.js';
 import type { ScannedNode } from '../fs/scan.js';
 import { walk } from '../fs/walk.js';
 import type { Node } from '../node.js';
-import type { Snapshot } from '../snapshot.js';
-import { FileSaver } from './file-saver.js';
+import type { Snapshot } from '../../core/snapshot.js';
+import { FileSaver, type Content } from './file-saver.js';
 import { parentDir, parentEntry, unchanged, type ParentDir } from './parent-trees.js';
 import { newCounters, silentProgress, type BackupCounters, type BackupProgress } from './progress.js';
 import { Semaphore } from '../semaphore.js';
@@ -50,7 +50,7 @@ interface DirFrame {
 }
 
 const SMALL_TASKS = 64;
-const SMALL_BYTES = 64 * 1024 * 1024;
+const SMALL_BYTES = 32 * 1024 * 1024;
 
 export async function runBackup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
   const started = Date.now();
@@ -65,6 +65,7 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
   const files = new FileSaver(pool, saver, policy, {
     params: { min: repo.config.chunkMin, avg: repo.config.chunkAvg, max: repo.config.chunkMax },
     gear: repo.gear,
+    hash: (data) => repo.blobId(data),
   }, counters);
   const ctx: Ctx = { largeChain: Promise.resolve(), stopped: false, pool, saver, files, counters, progress, policy };
   try {
@@ -169,7 +170,8 @@ async function entryNode(
   const save = async (): Promise<Node | undefined> => {
     if (ctx.stopped) return undefined;
     try {
-      const c = node.size >= repo.config.largeFile ? await ctx.files.saveLarge(path, () => ctx.stopped) : await ctx.files.saveSmall(path);
+      const large = (): Promise<Content> => ctx.files.saveLarge(path, () => ctx.stopped);
+      const c = node.size >= repo.config.largeFile ? await large() : (await ctx.files.saveSmall(path, node.size, 2 * repo.config.largeFile)) ?? (await large());
       if (old) ctx.counters.filesChanged++;
       else ctx.counters.filesNew++;
       return { ...node, size: c.size, content: c.content, sizes: c.sizes };

@@ -1,5 +1,5 @@
 /** Stores one file's content: small files as one blob in the normal pack, large ones chunked into a degenerate pack. */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { Chunker, type ChunkerParams } from '../../cas/chunker.js';
 import { extensionOf } from '../../codec/extension.js';
 import type { CompressionPolicy } from '../../codec/policy.js';
@@ -26,14 +26,20 @@ interface ChunkResult {
   readonly sealed?: Uint8Array;
 }
 
+export interface ChunkerSetup {
+  readonly params: ChunkerParams;
+  readonly gear: Uint32Array;
+  readonly hash: (data: Uint8Array) => BlobId;
+}
+
 export class FileSaver {
   readonly #pool: BlobPool;
   readonly #saver: BlobSaver;
   readonly #policy: CompressionPolicy;
-  readonly #chunker: { params: ChunkerParams; gear: Uint32Array };
+  readonly #chunker: ChunkerSetup;
   readonly #counters: BackupCounters;
 
-  constructor(pool: BlobPool, saver: BlobSaver, policy: CompressionPolicy, chunker: { params: ChunkerParams; gear: Uint32Array }, counters: BackupCounters) {
+  constructor(pool: BlobPool, saver: BlobSaver, policy: CompressionPolicy, chunker: ChunkerSetup, counters: BackupCounters) {
     this.#pool = pool;
     this.#saver = saver;
     this.#policy = policy;
@@ -41,20 +47,19 @@ export class FileSaver {
     this.#counters = counters;
   }
 
-  /** Whole file in memory, one blob. */
-  async saveSmall(path: Buffer): Promise<Content> {
-    const data = await readFile(path);
-    this.#counters.bytesRead += data.length;
-    if (data.length === 0) return { content: [], sizes: [], size: 0 };
+  /** Read, hashed, compressed and sealed whole by a worker; undefined when the file grew into a large one meanwhile. */
+  async saveSmall(path: Buffer, size: number, maxSize: number): Promise<Content | undefined> {
     const ext = extensionOf(path);
-    const level = this.#policy.decide(ext, data.subarray(0, PROBE));
-    const r = await this.#pool.seal({ data, level });
+    const r = await this.#pool.file({ path, level: this.#policy.decideBlind(ext), tryLevel: this.#policy.tryLevel, maxSize }, size);
+    if (!r) return undefined;
+    this.#counters.bytesRead += r.rawLength;
+    if (r.rawLength === 0) return { content: [], sizes: [], size: 0 };
     if (!(await this.#saver.has(r.id)) && this.#saver.claim(r.id)) {
-      this.#policy.record(ext, r.rawLength, r.framed);
+      this.#policy.record(ext, r.rawLength, r.framed, r.attempted);
       await this.#saver.saveSmall(BlobType.data, r.id, r.sealed, r.rawLength);
       this.#counters.blobsNew++;
     }
-    return { content: [r.id], sizes: [data.length], size: data.length };
+    return { content: [r.id], sizes: [r.rawLength], size: r.rawLength };
   }
 
   /** Streamed, content-defined chunks; only chunks new to the repository are sealed and stored. */
@@ -99,7 +104,9 @@ export class FileSaver {
   }
 
   async #chunk(data: Uint8Array, ext: string): Promise<ChunkResult> {
-    const id = await this.#pool.hash(data);
+    // Hashed here (native HMAC, ~1.5 GB/s): a round trip to a worker costs more than it saves,
+    // and only chunks new to the repository go on to be sealed in a worker.
+    const id = this.#chunker.hash(data);
     if ((await this.#saver.has(id)) || !this.#saver.claim(id)) return { id, size: data.length };
     const level = this.#policy.decide(ext, sampleOf(data));
     const r = await this.#pool.seal({ data, level, id });

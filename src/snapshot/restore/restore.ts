@@ -11,7 +11,7 @@ import { createTaskPool, portable, type TaskPool } from '../../repo/task-pool.js
 import type { Repository } from '../../repo/repository.js';
 import { applyMetadata, createSpecial, linkTo } from '../fs/restore-meta.js';
 import { Semaphore } from '../semaphore.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../../core/snapshot.js';
 import { createFileSync } from './create-file.js';
 import { RestoreTasks, type RestoreBlobRequest, type RestoreBlobResult } from './restore-task.js';
 import { fetchSpan, spansOf } from './pack-fetch.js';

@@ -1,9 +1,9 @@
 /** stats: sizes and compression of what the snapshots reference, and how the repository stores it. */
-import { extensionOf } from '../../codec/extension.js';
-import type { BlobId } from '../../core/ids.js';
-import { BlobType, PackKind } from '../../core/types.js';
-import type { Repository } from '../repository.js';
-import { listSnapshots } from '../snapshots.js';
+import { extensionOf } from '../codec/extension.js';
+import type { BlobId } from '../core/ids.js';
+import { BlobType, PackKind } from '../core/types.js';
+import type { Repository } from '../repo/repository.js';
+import { listSnapshots } from '../repo/snapshots.js';
 import { loadIndexView } from './index-view.js';
 import { walkSnapshots } from './tree-walker.js';
 

@@ -1,8 +1,8 @@
 /** Writes a complete set of index files for a list of packs, a bounded number of blobs per file. */
-import type { Backend } from '../../backend/backend.js';
-import { writeIndexFile } from '../../cas/index-file.js';
-import type { Sealer } from '../../cas/sealer.js';
-import type { PackDescription } from '../../core/types.js';
+import type { Backend } from '../backend/backend.js';
+import { writeIndexFile } from '../cas/index-file.js';
+import type { Sealer } from '../cas/sealer.js';
+import type { PackDescription } from '../core/types.js';
 
 /** Blob entries per index file: about 5 MB of index body. */
 export const BLOBS_PER_INDEX_FILE = 100_000;

@@ -1,5 +1,5 @@
 /** Which snapshots a keep policy keeps, and why (restic's rules), per host and path set. */
-import type { Snapshot } from '../../snapshot/snapshot.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { subtractDuration, type Duration } from './duration.js';
 
 export interface KeepPolicy {

@@ -1,9 +1,9 @@
 /** The index as the repository's index files state it, read fresh (never from the local cache). */
-import type { Backend } from '../../backend/backend.js';
-import { INDEX_PREFIX, readIndexFile } from '../../cas/index-file.js';
-import type { Sealer } from '../../cas/sealer.js';
-import { isHexId, type BlobId, type PackId } from '../../core/ids.js';
-import type { BlobLocation, PackDescription } from '../../core/types.js';
+import type { Backend } from '../backend/backend.js';
+import { INDEX_PREFIX, readIndexFile } from '../cas/index-file.js';
+import type { Sealer } from '../cas/sealer.js';
+import { isHexId, type BlobId, type PackId } from '../core/ids.js';
+import type { BlobLocation, PackDescription } from '../core/types.js';
 
 export interface IndexView {
   /** Index file id → the packs it lists (readable files only). */

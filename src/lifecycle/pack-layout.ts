@@ -1,6 +1,6 @@
 /** Checks of one pack's description on its own: blobs in bounds, no overlaps, no duplicates, types fit the kind. */
-import { blobTypeOf } from '../../cas/pack-header.js';
-import type { PackDescription } from '../../core/types.js';
+import { blobTypeOf } from '../cas/pack-header.js';
+import type { PackDescription } from '../core/types.js';
 
 /** The smallest tail: a sealed empty header (nonce, frame byte, 6 header bytes, tag) and its length field. */
 const MIN_TAIL = 24 + 1 + 6 + 16 + 4;

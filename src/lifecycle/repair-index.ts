@@ -1,9 +1,9 @@
 /** repair index: rebuild the index from the headers at the ends of the stored packs. */
-import { readPackHeader } from '../../cas/pack-reader.js';
-import { indexFileName } from '../../cas/index-file.js';
-import { PACKS_PREFIX, parsePackName } from '../../cas/pack-path.js';
-import type { PackDescription } from '../../core/types.js';
-import type { Repository } from '../repository.js';
+import { readPackHeader } from '../cas/pack-reader.js';
+import { indexFileName } from '../cas/index-file.js';
+import { PACKS_PREFIX, parsePackName } from '../cas/pack-path.js';
+import type { PackDescription } from '../core/types.js';
+import type { Repository } from '../repo/repository.js';
 import { forEachLimited, listIndexFileIds } from './index-view.js';
 import { writeIndexSet } from './index-writer.js';
 

@@ -1,5 +1,5 @@
 /** Calendar durations such as `1y6m`, `2w`, `36h` (restic's --keep-within syntax, plus weeks). */
-import { invalidArgument } from '../../core/errors.js';
+import { invalidArgument } from '../core/errors.js';
 
 export interface Duration {
   readonly years: number;

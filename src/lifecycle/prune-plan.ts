@@ -1,8 +1,8 @@
 /** Decides what prune does with each pack, from the index, the live blobs and the stored objects. */
-import type { ObjectInfo } from '../../backend/backend.js';
-import { parsePackName } from '../../cas/pack-path.js';
-import type { BlobId, PackId } from '../../core/ids.js';
-import type { PackDescription } from '../../core/types.js';
+import type { ObjectInfo } from '../backend/backend.js';
+import { parsePackName } from '../cas/pack-path.js';
+import type { BlobId, PackId } from '../core/ids.js';
+import type { PackDescription } from '../core/types.js';
 import type { IndexView } from './index-view.js';
 
 export interface PrunePolicy {

@@ -1,13 +1,13 @@
 /** repair snapshots: rewrite snapshots whose trees reference lost blobs, dropping what is lost so the rest restores. */
-import type { BlobId, SnapshotId } from '../../core/ids.js';
-import { BlobType } from '../../core/types.js';
-import { encodeTree } from '../../snapshot/fs/tree-codec.js';
-import type { Node } from '../../snapshot/node.js';
-import type { Snapshot } from '../../snapshot/snapshot.js';
-import { BlobSaver } from '../blob-saver.js';
-import { BlobTasks } from '../blob-task.js';
-import type { Repository } from '../repository.js';
-import { listSnapshots, saveSnapshot } from '../snapshots.js';
+import type { BlobId, SnapshotId } from '../core/ids.js';
+import { BlobType } from '../core/types.js';
+import { encodeTree } from '../snapshot/fs/tree-codec.js';
+import type { Node } from '../snapshot/node.js';
+import type { Snapshot } from '../core/snapshot.js';
+import { BlobSaver } from '../repo/blob-saver.js';
+import { BlobTasks } from '../repo/blob-task.js';
+import type { Repository } from '../repo/repository.js';
+import { listSnapshots, saveSnapshot } from '../repo/snapshots.js';
 import { loadIndexView, type IndexView } from './index-view.js';
 import { joinPath, loadTreeFrom } from './tree-walker.js';
 

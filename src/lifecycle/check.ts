@@ -1,12 +1,12 @@
 /** check: the repository's structure from its own index files and snapshots, and optionally every byte of its packs. */
-import type { ObjectInfo } from '../../backend/backend.js';
-import { PACKS_PREFIX } from '../../cas/pack-path.js';
-import type { PackId } from '../../core/ids.js';
-import type { PackDescription } from '../../core/types.js';
-import type { Snapshot } from '../../snapshot/snapshot.js';
-import { createBlobPool, type BlobPool } from '../blob-pool.js';
-import type { Repository } from '../repository.js';
-import { listSnapshotIds, loadSnapshot } from '../snapshots.js';
+import type { ObjectInfo } from '../backend/backend.js';
+import { PACKS_PREFIX } from '../cas/pack-path.js';
+import type { PackId } from '../core/ids.js';
+import type { PackDescription } from '../core/types.js';
+import type { Snapshot } from '../core/snapshot.js';
+import { createBlobPool, type BlobPool } from '../repo/blob-pool.js';
+import type { Repository } from '../repo/repository.js';
+import { listSnapshotIds, loadSnapshot } from '../repo/snapshots.js';
 import { loadIndexView, type IndexView } from './index-view.js';
 import { packLayoutProblems, sameDescription } from './pack-layout.js';
 import { packObjects } from './prune-plan.js';

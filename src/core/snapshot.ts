@@ -1,5 +1,5 @@
 /** A snapshot record: what one backup run produced. */
-import type { BlobId, SnapshotId } from '../core/ids.js';
+import type { BlobId, SnapshotId } from './ids.js';
 
 export interface SnapshotRecord {
   /** Time of the backup, ISO 8601 with milliseconds, UTC. */

@@ -1,11 +1,11 @@
 /** Visits every distinct tree reachable from snapshots, loading trees through an IndexView. */
-import { readBlob } from '../../cas/pack-reader.js';
-import type { BlobId } from '../../core/ids.js';
-import { BlobType } from '../../core/types.js';
-import { decodeTree } from '../../snapshot/fs/tree-codec.js';
-import type { Node } from '../../snapshot/node.js';
-import type { Snapshot } from '../../snapshot/snapshot.js';
-import type { Repository } from '../repository.js';
+import { readBlob } from '../cas/pack-reader.js';
+import type { BlobId } from '../core/ids.js';
+import { BlobType } from '../core/types.js';
+import { decodeTree } from '../snapshot/fs/tree-codec.js';
+import type { Node } from '../snapshot/node.js';
+import type { Snapshot } from '../core/snapshot.js';
+import type { Repository } from '../repo/repository.js';
 import { forEachLimited, type IndexView } from './index-view.js';
 
 /** Where a blob was met: the snapshot and the path inside it. */

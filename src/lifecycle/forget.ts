@@ -1,8 +1,8 @@
 /** forget: remove snapshot records, named by id or not kept by a policy (data goes with `prune`). */
-import { invalidArgument } from '../../core/errors.js';
-import type { Snapshot } from '../../snapshot/snapshot.js';
-import type { Repository } from '../repository.js';
-import { findSnapshot, listSnapshots, matchesFilter } from '../snapshots.js';
+import { invalidArgument } from '../core/errors.js';
+import type { Snapshot } from '../core/snapshot.js';
+import type { Repository } from '../repo/repository.js';
+import { findSnapshot, listSnapshots, matchesFilter } from '../repo/snapshots.js';
 import { applyPolicy, groupSnapshots, isEmptyPolicy, type KeepPolicy, type Kept, type SnapshotGroup } from './forget-policy.js';
 
 export interface ForgetOptions {

@@ -1,12 +1,12 @@
 /** Copies live blobs out of packs into new packs of the same kind, sealed bytes as they are (no re-encryption). */
-import type { Backend } from '../../backend/backend.js';
-import { DegeneratePackWriter } from '../../cas/degenerate-writer.js';
-import { readBlob, verifyPack } from '../../cas/pack-reader.js';
-import { packName } from '../../cas/pack-path.js';
-import { PackWriter } from '../../cas/pack-writer.js';
-import type { Sealer } from '../../cas/sealer.js';
-import { blobIdBytes } from '../../crypto/blob-id.js';
-import { PackKind, type PackDescription } from '../../core/types.js';
+import type { Backend } from '../backend/backend.js';
+import { DegeneratePackWriter } from '../cas/degenerate-writer.js';
+import { readBlob, verifyPack } from '../cas/pack-reader.js';
+import { packName } from '../cas/pack-path.js';
+import { PackWriter } from '../cas/pack-writer.js';
+import type { Sealer } from '../cas/sealer.js';
+import { blobIdBytes } from '../crypto/blob-id.js';
+import { PackKind, type PackDescription } from '../core/types.js';
 import type { RepackJob } from './prune-plan.js';
 
 export interface RepackTarget {

@@ -1,10 +1,10 @@
 /** check --read-data: read whole packs, check their hash and header, open and re-hash every blob. */
-import type { Repository } from '../repository.js';
-import { readPack } from '../../cas/pack-reader.js';
-import { invalidArgument } from '../../core/errors.js';
-import type { PackId } from '../../core/ids.js';
-import type { PackDescription } from '../../core/types.js';
-import type { BlobPool } from '../blob-pool.js';
+import type { Repository } from '../repo/repository.js';
+import { readPack } from '../cas/pack-reader.js';
+import { invalidArgument } from '../core/errors.js';
+import type { PackId } from '../core/ids.js';
+import type { PackDescription } from '../core/types.js';
+import type { BlobPool } from '../repo/blob-pool.js';
 import { forEachLimited } from './index-view.js';
 import { sameDescription } from './pack-layout.js';
 

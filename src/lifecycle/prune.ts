@@ -2,14 +2,14 @@
  * Prune: keep what remaining snapshots reach, delete the rest. Order (crash-safe at every step):
  * new packs → new index files naming every live pack → old index files deleted → old packs deleted.
  */
-import type { ObjectInfo } from '../../backend/backend.js';
-import { PACKS_PREFIX, packName } from '../../cas/pack-path.js';
-import { RozenError } from '../../core/errors.js';
-import type { BlobId } from '../../core/ids.js';
-import type { PackDescription } from '../../core/types.js';
-import type { Repository } from '../repository.js';
-import { listSnapshots } from '../snapshots.js';
-import { indexFileName } from '../../cas/index-file.js';
+import type { ObjectInfo } from '../backend/backend.js';
+import { PACKS_PREFIX, packName } from '../cas/pack-path.js';
+import { RozenError } from '../core/errors.js';
+import type { BlobId } from '../core/ids.js';
+import type { PackDescription } from '../core/types.js';
+import type { Repository } from '../repo/repository.js';
+import { listSnapshots } from '../repo/snapshots.js';
+import { indexFileName } from '../cas/index-file.js';
 import { loadIndexView, type IndexView } from './index-view.js';
 import { writeIndexSet } from './index-writer.js';
 import { packObjects, planPrune, type PrunePlan } from './prune-plan.js';
