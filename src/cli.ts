@@ -4,6 +4,12 @@ import { Command, CommanderError } from 'commander';
 import { registerCommands } from './cli/commands/index.js';
 import { reportFatal } from './cli/errors.js';
 
+// The AWS SDK warns on every run that it will later need Node 22: noise on a user's terminal.
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (!`${w.name} ${w.message}`.includes('NodeVersionSupportWarning')) process.stderr.write(`rozen: warning: ${w.message}\n`);
+});
+
 const program = new Command('rozen')
   .description('encrypted, deduplicating, compressing backups to a local disk or S3, with FUSE mounts of snapshots')
   .version('0.1.0')

@@ -1,0 +1,98 @@
+import t, { type Test } from 'tap';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { link, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { native } from '../../src/snapshot/fs/native.js';
+import { cliSandbox, collect, rozen, startCli } from '../helpers/cli.js';
+import { startS3rver } from '../helpers/s3rver.js';
+import { run } from '../fuse/shell.js';
+
+const skip = existsSync('/dev/fuse') ? false : '/dev/fuse is absent on this machine';
+
+async function makeTree(src: string): Promise<void> {
+  await mkdir(join(src, 'docs', 'deep'), { recursive: true });
+  await writeFile(join(src, 'docs', 'a.txt'), 'hello from a snapshot\n'.repeat(1000));
+  await writeFile(join(src, 'docs', 'deep', 'b.bin'), randomBytes(100_000));
+  await writeFile(join(src, 'large.bin'), randomBytes(9 * 1024 * 1024 + 123));
+  await link(join(src, 'docs', 'a.txt'), join(src, 'hardlink.txt'));
+  await symlink('docs/a.txt', join(src, 'link'));
+  native().lsetxattr(Buffer.from(join(src, 'docs', 'a.txt')), 'user.note', Buffer.from('kept'));
+}
+
+async function waitFor(path: string, child: { exitCode: number | null }): Promise<void> {
+  for (let i = 0; i < 200 && child.exitCode === null; i++) {
+    if (existsSync(path)) return;
+    await sleep(100);
+  }
+  throw new Error(`${path} did not appear`);
+}
+
+async function mountAndCheck(t: Test, repo: string, src: string, dir: string, env: Record<string, string>): Promise<void> {
+  const mnt = join(dir, 'mnt');
+  await mkdir(mnt);
+  const child = startCli(['mount', repo, mnt], env);
+  const done = collect(child);
+  t.teardown(async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await done;
+    await run('fusermount', ['-uz', mnt]);
+  });
+  await waitFor(join(mnt, 'snapshots', 'latest'), child);
+  const root = join(mnt, 'snapshots', 'latest', src);
+  t.equal(await readFile(join(root, 'docs', 'a.txt'), 'utf8'), 'hello from a snapshot\n'.repeat(1000));
+  t.same(await readFile(join(root, 'large.bin')), await readFile(join(src, 'large.bin')), 'large file reads back');
+  const [a, h] = await Promise.all([stat(join(root, 'docs', 'a.txt')), stat(join(root, 'hardlink.txt'))]);
+  t.equal(a.ino, h.ino, 'hardlinks share an inode');
+  const xattr = await run('getfattr', ['--only-values', '-n', 'user.note', join(root, 'docs', 'a.txt')]);
+  t.equal(xattr.stdout, 'kept');
+  const write = await run('touch', [join(root, 'new-file')]);
+  t.not(write.code, 0, 'writes are refused');
+  t.match(write.stderr, /Read-only file system/);
+  const out = join(dir, 'out');
+  const rs = await run('rsync', ['-aHAX', `${root}/`, `${out}/`]);
+  t.equal(rs.code, 0, rs.stderr);
+  const cmp = await run('rsync', ['-aHAX', '--numeric-ids', '--dry-run', '--itemize-changes', `${src}/`, `${out}/`]);
+  t.equal(cmp.stdout, '', 'rsync -aHAX out of the mount gives the backed-up tree');
+  child.kill('SIGTERM');
+  const r = await done;
+  t.equal(r.code, 0, `clean exit on SIGTERM: ${r.stderr}`);
+  t.notOk((await readFile('/proc/mounts', 'utf8')).includes(mnt), 'unmounted');
+}
+
+t.test('rozen mount of a local repository', { skip }, async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  const src = join(dir, 'src');
+  await makeTree(src);
+  const repo = join(dir, 'repo');
+  await rozen(['init', repo], env);
+  t.equal((await rozen(['backup', repo, src], env)).code, 0);
+  await mountAndCheck(t, repo, src, dir, env);
+});
+
+t.test('rozen mount of an S3 repository (s3rver)', { skip }, async (t) => {
+  const s3 = await startS3rver();
+  t.teardown(() => s3.stop());
+  const { dir, env: base } = await cliSandbox(t);
+  const env = { ...base, ...s3.env };
+  const src = join(dir, 'src');
+  await makeTree(src);
+  const repo = `s3://${s3.bucket}/repo`;
+  t.equal((await rozen(['init', repo], env)).code, 0);
+  const b = await rozen(['backup', repo, src], env);
+  t.equal(b.code, 0, b.stderr);
+  await mountAndCheck(t, repo, src, dir, env);
+});
+
+t.test('mount refuses a non-empty mountpoint with one clear line', { skip }, async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  const repo = join(dir, 'repo');
+  await rozen(['init', repo], env);
+  await mkdir(join(dir, 'full'));
+  await writeFile(join(dir, 'full', 'x'), 'x');
+  const r = await rozen(['mount', repo, join(dir, 'full')], env);
+  t.not(r.code, 0);
+  t.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  t.match(r.stderr, /not an empty directory/);
+});
