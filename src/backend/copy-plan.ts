@@ -11,6 +11,8 @@ export interface CopyPart {
 export interface UploadPart {
   readonly kind: 'upload';
   readonly pieces: readonly ByteRange[];
+  /** Bytes given by the caller, uploaded after the pieces (only in the last part). */
+  readonly extra?: Uint8Array;
 }
 
 export type PlannedPart = CopyPart | UploadPart;
@@ -58,6 +60,14 @@ export function planCopyParts(ranges: readonly ByteRange[], limits: CopyPlanLimi
   }
   if (pendingLength > 0) parts.push({ kind: 'upload', pieces: pending });
   return parts;
+}
+
+/** The plan with `tail` appended: merged into a last upload part, else as a part of its own (the last part may be small). */
+export function withTail(plan: readonly PlannedPart[], tail: Uint8Array | undefined): PlannedPart[] {
+  if (tail === undefined || tail.length === 0) return [...plan];
+  const last = plan.at(-1);
+  if (last?.kind === 'upload') return [...plan.slice(0, -1), { ...last, extra: tail }];
+  return [...plan, { kind: 'upload', pieces: [], extra: tail }];
 }
 
 function mergeAdjacent(ranges: readonly ByteRange[]): ByteRange[] {

@@ -20,7 +20,7 @@ import { RozenError, notFound } from '../core/errors.js';
 import type { ByteRange } from '../core/types.js';
 import type { Backend, ObjectInfo, PutSource } from './backend.js';
 import { concatBytes } from './collect.js';
-import { planCopyParts } from './copy-plan.js';
+import { planCopyParts, withTail } from './copy-plan.js';
 import type { PlannedPart } from './copy-plan.js';
 import { checkName, checkRange, shortRead } from './names.js';
 import { withRetry } from './retry.js';
@@ -168,19 +168,20 @@ export class S3Backend implements Backend {
   }
 
   /**
-   * Writes `to` as the concatenation of `ranges` of `from`, copying on the server with
-   * UploadPartCopy where parts allow, and falling back to GET + upload on servers without it.
+   * Writes `to` as the concatenation of `ranges` of `from` followed by `tail`, copying on the
+   * server with UploadPartCopy where parts allow, and falling back to GET + upload on servers without it.
    */
-  async copyRange(from: string, ranges: readonly ByteRange[], to: string): Promise<void> {
+  async copyRange(from: string, ranges: readonly ByteRange[], to: string, tail?: Uint8Array): Promise<void> {
     ranges.forEach(checkRange);
     checkName(to);
-    const plan = planCopyParts(ranges);
-    if (!plan.some((p) => p.kind === 'copy')) return this.put(to, this.readRanges(from, ranges));
+    const plan = withTail(planCopyParts(ranges), tail);
+    const fallback = (): Promise<void> => this.put(to, this.readRanges(from, ranges, tail));
+    if (!plan.some((p) => p.kind === 'copy')) return fallback();
     try {
       await this.multipartCopy(from, plan, to);
     } catch (err) {
       if (!isNotImplemented(err)) throw mapS3Error(err, 'copy to', this.what(to), this.bucket);
-      await this.put(to, this.readRanges(from, ranges));
+      await fallback();
     }
   }
 
@@ -212,17 +213,18 @@ export class S3Backend implements Backend {
       );
       return out.CopyPartResult?.ETag;
     }
-    const body = concatBytes(await Promise.all(part.pieces.map((r) => this.get(from, r))));
+    const body = concatBytes([...(await Promise.all(part.pieces.map((r) => this.get(from, r)))), ...(part.extra ? [part.extra] : [])]);
     const out = await this.client.send(new UploadPartCommand({ ...target, Body: body, ContentLength: body.byteLength }));
     return out.ETag;
   }
 
-  private async *readRanges(from: string, ranges: readonly ByteRange[]): AsyncGenerator<Uint8Array> {
+  private async *readRanges(from: string, ranges: readonly ByteRange[], tail?: Uint8Array): AsyncGenerator<Uint8Array> {
     for (const { offset, length } of ranges) {
       for (let at = 0; at < length; at += FALLBACK_READ_SIZE) {
         yield await this.get(from, { offset: offset + at, length: Math.min(FALLBACK_READ_SIZE, length - at) });
       }
     }
+    if (tail && tail.length > 0) yield tail;
   }
 
   private async getOnce(key: string, name: string, range: ByteRange | undefined): Promise<Uint8Array> {

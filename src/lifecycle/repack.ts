@@ -6,7 +6,10 @@ import { packName } from '../cas/pack-path.js';
 import { PackWriter } from '../cas/pack-writer.js';
 import type { Sealer } from '../cas/sealer.js';
 import { blobIdBytes } from '../crypto/blob-id.js';
-import { PackKind, type PackDescription } from '../core/types.js';
+import { createHash } from 'node:crypto';
+import type { PackId } from '../core/ids.js';
+import { PackKind, type ByteRange, type PackDescription } from '../core/types.js';
+import { describePack, encodePackTail } from '../cas/pack-tail.js';
 import type { RepackJob } from './prune-plan.js';
 
 export interface RepackTarget {
@@ -22,7 +25,9 @@ export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promi
   for (const kind of [PackKind.normal, PackKind.tree]) {
     out.push(...(await repackWhole(t, jobs.filter((j) => j.pack.kind === kind), kind)));
   }
-  for (const job of jobs.filter((j) => j.pack.kind === PackKind.degenerate)) out.push(await repackDegenerate(t, job));
+  for (const job of jobs.filter((j) => j.pack.kind === PackKind.degenerate)) {
+    out.push(await (canCopyRanges(t.backend) ? repackDegenerateByCopy(t, t.backend, job) : repackDegenerate(t, job)));
+  }
   return out;
 }
 
@@ -45,10 +50,40 @@ async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: Pa
   return out;
 }
 
+/** What a backend that assembles objects from byte ranges on the server offers (S3: UploadPartCopy). */
+export interface RangeCopier {
+  copyRange(from: string, ranges: readonly ByteRange[], to: string, tail?: Uint8Array): Promise<void>;
+}
+
+function canCopyRanges(b: Backend): b is Backend & RangeCopier {
+  return typeof (b as Partial<RangeCopier>).copyRange === 'function';
+}
+
+/**
+ * A degenerate pack on a backend with server-side range copies: the live chunks are read
+ * once to authenticate them and to compute the new pack's id (the SHA-256 of its bytes),
+ * then the new pack is assembled on the server from those ranges plus a freshly sealed
+ * header, so the chunk bytes are never uploaded again.
+ */
+async function repackDegenerateByCopy(t: RepackTarget, copier: RangeCopier, job: RepackJob): Promise<PackDescription> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for (const b of job.blobs) {
+    const sealed = await readBlob(t.backend, { pack: job.pack.id, ...b });
+    t.sealer.open(sealed, blobIdBytes(b.id));
+    hash.update(sealed);
+    size += sealed.length;
+  }
+  const header = { kind: PackKind.degenerate, blobs: job.blobs.map((b) => ({ id: b.id, type: b.type, length: b.length, rawLength: b.rawLength })) };
+  const tail = encodePackTail(t.sealer, header);
+  const id = hash.update(tail).digest('hex') as PackId;
+  await copier.copyRange(packName(job.pack.id), job.blobs.map((b) => ({ offset: b.offset, length: b.length })), packName(id), tail);
+  return describePack(id, size + tail.length, tail.length, header);
+}
+
 /**
  * A degenerate pack: only its live chunks, each fetched by ranged read and authenticated
  * (its seal opens under its id), streamed into a new degenerate pack in file order.
- * (A server-side copy would need the new pack's hash, hence its bytes, so it is not used.)
  */
 async function repackDegenerate(t: RepackTarget, job: RepackJob): Promise<PackDescription> {
   const writer = new DegeneratePackWriter(t.backend, t.sealer);

@@ -55,6 +55,8 @@ t.test('SIGKILL at random moments leaves a repository the next backup and restor
     const locks = await readdir(join(repo, 'locks')).catch(() => []);
     if (locks.length > 0) t.equal((await rozen(['unlock', repo], env)).code, 0, 'stale lock of a dead process removed');
   }
+  const check = await rozen(['check', repo, '--read-data'], env);
+  t.equal(check.code, 0, `check passes after the kills: ${check.stdout}${check.stderr}`);
   const snapsBefore = await readdir(join(repo, 'snapshots')).catch(() => []);
   const next = await rozen(['backup', repo, src], env);
   t.equal(next.code, 0, next.stderr);
