@@ -1,12 +1,12 @@
 /**
  * Reads sealed blobs through windows of their packs, so browsing and copying out of a mount
  * cost about one GET per pack: a small (normal or tree) pack is fetched whole on first use;
- * in a degenerate pack the window starts at one blob and doubles while reads stay sequential,
- * so a random read costs one chunk and a sequential one a few large GETs.
+ * in a degenerate pack the window starts at one blob (8 MiB at the start of the pack) and grows
+ * fourfold while reads stay sequential, so a random read costs one chunk and a sequential one a
+ * few large GETs.
  */
 import { LRUCache } from 'lru-cache';
 import type { Backend } from '../backend/backend.js';
-import type { BlobIndex } from '../cas/blob-index.js';
 import { packName } from '../cas/pack-path.js';
 import type { PackId } from '../core/ids.js';
 import { PackKind, type BlobLocation } from '../core/types.js';
@@ -16,8 +16,13 @@ export interface WindowOptions {
   readonly cacheBytes?: number;
   /** Normal and tree packs up to this size are fetched whole (default 32 MiB). */
   readonly wholePack?: number;
-  /** Largest window in a degenerate pack (default 32 MiB). */
+  /** Largest window in a degenerate pack (default 64 MiB). */
   readonly maxWindow?: number;
+}
+
+/** What the reader needs to know of a pack (the index answers it). */
+export interface PackInfoSource {
+  packInfo(id: PackId): { readonly kind: PackKind; readonly size: number } | undefined;
 }
 
 interface Window {
@@ -31,19 +36,21 @@ const MiB = 1024 * 1024;
 
 export class WindowReader {
   readonly #backend: Backend;
-  readonly #index: BlobIndex;
+  readonly #index: PackInfoSource;
   readonly #wholePack: number;
   readonly #maxWindow: number;
+  readonly #firstWindow: number;
   readonly #byPack = new Map<PackId, Set<Window>>();
   readonly #lru: LRUCache<Window, Window>;
   readonly #sequential = new Map<PackId, { end: number; size: number }>();
   gets = 0;
 
-  constructor(backend: Backend, index: BlobIndex, opts: WindowOptions = {}) {
+  constructor(backend: Backend, index: PackInfoSource, opts: WindowOptions = {}) {
     this.#backend = backend;
     this.#index = index;
     this.#wholePack = opts.wholePack ?? 32 * MiB;
-    this.#maxWindow = opts.maxWindow ?? 32 * MiB;
+    this.#maxWindow = opts.maxWindow ?? 64 * MiB;
+    this.#firstWindow = 8 * MiB;
     this.#lru = new LRUCache<Window, Window>({
       maxSize: opts.cacheBytes ?? 96 * MiB,
       sizeCalculation: (w) => Math.max(1, w.length),
@@ -93,7 +100,10 @@ export class WindowReader {
     if (!info) return { offset: loc.offset, length: loc.length };
     if (info.kind !== PackKind.degenerate && info.size <= this.#wholePack) return { offset: 0, length: info.size };
     const seq = this.#sequential.get(loc.pack);
-    const size = seq && Math.abs(seq.end - loc.offset) <= loc.length ? Math.min(seq.size * 2, this.#maxWindow) : loc.length;
+    // A read from the start of a pack is usually a whole-file read (cat, rsync): begin with a
+    // larger window; later sequential reads grow it fourfold. Other first reads fetch one chunk.
+    const first = loc.offset === 0 ? Math.min(this.#firstWindow, this.#maxWindow) : loc.length;
+    const size = seq && Math.abs(seq.end - loc.offset) <= loc.length ? Math.min(seq.size * 4, this.#maxWindow) : first;
     const length = Math.max(loc.length, Math.min(size, info.size - loc.offset));
     this.#sequential.set(loc.pack, { end: loc.offset + length, size: length });
     return { offset: loc.offset, length: Math.max(length, end - loc.offset) };

@@ -1,0 +1,59 @@
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { FaultyBackend } from '../../src/backend/faulty.js';
+import { MemoryBackend } from '../../src/backend/memory.js';
+import { packName } from '../../src/cas/pack-path.js';
+import type { PackId } from '../../src/core/ids.js';
+import { BlobType, PackKind, type BlobLocation } from '../../src/core/types.js';
+import { WindowReader } from '../../src/repo/window-reader.js';
+
+const MiB = 1024 * 1024;
+const NORMAL = 'a'.repeat(64) as PackId;
+const LARGE = 'b'.repeat(64) as PackId;
+
+async function setup(): Promise<{ backend: FaultyBackend; reader: WindowReader; normal: Buffer; large: Buffer }> {
+  const mem = new MemoryBackend();
+  const normal = randomBytes(3 * MiB);
+  const large = randomBytes(100 * MiB);
+  await mem.put(packName(NORMAL), normal);
+  await mem.put(packName(LARGE), large);
+  const backend = new FaultyBackend(mem);
+  const sizes = new Map([[NORMAL, { kind: PackKind.normal, size: normal.length }], [LARGE, { kind: PackKind.degenerate, size: large.length }]]);
+  return { backend, reader: new WindowReader(backend, { packInfo: (id) => sizes.get(id) }), normal, large };
+}
+
+const loc = (pack: PackId, offset: number, length: number): BlobLocation => ({ pack, type: BlobType.data, offset, length, rawLength: length });
+const gets = (b: FaultyBackend): number => b.count('get');
+
+t.test('a small pack is fetched whole once and serves all its blobs', async (t) => {
+  const { backend, reader, normal } = await setup();
+  for (let off = 0; off < 3 * MiB - 4096; off += 100_000) {
+    t.same(await reader.read(loc(NORMAL, off, 4096)), normal.subarray(off, off + 4096));
+  }
+  t.equal(gets(backend), 1);
+});
+
+t.test('a sequential read of a degenerate pack costs a few large GETs', async (t) => {
+  const { backend, reader, large } = await setup();
+  const chunk = 2 * MiB;
+  for (let off = 0; off + chunk <= large.length; off += chunk) {
+    const got = await reader.read(loc(LARGE, off, chunk));
+    if (!Buffer.from(got).equals(large.subarray(off, off + chunk))) t.fail(`bytes at ${off}`);
+  }
+  t.ok(gets(backend) <= 4, `${gets(backend)} GETs for 100 MiB`);
+});
+
+t.test('a random read in the middle costs one chunk', async (t) => {
+  const { backend, reader, large } = await setup();
+  const off = 50 * MiB + 12345;
+  t.same(await reader.read(loc(LARGE, off, 2 * MiB)), large.subarray(off, off + 2 * MiB));
+  t.equal(gets(backend), 1);
+  t.equal(backend.calls[0]!.range!.length, 2 * MiB, 'only that chunk');
+});
+
+t.test('a failed fetch is not cached', async (t) => {
+  const { backend, reader, normal } = await setup();
+  backend.addRule({ op: 'get', action: 'fail', nth: 1 });
+  await t.rejects(reader.read(loc(NORMAL, 0, 100)));
+  t.same(await reader.read(loc(NORMAL, 0, 100)), normal.subarray(0, 100));
+});
