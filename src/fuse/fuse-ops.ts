@@ -14,6 +14,12 @@ export interface OpsDeps {
   readonly catalog: SnapshotCatalog;
   readonly reader: FileReader;
   readonly log: (line: string) => void;
+  /**
+   * Serve extended attributes. Without them getxattr/listxattr are left unimplemented, so the
+   * kernel learns at the first call that this mount has none and stops asking: `ls -l` then
+   * costs no round trip per file for the security.* attributes it looks up.
+   */
+  readonly xattrs: boolean;
 }
 
 interface OpenFile {
@@ -113,6 +119,10 @@ export function createFuseOps(deps: OpsDeps): FuseOps {
     },
   };
   for (const name of CHANGE_OPS) ops[name] = readOnly;
+  if (!deps.xattrs) {
+    delete ops.getxattr;
+    delete ops.listxattr;
+  }
   return ops;
 }
 

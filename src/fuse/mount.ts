@@ -30,6 +30,8 @@ export interface MountOptions {
   /** Directory entries kept in the tree cache (default 250,000). */
   readonly treeCacheEntries?: number;
   readonly now?: () => number;
+  /** Serve extended attributes (default true); see OpsDeps.xattrs. */
+  readonly xattrs?: boolean;
 }
 
 export interface MountHandle {
@@ -55,7 +57,7 @@ export async function mountSnapshots(source: SnapshotSource, mountpoint: string,
   const resolver = new PathResolver(catalog, new TreeCache(source, opts.treeCacheEntries ?? 250_000), new InodeTable());
   const blobs = new BlobCache(source, opts.cacheSize ?? 256 * MiB, opts.concurrency ?? 4);
   const reader = new FileReader(blobs, opts.readAhead ?? 4);
-  const fuse = new Fuse(mnt, createFuseOps({ resolver, catalog, reader, log }), fuseOptions(opts));
+  const fuse = new Fuse(mnt, createFuseOps({ resolver, catalog, reader, log, xattrs: opts.xattrs ?? true }), fuseOptions(opts));
   await mountFuse(fuse, mnt);
   return lifecycle(fuse, binding, mnt);
 }

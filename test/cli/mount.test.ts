@@ -85,6 +85,32 @@ t.test('rozen mount of an S3 repository (s3rver)', { skip }, async (t) => {
   await mountAndCheck(t, repo, src, dir, env);
 });
 
+t.test('a repository without extended attributes is mounted without xattr support (fast ls -l)', { skip }, async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  const src = join(dir, 'plain');
+  await mkdir(src);
+  await writeFile(join(src, 'f.txt'), 'no xattrs here');
+  const repo = join(dir, 'repo');
+  await rozen(['init', repo], env);
+  t.equal((await rozen(['backup', repo, src], env)).code, 0);
+  const mnt = join(dir, 'mnt');
+  await mkdir(mnt);
+  const child = startCli(['mount', repo, mnt], env);
+  const done = collect(child);
+  t.teardown(async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await done;
+    await run('fusermount', ['-uz', mnt]);
+  });
+  await waitFor(join(mnt, 'snapshots', 'latest'), child);
+  const file = join(mnt, 'snapshots', 'latest', src, 'f.txt');
+  t.equal(await readFile(file, 'utf8'), 'no xattrs here');
+  const g = await run('getfattr', ['-d', file]);
+  t.equal(g.stdout, '', 'no attributes listed');
+  child.kill('SIGTERM');
+  t.equal((await done).code, 0);
+});
+
 t.test('mount refuses a non-empty mountpoint with one clear line', { skip }, async (t) => {
   const { dir, env } = await cliSandbox(t);
   const repo = join(dir, 'repo');

@@ -11,10 +11,10 @@ import { SnapshotCatalog } from '../../src/fuse/snapshot-catalog.js';
 import { TreeCache } from '../../src/fuse/tree-cache.js';
 import { dirNode, fileNode, MemorySource } from './memory-source.js';
 
-function opsFor(source: MemorySource): FuseOps {
+function opsFor(source: MemorySource, xattrs = true): FuseOps {
   const catalog = new SnapshotCatalog(source, 5000, () => undefined);
   const resolver = new PathResolver(catalog, new TreeCache(source, 1000), new InodeTable());
-  return createFuseOps({ resolver, catalog, reader: new FileReader(new BlobCache(source, 1 << 20, 2), 2), log: () => undefined });
+  return createFuseOps({ resolver, catalog, reader: new FileReader(new BlobCache(source, 1 << 20, 2), 2), log: () => undefined, xattrs });
 }
 
 /** Calls a handler and resolves with the arguments of its callback. */
@@ -70,4 +70,11 @@ t.test('reads, listings and errors', async (t) => {
   t.same(await call(ops, 'getattr', '/snapshots/latest/d'), [Errno.ENOTDIR], 'the kernel follows links itself');
   t.same(await call(ops, 'getattr', '/nope'), [Errno.ENOENT]);
   t.same(await call(ops, 'open', '/snapshots/2024-01-01T00:00:00/d', constants.O_RDONLY), [Errno.EISDIR]);
+});
+
+t.test('without extended attributes getxattr/listxattr are left to the kernel (ENOSYS once, then no more calls)', async (t) => {
+  const ops = opsFor(source, false);
+  t.equal(ops.getxattr, undefined);
+  t.equal(ops.listxattr, undefined);
+  t.type(opsFor(source, true).getxattr, 'function');
 });

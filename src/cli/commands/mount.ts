@@ -35,7 +35,11 @@ export function registerMount(program: Command): void {
         try {
           const source = new RepoSnapshotSource(repo);
           closeSource = () => source.close();
+          const snaps = await source.listSnapshots();
+          // Snapshots record how many entries had extended attributes (older ones: unknown, so yes).
+          const xattrs = snaps.length === 0 || snaps.some((s) => (s.summary?.['xattrs'] ?? 1) > 0);
           const mount = await mountSnapshots(source, mountpoint, {
+            xattrs,
             cacheSize,
             allowOther: opts.allowOther ?? false,
             log: (line) => warn(line),

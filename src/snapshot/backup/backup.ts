@@ -82,6 +82,7 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
       bytes_total: counters.bytesTotal,
       bytes_added: counters.bytesAdded,
       blobs_new: counters.blobsNew,
+      xattrs: counters.xattrs,
     };
     const snapshotId = await saveSnapshot(repo, {
       time: time.toISOString(),
@@ -139,11 +140,13 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
     if (ev.kind === 'leave') {
       const frame = stack.pop()!;
       ctx.counters.dirs++;
+      if (frame.node.xattrs && frame.node.xattrs.length > 0) ctx.counters.xattrs++;
       const done = storeDir(frame, ctx);
       if (stack.length === 0) root = done;
       else stack.at(-1)!.entries.push(done);
       continue;
     }
+    if (ev.node.xattrs && ev.node.xattrs.length > 0) ctx.counters.xattrs++;
     top!.entries.push((await entryNode(repo, ev.path, ev.node, top!, ctx, { limit, tasks })).done);
     ctx.progress.update(ctx.counters, ev.path.toString());
   }

@@ -11,10 +11,12 @@ export interface BackupCounters {
   bytesTotal: number;
   blobsNew: number;
   bytesAdded: number;
+  /** Entries recorded with extended attributes. */
+  xattrs: number;
 }
 
 export function newCounters(): BackupCounters {
-  return { filesNew: 0, filesChanged: 0, filesUnmodified: 0, dirs: 0, others: 0, errors: 0, bytesRead: 0, bytesTotal: 0, blobsNew: 0, bytesAdded: 0 };
+  return { filesNew: 0, filesChanged: 0, filesUnmodified: 0, dirs: 0, others: 0, errors: 0, bytesRead: 0, bytesTotal: 0, blobsNew: 0, bytesAdded: 0, xattrs: 0 };
 }
 
 export interface BackupProgress {
