@@ -29,13 +29,20 @@ const key = generateMasterKey();
 const sealer = new Sealer(key.encKey);
 const random = randomBytes(SIZE);
 const words = 'const let return function import export class async await pack index tree blob snapshot chunk\n'.split(' ');
-const textParts = [];
-for (let n = 0; n < SIZE;) {
-  const w = words[(n * 7919) % words.length] + ' ';
-  textParts.push(w);
-  n += w.length;
+/** 1 MiB of source-like text (each blob is compressed on its own, so repeating it is realistic). */
+function textBlock() {
+  const out = Buffer.alloc(MiB);
+  let at = 0;
+  let x = 12345;
+  for (; at < MiB;) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    at += out.write(`${words[(x >>> 16) % words.length]}${(x & 7) === 0 ? (x >>> 8) % 1000 : ''} `, at);
+  }
+  return out;
 }
-const text = Buffer.from(textParts.join('')).subarray(0, SIZE);
+const block = textBlock();
+const text = Buffer.alloc(SIZE);
+for (let i = 0; i < SIZE; i += MiB) block.copy(text, i);
 const blobsOf = (buf) => Array.from({ length: buf.length / BLOB }, (_, i) => buf.subarray(i * BLOB, (i + 1) * BLOB));
 
 /** CPU time of the process (one thread does the work), as MB/s for `bytes`. */
