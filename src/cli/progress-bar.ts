@@ -11,6 +11,12 @@ export function progressMode(opts: { quiet?: boolean; json?: boolean }): Progres
   return 'tty';
 }
 
+function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** `totalHint`: bytes expected (the parent snapshot's total), for the ETA. */
 export function backupProgress(mode: ProgressMode, totalHint = 0): BackupProgress & { stop(): void } {
   const started = Date.now();
   let last = 0;
@@ -30,18 +36,22 @@ export function backupProgress(mode: ProgressMode, totalHint = 0): BackupProgres
     };
   }
   const bar = new cliProgress.SingleBar({
-    format: '{files} files, {read} read, {rate}/s, {added} added | {current}',
+    format: '{files} files, {read} read, {rate}/s, {added} added, ETA {eta} | {current}',
     hideCursor: true,
     clearOnComplete: true,
     stream: process.stderr,
   });
-  bar.start(totalHint || 1, 0, { files: 0, read: '0 B', rate: '0 B', added: '0 B', current: '' });
+  bar.start(totalHint || 1, 0, { files: 0, read: '0 B', rate: '0 B', added: '0 B', eta: '?', current: '' });
   return {
     update(c, current) {
       if (Date.now() - last < 200) return;
       last = Date.now();
       const secs = Math.max(0.001, (last - started) / 1000);
+      // ETA from the bytes seen (read or unchanged) against the parent snapshot's total, when there is one.
+      const seenRate = c.bytesTotal / secs;
+      const eta = totalHint > c.bytesTotal && seenRate > 0 ? formatDuration((totalHint - c.bytesTotal) / seenRate) : '?';
       bar.update(c.bytesRead, {
+        eta,
         files: c.filesNew + c.filesChanged + c.filesUnmodified,
         read: formatBytes(c.bytesRead),
         rate: formatBytes(Math.round(c.bytesRead / secs)),

@@ -1,4 +1,5 @@
 /** The index as the repository's index files state it, read fresh (never from the local cache). */
+import { forEachLimited } from '../repo/for-each-limited.js';
 import type { Backend } from '../backend/backend.js';
 import { INDEX_PREFIX, readIndexFile } from '../cas/index-file.js';
 import type { Sealer } from '../cas/sealer.js';
@@ -63,11 +64,3 @@ export function viewOf(files: ReadonlyMap<string, readonly PackDescription[]>): 
   return { files, packs, blobs };
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; the first failure rejects. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}

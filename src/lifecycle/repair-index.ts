@@ -4,7 +4,8 @@ import { indexFileName } from '../cas/index-file.js';
 import { PACKS_PREFIX, parsePackName } from '../cas/pack-path.js';
 import type { PackDescription } from '../core/types.js';
 import type { Repository } from '../repo/repository.js';
-import { forEachLimited, listIndexFileIds } from './index-view.js';
+import { forEachLimited } from '../repo/for-each-limited.js';
+import { listIndexFileIds } from './index-view.js';
 import { writeIndexSet } from './index-writer.js';
 
 export interface RepairIndexReport {

@@ -6,7 +6,8 @@ import { decodeTree } from '../snapshot/fs/tree-codec.js';
 import type { Node } from '../snapshot/node.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { Repository } from '../repo/repository.js';
-import { forEachLimited, type IndexView } from './index-view.js';
+import { forEachLimited } from '../repo/for-each-limited.js';
+import type { IndexView } from './index-view.js';
 
 /** Where a blob was met: the snapshot and the path inside it. */
 export interface BlobUse {

@@ -7,6 +7,8 @@ export interface BlobPool {
   hash(data: Uint8Array): Promise<BlobId>;
   seal(req: Omit<SealRequest, 'op'>): Promise<SealResult>;
   open(req: Omit<OpenRequest, 'op'>): Promise<Uint8Array>;
+  /** Authenticate, decompress and re-hash a blob without sending its plaintext back; throws like open. */
+  verify(req: Omit<OpenRequest, 'op'>): Promise<void>;
   /** Read and seal a small file in a worker (batched with others); undefined when it grew past maxSize. */
   file(req: Omit<FileRequest, 'op'>, size?: number): Promise<FileResult | undefined>;
   close(): Promise<void>;
@@ -31,9 +33,19 @@ export function createBlobPool(keys: TaskKeys, threads?: number): BlobPool {
       const p = portable(req.sealed);
       return new Uint8Array((await pool.run({ op: 'open', ...req, sealed: p.data }, p.transferList)) as Uint8Array);
     },
+    async verify(req) {
+      const p = portable(req.sealed);
+      const transfer = p.transferList.length > 0 ? p.transferList : exclusive(p.data);
+      await pool.run({ op: 'verify', ...req, sealed: p.data }, transfer);
+    },
     file: fileBatcher((files) => pool.run({ op: 'files', files }) as Promise<FilesResult>),
     close: () => pool.close(),
   };
+}
+
+/** A buffer the caller hands over whole may be transferred rather than copied. */
+function exclusive(data: Uint8Array): ArrayBuffer[] {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? [data.buffer as ArrayBuffer] : [];
 }
 
 const BATCH_FILES = 16;

@@ -52,7 +52,8 @@ export interface FileResult extends SealResult {
 }
 
 export interface OpenRequest {
-  readonly op: 'open';
+  /** 'verify' opens the blob like 'open' but returns nothing (check --read-data). */
+  readonly op: 'open' | 'verify';
   readonly id: BlobId;
   readonly sealed: Uint8Array;
   readonly rawLength: number;
@@ -124,6 +125,9 @@ export class BlobTasks {
 
   run(req: BlobRequest): BlobId | SealResult | FileResult | FilesResult | Uint8Array | undefined {
     switch (req.op) {
+      case 'verify':
+        this.open(req);
+        return undefined;
       case 'files':
         return this.files(req);
       case 'file':

@@ -60,13 +60,13 @@ export function registerBackup(program: Command): void {
       const patterns = [...opts.exclude, ...(await readExcludeFiles(opts.excludeFile))];
       const exclude = excludeMatcher(patterns);
       await withRepo(url, cmd, async (repo) => {
+        const host = opts.host ?? hostname();
+        const parent = await pickParent(repo, host, paths, opts.parent);
         const lock = await acquireLock(repo, false);
         const interrupt = interruptSignal();
         const mode = progressMode(opts);
-        const progress = backupProgress(mode);
+        const progress = backupProgress(mode, parent?.summary?.['bytes_total'] ?? 0);
         try {
-          const host = opts.host ?? hostname();
-          const parent = await pickParent(repo, host, paths, opts.parent);
           const result = await runBackup(repo, {
             paths,
             tags: opts.tag,

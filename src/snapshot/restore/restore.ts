@@ -7,6 +7,7 @@ import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import { lstat, mkdir, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RozenError } from '../../core/errors.js';
+import { forEachLimited } from '../../repo/for-each-limited.js';
 import { createTaskPool, portable, type TaskPool } from '../../repo/task-pool.js';
 import type { Repository } from '../../repo/repository.js';
 import { applyMetadata, createSpecial, linkTo } from '../fs/restore-meta.js';
@@ -211,14 +212,6 @@ function fail(job: Job, uses: { file: number }[], err: unknown): void {
     job.failed.add(u.file);
     job.report(job.dest(job.files[u.file]!), err instanceof Error ? err.message : String(err));
   }
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function keepExisting(path: Buffer, e: PlannedEntry, mode: OverwriteMode): Promise<boolean> {
