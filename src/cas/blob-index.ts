@@ -47,7 +47,9 @@ export class BlobIndex {
     let absorbed = await this.cache.absorbedIndexIds();
     const partial = await this.cache.partialIndexIds();
     if ([...absorbed, ...partial].some((id) => !present.has(id))) {
+      // Index files were replaced (prune): blobs this process wrote may be gone with them.
       await this.cache.clear();
+      this.written.clear();
       absorbed = new Set();
     }
     await this.absorbAll([...present].filter((id) => !absorbed.has(id)));
