@@ -116,6 +116,8 @@ export class BlobSaver {
 
   async #packDone(desc: PackDescription): Promise<void> {
     this.#index.addPack(desc);
+    // The index answers for these now; the in-flight set only covers blobs not yet in a finished pack.
+    for (const b of desc.blobs) this.#inflight.delete(b.id);
     this.stats.packs++;
     this.stats.storedBytes += desc.size;
     if (++this.#sinceIndex >= this.#limits.indexEvery) {
