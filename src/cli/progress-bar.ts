@@ -36,12 +36,12 @@ export function backupProgress(mode: ProgressMode, totalHint = 0): BackupProgres
     };
   }
   const bar = new cliProgress.SingleBar({
-    format: '{files} files, {read} read, {rate}/s, {added} added, ETA {eta} | {current}',
+    format: '{files} files, {read} read, {rate}/s, {added} added, ETA {left} | {current}',
     hideCursor: true,
     clearOnComplete: true,
     stream: process.stderr,
   });
-  bar.start(totalHint || 1, 0, { files: 0, read: '0 B', rate: '0 B', added: '0 B', eta: '?', current: '' });
+  bar.start(totalHint || 1, 0, { files: 0, read: '0 B', rate: '0 B', added: '0 B', left: '?', current: '' });
   return {
     update(c, current) {
       if (Date.now() - last < 200) return;
@@ -51,7 +51,7 @@ export function backupProgress(mode: ProgressMode, totalHint = 0): BackupProgres
       const seenRate = c.bytesTotal / secs;
       const eta = totalHint > c.bytesTotal && seenRate > 0 ? formatDuration((totalHint - c.bytesTotal) / seenRate) : '?';
       bar.update(c.bytesRead, {
-        eta,
+        left: eta,
         files: c.filesNew + c.filesChanged + c.filesUnmodified,
         read: formatBytes(c.bytesRead),
         rate: formatBytes(Math.round(c.bytesRead / secs)),

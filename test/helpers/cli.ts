@@ -50,3 +50,11 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 export function rozen(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
   return collect(startCli(args, env));
 }
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input` at its prompts. */
+export function onTty(args: string[], env: Record<string, string>, input: string): Promise<{ code: number | null; stdout: string }> {
+  const cmd = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ');
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  if (input !== '') setTimeout(() => child.stdin!.write(input), 1500);
+  return collect(child).then((r) => ({ code: r.code, stdout: r.stdout }));
+}

@@ -24,13 +24,13 @@ function matcher(globs: string[]): ((path: string) => boolean) | undefined {
 function restoreProgress(mode: ReturnType<typeof progressMode>): RestoreProgress & { stop(): void } {
   const error = (path: string, message: string): void => warn(`${path}: ${message}`);
   if (mode !== 'tty') return { update() {}, error, stop() {} };
-  const bar = new cliProgress.SingleBar({ format: 'restoring {bar} {percentage}% | {done} of {total} | ETA {eta_formatted}', stream: process.stderr, clearOnComplete: true });
+  const bar = new cliProgress.SingleBar({ format: 'restoring {bar} {percentage}% | {done} of {size} | ETA {eta_formatted}', stream: process.stderr, clearOnComplete: true });
   let started = false;
   return {
     update(d) {
-      if (!started) bar.start(Math.max(1, d.totalBytes), 0, { done: '0 B', total: formatBytes(d.totalBytes) });
+      if (!started) bar.start(Math.max(1, d.totalBytes), 0, { done: '0 B', size: formatBytes(d.totalBytes) });
       started = true;
-      bar.update(d.bytes, { done: formatBytes(d.bytes), total: formatBytes(d.totalBytes) });
+      bar.update(d.bytes, { done: formatBytes(d.bytes), size: formatBytes(d.totalBytes) });
     },
     error,
     stop() {
