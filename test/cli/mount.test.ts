@@ -5,7 +5,8 @@ import { link, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { native } from '../../src/snapshot/fs/native.js';
-import { cliSandbox, collect, rozen, startCli } from '../helpers/cli.js';
+import type { ChildProcess } from 'node:child_process';
+import { cliSandbox, collect, rozen, startCli, type CliResult } from '../helpers/cli.js';
 import { startS3rver } from '../helpers/s3rver.js';
 import { run } from '../fuse/shell.js';
 
@@ -29,7 +30,8 @@ async function waitFor(path: string, child: { exitCode: number | null }): Promis
   throw new Error(`${path} did not appear`);
 }
 
-async function mountAndCheck(t: Test, repo: string, src: string, dir: string, env: Record<string, string>): Promise<void> {
+/** `rozen mount` in a child process, ready once snapshots/latest appears; unmounted at teardown whatever happens. */
+async function startMount(t: Test, repo: string, dir: string, env: Record<string, string>): Promise<{ mnt: string; child: ChildProcess; done: Promise<CliResult> }> {
   const mnt = join(dir, 'mnt');
   await mkdir(mnt);
   const child = startCli(['mount', repo, mnt], env);
@@ -40,6 +42,11 @@ async function mountAndCheck(t: Test, repo: string, src: string, dir: string, en
     await run('fusermount', ['-uz', mnt]);
   });
   await waitFor(join(mnt, 'snapshots', 'latest'), child);
+  return { mnt, child, done };
+}
+
+async function mountAndCheck(t: Test, repo: string, src: string, dir: string, env: Record<string, string>): Promise<void> {
+  const { mnt, child, done } = await startMount(t, repo, dir, env);
   const root = join(mnt, 'snapshots', 'latest', src);
   t.equal(await readFile(join(root, 'docs', 'a.txt'), 'utf8'), 'hello from a snapshot\n'.repeat(1000));
   t.same(await readFile(join(root, 'large.bin')), await readFile(join(src, 'large.bin')), 'large file reads back');
@@ -93,16 +100,7 @@ t.test('a repository without extended attributes is mounted without xattr suppor
   const repo = join(dir, 'repo');
   await rozen(['init', repo], env);
   t.equal((await rozen(['backup', repo, src], env)).code, 0);
-  const mnt = join(dir, 'mnt');
-  await mkdir(mnt);
-  const child = startCli(['mount', repo, mnt], env);
-  const done = collect(child);
-  t.teardown(async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await done;
-    await run('fusermount', ['-uz', mnt]);
-  });
-  await waitFor(join(mnt, 'snapshots', 'latest'), child);
+  const { mnt, child, done } = await startMount(t, repo, dir, env);
   const file = join(mnt, 'snapshots', 'latest', src, 'f.txt');
   t.equal(await readFile(file, 'utf8'), 'no xattrs here');
   const g = await run('getfattr', ['-d', file]);
