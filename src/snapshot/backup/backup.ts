@@ -68,9 +68,15 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
     hash: (data) => repo.blobId(data),
   }, counters);
   const ctx: Ctx = { largeChain: Promise.resolve(), stopped: false, pool, saver, files, counters, progress, policy };
+  // The walk may be over while queued large files are still being stored: an interrupt stops them too.
+  const onAbort = (): void => {
+    ctx.stopped = true;
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const tree = await walkAndStore(repo, paths, opts, ctx);
     await saver.flush();
+    throwIfAborted(opts.signal);
     counters.bytesAdded = saver.stats.storedBytes;
     const summary: Record<string, number> = {
       files_new: counters.filesNew,
@@ -101,8 +107,13 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
     await saver.abort();
     throw err;
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     await pool.close();
   }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new RozenError('Interrupted', 'interrupted');
 }
 
 interface Ctx {
@@ -128,7 +139,7 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
     ctx.progress.error(path.toString(), describe(err));
   };
   for await (const ev of walk(paths, { onError, ...(opts.exclude && { exclude: opts.exclude }), ...(opts.oneFileSystem && { oneFileSystem: true }) })) {
-    if (opts.signal?.aborted) throw new RozenError('Interrupted', 'interrupted');
+    throwIfAborted(opts.signal);
     const top = stack.at(-1);
     if (ev.kind === 'enter') {
       const parent = top
@@ -151,6 +162,7 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
     ctx.progress.update(ctx.counters, ev.path.toString());
   }
   const node = await root;
+  throwIfAborted(opts.signal);
   if (!node?.subtree) throw new RozenError('InvalidArgument', 'nothing was backed up');
   return node.subtree;
 }
