@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 import type { Test } from 'tap';
 import { isRozenError } from '../../src/core/errors.js';
 import type { Backend, ObjectInfo } from '../../src/backend/backend.js';
+import { patternBytes } from '../helpers/bytes.js';
+
+export { patternBytes };
 
 export type MakeBackend = () => Promise<Backend>;
 
@@ -23,18 +26,6 @@ export function sameBytes(t: Test, actual: Uint8Array, expected: Uint8Array, mes
   t.ok(equal, message, equal ? {} : { actualLength: actual.byteLength, expectedLength: expected.byteLength });
 }
 
-/** Deterministic pseudo-random bytes (xorshift), so large objects cost no entropy and repeat exactly. */
-export function patternBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed | 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** Yields `total` bytes in chunks of varying size, recording the largest chunk held at once. */
 async function* chunked(data: Uint8Array, sizes: readonly number[]): AsyncGenerator<Uint8Array> {

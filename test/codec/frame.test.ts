@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { compress } from 'zstd-napi';
 import { isRozenError } from '../../src/core/errors.js';
 import { CompressionId, decodeFrame, encodeFrame } from '../../src/codec/frame.js';
+import { throwsCorrupt } from '../helpers/errors.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const text = (n: number): Uint8Array => {
@@ -83,11 +84,3 @@ t.test('corrupt frames throw CorruptData, never a zstd error', async (t) => {
   );
 });
 
-function throwsCorrupt(fn: () => unknown): boolean {
-  try {
-    fn();
-    return false;
-  } catch (err) {
-    return isRozenError(err, 'CorruptData');
-  }
-}

@@ -1,8 +1,8 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { isRozenError } from '../../src/core/errors.js';
 import { NONCE_BYTES, SEAL_OVERHEAD, open, seal } from '../../src/crypto/xchacha.js';
+import { throwsCorrupt } from '../helpers/errors.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -102,14 +102,6 @@ t.test('works on unaligned views of larger buffers', async (t) => {
   t.equal(toHex(open(key, shifted.subarray(1), aad)), toHex(plain));
 });
 
-function throwsCorrupt(fn: () => unknown): boolean {
-  try {
-    fn();
-    return false;
-  } catch (err) {
-    return isRozenError(err, 'CorruptData');
-  }
-}
 
 t.test('sealed output owns its buffer (transferable)', async (t) => {
   const sealed = seal(new Uint8Array(32), new Uint8Array(5), new Uint8Array(0));

@@ -4,6 +4,10 @@ import type { BlobId, SnapshotId } from '../../src/core/ids.js';
 import type { SnapshotSource } from '../../src/fuse/snapshot-source.js';
 import type { Node } from '../../src/snapshot/node.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
+import { patternBytes } from '../helpers/bytes.js';
+
+/** Deterministic pseudo-random bytes, so content checks need no stored copy. */
+export const pseudoRandom = patternBytes;
 
 let counter = 0;
 const freshId = (label: string): string => createHash('sha256').update(`${label}:${counter++}:${Math.random()}`).digest('hex');
@@ -107,18 +111,6 @@ export function dirNode(source: MemorySource, name: string | Buffer, children: r
   return baseNode(name, { type: 'dir', mode: 0o755, links: 2, subtree: source.addTree(children), ...over });
 }
 
-/** Deterministic pseudo-random bytes (xorshift), so content checks need no stored copy. */
-export function pseudoRandom(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed | 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** Splits `data` into chunks of 1–2 MiB, as the chunker would for a large file. */
 export function chunked(data: Uint8Array, seed = 7): Uint8Array[] {

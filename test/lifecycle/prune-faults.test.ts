@@ -4,11 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { FaultyBackend } from '../../src/backend/faulty.js';
 import type { MemoryBackend } from '../../src/backend/memory.js';
 import type { SnapshotId } from '../../src/core/ids.js';
-import { checkRepository } from '../../src/lifecycle/check.js';
 import { forget } from '../../src/lifecycle/forget.js';
 import { prune, type PruneOptions } from '../../src/lifecycle/prune.js';
 import { Repository } from '../../src/repo/repository.js';
-import { cloneBackend, memoryRepo, PASSWORD, readAllSnapshots, sameFiles, tempDir, writeSnapshot, type FileSet } from './repo-fixture.js';
+import { cloneBackend, memoryRepo, PASSWORD, problemsAgainst, tempDir, writeSnapshot, type FileSet } from './repo-fixture.js';
 
 const PRUNE: PruneOptions = { maxUnused: 0, graceMs: 0 };
 
@@ -36,11 +35,7 @@ async function opened(backend: FaultyBackend | MemoryBackend, cacheDir: string):
 async function verify(backend: MemoryBackend, cacheDir: string, model: Map<SnapshotId, FileSet>): Promise<string[]> {
   const repo = await opened(backend, cacheDir);
   try {
-    const problems = [...(await checkRepository(repo, { readData: { kind: 'all' } })).problems];
-    const back = await readAllSnapshots(repo);
-    if (back.size !== model.size) problems.push(`${back.size} snapshots instead of ${model.size}`);
-    for (const [id, files] of model) if (!sameFiles(back.get(id), files)) problems.push(`snapshot ${id} differs`);
-    return problems;
+    return await problemsAgainst(repo, model);
   } finally {
     await repo.close();
   }

@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalBackend } from '../../src/backend/local.js';
 import type { SnapshotId } from '../../src/core/ids.js';
-import { checkRepository } from '../../src/lifecycle/check.js';
 import { forget } from '../../src/lifecycle/forget.js';
 import { acquireLock, removeLocks } from '../../src/repo/lock.js';
 import { Repository } from '../../src/repo/repository.js';
-import { initRepo, PASSWORD, readAllSnapshots, sameFiles, tempDir, writeSnapshot, type FileSet } from './repo-fixture.js';
+import { initRepo, PASSWORD, problemsAgainst, tempDir, writeSnapshot, type FileSet } from './repo-fixture.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
 const cliReady = existsSync(CLI) && spawnSync(process.execPath, [CLI, 'prune', '--help']).status === 0;
@@ -61,11 +60,7 @@ async function verify(dir: string, cacheDir: string, model: Map<SnapshotId, File
   const repo = await Repository.open(new LocalBackend(dir), PASSWORD, { cacheDir });
   try {
     await removeLocks(repo, false);
-    const problems = [...(await checkRepository(repo, { readData: { kind: 'all' } })).problems];
-    const back = await readAllSnapshots(repo);
-    if (back.size !== model.size) problems.push(`${back.size} snapshots instead of ${model.size}`);
-    for (const [id, files] of model) if (!sameFiles(back.get(id), files)) problems.push(`snapshot ${id} differs`);
-    return problems;
+    return await problemsAgainst(repo, model);
   } finally {
     await repo.close();
   }

@@ -9,6 +9,7 @@ import type { BlobId, SnapshotId } from '../../src/core/ids.js';
 import { BlobType } from '../../src/core/types.js';
 import { BlobSaver } from '../../src/repo/blob-saver.js';
 import { BlobTasks } from '../../src/repo/blob-task.js';
+import { checkRepository } from '../../src/lifecycle/check.js';
 import { loadIndexView, type IndexView } from '../../src/lifecycle/index-view.js';
 import { loadTreeFrom } from '../../src/lifecycle/tree-walker.js';
 import { Repository } from '../../src/repo/repository.js';
@@ -160,4 +161,13 @@ export async function cloneBackend(src: Backend, now?: () => number): Promise<Me
   const dst = new MemoryBackend(now ? { now } : {});
   for await (const o of src.list('')) await dst.put(o.name, await src.get(o.name));
   return dst;
+}
+
+/** Every problem a full-read check finds, plus each snapshot of `model` that is missing or reads back differently. */
+export async function problemsAgainst(repo: Repository, model: ReadonlyMap<SnapshotId, FileSet>): Promise<string[]> {
+  const problems = [...(await checkRepository(repo, { readData: { kind: 'all' } })).problems];
+  const back = await readAllSnapshots(repo);
+  if (back.size !== model.size) problems.push(`${back.size} snapshots instead of ${model.size}`);
+  for (const [id, files] of model) if (!sameFiles(back.get(id), files)) problems.push(`snapshot ${id} differs`);
+  return problems;
 }

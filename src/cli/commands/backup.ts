@@ -4,7 +4,6 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { RozenError } from '../../core/errors.js';
-import { acquireLock } from '../../repo/lock.js';
 import { findSnapshot, listSnapshots } from '../../repo/snapshots.js';
 import { runBackup } from '../../snapshot/backup/backup.js';
 import type { Snapshot } from '../../core/snapshot.js';
@@ -13,7 +12,7 @@ import { withRepo } from '../context.js';
 import { excludeMatcher, readExcludeFiles } from '../excludes.js';
 import { formatBytes, json, out, warn } from '../output.js';
 import { backupProgress, progressMode } from '../progress-bar.js';
-import { interruptSignal } from '../signals.js';
+import { underLock } from '../signals.js';
 
 interface BackupOpts {
   readonly tag: string[];
@@ -62,11 +61,9 @@ export function registerBackup(program: Command): void {
       await withRepo(url, cmd, async (repo) => {
         const host = opts.host ?? hostname();
         const parent = await pickParent(repo, host, paths, opts.parent);
-        const lock = await acquireLock(repo, false);
-        const interrupt = interruptSignal();
-        const mode = progressMode(opts);
-        const progress = backupProgress(mode, parent?.summary?.['bytes_total'] ?? 0);
-        try {
+        const progress = backupProgress(progressMode(opts), parent?.summary?.['bytes_total'] ?? 0);
+        const interrupted = 'interrupted: finished packs were kept and indexed, no snapshot was written';
+        await underLock(repo, { exclusive: false, interrupted, progress }, async (signal) => {
           const result = await runBackup(repo, {
             paths,
             tags: opts.tag,
@@ -76,7 +73,7 @@ export function registerBackup(program: Command): void {
             compression: opts.compression,
             ...(parent && { parent }),
             progress,
-            signal: interrupt.signal,
+            signal,
           });
           progress.stop();
           const c = result.counters;
@@ -97,14 +94,7 @@ export function registerBackup(program: Command): void {
             warn(`${c.errors} file(s) could not be read; the snapshot holds everything else`);
             process.exitCode = 3;
           }
-        } catch (err) {
-          progress.stop();
-          if (interrupt.signal.aborted) throw new RozenError('Interrupted', 'interrupted: finished packs were kept and indexed, no snapshot was written');
-          throw err;
-        } finally {
-          interrupt.dispose();
-          await lock.release();
-        }
+        });
       });
     });
 }

@@ -3,13 +3,12 @@ import { Command, Option } from 'commander';
 import picomatch from 'picomatch';
 import cliProgress from 'cli-progress';
 import { RozenError } from '../../core/errors.js';
-import { acquireLock } from '../../repo/lock.js';
 import { findSnapshot } from '../../repo/snapshots.js';
 import { runRestore, type OverwriteMode, type RestoreProgress } from '../../snapshot/restore/restore.js';
 import { withRepo } from '../context.js';
 import { formatBytes, json, out, warn } from '../output.js';
 import { progressMode } from '../progress-bar.js';
-import { interruptSignal } from '../signals.js';
+import { underLock } from '../signals.js';
 import { selectorOptions, snapshotFilter, type SelectorOpts } from './selector.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -63,29 +62,20 @@ export function registerRestore(program: Command): void {
     .action(async (url: string, sel: string, opts: RestoreOpts, cmd: Command) => {
       await withRepo(url, cmd, async (repo) => {
         const snap = await findSnapshot(repo, sel, snapshotFilter(opts));
-        const lock = await acquireLock(repo, false);
-        const interrupt = interruptSignal();
         const progress = restoreProgress(progressMode(opts));
-        try {
+        await underLock(repo, { exclusive: false, interrupted: 'interrupted: the restore is incomplete', progress }, async (signal) => {
           const r = await runRestore(repo, snap, {
             target: opts.target,
             selection: { include: matcher(opts.include), exclude: matcher(opts.exclude) },
             overwrite: opts.overwrite,
             progress,
-            signal: interrupt.signal,
+            signal,
           });
           progress.stop();
           if (opts.json) json({ message_type: 'summary', snapshot_id: snap.id, files_restored: r.files, dirs: r.dirs, others: r.others, files_skipped: r.skipped, bytes_restored: r.bytes, errors: r.errors, duration_seconds: r.seconds });
           else if (!opts.quiet) out(`restored ${r.files} files, ${r.dirs} directories, ${r.others} other entries (${formatBytes(r.bytes)}) from snapshot ${snap.id.slice(0, 8)} in ${r.seconds.toFixed(1)} s${r.skipped ? `; ${r.skipped} existing left alone` : ''}`);
           if (r.errors > 0) throw new RozenError('CorruptData', `${r.errors} file(s) could not be restored (see above); everything else was restored`);
-        } catch (err) {
-          progress.stop();
-          if (interrupt.signal.aborted) throw new RozenError('Interrupted', 'interrupted: the restore is incomplete');
-          throw err;
-        } finally {
-          interrupt.dispose();
-          await lock.release();
-        }
+        });
       });
     });
 }
