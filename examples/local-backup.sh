@@ -3,7 +3,7 @@
 # Usage: examples/local-backup.sh [FOLDER] [WORKDIR]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-rozen() { node "$here/../dist/cli.js" "$@"; }
+rozen() { node "$here/../dist/cli.cjs" "$@"; }
 folder=${1:-$here}
 work=${2:-$(mktemp -d)}
 export ROZEN_PASSWORD=${ROZEN_PASSWORD:-example password}

@@ -4,7 +4,7 @@
 # Usage: examples/s3-backup.sh [FOLDER] [WORKDIR]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-rozen() { node "$here/../dist/cli.js" "$@"; }
+rozen() { node "$here/../dist/cli.cjs" "$@"; }
 folder=${1:-$here}
 work=${2:-$(mktemp -d)}
 bucket=${BUCKET:-rozen-example}

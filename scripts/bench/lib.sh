@@ -14,7 +14,7 @@ BENCH_REPEAT=${BENCH_REPEAT:-1}
 BENCH_DROP_CACHES=${BENCH_DROP_CACHES:-1}
 BENCH_STRICT=${BENCH_STRICT:-0}
 BENCH_TOOLS=${BENCH_TOOLS:-rozen restic}
-ROZEN_DEFAULT="node $BENCH_ROOT/dist/cli.js"
+ROZEN_DEFAULT="node $BENCH_ROOT/dist/cli.cjs"
 ROZEN=${ROZEN:-$ROZEN_DEFAULT}
 export RESTIC_PASSWORD=${RESTIC_PASSWORD:-rozen-bench-password}
 export ROZEN_PASSWORD=${ROZEN_PASSWORD:-rozen-bench-password}
@@ -54,8 +54,8 @@ select_tools() {
     case $t in
       restic) TOOLS+=(restic) ;;
       rozen)
-        if [ "$ROZEN" = "$ROZEN_DEFAULT" ] && [ ! -f "$BENCH_ROOT/dist/cli.js" ]; then
-          log "ROZEN HALF SKIPPED: $BENCH_ROOT/dist/cli.js not found. Build it (npm run build) or set ROZEN='/path/to/rozen'."
+        if [ "$ROZEN" = "$ROZEN_DEFAULT" ] && [ ! -f "$BENCH_ROOT/dist/cli.cjs" ]; then
+          log "ROZEN HALF SKIPPED: $BENCH_ROOT/dist/cli.cjs not found. Build it (npm run build) or set ROZEN='/path/to/rozen'."
           BENCH_SKIPPED+=" rozen"
         elif ! $ROZEN --help >/dev/null 2>&1; then
           log "ROZEN HALF SKIPPED: '$ROZEN --help' failed; check the build or the ROZEN variable."

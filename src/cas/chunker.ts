@@ -1,5 +1,9 @@
 /** FastCDC content-defined chunking with a keyed 32-bit gear hash (FORMAT §8): pure cut points and a streaming chunker. */
+import { addon } from '../core/addon.js';
 import { invalidArgument } from '../core/errors.js';
+
+/** The addon's boundary search (src/native/rozen_native.c), bit for bit FORMAT §8. */
+type GearScan = (buf: Uint8Array, start: number, end: number, state: Int32Array, params: Int32Array, gear: Int32Array) => number;
 
 export interface ChunkerParams {
   readonly min: number;
@@ -12,21 +16,12 @@ export const DEFAULT_CHUNKER_PARAMS: ChunkerParams = { min: 512 * 1024, avg: 2 *
 
 const MAX_CHUNK = 2 ** 30;
 
-/** Params, masks and the gear table as the scanning loop wants them. */
+/** Params, masks and the gear table as the native scan wants them. */
 interface Prepared {
-  readonly min: number;
-  readonly avg: number;
-  readonly max: number;
-  readonly maskS: number;
-  readonly maskL: number;
-  /** Same bits as the Uint32Array table; signed values keep V8 on small-integer arithmetic. */
+  /** Same bits as the Uint32Array table. */
   readonly gear: Int32Array;
-}
-
-/** Hash and length of the chunk being scanned. */
-interface ScanState {
-  h: number;
-  len: number;
+  /** [min, avg, max, maskS, maskL]. */
+  readonly packed: Int32Array;
 }
 
 export function validateChunkerParams(p: ChunkerParams): void {
@@ -45,68 +40,21 @@ function prepare(params: ChunkerParams, gear: Uint32Array): Prepared {
   if (gear.length !== 256) throw invalidArgument('gear table must have 256 entries');
   const b = Math.log2(params.avg);
   return {
-    min: params.min,
-    avg: params.avg,
-    max: params.max,
-    maskS: highBits(b + 2),
-    maskL: highBits(b - 2),
     gear: new Int32Array(gear.buffer, gear.byteOffset, 256),
+    packed: Int32Array.of(params.min, params.avg, params.max, highBits(b + 2), highBits(b - 2)),
   };
 }
 
-/**
- * Continues the chunk described by `st` over buf[start, end). Returns the index just after the
- * boundary (and resets `st`), or -1 when the range holds none (and advances `st`).
- * The byte at index i has chunk position base + i + 1.
- */
-function scan(buf: Uint8Array, start: number, end: number, st: ScanState, c: Prepared): number {
-  const base = st.len - start;
-  let i = Math.max(start, c.min - 1 - base);
-  const stopS = Math.min(end, c.avg - 1 - base);
-  if (i < stopS) {
-    const cut = hashUntil(buf, i, stopS, c.maskS, c.gear, st);
-    if (cut >= 0) return cut;
-    i = stopS;
-  }
-  const stopL = Math.min(end, c.max - base);
-  if (i < stopL) {
-    const cut = hashUntil(buf, i, stopL, c.maskL, c.gear, st);
-    if (cut >= 0) return cut;
-    i = stopL;
-  }
-  if (base + i === c.max) return reset(st, i);
-  st.len = base + end;
-  return -1;
-}
+let gearScan: GearScan | undefined;
 
 /**
- * Hashes buf[i, stop) into st.h until (h & mask) == 0; returns the index after that byte (resetting
- * `st`) or -1. Unrolled by four because that is ~1.7x faster in V8.
+ * Continues the chunk described by `st` ([hash, length so far], updated by the addon) over
+ * buf[start, end). Returns the index just after the boundary (and resets `st`), or -1 when the
+ * range holds none.
  */
-function hashUntil(buf: Uint8Array, i: number, stop: number, mask: number, gear: Int32Array, st: ScanState): number {
-  let h = st.h;
-  for (const stop4 = stop - 3; i < stop4; i += 4) {
-    h = ((h << 1) + gear[buf[i]!]!) | 0;
-    if ((h & mask) === 0) return reset(st, i + 1);
-    h = ((h << 1) + gear[buf[i + 1]!]!) | 0;
-    if ((h & mask) === 0) return reset(st, i + 2);
-    h = ((h << 1) + gear[buf[i + 2]!]!) | 0;
-    if ((h & mask) === 0) return reset(st, i + 3);
-    h = ((h << 1) + gear[buf[i + 3]!]!) | 0;
-    if ((h & mask) === 0) return reset(st, i + 4);
-  }
-  for (; i < stop; i++) {
-    h = ((h << 1) + gear[buf[i]!]!) | 0;
-    if ((h & mask) === 0) return reset(st, i + 1);
-  }
-  st.h = h;
-  return -1;
-}
-
-function reset(st: ScanState, cut: number): number {
-  st.h = 0;
-  st.len = 0;
-  return cut;
+function scan(buf: Uint8Array, start: number, end: number, st: Int32Array, c: Prepared): number {
+  gearScan ??= (addon() as { gearScan: GearScan }).gearScan;
+  return gearScan(buf, start, end, st, c.packed, c.gear);
 }
 
 /**
@@ -115,7 +63,7 @@ function reset(st: ScanState, cut: number): number {
  */
 export function cutPoint(buf: Uint8Array, start: number, end: number, params: ChunkerParams, gear: Uint32Array): number {
   if (start >= end) return start;
-  const cut = scan(buf, start, end, { h: 0, len: 0 }, prepare(params, gear));
+  const cut = scan(buf, start, end, new Int32Array(2), prepare(params, gear));
   return cut < 0 ? end : cut;
 }
 
@@ -135,7 +83,7 @@ function concat(pieces: readonly Uint8Array[], total: number): Uint8Array {
  */
 export class Chunker {
   readonly #c: Prepared;
-  readonly #st: ScanState = { h: 0, len: 0 };
+  readonly #st = new Int32Array(2);
   #pending: Uint8Array[] = [];
   #pendingLen = 0;
 
@@ -161,7 +109,7 @@ export class Chunker {
 
   /** Ends the stream: returns the last (possibly short) chunk, or undefined when nothing is left. */
   finish(): Uint8Array | undefined {
-    reset(this.#st, 0);
+    this.#st.fill(0);
     return this.#pendingLen === 0 ? undefined : this.#drain();
   }
 

@@ -243,6 +243,59 @@ static napi_value js_seek(napi_env env, napi_callback_info info) {
   return result;
 }
 
+
+/*
+ * gearScan(buf, start, end, state: Int32Array [h, len], params: Int32Array [min, avg, max, maskS, maskL],
+ * gear: Int32Array(256)) -> cut index or -1. The FastCDC boundary search of src/cas/chunker.ts `scan`,
+ * bit for bit (FORMAT §8): continues the chunk in `state` over buf[start, end).
+ */
+static napi_value js_gear_scan(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  get_args(env, info, argv, 6);
+  int64_t start, end;
+  if (!int64_arg(env, argv[1], &start) || !int64_arg(env, argv[2], &end)) return throw_type(env, "gearScan: start and end must be integers");
+  const uint8_t *buf;
+  size_t buf_len;
+  int32_t *state, *params, *gear;
+  size_t state_len, params_len, gear_len;
+  napi_typedarray_type t;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, argv[0], &t, &buf_len, (void **)&buf, &ab, &off) != napi_ok || t != napi_uint8_array) return throw_type(env, "gearScan: buf must be a Uint8Array");
+  if (napi_get_typedarray_info(env, argv[3], &t, &state_len, (void **)&state, &ab, &off) != napi_ok || t != napi_int32_array || state_len != 2) return throw_type(env, "gearScan: state must be an Int32Array(2)");
+  if (napi_get_typedarray_info(env, argv[4], &t, &params_len, (void **)&params, &ab, &off) != napi_ok || t != napi_int32_array || params_len != 5) return throw_type(env, "gearScan: params must be an Int32Array(5)");
+  if (napi_get_typedarray_info(env, argv[5], &t, &gear_len, (void **)&gear, &ab, &off) != napi_ok || t != napi_int32_array || gear_len != 256) return throw_type(env, "gearScan: gear must be an Int32Array(256)");
+  if (start < 0 || end < start || (size_t)end > buf_len) return throw_type(env, "gearScan: bad range");
+  const int64_t min = params[0], avg = params[1], max = params[2];
+  const uint32_t mask_s = (uint32_t)params[3], mask_l = (uint32_t)params[4];
+  uint32_t h = (uint32_t)state[0];
+  const int64_t base = (int64_t)state[1] - start;
+  int64_t i = start > min - 1 - base ? start : min - 1 - base;
+  int64_t cut = -1;
+  napi_value result;
+  int64_t stop = end < avg - 1 - base ? end : avg - 1 - base;
+  for (; i < stop; i++) {
+    h = (h << 1) + (uint32_t)gear[buf[i]];
+    if ((h & mask_s) == 0) { cut = i + 1; goto found; }
+  }
+  if (i < stop) i = stop;
+  stop = end < max - base ? end : max - base;
+  for (; i < stop; i++) {
+    h = (h << 1) + (uint32_t)gear[buf[i]];
+    if ((h & mask_l) == 0) { cut = i + 1; goto found; }
+  }
+  if (base + i == max) { cut = i; goto found; }
+  state[0] = (int32_t)h;
+  state[1] = (int32_t)(base + end);
+  napi_create_int64(env, -1, &result);
+  return result;
+found:
+  state[0] = 0;
+  state[1] = 0;
+  napi_create_int64(env, cut, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -253,6 +306,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lremovexattr", NULL, js_lremovexattr, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seek", NULL, js_seek, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"gearScan", NULL, js_gear_scan, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

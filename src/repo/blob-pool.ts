@@ -10,7 +10,7 @@ export interface BlobPool {
   /** Authenticate, decompress and re-hash a blob without sending its plaintext back; throws like open. */
   verify(req: Omit<OpenRequest, 'op'>): Promise<void>;
   /** Read and seal a small file in a worker (batched with others); undefined when it grew past maxSize. */
-  file(req: Omit<FileRequest, 'op'>, size?: number): Promise<FileResult | undefined>;
+  file(req: FileRequest, size?: number): Promise<FileResult | undefined>;
   close(): Promise<void>;
 }
 
@@ -19,7 +19,7 @@ export function createBlobPool(keys: TaskKeys, threads?: number): BlobPool {
   const pool = createTaskPool<BlobRequest, unknown>(new URL('./blob-worker.js', import.meta.url), workerData, () => {
     const tasks = new BlobTasks(keys);
     return (req) => tasks.run(req);
-  }, threads);
+  }, threads, FILE_BATCHES_PER_WORKER);
   return {
     hash(data) {
       const p = portable(data);
@@ -49,11 +49,13 @@ function exclusive(data: Uint8Array): ArrayBuffer[] {
 }
 
 const BATCH_FILES = 16;
+/** A worker seals one batch of small files while the reads of the next are in flight. */
+const FILE_BATCHES_PER_WORKER = 2;
 const BATCH_BYTES = 1024 * 1024;
 
 /** Collects file requests made in the same turn of the event loop (up to 16 files or 1 MiB) into one message. */
-function fileBatcher(send: (files: Omit<FileRequest, 'op'>[]) => Promise<FilesResult>): (req: Omit<FileRequest, 'op'>, size?: number) => Promise<FileResult | undefined> {
-  let batch: { req: Omit<FileRequest, 'op'>; resolve: (r: FileResult | undefined) => void; reject: (e: unknown) => void }[] = [];
+function fileBatcher(send: (files: FileRequest[]) => Promise<FilesResult>): (req: FileRequest, size?: number) => Promise<FileResult | undefined> {
+  let batch: { req: FileRequest; resolve: (r: FileResult | undefined) => void; reject: (e: unknown) => void }[] = [];
   let bytes = 0;
   const flush = (): void => {
     const items = batch;

@@ -1,7 +1,8 @@
 /** The CPU work of storing and loading blobs (hash, compress, seal / open, decompress, verify), run in workers. */
 import { blobIdBytes, blobIdOf } from '../crypto/blob-id.js';
 import { Sealer } from '../crypto/sealer.js';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { decodeFrame, encodeFrame } from '../codec/frame.js';
 import { mostlyZeros } from '../codec/policy.js';
 import { corrupt } from '../core/errors.js';
@@ -28,7 +29,6 @@ export interface SealRequest {
 
 /** Read a whole (small) file and seal it as one blob; the worker reads it so the bytes never cross threads. */
 export interface FileRequest {
-  readonly op: 'file';
   readonly path: Buffer;
   /** zstd level, false for raw (unless the data is mostly zeros), or 'try' to compress and keep the result. */
   readonly level: number | false | 'try';
@@ -40,7 +40,7 @@ export interface FileRequest {
 /** Several small files in one message: per-message costs dominate for files of a few KiB. */
 export interface FilesRequest {
   readonly op: 'files';
-  readonly files: readonly Omit<FileRequest, 'op'>[];
+  readonly files: readonly FileRequest[];
 }
 
 /** Per file: its result, undefined (grew too large), or the error message of a failed read. */
@@ -59,7 +59,7 @@ export interface OpenRequest {
   readonly rawLength: number;
 }
 
-export type BlobRequest = HashRequest | SealRequest | OpenRequest | FileRequest | FilesRequest;
+export type BlobRequest = HashRequest | SealRequest | OpenRequest | FilesRequest;
 
 export interface SealResult {
   readonly id: BlobId;
@@ -89,20 +89,24 @@ export class BlobTasks {
     return { id, sealed: this.#sealer.seal(frame, blobIdBytes(id)), rawLength: req.data.length, framed: frame.length };
   }
 
-  file(req: FileRequest): FileResult | undefined {
+  /**
+   * Reads with the thread pool, so the reads of a batch (and of the batches a worker holds at
+   * once) overlap: on a cold cache, small files are read several times faster 8–32 at a time.
+   */
+  async file(req: FileRequest): Promise<FileResult | undefined> {
     // O_NONBLOCK: a file replaced by a FIFO since the walk must not hang the worker.
-    const fd = openSync(req.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const fh = await open(req.path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      const size = fstatSync(fd).size;
+      const { size } = await fh.stat();
       if (size > req.maxSize) return undefined;
       const data = Buffer.allocUnsafe(size);
       let got = 0;
-      for (let n = -1; n !== 0 && got < size; got += n) n = readSync(fd, data, got, size - got, got);
+      for (let n = -1; n !== 0 && got < size; got += n) n = (await fh.read(data, got, size - got, got)).bytesRead;
       const bytes = data.subarray(0, got);
       const level = req.level === 'try' ? req.tryLevel : req.level === false && mostlyZeros(bytes.subarray(0, 65536)) ? req.tryLevel : req.level;
       return { ...this.seal({ op: 'seal', data: bytes, level }), attempted: level !== false };
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
   }
 
@@ -112,26 +116,20 @@ export class BlobTasks {
     return plain;
   }
 
-  files(req: FilesRequest): FilesResult {
-    return req.files.map((f) => {
-      try {
-        return this.file({ op: 'file', ...f });
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        return { error: e.message, ...(e.code !== undefined && { code: e.code }) };
-      }
-    });
+  files(req: FilesRequest): Promise<FilesResult> {
+    return Promise.all(req.files.map((f) => this.file(f).catch((err: unknown) => {
+      const e = err as NodeJS.ErrnoException;
+      return { error: e.message, ...(e.code !== undefined && { code: e.code }) };
+    })));
   }
 
-  run(req: BlobRequest): BlobId | SealResult | FileResult | FilesResult | Uint8Array | undefined {
+  run(req: BlobRequest): BlobId | SealResult | Promise<FilesResult> | Uint8Array | undefined {
     switch (req.op) {
       case 'verify':
         this.open(req);
         return undefined;
       case 'files':
         return this.files(req);
-      case 'file':
-        return this.file(req);
       case 'hash':
         return this.hash(req.data);
       case 'seal':

@@ -26,7 +26,9 @@ export function portable(data: Uint8Array): { data: Uint8Array; transferList: Ar
  * or with ROZEN_WORKERS=0, requests run inline through `inline()`.
  */
 export function createTaskPool<Req, Res>(
-  workerFile: URL, workerData: unknown, inline: () => (req: Req) => Res, threads = availableParallelism(),
+  workerFile: URL, workerData: unknown, inline: () => (req: Req) => Res | Promise<Res>, threads = availableParallelism(),
+  /** Tasks a worker holds at once; above 1 only helps tasks that await I/O. */
+  perWorker = 1,
 ): TaskPool<Req, Res> {
   const filename = fileURLToPath(workerFile);
   const wanted = Number(process.env['ROZEN_WORKERS'] ?? threads);
@@ -35,7 +37,7 @@ export function createTaskPool<Req, Res>(
     return { run: async (req) => run(req), close: async () => undefined };
   }
   const pool = new Piscina({
-    filename, workerData, minThreads: wanted, maxThreads: wanted, idleTimeout: 60_000,
+    filename, workerData, minThreads: wanted, maxThreads: wanted, idleTimeout: 60_000, concurrentTasksPerWorker: perWorker,
     // Workers handle large transient buffers: a small young generation returns them to the OS sooner.
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });

@@ -1,11 +1,11 @@
-/** Runs the built CLI (dist/cli.js) as a child process, asynchronously, with a test's environment. */
+/** Runs the built CLI (dist/cli.cjs) as a child process, asynchronously, with a test's environment. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli.cjs', import.meta.url));
 
 export interface CliResult {
   readonly code: number | null;

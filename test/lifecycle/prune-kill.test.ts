@@ -12,7 +12,7 @@ import { acquireLock, removeLocks } from '../../src/repo/lock.js';
 import { Repository } from '../../src/repo/repository.js';
 import { initRepo, PASSWORD, problemsAgainst, tempDir, writeSnapshot, type FileSet } from './repo-fixture.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const CLI = join(import.meta.dirname, '../../dist/cli.cjs');
 const cliReady = existsSync(CLI) && spawnSync(process.execPath, [CLI, 'prune', '--help']).status === 0;
 
 const bytes = (seed: string, n: number): Buffer => {
@@ -66,7 +66,7 @@ async function verify(dir: string, cacheDir: string, model: Map<SnapshotId, File
   }
 }
 
-t.test('prune killed at random moments', { skip: cliReady ? false : 'dist/cli.js is not built (npx tsc -p .)' }, async (t) => {
+t.test('prune killed at random moments', { skip: cliReady ? false : 'dist/cli.cjs is not built (npx tsc -p .)' }, async (t) => {
   const tmp = tempDir();
   t.teardown(() => tmp.remove());
   const base = join(tmp.path, 'base');
@@ -96,7 +96,7 @@ t.test('prune killed at random moments', { skip: cliReady ? false : 'dist/cli.js
   t.ok(completed < delays.length / 2, `${completed} of ${delays.length} prunes finished before the kill`);
 });
 
-t.test('a prune while another holds the exclusive lock fails at once with exit 11', { skip: cliReady ? false : 'dist/cli.js is not built' }, async (t) => {
+t.test('a prune while another holds the exclusive lock fails at once with exit 11', { skip: cliReady ? false : 'dist/cli.cjs is not built' }, async (t) => {
   const tmp = tempDir();
   t.teardown(() => tmp.remove());
   const dir = join(tmp.path, 'repo');

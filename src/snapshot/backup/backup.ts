@@ -65,7 +65,6 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
   const files = new FileSaver(pool, saver, policy, {
     params: { min: repo.config.chunkMin, avg: repo.config.chunkAvg, max: repo.config.chunkMax },
     gear: repo.gear,
-    hash: (data) => repo.blobId(data),
   }, counters);
   const ctx: Ctx = { largeChain: Promise.resolve(), stopped: false, pool, saver, files, counters, progress, policy };
   // The walk may be over while queued large files are still being stored: an interrupt stops them too.
@@ -185,7 +184,7 @@ async function entryNode(
   const save = async (): Promise<Node | undefined> => {
     if (ctx.stopped) return undefined;
     try {
-      const large = (): Promise<Content> => ctx.files.saveLarge(path, () => ctx.stopped);
+      const large = (): Promise<Content> => ctx.files.saveLarge(path, old === undefined, () => ctx.stopped);
       const c = node.size >= repo.config.largeFile ? await large() : (await ctx.files.saveSmall(path, node.size, 2 * repo.config.largeFile)) ?? (await large());
       if (old) ctx.counters.filesChanged++;
       else ctx.counters.filesNew++;

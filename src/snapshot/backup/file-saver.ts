@@ -7,6 +7,7 @@ import { RozenError } from '../../core/errors.js';
 import type { BlobId } from '../../core/ids.js';
 import { BlobType } from '../../core/types.js';
 import type { BlobPool } from '../../repo/blob-pool.js';
+import type { SealResult } from '../../repo/blob-task.js';
 import type { BlobSaver } from '../../repo/blob-saver.js';
 import type { BackupCounters } from './progress.js';
 
@@ -17,7 +18,7 @@ export interface Content {
 }
 
 const READ_SIZE = 8 * 1024 * 1024;
-const CHUNKS_IN_FLIGHT = 4;
+const CHUNKS_IN_FLIGHT = 6;
 const PROBE = 64 * 1024;
 
 interface ChunkResult {
@@ -29,7 +30,6 @@ interface ChunkResult {
 export interface ChunkerSetup {
   readonly params: ChunkerParams;
   readonly gear: Uint32Array;
-  readonly hash: (data: Uint8Array) => BlobId;
 }
 
 export class FileSaver {
@@ -62,8 +62,13 @@ export class FileSaver {
     return { content: [r.id], sizes: [r.rawLength], size: r.rawLength };
   }
 
-  /** Streamed, content-defined chunks; only chunks new to the repository are sealed and stored. */
-  async saveLarge(path: Buffer, stopped: () => boolean = () => false): Promise<Content> {
+  /**
+   * Streamed, content-defined chunks; only chunks new to the repository are stored. The main
+   * thread only reads and cuts (native scan); workers hash and seal. A `fresh` file (none at
+   * this path in the parent) is sealed speculatively in the same trip as its hash, since its
+   * chunks are nearly always new; a changed file's chunks are hashed first and sealed if new.
+   */
+  async saveLarge(path: Buffer, fresh: boolean, stopped: () => boolean = () => false): Promise<Content> {
     const ext = extensionOf(path);
     const chunker = new Chunker(this.#chunker.params, this.#chunker.gear);
     const queue: Promise<ChunkResult>[] = [];
@@ -84,12 +89,12 @@ export class FileSaver {
         if (stopped()) throw new RozenError('Interrupted', 'interrupted');
         this.#counters.bytesRead += bytesRead;
         for (const chunk of chunker.push(buf.subarray(0, bytesRead))) {
-          queue.push(this.#chunk(chunk, ext));
+          queue.push(this.#chunk(chunk, ext, fresh));
           while (queue.length > CHUNKS_IN_FLIGHT) await drainOne();
         }
       }
       const last = chunker.finish();
-      if (last) queue.push(this.#chunk(last, ext));
+      if (last) queue.push(this.#chunk(last, ext, fresh));
       while (queue.length > 0) await drainOne();
     } catch (err) {
       for (const r of await Promise.allSettled(queue)) {
@@ -103,16 +108,24 @@ export class FileSaver {
     return { content, sizes, size: sizes.reduce((a, b) => a + b, 0) };
   }
 
-  async #chunk(data: Uint8Array, ext: string): Promise<ChunkResult> {
-    // Hashed here (native HMAC, ~1.5 GB/s): a round trip to a worker costs more than it saves,
-    // and only chunks new to the repository go on to be sealed in a worker.
-    const id = this.#chunker.hash(data);
-    if ((await this.#saver.has(id)) || !this.#saver.claim(id)) return { id, size: data.length };
+  /** `data` may be a view of a read buffer: it is copied (or handed to a worker) before the first await. */
+  async #chunk(data: Uint8Array, ext: string, fresh: boolean): Promise<ChunkResult> {
     const level = this.#policy.decide(ext, sampleOf(data));
-    const r = await this.#pool.seal({ data, level, id });
+    if (fresh) {
+      const r = await this.#pool.seal({ data, level });
+      return this.#keep(r.id, data.length, () => Promise.resolve(r), ext);
+    }
+    const own = data.slice();
+    const id = await this.#pool.hash(own);
+    return this.#keep(id, own.length, () => this.#pool.seal({ data: own, level, id }), ext);
+  }
+
+  async #keep(id: BlobId, size: number, seal: () => Promise<SealResult>, ext: string): Promise<ChunkResult> {
+    if ((await this.#saver.has(id)) || !this.#saver.claim(id)) return { id, size };
+    const r = await seal();
     this.#policy.record(ext, r.rawLength, r.framed);
     this.#counters.blobsNew++;
-    return { id, size: data.length, sealed: r.sealed };
+    return { id, size, sealed: r.sealed };
   }
 }
 

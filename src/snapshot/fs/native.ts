@@ -1,6 +1,5 @@
 /** Loads Rozen's native addon (build/Release/rozen_native.node, built by node-gyp from src/native/). */
-import { createRequire } from 'node:module';
-import { RozenError } from '../../core/errors.js';
+import { addon } from '../../core/addon.js';
 
 /** The addon's functions; all are synchronous single syscalls. Errors carry code/errno/syscall like Node's. */
 export interface Native {
@@ -18,23 +17,6 @@ export interface Native {
   seek(fd: number, offset: number, whence: 'data' | 'hole'): number;
 }
 
-const ADDON_PATH = '../../../build/Release/rozen_native.node';
-let cached: Native | undefined;
-
 export function native(): Native {
-  cached ??= load();
-  return cached;
-}
-
-function load(): Native {
-  const require = createRequire(import.meta.url);
-  try {
-    return require(ADDON_PATH) as Native;
-  } catch (cause) {
-    throw new RozenError(
-      'Unsupported',
-      'the native addon build/Release/rozen_native.node is missing or broken; build it with `npx node-gyp rebuild`',
-      { cause },
-    );
-  }
+  return addon() as Native;
 }

@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
 /** The `rozen` command line: parses arguments, runs one command, maps errors to exit codes. */
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './cli/commands/index.js';
