@@ -17,11 +17,19 @@ export interface WriteTarget {
   readonly node?: ScannedNode;
 }
 
-export interface RestoreBlobRequest {
+export interface RestoreBlob {
   readonly id: BlobId;
-  readonly sealed: Uint8Array;
+  /** Where the sealed blob lies in the batch's bytes. */
+  readonly at: number;
+  readonly length: number;
   readonly rawLength: number;
   readonly targets: readonly WriteTarget[];
+}
+
+/** Neighbouring blobs of one pack in one message: per-message costs dominate for small files. */
+export interface RestoreBatchRequest {
+  readonly sealed: Uint8Array;
+  readonly blobs: readonly RestoreBlob[];
   readonly numericOwner: boolean;
 }
 
@@ -41,10 +49,17 @@ export class RestoreTasks {
     this.#blobs = new BlobTasks(keys);
   }
 
-  async run(req: RestoreBlobRequest): Promise<RestoreBlobResult> {
+  /** One result per blob, in order. */
+  async run(req: RestoreBatchRequest): Promise<RestoreBlobResult[]> {
+    const out: RestoreBlobResult[] = [];
+    for (const b of req.blobs) out.push(await this.#blob(b, req.sealed.subarray(b.at, b.at + b.length), req.numericOwner));
+    return out;
+  }
+
+  async #blob(req: RestoreBlob, sealed: Uint8Array, numericOwner: boolean): Promise<RestoreBlobResult> {
     let plain: Uint8Array;
     try {
-      plain = this.#blobs.open({ op: 'open', id: req.id, sealed: req.sealed, rawLength: req.rawLength });
+      plain = this.#blobs.open({ op: 'open', id: req.id, sealed, rawLength: req.rawLength });
     } catch (err) {
       return { error: err instanceof Error ? err.message : String(err), written: 0, warnings: [] };
     }
@@ -62,7 +77,7 @@ export class RestoreTasks {
       written += plain.length;
       if (t.node) {
         await applyMetadata(t.path, t.node, {
-          numericOwner: req.numericOwner,
+          numericOwner,
           onWarning: (p, m) => warnings.push([p.toString(), m]),
         });
       }

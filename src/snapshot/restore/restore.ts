@@ -8,13 +8,13 @@ import { lstat, mkdir, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RozenError } from '../../core/errors.js';
 import { forEachLimited } from '../../repo/for-each-limited.js';
-import { createTaskPool, portable, type TaskPool } from '../../repo/task-pool.js';
+import { createTaskPool, type TaskPool } from '../../repo/task-pool.js';
 import type { Repository } from '../../repo/repository.js';
 import { applyMetadata, createSpecial, linkTo } from '../fs/restore-meta.js';
 import { Semaphore } from '../semaphore.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { createFileSync } from './create-file.js';
-import { RestoreTasks, type RestoreBlobRequest, type RestoreBlobResult } from './restore-task.js';
+import { RestoreTasks, type RestoreBatchRequest, type RestoreBlob, type RestoreBlobResult } from './restore-task.js';
 import { fetchSpan, spansOf } from './pack-fetch.js';
 import { planEntries, planPacks, type PackPlan, type PlannedEntry, type Selection } from './plan.js';
 
@@ -45,13 +45,15 @@ export interface RestoreResult {
 }
 
 const PACKS_IN_FLIGHT = 3;
-const TASKS_IN_FLIGHT = 12;
+const BATCHES_IN_FLIGHT = 4;
+const BATCH_BLOBS = 64;
+const BATCH_BYTES = 4 * 1024 * 1024;
 const META_IN_FLIGHT = 32;
 const BYTES_IN_FLIGHT = 48 * 1024 * 1024;
 
 interface Job {
   readonly repo: Repository;
-  readonly pool: TaskPool<RestoreBlobRequest, RestoreBlobResult>;
+  readonly pool: TaskPool<RestoreBatchRequest, RestoreBlobResult[]>;
   readonly files: PlannedEntry[];
   readonly dest: (e: PlannedEntry) => Buffer;
   readonly failed: Set<number>;
@@ -114,9 +116,9 @@ export async function runRestore(repo: Repository, snap: Snapshot, opts: Restore
   });
 
   const keys = { encKey: repo.master.encKey, idKey: repo.master.idKey };
-  const pool = createTaskPool<RestoreBlobRequest, RestoreBlobResult>(new URL('./restore-worker.js', import.meta.url), keys, () => {
+  const pool = createTaskPool<RestoreBatchRequest, RestoreBlobResult[]>(new URL('./restore-worker.js', import.meta.url), keys, () => {
     const tasks = new RestoreTasks(keys);
-    return (req) => tasks.run(req) as unknown as RestoreBlobResult;
+    return (req) => tasks.run(req);
   });
   const numericOwner = opts.numericOwner ?? true;
   const job: Job = { repo, pool, files, dest, failed, report, warn: (path, message) => progress.error(path, message), numericOwner, inFlight: new Semaphore(BYTES_IN_FLIGHT) };
@@ -181,27 +183,67 @@ async function restorePack(job: Job, plan: PackPlan): Promise<number> {
       for (const b of span.blobs) fail(job, plan.blobs.get(b.id)!.uses, err);
       continue;
     }
-    await forEachLimited(blobs, TASKS_IN_FLIGHT, async (b) => {
-      const uses = plan.blobs.get(b.id)!.uses.filter((u) => !job.failed.has(u.file));
-      if (uses.length === 0) return;
-      const targets = uses.map((u) => {
-        const f = job.files[u.file]!;
-        const one = single(f);
-        return { path: job.dest(f), offset: u.offset, create: one, sparse: f.node.allocated < f.node.size, ...(one && { node: f.node }) };
-      });
-      const weight = await job.inFlight.acquire(b.sealed.length);
-      let r: RestoreBlobResult;
-      try {
-        const sealed = portable(b.sealed);
-        r = await job.pool.run({ id: b.id, sealed: sealed.data, rawLength: b.loc.rawLength, targets, numericOwner: job.numericOwner }, sealed.transferList);
-      } finally {
-        job.inFlight.release(weight);
-      }
-      if (r.error !== undefined) fail(job, uses, new Error(r.error));
-      for (const [path, message] of r.warnings) job.warn(path, message);
-      written += r.written;
+    await forEachLimited(batchesOf(blobs), BATCHES_IN_FLIGHT, async (batch) => {
+      written += await restoreBatch(job, plan, batch);
     });
   }
+  return written;
+}
+
+type Fetched = Awaited<ReturnType<typeof fetchSpan>>[number];
+
+/** Runs of neighbouring blobs (sorted by offset within a span), up to BATCH_BLOBS blobs or BATCH_BYTES. */
+function batchesOf(blobs: readonly Fetched[]): Fetched[][] {
+  const batches: Fetched[][] = [];
+  let bytes = 0;
+  for (const b of blobs) {
+    const cur = batches.at(-1);
+    if (cur && cur.length < BATCH_BLOBS && bytes + b.loc.length <= BATCH_BYTES) {
+      cur.push(b);
+      bytes += b.loc.length;
+    } else {
+      batches.push([b]);
+      bytes = b.loc.length;
+    }
+  }
+  return batches;
+}
+
+/** Hands one batch to a worker: the bytes from its first to its last blob, copied once and transferred. */
+async function restoreBatch(job: Job, plan: PackPlan, batch: Fetched[]): Promise<number> {
+  const start = batch[0]!.loc.offset;
+  const end = Math.max(...batch.map((b) => b.loc.offset + b.loc.length));
+  const sealed = new Uint8Array(end - start);
+  const blobs: RestoreBlob[] = [];
+  const uses: { file: number }[][] = [];
+  for (const b of batch) {
+    const u = plan.blobs.get(b.id)!.uses.filter((x) => !job.failed.has(x.file));
+    if (u.length === 0) continue;
+    sealed.set(b.sealed, b.loc.offset - start);
+    uses.push(u);
+    blobs.push({
+      id: b.id, at: b.loc.offset - start, length: b.loc.length, rawLength: b.loc.rawLength,
+      targets: u.map((x) => {
+        const f = job.files[x.file]!;
+        const one = single(f);
+        return { path: job.dest(f), offset: x.offset, create: one, sparse: f.node.allocated < f.node.size, ...(one && { node: f.node }) };
+      }),
+    });
+  }
+  if (blobs.length === 0) return 0;
+  const weight = await job.inFlight.acquire(sealed.length);
+  let results: RestoreBlobResult[];
+  try {
+    results = await job.pool.run({ sealed, blobs, numericOwner: job.numericOwner }, [sealed.buffer]);
+  } finally {
+    job.inFlight.release(weight);
+  }
+  let written = 0;
+  results.forEach((r, i) => {
+    if (r.error !== undefined) fail(job, uses[i]!, new Error(r.error));
+    for (const [path, message] of r.warnings) job.warn(path, message);
+    written += r.written;
+  });
   return written;
 }
 
