@@ -2,9 +2,9 @@
 import type { Repository } from '../repo/repository.js';
 import { createHash } from 'node:crypto';
 import { packName } from '../cas/pack-path.js';
-import { readPack, readPackHeader } from '../cas/pack-reader.js';
+import { describePackBytes, readPackHeader, verifyPack } from '../cas/pack-reader.js';
 import { corrupt, invalidArgument } from '../core/errors.js';
-import type { BlobId, PackId } from '../core/ids.js';
+import type { PackId } from '../core/ids.js';
 import type { PackDescription } from '../core/types.js';
 import type { BlobPool } from '../repo/blob-pool.js';
 import { forEachLimited } from '../repo/for-each-limited.js';
@@ -37,8 +37,11 @@ export function selectPacks(ids: readonly PackId[], subset: DataSubset, random: 
   return shuffled.slice(0, want).map((x) => x.id).sort();
 }
 
-const PACKS_AT_ONCE = 2;
-const BLOBS_AT_ONCE = 8;
+const PACKS_AT_ONCE = 3;
+/** A large pack is read and verified in runs of blobs of about this size. */
+const RUN_BYTES = 16 * 1024 * 1024;
+/** Runs of one large pack being verified while the next is read. */
+const RUNS_AT_ONCE = 2;
 /** Packs larger than this are verified piece by piece instead of read whole. */
 const WHOLE_PACK_MAX = 64 * 1024 * 1024;
 
@@ -60,59 +63,82 @@ export async function readPacks(
   return blobs;
 }
 
-/** A pack read whole: hash, header, then every blob. */
+type Blob = PackDescription['blobs'][number];
+
+/** A pack read whole; a worker checks its hash and every blob in one message. */
 async function verifyWhole(repo: Repository, indexed: PackDescription, pool: BlobPool, name: string, problem: (line: string) => void): Promise<number> {
-  const pack = await readPack(repo.backend, repo.sealer, indexed.id);
-  if (!sameDescription(pack.description, indexed)) problem(`${name}: its header does not match the index`);
-  return verifyBlobs(pack.description.blobs, (b) => pack.bytes.slice(b.offset, b.offset + b.length), pool, name, problem);
+  const bytes = await repo.backend.get(packName(indexed.id));
+  let description: PackDescription;
+  try {
+    description = describePackBytes(repo.sealer, indexed.id, bytes);
+  } catch (err) {
+    verifyPack(bytes, indexed.id);
+    throw err;
+  }
+  if (!sameDescription(description, indexed)) problem(`${name}: its header does not match the index`);
+  return verifyRun(bytes, description.blobs, 0, pool, name, problem, indexed.id);
 }
 
 /**
- * A large (degenerate) pack, read blob by blob in order and then its tail, so memory stays
- * bounded: the bytes are hashed as they come and must add up to the pack's id.
+ * A large (degenerate) pack, read in runs of whole blobs in order and then its tail, so memory
+ * stays bounded: the bytes are hashed as they come and must add up to the pack's id.
  */
 async function verifyStreaming(repo: Repository, indexed: PackDescription, pool: BlobPool, name: string, problem: (line: string) => void): Promise<number> {
   const file = packName(indexed.id);
   const header = await readPackHeader(repo.backend, repo.sealer, indexed.id, indexed.size);
   if (!sameDescription(header, indexed)) problem(`${name}: its header does not match the index`);
   const hash = createHash('sha256');
-  const ordered = [...header.blobs].sort((a, b) => a.offset - b.offset);
   let at = 0;
-  const count = await verifyBlobs(ordered, async (b) => {
-    if (b.offset !== at) throw corrupt(`${name} (blobs do not follow each other)`);
-    const bytes = await repo.backend.get(file, { offset: b.offset, length: b.length });
-    hash.update(bytes);
-    at = b.offset + b.length;
-    return bytes;
-  }, pool, name, problem, 1);
-  hash.update(await repo.backend.get(file, { offset: at, length: indexed.size - at }));
-  if (hash.digest('hex') !== indexed.id) problem(`${name}: its contents do not match its id`);
-  return count;
-}
-
-/** Hands each blob (a copy, transferred) to a worker that verifies it and sends nothing back. */
-async function verifyBlobs<B extends { id: BlobId; rawLength: number }>(
-  blobs: readonly B[], bytesOf: (b: B) => Uint8Array | Promise<Uint8Array>, pool: BlobPool, name: string,
-  problem: (line: string) => void, readers = BLOBS_AT_ONCE,
-): Promise<number> {
   let ok = 0;
   const pending = new Set<Promise<void>>();
-  const verify = async (b: B, sealed: Uint8Array): Promise<void> => {
-    try {
-      await pool.verify({ id: b.id, sealed, rawLength: b.rawLength });
-      ok++;
-    } catch (err) {
-      problem(`${name}: blob ${b.id.slice(0, 8)}: ${(err as Error).message}`);
-    }
-  };
-  // Reads happen in order (`readers` at a time feeds the hash in order when it is 1); verifies overlap.
-  await forEachLimited(blobs, readers, async (b) => {
-    const sealed = await bytesOf(b);
-    const p = verify(b, sealed);
+  for (const run of runsOf([...header.blobs].sort((a, b) => a.offset - b.offset))) {
+    if (run[0]!.offset !== at) throw corrupt(`${name} (blobs do not follow each other)`);
+    const end = run.at(-1)!.offset + run.at(-1)!.length;
+    const bytes = await repo.backend.get(file, { offset: at, length: end - at });
+    hash.update(bytes);
+    const p = verifyRun(bytes, run, at, pool, name, problem).then((n) => {
+      ok += n;
+    });
     pending.add(p);
     void p.finally(() => pending.delete(p));
-    while (pending.size >= BLOBS_AT_ONCE) await Promise.race(pending);
-  });
+    while (pending.size >= RUNS_AT_ONCE) await Promise.race(pending);
+    at = end;
+  }
   await Promise.all(pending);
+  hash.update(await repo.backend.get(file, { offset: at, length: indexed.size - at }));
+  if (hash.digest('hex') !== indexed.id) problem(`${name}: hash mismatch: its contents do not match its id`);
   return ok;
+}
+
+/** Consecutive blobs (sorted by offset, each following the last) in runs of about RUN_BYTES. */
+function runsOf(blobs: readonly Blob[]): Blob[][] {
+  const runs: Blob[][] = [];
+  let bytes = 0;
+  for (const b of blobs) {
+    const cur = runs.at(-1);
+    const follows = cur !== undefined && cur.at(-1)!.offset + cur.at(-1)!.length === b.offset;
+    if (cur && follows && bytes + b.length <= RUN_BYTES) {
+      cur.push(b);
+      bytes += b.length;
+    } else {
+      runs.push([b]);
+      bytes = b.length;
+    }
+  }
+  return runs;
+}
+
+/** Blobs lying in `bytes` (which starts at pack offset `base`), verified by one worker; returns how many passed. */
+async function verifyRun(
+  bytes: Uint8Array, blobs: readonly Blob[], base: number, pool: BlobPool, name: string, problem: (line: string) => void, packId?: PackId,
+): Promise<number> {
+  const problems = await pool.verify({
+    sealed: bytes,
+    blobs: blobs.map((b) => ({ id: b.id, at: b.offset - base, length: b.length, rawLength: b.rawLength })),
+    ...(packId !== undefined && { packId }),
+  });
+  for (const p of problems) {
+    problem(p.blob === undefined ? `${name}: ${p.message}` : `${name}: blob ${blobs[p.blob]!.id.slice(0, 8)}: ${p.message}`);
+  }
+  return blobs.length - problems.filter((p) => p.blob !== undefined).length;
 }

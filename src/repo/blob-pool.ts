@@ -1,14 +1,14 @@
 /** Hashing, sealing and opening of blobs on all cores (see task-pool.ts). */
 import type { BlobId } from '../core/ids.js';
-import { BlobTasks, type BlobRequest, type FileRequest, type FileResult, type FilesResult, type OpenRequest, type SealRequest, type SealResult, type TaskKeys } from './blob-task.js';
+import { BlobTasks, type BlobRequest, type FileRequest, type FileResult, type FilesResult, type OpenRequest, type SealRequest, type SealResult, type TaskKeys, type VerifyProblem, type VerifyRequest } from './blob-task.js';
 import { createTaskPool, portable } from './task-pool.js';
 
 export interface BlobPool {
   hash(data: Uint8Array): Promise<BlobId>;
   seal(req: Omit<SealRequest, 'op'>): Promise<SealResult>;
   open(req: Omit<OpenRequest, 'op'>): Promise<Uint8Array>;
-  /** Authenticate, decompress and re-hash a blob without sending its plaintext back; throws like open. */
-  verify(req: Omit<OpenRequest, 'op'>): Promise<void>;
+  /** Authenticate, decompress and re-hash blobs (and a whole pack's hash) without sending plaintext back. */
+  verify(req: Omit<VerifyRequest, 'op'>): Promise<VerifyProblem[]>;
   /** Read and seal a small file in a worker (batched with others); undefined when it grew past maxSize. */
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;
   close(): Promise<void>;
@@ -33,10 +33,10 @@ export function createBlobPool(keys: TaskKeys, threads?: number): BlobPool {
       const p = portable(req.sealed);
       return new Uint8Array((await pool.run({ op: 'open', ...req, sealed: p.data }, p.transferList)) as Uint8Array);
     },
-    async verify(req) {
+    verify(req) {
       const p = portable(req.sealed);
       const transfer = p.transferList.length > 0 ? p.transferList : exclusive(p.data);
-      await pool.run({ op: 'verify', ...req, sealed: p.data }, transfer);
+      return pool.run({ op: 'verify', ...req, sealed: p.data }, transfer) as Promise<VerifyProblem[]>;
     },
     file: fileBatcher((files) => pool.run({ op: 'files', files }) as Promise<FilesResult>),
     close: () => pool.close(),

@@ -1,6 +1,7 @@
 /** The CPU work of storing and loading blobs (hash, compress, seal / open, decompress, verify), run in workers. */
 import { blobIdBytes, blobIdOf } from '../crypto/blob-id.js';
 import { Sealer } from '../crypto/sealer.js';
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { decodeFrame, encodeFrame } from '../codec/frame.js';
@@ -52,14 +53,28 @@ export interface FileResult extends SealResult {
 }
 
 export interface OpenRequest {
-  /** 'verify' opens the blob like 'open' but returns nothing (check --read-data). */
-  readonly op: 'open' | 'verify';
+  readonly op: 'open';
   readonly id: BlobId;
   readonly sealed: Uint8Array;
   readonly rawLength: number;
 }
 
-export type BlobRequest = HashRequest | SealRequest | OpenRequest | FilesRequest;
+/**
+ * check --read-data: open and re-hash blobs lying in `sealed` (a whole pack, or a run of a
+ * large pack's blobs) without sending their plaintext back; with `packId`, `sealed` is the
+ * whole pack and its SHA-256 must be that id.
+ */
+export interface VerifyRequest {
+  readonly op: 'verify';
+  readonly sealed: Uint8Array;
+  readonly blobs: readonly { readonly id: BlobId; readonly at: number; readonly length: number; readonly rawLength: number }[];
+  readonly packId?: string;
+}
+
+/** What failed: the blob at `blob` (an index into the request's blobs), or the pack's hash. */
+export type VerifyProblem = { readonly blob: number; readonly message: string } | { readonly blob?: undefined; readonly message: string };
+
+export type BlobRequest = HashRequest | SealRequest | OpenRequest | FilesRequest | VerifyRequest;
 
 export interface SealResult {
   readonly id: BlobId;
@@ -116,6 +131,21 @@ export class BlobTasks {
     return plain;
   }
 
+  verify(req: VerifyRequest): VerifyProblem[] {
+    const problems: VerifyProblem[] = [];
+    if (req.packId !== undefined && createHash('sha256').update(req.sealed).digest('hex') !== req.packId) {
+      problems.push({ message: 'hash mismatch: its contents do not match its id' });
+    }
+    req.blobs.forEach((b, i) => {
+      try {
+        this.open({ op: 'open', id: b.id, sealed: req.sealed.subarray(b.at, b.at + b.length), rawLength: b.rawLength });
+      } catch (err) {
+        problems.push({ blob: i, message: (err as Error).message });
+      }
+    });
+    return problems;
+  }
+
   files(req: FilesRequest): Promise<FilesResult> {
     return Promise.all(req.files.map((f) => this.file(f).catch((err: unknown) => {
       const e = err as NodeJS.ErrnoException;
@@ -123,11 +153,10 @@ export class BlobTasks {
     })));
   }
 
-  run(req: BlobRequest): BlobId | SealResult | Promise<FilesResult> | Uint8Array | undefined {
+  run(req: BlobRequest): BlobId | SealResult | Promise<FilesResult> | Uint8Array | VerifyProblem[] {
     switch (req.op) {
       case 'verify':
-        this.open(req);
-        return undefined;
+        return this.verify(req);
       case 'files':
         return this.files(req);
       case 'hash':
