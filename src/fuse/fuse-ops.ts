@@ -1,9 +1,9 @@
 /** The FUSE handlers: answers from memory where it can, EROFS for every change, EIO (logged) on source failures. */
-import { constants as fsConstants } from 'node:fs';
 import { Errno } from './errno.js';
 import type { FileReader, ReadState } from './file-reader.js';
 import { newReadState } from './file-reader.js';
-import type { FsEntry, TreeEntry } from './fs-entry.js';
+import type { FsEntry } from './fs-entry.js';
+import type { Node } from '../snapshot/node.js';
 import type { ErrCb, FuseOps, FuseStat, ValueCb } from './fuse-native-types.js';
 import { entryStat, linkTarget } from './node-attrs.js';
 import type { PathResolver, Resolved } from './path-resolver.js';
@@ -22,21 +22,14 @@ export interface OpsDeps {
   readonly xattrs: boolean;
 }
 
-interface OpenFile {
-  readonly entry: TreeEntry;
-  readonly state: ReadState;
-}
-
-const WRITE_FLAGS = fsConstants.O_WRONLY | fsConstants.O_RDWR | fsConstants.O_TRUNC | fsConstants.O_APPEND | fsConstants.O_CREAT;
-
 const CHANGE_OPS = [
   'write', 'create', 'mkdir', 'rmdir', 'rename', 'unlink', 'chmod', 'chown', 'truncate', 'ftruncate',
   'setxattr', 'removexattr', 'utimens', 'symlink', 'link', 'mknod',
 ] as const;
 
 export function createFuseOps(deps: OpsDeps): FuseOps {
-  const files = new Map<number, OpenFile>();
-  let nextFd = 1;
+  /** Sequential-read detection per file (shared by concurrent readers of one file: it is only a hint). */
+  const states = new WeakMap<Node, ReadState>();
   const { resolver, reader } = deps;
   const topMtime = (): number => deps.catalog.cached?.newestMs ?? 0;
 
@@ -84,27 +77,24 @@ export function createFuseOps(deps: OpsDeps): FuseOps {
         else cb(Errno.EINVAL);
       });
     },
-    open(path, flags, cb: ValueCb<number>) {
-      if (flags & WRITE_FLAGS) return cb(Errno.EROFS);
-      withEntry(path, 'open of', cb, (e) => {
+    // No open/release: libfuse then answers them itself, without the round trip to this thread
+    // (two per file copied out). Writes never get here: the mount is read-only (`ro`), so the
+    // kernel refuses them with EROFS; reads find their file by path, from memory.
+    read(path, _fd, buf, len, pos, cb) {
+      withEntry(path, 'read of', cb, (e) => {
         if (e.kind !== 'node' || e.node.type === 'dir') return cb(Errno.EISDIR);
-        const fd = nextFd;
-        nextFd = nextFd >= 0x7fffffff ? 1 : nextFd + 1;
-        files.set(fd, { entry: e, state: newReadState() });
-        if (e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index);
-        cb(0, fd);
-      });
-    },
-    release(_path, fd, cb: ErrCb) {
-      files.delete(fd);
-      cb(0);
-    },
-    read(path, fd, buf, len, pos, cb) {
-      const open = files.get(fd);
-      if (!open) return cb(Errno.EBADF);
-      reader.read(open.entry.node, open.state, buf, len, pos).then(cb, (err: unknown) => {
-        deps.log(`rozen mount: read of ${path} at ${pos} failed: ${errorText(err)}`);
-        cb(Errno.EIO);
+        const node = e.node;
+        let state = states.get(node);
+        if (state === undefined) {
+          state = newReadState();
+          states.set(node, state);
+        }
+        // A file read from its start: the files after it in its directory are likely next (rsync, cp -r).
+        if (pos === 0 && e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index);
+        return reader.read(node, state, buf, len, pos).then(cb, (err: unknown) => {
+          deps.log(`rozen mount: read of ${path} at ${pos} failed: ${errorText(err)}`);
+          cb(Errno.EIO);
+        });
       });
     },
     getxattr(path, name, _position, cb: ValueCb<Buffer>) {

@@ -1,5 +1,4 @@
 /** Visits every distinct tree reachable from snapshots, loading trees through an IndexView. */
-import { readBlob } from '../cas/pack-reader.js';
 import type { BlobId } from '../core/ids.js';
 import { BlobType } from '../core/types.js';
 import { decodeTree } from '../snapshot/fs/tree-codec.js';
@@ -34,7 +33,8 @@ const TREE_LOADS = 8;
 export async function loadTreeFrom(repo: Repository, view: IndexView, id: BlobId): Promise<Node[]> {
   const loc = view.blobs.get(id)?.find((l) => l.type === BlobType.tree);
   if (!loc) throw new Error('tree blob not in the index');
-  return decodeTree(repo.openBlob(id, await readBlob(repo.backend, loc), loc.rawLength));
+  // Through the repository's tree-pack window: a walk reads many trees of each tree pack.
+  return decodeTree(await repo.loadBlob(id, loc));
 }
 
 /** Marks every tree and data blob reachable from `snapshots`, breadth first with bounded concurrency. */
