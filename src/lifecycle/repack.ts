@@ -1,7 +1,7 @@
 /** Copies live blobs out of packs into new packs of the same kind, sealed bytes as they are (no re-encryption). */
 import type { Backend } from '../backend/backend.js';
 import { DegeneratePackWriter } from '../cas/degenerate-writer.js';
-import { readBlob, verifyPack } from '../cas/pack-reader.js';
+import { verifyPack } from '../cas/pack-reader.js';
 import { packName } from '../cas/pack-path.js';
 import { PackWriter } from '../cas/pack-writer.js';
 import type { Sealer } from '../cas/sealer.js';
@@ -21,22 +21,40 @@ export interface RepackTarget {
 
 /** Writes the new packs (durable when this resolves) and describes them. */
 export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promise<PackDescription[]> {
-  const out: PackDescription[] = [];
-  for (const kind of [PackKind.normal, PackKind.tree]) {
-    out.push(...(await repackWhole(t, jobs.filter((j) => j.pack.kind === kind), kind)));
-  }
-  for (const job of jobs.filter((j) => j.pack.kind === PackKind.degenerate)) {
-    out.push(await (canCopyRanges(t.backend) ? repackDegenerateByCopy(t, t.backend, job) : repackDegenerate(t, job)));
-  }
-  return out;
+  // Three independent streams (normal, tree, degenerate packs): one's reads overlap another's writes.
+  const degenerate = async (): Promise<PackDescription[]> => {
+    const out: PackDescription[] = [];
+    for (const job of jobs.filter((j) => j.pack.kind === PackKind.degenerate)) {
+      out.push(await (canCopyRanges(t.backend) ? repackDegenerateByCopy(t, t.backend, job) : repackDegenerate(t, job)));
+    }
+    return out;
+  };
+  const settled = await Promise.allSettled([
+    repackWhole(t, jobs.filter((j) => j.pack.kind === PackKind.normal), PackKind.normal),
+    repackWhole(t, jobs.filter((j) => j.pack.kind === PackKind.tree), PackKind.tree),
+    degenerate(),
+  ]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
 }
 
 /** Normal and tree packs: read each whole, check its hash against its id, copy its live blobs. */
 async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: PackKind): Promise<PackDescription[]> {
   const out: PackDescription[] = [];
   let writer = new PackWriter(t.backend, t.sealer, kind);
-  for (const job of jobs) {
-    const bytes = await t.backend.get(packName(job.pack.id));
+  // The next pack is read while this one is copied.
+  const read = (i: number): Promise<Uint8Array> | undefined => {
+    const job = jobs[i];
+    if (job === undefined) return undefined;
+    const p = t.backend.get(packName(job.pack.id));
+    p.catch(() => undefined);
+    return p;
+  };
+  let next = read(0);
+  for (const [i, job] of jobs.entries()) {
+    const bytes = await next!;
+    next = read(i + 1);
     verifyPack(bytes, job.pack.id);
     for (const b of job.blobs) {
       writer.add(b.id, b.type, bytes.slice(b.offset, b.offset + b.length), b.rawLength);
@@ -68,8 +86,7 @@ function canCopyRanges(b: Backend): b is Backend & RangeCopier {
 async function repackDegenerateByCopy(t: RepackTarget, copier: RangeCopier, job: RepackJob): Promise<PackDescription> {
   const hash = createHash('sha256');
   let size = 0;
-  for (const b of job.blobs) {
-    const sealed = await readBlob(t.backend, { pack: job.pack.id, ...b });
+  for await (const [b, sealed] of liveChunks(t.backend, job)) {
     t.sealer.open(sealed, blobIdBytes(b.id));
     hash.update(sealed);
     size += sealed.length;
@@ -88,8 +105,7 @@ async function repackDegenerateByCopy(t: RepackTarget, copier: RangeCopier, job:
 async function repackDegenerate(t: RepackTarget, job: RepackJob): Promise<PackDescription> {
   const writer = new DegeneratePackWriter(t.backend, t.sealer);
   try {
-    for (const b of job.blobs) {
-      const sealed = await readBlob(t.backend, { pack: job.pack.id, ...b });
+    for await (const [b, sealed] of liveChunks(t.backend, job)) {
       t.sealer.open(sealed, blobIdBytes(b.id));
       await writer.add(b.id, b.type, sealed, b.rawLength);
     }
@@ -97,5 +113,36 @@ async function repackDegenerate(t: RepackTarget, job: RepackJob): Promise<PackDe
   } catch (err) {
     await writer.abort();
     throw err;
+  }
+}
+
+const RUN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A degenerate pack's live chunks in the job's order, read in runs of neighbouring chunks (one
+ * ranged read per run of up to 16 MiB), the next run read while this one is used.
+ */
+async function* liveChunks(backend: Backend, job: RepackJob): AsyncGenerator<[RepackJob['blobs'][number], Uint8Array]> {
+  const runs: RepackJob['blobs'][number][][] = [];
+  for (const b of job.blobs) {
+    const cur = runs.at(-1);
+    const last = cur?.at(-1);
+    if (cur && last && last.offset + last.length === b.offset && b.offset + b.length - cur[0]!.offset <= RUN_BYTES) cur.push(b);
+    else runs.push([b]);
+  }
+  const read = (i: number): Promise<Uint8Array> | undefined => {
+    const run = runs[i];
+    if (run === undefined) return undefined;
+    const start = run[0]!.offset;
+    const p = backend.get(packName(job.pack.id), { offset: start, length: run.at(-1)!.offset + run.at(-1)!.length - start });
+    p.catch(() => undefined);
+    return p;
+  };
+  let next = read(0);
+  for (const [i, run] of runs.entries()) {
+    const bytes = await next!;
+    next = read(i + 1);
+    const start = run[0]!.offset;
+    for (const b of run) yield [b, bytes.subarray(b.offset - start, b.offset - start + b.length)];
   }
 }

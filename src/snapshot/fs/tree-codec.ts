@@ -78,6 +78,9 @@ function decodeTop(value: unknown): Node[] {
   return nodes;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Builds the node field by field (no intermediate objects: trees are decoded by the ten thousand). */
 function decodeNode(value: unknown): Node {
   const m = asMap(value, 'tree entry');
   for (const key of m.keys()) if (typeof key !== 'string' || !KNOWN.has(key)) throw corrupt('tree entry (unknown key)');
@@ -88,14 +91,12 @@ function decodeNode(value: unknown): Node {
   if (!validName(name)) throw corrupt('tree entry (name)');
   const mode = safeInt(m.get('m'), 'm');
   if (mode > 0o7777) throw corrupt('tree entry (mode)');
-  return {
+  const node: Mutable<Node> = {
     name,
     type,
     mode,
     uid: uint32(m.get('u'), 'u'),
     gid: uint32(m.get('g'), 'g'),
-    ...optional(m, 'un', (v) => ({ user: str(v, 'un') })),
-    ...optional(m, 'gn', (v) => ({ group: str(v, 'gn') })),
     mtimeNs: ns(m.get('mt'), 'mt'),
     atimeNs: ns(m.get('at'), 'at'),
     ctimeNs: ns(m.get('ct'), 'ct'),
@@ -104,22 +105,26 @@ function decodeNode(value: unknown): Node {
     device: safeInt(m.get('d'), 'd'),
     inode: safeInt(m.get('i'), 'i'),
     links: safeInt(m.get('l'), 'l'),
-    ...optional(m, 'r', (v) => only(type === 'chardev' || type === 'blockdev', 'r', { rdev: safeInt(v, 'r') })),
-    ...(type === 'symlink' ? { linkTarget: bin(m.get('lt'), 'lt') } : optional(m, 'lt', () => only(false, 'lt', {}))),
-    ...optional(m, 'x', (v) => ({ xattrs: xattrs(v) })),
-    ...content(m, type === 'file'),
-    ...optional(m, 'st', (v) => only(type === 'dir', 'st', { subtree: blobId(v, 'st') })),
   };
+  if (m.has('un')) node.user = str(m.get('un'), 'un');
+  if (m.has('gn')) node.group = str(m.get('gn'), 'gn');
+  if (m.has('r')) node.rdev = only(type === 'chardev' || type === 'blockdev', 'r', safeInt(m.get('r'), 'r'));
+  if (type === 'symlink') node.linkTarget = bin(m.get('lt'), 'lt');
+  else if (m.has('lt')) only(false, 'lt', 0);
+  if (m.has('x')) node.xattrs = xattrs(m.get('x'));
+  if (m.has('c') || m.has('cs')) content(m, type === 'file', node);
+  if (m.has('st')) node.subtree = only(type === 'dir', 'st', blobId(m.get('st'), 'st'));
+  return node;
 }
 
-function content(m: Map<unknown, unknown>, isFile: boolean): Pick<Node, 'content' | 'sizes'> {
-  if (!m.has('c') && !m.has('cs')) return {};
+function content(m: Map<unknown, unknown>, isFile: boolean, node: Mutable<Node>): void {
   const ids = m.get('c');
   const sizes = m.get('cs');
   if (!isFile || !Array.isArray(ids) || !Array.isArray(sizes) || ids.length !== sizes.length) {
     throw corrupt('tree entry (content)');
   }
-  return { content: ids.map((id) => blobId(id, 'c')), sizes: sizes.map((s) => safeInt(s, 'cs')) };
+  node.content = ids.map((id) => blobId(id, 'c'));
+  node.sizes = sizes.map((s) => safeInt(s, 'cs'));
 }
 
 function xattrs(v: unknown): readonly (readonly [string, Buffer])[] {
@@ -134,11 +139,7 @@ function xattrs(v: unknown): readonly (readonly [string, Buffer])[] {
   return out;
 }
 
-function optional<T extends object>(m: Map<unknown, unknown>, key: string, read: (v: unknown) => T): T | object {
-  return m.has(key) ? read(m.get(key)) : {};
-}
-
-function only<T extends object>(allowed: boolean, key: string, value: T): T {
+function only<T>(allowed: boolean, key: string, value: T): T {
   if (!allowed) throw corrupt(`tree entry (${key} on wrong type)`);
   return value;
 }
@@ -177,9 +178,8 @@ function str(v: unknown, key: string): string {
 }
 
 function blobId(v: unknown, key: string): BlobId {
-  const b = bin(v, key);
-  if (b.length !== 32) throw corrupt(`tree entry (${key})`);
-  return b.toString('hex') as BlobId;
+  if (!(v instanceof Uint8Array) || v.length !== 32) throw corrupt(`tree entry (${key})`);
+  return Buffer.from(v.buffer, v.byteOffset, 32).toString('hex') as BlobId;
 }
 
 /** A name that is safe to create inside a directory: not empty, `.` or `..`, and without `/` or NUL. */
