@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "rozen_native",
-      "sources": ["src/native/rozen_native.c"],
+      "sources": ["src/native/rozen_native.c", "src/native/scan_dir.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "defines": ["NAPI_VERSION=8"]
     }

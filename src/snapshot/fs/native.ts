@@ -1,8 +1,33 @@
 /** Loads Rozen's native addon (build/Release/rozen_native.node, built by node-gyp from src/native/). */
 import { addon } from '../../core/addon.js';
 
-/** The addon's functions; all are synchronous single syscalls. Errors carry code/errno/syscall like Node's. */
+/**
+ * What `scanDir` gives for n names, index-aligned with them. Only failed entries, symlinks and entries with
+ * xattrs add JS objects beyond the two typed arrays.
+ */
+export interface RawDirScan {
+  /** SCAN_FIELDS numbers per name: errno (0 = scanned fine), then st_mode, uid, gid, size, blocks, dev, ino, nlink, rdev. */
+  readonly stats: Float64Array;
+  /** atime, mtime, ctime per name, in ns since the epoch, clamped to int64. */
+  readonly times: BigInt64Array;
+  /** The error of each failed entry (Node-style for lstat/readlink, with code/errno/syscall); null when none failed. */
+  readonly errors: readonly (Error | undefined)[] | null;
+  /** Each symlink's target; null when there are none. */
+  readonly links: readonly (Buffer | undefined)[] | null;
+  /** The attributes of each entry that has some, sorted by name bytes; null when none has. */
+  readonly xattrs: readonly ([name: string, value: Buffer][] | undefined)[] | null;
+}
+
+/** Fields per entry in RawDirScan.stats. */
+export const SCAN_FIELDS = 10;
+
+/** The addon's functions; all but scanDir are synchronous single syscalls. Errors carry code/errno/syscall like Node's. */
 export interface Native {
+  /**
+   * lstat, readlink (symlinks) and the xattrs of each of `names` inside directory `dir`, on the thread pool.
+   * Per-entry failures (vanished, unreadable) come back in `errors`; bad arguments throw a TypeError.
+   */
+  scanDir(dir: Buffer, names: readonly Buffer[]): Promise<RawDirScan>;
   utimensat(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** `mode` includes the S_IFMT type bits; `dev` is an encoded st_rdev. */
   mknod(path: Buffer, mode: number, dev: number): void;

@@ -2,10 +2,10 @@
 import { lstat, readlink, stat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { RozenError } from '../../core/errors.js';
-import type { Node } from '../node.js';
+import type { Node, NodeType } from '../node.js';
 import { type AccountDb, systemAccounts } from './accounts.js';
 import { typeFromMode } from './file-type.js';
-import { readXattrs } from './xattrs.js';
+import { type Xattrs, readXattrs } from './xattrs.js';
 
 /** A node as scanned from disk, before its content or subtree is stored. */
 export type ScannedNode = Omit<Node, 'content' | 'sizes' | 'subtree'>;
@@ -16,45 +16,84 @@ export interface ScanOptions {
   readonly accounts?: AccountDb;
 }
 
+/** The stat fields a node is made of, as numbers, with times in ns already clamped to int64. */
+export interface EntryStat {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly blocks: number;
+  readonly dev: number;
+  readonly ino: number;
+  readonly nlink: number;
+  readonly rdev: number;
+  readonly atimeNs: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+}
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+/** One entry by path; a whole directory's children are scanned in batches by dir-scan.ts instead. */
 export async function scanEntry(path: Buffer, name: Buffer, opts: ScanOptions = {}): Promise<ScannedNode> {
   const st = opts.follow === true ? await stat(path, { bigint: true }) : await lstat(path, { bigint: true });
-  const type = typeFromMode(Number(st.mode));
-  if (type === undefined) throw new RozenError('Unsupported', `unknown file type ${Number(st.mode).toString(8)}`);
+  const type = knownType(Number(st.mode));
   const accounts = opts.accounts ?? (await systemAccounts());
-  const uid = Number(st.uid);
-  const gid = Number(st.gid);
-  const user = accounts.userName(uid);
-  const group = accounts.groupName(gid);
   const linkTarget = type === 'symlink' ? await readlink(path, { encoding: 'buffer' }) : undefined;
-  const xattrs = readXattrs(path);
+  return nodeOf(name, type, entryStat(st), accounts, linkTarget, readXattrs(path));
+}
+
+/** The node type of an st_mode; throws Unsupported for a type Rozen does not record. */
+export function knownType(mode: number): NodeType {
+  const type = typeFromMode(mode);
+  if (type === undefined) throw new RozenError('Unsupported', `unknown file type ${mode.toString(8)}`);
+  return type;
+}
+
+/** The node for scanned data; `xattrs` as readXattrs gives them (sorted). */
+export function nodeOf(
+  name: Buffer, type: NodeType, st: EntryStat, accounts: AccountDb, linkTarget: Buffer | undefined, xattrs: Xattrs,
+): ScannedNode {
+  const user = accounts.userName(st.uid);
+  const group = accounts.groupName(st.gid);
   return {
     name,
     type,
-    mode: Number(st.mode) & 0o7777,
-    uid,
-    gid,
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
     ...(user !== undefined && { user }),
     ...(group !== undefined && { group }),
-    mtimeNs: clampNs(st.mtimeNs),
-    atimeNs: clampNs(st.atimeNs),
-    ctimeNs: clampNs(st.ctimeNs),
-    size: sizeOf(type, st, linkTarget),
-    allocated: Number(st.blocks) * 512,
-    device: Number(st.dev),
-    inode: Number(st.ino),
-    links: Number(st.nlink),
-    ...((type === 'chardev' || type === 'blockdev') && { rdev: Number(st.rdev) }),
+    mtimeNs: st.mtimeNs,
+    atimeNs: st.atimeNs,
+    ctimeNs: st.ctimeNs,
+    size: type === 'file' ? st.size : (linkTarget?.length ?? 0),
+    allocated: st.blocks * 512,
+    device: st.dev,
+    inode: st.ino,
+    links: st.nlink,
+    ...((type === 'chardev' || type === 'blockdev') && { rdev: st.rdev }),
     ...(linkTarget !== undefined && { linkTarget }),
     ...(xattrs.length > 0 && { xattrs }),
   };
 }
 
-function sizeOf(type: string, st: BigIntStats, linkTarget: Buffer | undefined): number {
-  if (type === 'file') return Number(st.size);
-  return linkTarget?.length ?? 0;
+function entryStat(st: BigIntStats): EntryStat {
+  return {
+    mode: Number(st.mode),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    size: Number(st.size),
+    blocks: Number(st.blocks),
+    dev: Number(st.dev),
+    ino: Number(st.ino),
+    nlink: Number(st.nlink),
+    rdev: Number(st.rdev),
+    atimeNs: clampNs(st.atimeNs),
+    mtimeNs: clampNs(st.mtimeNs),
+    ctimeNs: clampNs(st.ctimeNs),
+  };
 }
 
 /** Times are stored as signed 64-bit nanoseconds (years 1678–2262); anything outside is clamped. */

@@ -1,7 +1,7 @@
 /** Depth-first walk of backup roots, laid out under `/` as their absolute paths, in name-byte order. */
-import { readdir } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type { AccountDb } from './accounts.js';
+import { type ChildScanOptions, type ChildScans, type Listed, type Listing, type Scan, asError, joinPath, listChildren } from './child-scans.js';
 import { type ScannedNode, scanEntry } from './scan.js';
 
 /**
@@ -29,14 +29,10 @@ interface Selection {
   readonly children: Map<string, Selection>;
 }
 
-interface Child {
-  readonly name: Buffer;
-  readonly isDir: boolean;
+/** A listed child, or one on the way to a root (with its part of the selection). */
+interface Child extends Listed {
   readonly selection?: Selection;
 }
-
-/** A child's scan: its node, the error to report, or nothing when excluded. */
-type Scan = { readonly path: Buffer; readonly node?: ScannedNode; readonly error?: Error };
 
 interface Frame {
   readonly path: Buffer;
@@ -44,19 +40,16 @@ interface Frame {
   readonly partial: boolean;
   readonly device: number;
   readonly children: readonly Child[];
-  /** Scans started ahead of the walk, index-aligned with `children`. */
-  readonly scans: Promise<Scan>[];
+  /** For listed children: their scans, started in batches when the directory was listed. */
+  readonly scans?: ChildScans;
   next: number;
 }
-
-/** lstat and xattr reads of this many upcoming siblings overlap, which hides the thread-pool round trips. */
-const LOOKAHEAD = 32;
 
 const SLASH = Buffer.from('/');
 
 export async function* walk(roots: readonly string[], opts: WalkOptions): AsyncGenerator<WalkEvent> {
   const rootChild = { name: Buffer.alloc(0), isDir: true, selection: selectionOf(roots) };
-  const top = await open(await scanChild(SLASH, rootChild, opts), rootChild, -1, opts);
+  const top = await open(await scanSelected(SLASH, rootChild, opts), rootChild, -1, opts);
   if (top === undefined) return;
   yield { kind: 'enter', path: top.path, node: top.node, partial: top.partial };
   const stack: Frame[] = [top];
@@ -67,10 +60,10 @@ export async function* walk(roots: readonly string[], opts: WalkOptions): AsyncG
       yield { kind: 'leave', path: frame.path, node: frame.node, partial: frame.partial };
       continue;
     }
-    prefetch(frame, opts);
-    const scan = frame.scans[frame.next];
-    delete frame.scans[frame.next++];
-    const event = await visit(frame, child, scan, opts);
+    const scan = frame.scans?.get(frame.next) ?? scanSelected(joinPath(frame.path, child.name), child, opts);
+    const listing = frame.scans?.listing(frame.next);
+    frame.next++;
+    const event = await visit(frame, child, await scan, listing, opts);
     if (event === undefined) continue;
     if ('children' in event) {
       stack.push(event);
@@ -93,56 +86,56 @@ export async function parentChain(root: string, accounts?: AccountDb): Promise<S
   return nodes;
 }
 
-function prefetch(frame: Frame, opts: WalkOptions): void {
-  const end = Math.min(frame.children.length, frame.next + LOOKAHEAD);
-  for (let i = Math.max(frame.next, frame.scans.length); i < end; i++) {
-    const child = frame.children[i]!;
-    frame.scans[i] = scanChild(joinPath(frame.path, child.name), child, opts);
-  }
-}
-
-/** Never rejects: errors are reported in walk order by `open`. */
-async function scanChild(path: Buffer, child: Child, opts: WalkOptions): Promise<Scan> {
+/** A root or an ancestor of one (never excluded; ancestors are followed). Never rejects: errors are reported by `open`. */
+async function scanSelected(path: Buffer, child: Child, opts: WalkOptions): Promise<Scan> {
   try {
-    if (child.selection === undefined && opts.exclude?.(path, child.isDir) === true) return { path };
     const follow = child.selection !== undefined && !child.selection.whole;
     return { path, node: await scanEntry(path, child.name, { follow, ...(opts.accounts && { accounts: opts.accounts }) }) };
   } catch (err) {
-    return { path, error: err instanceof Error ? err : new Error(String(err)) };
+    return { path, error: asError(err) };
   }
 }
 
-async function visit(parent: Frame, child: Child, scan: Promise<Scan> | undefined, opts: WalkOptions): Promise<Frame | WalkEvent | undefined> {
-  const done = await (scan ?? scanChild(joinPath(parent.path, child.name), child, opts));
-  const frame = await open(done, child, parent.device, opts);
+async function visit(
+  parent: Frame, child: Child, done: Scan, listing: Promise<Listing | undefined> | undefined, opts: WalkOptions,
+): Promise<Frame | WalkEvent | undefined> {
+  const frame = await open(done, child, parent.device, opts, listing);
   return frame?.node.type === 'dir' ? frame : frame && { kind: 'entry', path: done.path, node: frame.node };
 }
 
-/** For a directory, lists what will be walked inside it; undefined after an error or when excluded. */
-async function open(scan: Scan, child: Child, device: number, opts: WalkOptions): Promise<Frame | undefined> {
+/**
+ * For a directory, lists what will be walked inside it, unless `readAhead` already did, which also started scanning
+ * the listed children (exclude is asked about each of them then); undefined after an error or when excluded.
+ */
+async function open(
+  scan: Scan, child: Child, device: number, opts: WalkOptions, readAhead?: Promise<Listing | undefined>,
+): Promise<Frame | undefined> {
   const { path, node, error } = scan;
   if (error !== undefined) opts.onError(path, error);
   if (node === undefined) return undefined;
   const sel = child.selection;
   const partial = sel !== undefined && !sel.whole;
   const rootDevice = sel?.whole === true ? node.device : device;
-  const frame = { path, node, partial, device: rootDevice, scans: [], next: 0 };
-  if (node.type !== 'dir') return { ...frame, children: [] };
-  if (partial) return { ...frame, children: selectedChildren(sel) };
-  if (opts.oneFileSystem === true && node.device !== rootDevice) return { ...frame, children: [] };
-  try {
-    return { ...frame, children: await listDir(path) };
-  } catch (err) {
-    opts.onError(path, err instanceof Error ? err : new Error(String(err)));
+  // Frames are object literals, not spreads: this runs for every entry.
+  if (node.type !== 'dir') return { path, node, partial, device: rootDevice, children: [], next: 0 };
+  if (partial) return { path, node, partial, device: rootDevice, children: selectedChildren(sel), next: 0 };
+  const scanOpts = childOptions(rootDevice, opts);
+  if (!scanOpts.descends(node)) return { path, node, partial, device: rootDevice, children: [], next: 0 };
+  const listing = (await readAhead) ?? (await listChildren(path, scanOpts));
+  if ('error' in listing) {
+    opts.onError(path, listing.error);
     return undefined;
   }
+  return { path, node, partial, device: rootDevice, children: listing.children, scans: listing.scans, next: 0 };
 }
 
-async function listDir(path: Buffer): Promise<Child[]> {
-  const dirents = await readdir(path, { encoding: 'buffer', withFileTypes: true });
-  return dirents
-    .map((d) => ({ name: Buffer.from(d.name), isDir: d.isDirectory() }))
-    .sort((a, b) => Buffer.compare(a.name, b.name));
+/** How the listed entries below a root on `rootDevice` are scanned; descends is the one-file-system rule. */
+function childOptions(rootDevice: number, opts: WalkOptions): ChildScanOptions {
+  return {
+    ...(opts.exclude && { exclude: opts.exclude }),
+    ...(opts.accounts && { accounts: opts.accounts }),
+    descends: (node) => node.type === 'dir' && !(opts.oneFileSystem === true && node.device !== rootDevice),
+  };
 }
 
 function selectedChildren(sel: Selection): Child[] {
@@ -171,8 +164,4 @@ function components(root: string): Buffer[] {
     .split(sep)
     .filter((p) => p !== '')
     .map((p) => Buffer.from(p, 'utf8'));
-}
-
-function joinPath(parent: Buffer, name: Buffer): Buffer {
-  return parent.equals(SLASH) ? Buffer.concat([SLASH, name]) : Buffer.concat([parent, SLASH, name]);
 }
