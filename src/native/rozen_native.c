@@ -15,6 +15,7 @@
 #define MAX_PATH_BYTES 65536
 
 napi_value scan_dir_register(napi_env env, napi_value exports); /* scan_dir.c: adds scanDir */
+napi_value read_files_register(napi_env env, napi_value exports); /* read_files.c: adds readFiles */
 
 /* Throws an Error shaped like Node's fs errors: code, errno, syscall. */
 static napi_value throw_errno(napi_env env, int err, const char *syscall) {
@@ -300,6 +301,7 @@ found:
 
 static napi_value init(napi_env env, napi_value exports) {
   scan_dir_register(env, exports);
+  read_files_register(env, exports);
   napi_property_descriptor props[] = {
     {"utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
