@@ -50,7 +50,7 @@ function exclusive(data: Uint8Array): ArrayBuffer[] {
 
 const BATCH_FILES = 16;
 /** A worker seals one batch of small files while the reads of the next are in flight. */
-const FILE_BATCHES_PER_WORKER = 2;
+const FILE_BATCHES_PER_WORKER = 4;
 const BATCH_BYTES = 1024 * 1024;
 
 /** Collects file requests made in the same turn of the event loop (up to 16 files or 1 MiB) into one message. */

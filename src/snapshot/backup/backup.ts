@@ -49,7 +49,7 @@ interface DirFrame {
   readonly parent: Promise<ParentDir>;
 }
 
-const SMALL_TASKS = 64;
+const SMALL_TASKS = 128;
 const SMALL_BYTES = 32 * 1024 * 1024;
 
 export async function runBackup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {

@@ -1,5 +1,5 @@
 /** Stores one file's content: small files as one blob in the normal pack, large ones chunked into a degenerate pack. */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Chunker, type ChunkerParams } from '../../cas/chunker.js';
 import { extensionOf } from '../../codec/extension.js';
 import type { CompressionPolicy } from '../../codec/policy.js';
@@ -81,10 +81,14 @@ export class FileSaver {
       if (r.sealed) await this.#saver.saveChunk(r.id, r.sealed, r.size);
     };
     const fh = await open(path, 'r');
+    // A ring of read buffers, reused: chunks are copied (or handed to a worker) as soon as they are
+    // cut, and as every buffer but the last is filled whole, a chunk still being assembled spans
+    // at most ceil(max / READ_SIZE) + 1 buffers.
+    const ring = Array.from({ length: Math.ceil(this.#chunker.params.max / READ_SIZE) + 2 }, () => Buffer.allocUnsafeSlow(READ_SIZE));
     try {
-      for (;;) {
-        const buf = Buffer.allocUnsafe(READ_SIZE);
-        const { bytesRead } = await fh.read(buf, 0, READ_SIZE, null);
+      for (let k = 0; ; k++) {
+        const buf = ring[k % ring.length]!;
+        const bytesRead = await fill(fh, buf);
         if (bytesRead === 0) break;
         if (stopped()) throw new RozenError('Interrupted', 'interrupted');
         this.#counters.bytesRead += bytesRead;
@@ -127,6 +131,13 @@ export class FileSaver {
     this.#counters.blobsNew++;
     return { id, size, sealed: r.sealed };
   }
+}
+
+/** Reads until `buf` is full or the file ends; returns the bytes read. */
+async function fill(fh: FileHandle, buf: Buffer): Promise<number> {
+  let got = 0;
+  for (let n = -1; n !== 0 && got < buf.length; got += n) n = (await fh.read(buf, got, buf.length - got, null)).bytesRead;
+  return got;
 }
 
 /** Four 16 KiB slices spread over a chunk: a chunk can start with random data and end in zeros. */
