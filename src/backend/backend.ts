@@ -29,5 +29,14 @@ export interface Backend {
   rename(from: string, to: string): Promise<void>;
   /** Delete an object; deleting a missing object is not an error. */
   delete(name: string): Promise<void>;
+  /** Optional: delete several, durably by the time it resolves, cheaper than one by one. Use `deleteAll`. */
+  deleteMany?(names: readonly string[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Deletes `names` (missing ones are no error); all of them are gone, durably, when it resolves. */
+export async function deleteAll(backend: Backend, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  if (backend.deleteMany) return backend.deleteMany(names);
+  for (const name of names) await backend.delete(name);
 }

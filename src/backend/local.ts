@@ -81,14 +81,22 @@ export class LocalBackend implements Backend {
   }
 
   async delete(name: string): Promise<void> {
-    const path = this.path(name);
-    try {
-      await unlink(path);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return;
-      throw mapFsError(err, 'delete', path);
+    await this.deleteMany([name]);
+  }
+
+  /** Unlinks them all, then syncs each directory touched once (prune deletes dozens of packs). */
+  async deleteMany(names: readonly string[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const name of names) {
+      const path = this.path(name);
+      try {
+        await unlink(path);
+        dirs.add(dirname(path));
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'ENOTDIR') throw mapFsError(err, 'delete', path);
+      }
     }
-    await fsyncDir(dirname(path));
+    for (const dir of dirs) await fsyncDir(dir);
   }
 
   async close(): Promise<void> {}

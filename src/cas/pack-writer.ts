@@ -14,6 +14,8 @@ export class PackWriter {
   readonly #entries: PackHeaderEntry[] = [];
   #size = 0;
   #finished = false;
+  /** The whole pack once finish() has joined it (kept for a retry after a failed put). */
+  #joined: Buffer | undefined;
 
   constructor(
     private readonly backend: Backend,
@@ -32,7 +34,7 @@ export class PackWriter {
 
   /** Appends one sealed blob; the writer keeps a reference, so the caller must not modify it. */
   add(id: BlobId, type: BlobType, sealedBlob: Uint8Array, rawLength: number): void {
-    if (this.#finished) throw invalidArgument('pack writer already finished');
+    if (this.#finished || this.#joined !== undefined) throw invalidArgument('pack writer already finished');
     const entry = { id, type, length: sealedBlob.length, rawLength };
     checkEntry(this.kind, entry);
     this.#entries.push(entry);
@@ -42,24 +44,26 @@ export class PackWriter {
 
   /**
    * Seals the header, stores the pack under its SHA-256 and describes it. Resolves once the put is
-   * done; when the put fails the writer stays open, so finish() may be retried.
+   * done; when the put fails, finish() may be retried (no blobs may be added any more).
    */
   async finish(): Promise<PackDescription> {
     if (this.#entries.length === 0) throw invalidArgument('pack writer has no blobs');
     if (this.#finished) throw invalidArgument('pack writer already finished');
     this.#finished = true;
-    const tail = encodePackTail(this.sealer, { kind: this.kind, blobs: this.#entries });
-    const bytes = Buffer.concat([...this.#blobs, tail]);
-    const parts = this.#blobs;
+    // The blobs are dropped as soon as they are joined (a retry reuses the joined bytes): a
+    // finishing pack holds its bytes once, not twice, while it uploads.
+    this.#joined ??= Buffer.concat([...this.#blobs, encodePackTail(this.sealer, { kind: this.kind, blobs: this.#entries })]);
     this.#blobs = [];
+    const bytes = this.#joined;
+    const tailLength = bytes.length - this.#size;
     const id = createHash('sha256').update(bytes).digest('hex') as PackId;
     try {
       await this.backend.put(packName(id), bytes);
     } catch (err) {
-      this.#blobs = parts;
       this.#finished = false;
       throw err;
     }
-    return describePack(id, bytes.length, tail.length, { kind: this.kind, blobs: this.#entries });
+    this.#joined = undefined;
+    return describePack(id, bytes.length, tailLength, { kind: this.kind, blobs: this.#entries });
   }
 }

@@ -2,7 +2,7 @@
  * Prune: keep what remaining snapshots reach, delete the rest. Order (crash-safe at every step):
  * new packs → new index files naming every live pack → old index files deleted → old packs deleted.
  */
-import type { ObjectInfo } from '../backend/backend.js';
+import { deleteAll, type ObjectInfo } from '../backend/backend.js';
 import { PACKS_PREFIX, packName } from '../cas/pack-path.js';
 import { RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
@@ -82,9 +82,10 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
   const rewrite = plan.drop.length + plan.repack.length + plan.lost.length > 0;
   const newIndex = rewrite ? await writeIndexSet(repo.backend, repo.sealer, [...plan.keep, ...written]) : [];
   const oldIndex = rewrite ? [...view.files.keys()].filter((id) => !newIndex.includes(id)) : [];
-  for (const id of oldIndex) await repo.backend.delete(indexFileName(id));
-  for (const p of [...plan.drop, ...plan.repack.map((j) => j.pack)]) await repo.backend.delete(packName(p.id));
-  for (const o of [...plan.orphans, ...plan.tmp]) await repo.backend.delete(o.name);
+  // Old index files are gone (durably) before any pack they name is deleted.
+  await deleteAll(repo.backend, oldIndex.map(indexFileName));
+  await deleteAll(repo.backend, [...plan.drop, ...plan.repack.map((j) => j.pack)].map((p) => packName(p.id)));
+  await deleteAll(repo.backend, [...plan.orphans, ...plan.tmp].map((o) => o.name));
   await repo.index.refresh();
   return report(plan, written, newIndex.length, oldIndex.length, base, false);
 }

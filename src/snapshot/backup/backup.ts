@@ -19,7 +19,7 @@ import { walk } from '../fs/walk.js';
 import type { Node } from '../node.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { FileSaver, type Content } from './file-saver.js';
-import { parentDir, parentEntry, unchanged, type ParentDir } from './parent-trees.js';
+import { parentDir, parentEntry, sameTree, unchanged, type ParentDir } from './parent-trees.js';
 import { newCounters, silentProgress, type BackupCounters, type BackupProgress } from './progress.js';
 import { Semaphore } from '../semaphore.js';
 
@@ -212,6 +212,8 @@ async function entryNode(
 
 async function storeDir(frame: DirFrame, ctx: Ctx): Promise<Node> {
   const entries = (await Promise.all(frame.entries)).filter((n): n is Node => n !== undefined);
+  const same = sameTree(await frame.parent, entries);
+  if (same !== undefined) return { ...frame.node, subtree: same };
   const data = encodeTree(entries);
   const r = await ctx.pool.seal({ data, level: 3 });
   if (!(await ctx.saver.has(r.id)) && ctx.saver.claim(r.id)) await ctx.saver.saveSmall(BlobType.tree, r.id, r.sealed, r.rawLength);
