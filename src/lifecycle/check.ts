@@ -49,23 +49,28 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   });
   checkIndexAgreement(view, problem);
   await checkPacksStored(repo, view, problem, note);
+  // Reading the data (I/O and workers) overlaps the walk of the snapshots' trees (main thread).
+  const reading = opts.readData ? readData(repo, view, opts.readData, opts, problem) : Promise.resolve({ packsRead: 0, blobsRead: 0 });
+  reading.catch(() => undefined);
   const snapshots = await loadAllSnapshots(repo, problem);
   await walkSnapshots(repo, view, snapshots, {
     problem: (_id, what, use) => problem(`snapshot ${short(use.snapshot.id)}: ${use.path}: ${what}`),
   });
-  let packsRead = 0;
-  let blobsRead = 0;
-  if (opts.readData) {
-    const chosen = selectPacks([...view.packs.keys()], opts.readData, opts.random);
-    const pool = opts.pool ?? createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
-    try {
-      blobsRead = await readPacks(repo, chosen.map((id) => view.packs.get(id) as PackDescription), pool, problem);
-      packsRead = chosen.length;
-    } finally {
-      if (!opts.pool) await pool.close();
-    }
-  }
+  const { packsRead, blobsRead } = await reading;
   return { problems, notes, snapshots: snapshots.length, packs: view.packs.size, packsRead, blobsRead };
+}
+
+async function readData(
+  repo: Repository, view: IndexView, subset: DataSubset, opts: CheckOptions, problem: (line: string) => void,
+): Promise<{ packsRead: number; blobsRead: number }> {
+  const chosen = selectPacks([...view.packs.keys()], subset, opts.random);
+  const pool = opts.pool ?? createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
+  try {
+    const blobsRead = await readPacks(repo, chosen.map((id) => view.packs.get(id) as PackDescription), pool, problem);
+    return { packsRead: chosen.length, blobsRead };
+  } finally {
+    if (!opts.pool) await pool.close();
+  }
 }
 
 /** A pack listed by several index files must be described the same way by each. */

@@ -51,7 +51,9 @@ export async function readPacks(
   wholePackMax = WHOLE_PACK_MAX,
 ): Promise<number> {
   let blobs = 0;
-  await forEachLimited(packs, PACKS_AT_ONCE, async (indexed) => {
+  // Largest first: a large pack is read as one sequential stream, so it must not be left for last.
+  const bySize = [...packs].sort((a, b) => b.size - a.size);
+  await forEachLimited(bySize, PACKS_AT_ONCE, async (indexed) => {
     const name = `pack ${indexed.id.slice(0, 8)}`;
     try {
       const n = indexed.size > wholePackMax ? await verifyStreaming(repo, indexed, pool, name, problem) : await verifyWhole(repo, indexed, pool, name, problem);
