@@ -1,9 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2
 /**
  * The `rozen` executable. A CommonJS launcher because libuv sizes its thread pool when first
  * used, and an ES module entry is itself read through that pool: the size must be set before.
  * Backups keep 16–32 file reads in flight (a cold disk reads small files ~3x faster that way)
  * and walk directories with batched native scans, all on the pool.
+ * The shebang caps glibc's malloc arenas at two (about 50 MB less peak RSS in a backup, same speed)
+ * and keeps V8's young generation small.
  */
 process.env['UV_THREADPOOL_SIZE'] ??= '16';
 void import('./main.js');
