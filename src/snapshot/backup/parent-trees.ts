@@ -34,14 +34,27 @@ export function sameTree(dir: ParentDir, nodes: readonly Node[]): BlobId | undef
 }
 
 function sameNode(a: Node, b: Node): boolean {
-  return a.name.equals(b.name) && a.type === b.type && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid
-    && a.user === b.user && a.group === b.group && a.mtimeNs === b.mtimeNs && a.atimeNs === b.atimeNs
-    && a.ctimeNs === b.ctimeNs && a.size === b.size && a.allocated === b.allocated && a.device === b.device
-    && a.inode === b.inode && a.links === b.links && a.rdev === b.rdev && a.subtree === b.subtree
-    && sameBytes(a.linkTarget, b.linkTarget)
-    && (a.content === undefined) === (b.content === undefined) && sameList(a.content, b.content, (x, y) => x === y)
-    && sameList(a.sizes, b.sizes, (x, y) => x === y)
-    && sameList(a.xattrs, b.xattrs, (x, y) => x[0] === y[0] && x[1].equals(y[1]));
+  if (a === b) return true;
+  if (a.type !== b.type || a.mtimeNs !== b.mtimeNs || a.ctimeNs !== b.ctimeNs || a.atimeNs !== b.atimeNs || a.size !== b.size
+    || a.inode !== b.inode || a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.allocated !== b.allocated
+    || a.device !== b.device || a.links !== b.links || a.rdev !== b.rdev || a.subtree !== b.subtree
+    || a.user !== b.user || a.group !== b.group || !a.name.equals(b.name) || !sameBytes(a.linkTarget, b.linkTarget)) {
+    return false;
+  }
+  if ((a.content === undefined) !== (b.content === undefined) || !sameItems(a.content, b.content) || !sameItems(a.sizes, b.sizes)) return false;
+  return (a.xattrs?.length ?? 0) === 0 && (b.xattrs?.length ?? 0) === 0
+    ? true
+    : sameList(a.xattrs, b.xattrs, (x, y) => x[0] === y[0] && x[1].equals(y[1]));
+}
+
+/** Absent equals empty; items compared with ===. */
+function sameItems<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  if (x === y) return true;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
