@@ -51,17 +51,22 @@ export async function readPacks(
   wholePackMax = WHOLE_PACK_MAX,
 ): Promise<number> {
   let blobs = 0;
-  // Largest first: a large pack is read as one sequential stream, so it must not be left for last.
-  const bySize = [...packs].sort((a, b) => b.size - a.size);
-  await forEachLimited(bySize, PACKS_AT_ONCE, async (indexed) => {
+  const verifyOne = async (indexed: PackDescription, streaming: boolean): Promise<void> => {
     const name = `pack ${indexed.id.slice(0, 8)}`;
     try {
-      const n = indexed.size > wholePackMax ? await verifyStreaming(repo, indexed, pool, name, problem) : await verifyWhole(repo, indexed, pool, name, problem);
-      blobs += n;
+      blobs += streaming ? await verifyStreaming(repo, indexed, pool, name, problem) : await verifyWhole(repo, indexed, pool, name, problem);
     } catch (err) {
       problem(`${name}: ${(err as Error).message}`);
     }
-  });
+  };
+  // Large packs go one at a time in a lane of their own (their SHA-256 is computed in order on
+  // this thread), beside PACKS_AT_ONCE - 1 lanes of whole packs (hashed in the workers).
+  const large = packs.filter((p) => p.size > wholePackMax);
+  const whole = packs.filter((p) => p.size <= wholePackMax);
+  await Promise.all([
+    forEachLimited(large, 1, (p) => verifyOne(p, true)),
+    forEachLimited(whole, large.length > 0 ? PACKS_AT_ONCE - 1 : PACKS_AT_ONCE, (p) => verifyOne(p, false)),
+  ]);
   return blobs;
 }
 
