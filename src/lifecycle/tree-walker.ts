@@ -14,6 +14,19 @@ export interface BlobUse {
   readonly path: string;
 }
 
+/** A use whose path is only built when asked for (a problem is reported): walks meet every node. */
+class Use implements BlobUse {
+  constructor(
+    readonly snapshot: Snapshot,
+    private readonly parent?: Use,
+    private readonly name?: Buffer,
+  ) {}
+
+  get path(): string {
+    return this.parent === undefined || this.name === undefined ? '/' : joinPath(this.parent.path, this.name);
+  }
+}
+
 export interface WalkVisitor {
   /** Each distinct tree once, with its entries. */
   readonly tree?: (id: BlobId, nodes: readonly Node[], use: BlobUse) => void;
@@ -42,13 +55,13 @@ export async function walkSnapshots(
   repo: Repository, view: IndexView, snapshots: readonly Snapshot[], visitor: WalkVisitor = {},
 ): Promise<Reachable> {
   const result: Reachable = { trees: new Set(), data: new Set(), missing: new Set() };
-  let level: { id: BlobId; use: BlobUse }[] = [];
-  const enqueue = (id: BlobId, use: BlobUse): void => {
+  let level: { id: BlobId; use: Use }[] = [];
+  const enqueue = (id: BlobId, use: Use): void => {
     if (result.trees.has(id)) return;
     result.trees.add(id);
     level.push({ id, use });
   };
-  for (const s of snapshots) enqueue(s.tree, { snapshot: s, path: '/' });
+  for (const s of snapshots) enqueue(s.tree, new Use(s));
   while (level.length > 0) {
     const current = level;
     level = [];
@@ -69,17 +82,18 @@ export async function walkSnapshots(
 }
 
 function visitNode(
-  node: Node, parent: BlobUse, view: IndexView, result: Reachable, visitor: WalkVisitor,
-  enqueue: (id: BlobId, use: BlobUse) => void,
+  node: Node, parent: Use, view: IndexView, result: Reachable, visitor: WalkVisitor,
+  enqueue: (id: BlobId, use: Use) => void,
 ): void {
-  const use = { snapshot: parent.snapshot, path: joinPath(parent.path, node.name) };
-  if (node.type === 'dir' && node.subtree) enqueue(node.subtree, use);
-  for (const id of node.content ?? []) {
+  if (node.type === 'dir' && node.subtree && !result.trees.has(node.subtree)) enqueue(node.subtree, new Use(parent.snapshot, parent, node.name));
+  const content = node.content;
+  if (content === undefined) return;
+  for (const id of content) {
     if (result.data.has(id)) continue;
     result.data.add(id);
     if (!view.blobs.get(id)?.some((l) => l.type === BlobType.data)) {
       result.missing.add(id);
-      visitor.problem?.(id, `data blob ${short(id)} is not in the index`, use);
+      visitor.problem?.(id, `data blob ${short(id)} is not in the index`, new Use(parent.snapshot, parent, node.name));
     }
   }
 }
