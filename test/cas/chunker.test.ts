@@ -180,3 +180,16 @@ function pseudoRandom(seed: number, n: number): Buffer {
   }
   return out;
 }
+
+t.test('the native scan matches the reference with the default parameters on large inputs', async (t) => {
+  const data = new Uint8Array(24 * 1024 * 1024);
+  let x = 12345;
+  for (let i = 0; i < 12 * 1024 * 1024; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) | 0;
+    data[i] = x >>> 24;
+  }
+  // the second half stays zeros: cuts at the maximum chunk size
+  const expected = referenceChunks(data, DEFAULT_CHUNKER_PARAMS);
+  t.ok(expected.includes(DEFAULT_CHUNKER_PARAMS.max), 'zeros are cut at the maximum');
+  t.same(chunksOf(data, [3 * 1024 * 1024, 9 * 1024 * 1024 + 5], DEFAULT_CHUNKER_PARAMS).map((c) => c.length), expected);
+});
