@@ -43,18 +43,7 @@ export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promi
 async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: PackKind): Promise<PackDescription[]> {
   const out: PackDescription[] = [];
   let writer = new PackWriter(t.backend, t.sealer, kind);
-  // The next pack is read while this one is copied.
-  const read = (i: number): Promise<Uint8Array> | undefined => {
-    const job = jobs[i];
-    if (job === undefined) return undefined;
-    const p = t.backend.get(packName(job.pack.id));
-    p.catch(() => undefined);
-    return p;
-  };
-  let next = read(0);
-  for (const [i, job] of jobs.entries()) {
-    const bytes = await next!;
-    next = read(i + 1);
+  for await (const [job, bytes] of readAhead(jobs, (j) => t.backend.get(packName(j.pack.id)))) {
     verifyPack(bytes, job.pack.id);
     for (const b of job.blobs) {
       writer.add(b.id, b.type, bytes.slice(b.offset, b.offset + b.length), b.rawLength);
@@ -130,19 +119,26 @@ async function* liveChunks(backend: Backend, job: RepackJob): AsyncGenerator<[Re
     if (cur && last && last.offset + last.length === b.offset && b.offset + b.length - cur[0]!.offset <= RUN_BYTES) cur.push(b);
     else runs.push([b]);
   }
-  const read = (i: number): Promise<Uint8Array> | undefined => {
-    const run = runs[i];
-    if (run === undefined) return undefined;
-    const start = run[0]!.offset;
-    const p = backend.get(packName(job.pack.id), { offset: start, length: run.at(-1)!.offset + run.at(-1)!.length - start });
-    p.catch(() => undefined);
-    return p;
-  };
-  let next = read(0);
-  for (const [i, run] of runs.entries()) {
-    const bytes = await next!;
-    next = read(i + 1);
+  const range = (run: RepackJob['blobs'][number][]): ByteRange => ({ offset: run[0]!.offset, length: run.at(-1)!.offset + run.at(-1)!.length - run[0]!.offset });
+  for await (const [run, bytes] of readAhead(runs, (run) => backend.get(packName(job.pack.id), range(run)))) {
     const start = run[0]!.offset;
     for (const b of run) yield [b, bytes.subarray(b.offset - start, b.offset - start + b.length)];
+  }
+}
+
+/** Yields each item with its bytes, fetching the next item's while this one is used. */
+async function* readAhead<T>(items: readonly T[], fetch: (item: T) => Promise<Uint8Array>): AsyncGenerator<[T, Uint8Array]> {
+  const start = (i: number): Promise<Uint8Array> | undefined => {
+    const item = items[i];
+    if (item === undefined) return undefined;
+    const p = fetch(item);
+    p.catch(() => undefined); // awaited in its turn; not an unhandled rejection meanwhile
+    return p;
+  };
+  let next = start(0);
+  for (const [i, item] of items.entries()) {
+    const bytes = await next!;
+    next = start(i + 1);
+    yield [item, bytes];
   }
 }

@@ -10,6 +10,7 @@ import {
   type ChunkerParams,
 } from '../../src/cas/chunker.js';
 import { gearTable } from '../../src/cas/gear.js';
+import { patternBytes } from '../helpers/bytes.js';
 
 const SMALL: ChunkerParams = { min: 64, avg: 256, max: 1024 };
 const gear = gearTable(new Uint8Array(32).fill(7));
@@ -183,11 +184,7 @@ function pseudoRandom(seed: number, n: number): Buffer {
 
 t.test('the native scan matches the reference with the default parameters on large inputs', async (t) => {
   const data = new Uint8Array(24 * 1024 * 1024);
-  let x = 12345;
-  for (let i = 0; i < 12 * 1024 * 1024; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) | 0;
-    data[i] = x >>> 24;
-  }
+  data.set(patternBytes(12 * 1024 * 1024, 12345));
   // the second half stays zeros: cuts at the maximum chunk size
   const expected = referenceChunks(data, DEFAULT_CHUNKER_PARAMS);
   t.ok(expected.includes(DEFAULT_CHUNKER_PARAMS.max), 'zeros are cut at the maximum');
