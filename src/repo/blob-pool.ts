@@ -49,7 +49,7 @@ function exclusive(data: Uint8Array): ArrayBuffer[] {
 }
 
 const BATCH_FILES = 16;
-/** A worker seals one batch of small files while the reads of the next are in flight. */
+/** Batches a worker holds at once: it seals one while the reads of the others are in flight. */
 const FILE_BATCHES_PER_WORKER = 4;
 const BATCH_BYTES = 1024 * 1024;
 
