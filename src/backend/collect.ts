@@ -2,7 +2,8 @@
 import type { PutSource } from './backend.js';
 
 export async function collect(source: PutSource): Promise<Uint8Array> {
-  if (source instanceof Uint8Array) return source.slice();
+  // A copy (Buffer#slice would be a view of the caller's bytes).
+  if (source instanceof Uint8Array) return new Uint8Array(source);
   const chunks: Uint8Array[] = [];
   for await (const chunk of source) chunks.push(chunk);
   return concatBytes(chunks);

@@ -158,7 +158,7 @@ function injected(call: FaultCall): RozenError {
 }
 
 function flipOneByte(data: Uint8Array): Uint8Array {
-  const out = data.slice();
+  const out = new Uint8Array(data); // a copy, also when data is a Buffer
   const at = Math.floor(out.byteLength / 2);
   if (at < out.byteLength) out[at] = (out[at] ?? 0) ^ 0xff;
   return out;

@@ -119,7 +119,9 @@ export class FileSaver {
       const r = await this.#pool.seal({ data, level });
       return this.#keep(r.id, data.length, () => Promise.resolve(r), ext);
     }
-    const own = data.slice();
+    // A copy: `data` views a read buffer that is reused once this chunk is no longer being cut
+    // (and Buffer#slice would only make another view).
+    const own = new Uint8Array(data);
     const id = await this.#pool.hash(own);
     return this.#keep(id, own.length, () => this.#pool.seal({ data: own, level, id }), ext);
   }
