@@ -1,11 +1,12 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node
 /**
  * The `rozen` executable. A CommonJS launcher because libuv sizes its thread pool when first
  * used, and an ES module entry is itself read through that pool: the size must be set before.
  * Backups keep 16–32 file reads in flight (a cold disk reads small files ~3x faster that way)
  * and walk directories with batched native scans, all on the pool.
- * The shebang caps glibc's malloc arenas at two (about 50 MB less peak RSS in a backup, same speed)
- * and keeps V8's young generation small.
+ * The shebang caps glibc's malloc arenas at two (about 50 MB less peak RSS in a backup, same
+ * speed). It does not shrink V8's young generation: --max-semi-space-size=2 saved little memory
+ * and cost 9 % in an unchanged re-backup.
  */
 process.env['UV_THREADPOOL_SIZE'] ??= '16';
 void import('./main.js');
