@@ -104,7 +104,11 @@ export class WindowReader {
     // larger window; later sequential reads grow it fourfold. Other first reads fetch one chunk.
     const first = loc.offset === 0 ? Math.min(this.#firstWindow, this.#maxWindow) : loc.length;
     const size = seq && Math.abs(seq.end - loc.offset) <= loc.length ? Math.min(seq.size * 4, this.#maxWindow) : first;
-    const length = Math.max(loc.length, Math.min(size, info.size - loc.offset));
+    let length = Math.max(loc.length, Math.min(size, info.size - loc.offset));
+    // No short last window: a sequential read takes the rest of the pack with this one when it
+    // is less than half a window (a 120 MiB file: 8 + 32 + 80 MiB, three GETs, not four).
+    const rest = info.size - loc.offset - length;
+    if (size > first && rest > 0 && rest < length / 2 && length + rest <= this.#maxWindow * 1.25) length += rest;
     this.#sequential.set(loc.pack, { end: loc.offset + length, size: length });
     return { offset: loc.offset, length: Math.max(length, end - loc.offset) };
   }
