@@ -12,7 +12,7 @@ export interface ChunkerParams {
   readonly max: number;
 }
 
-export const DEFAULT_CHUNKER_PARAMS: ChunkerParams = { min: 512 * 1024, avg: 2 * 1024 * 1024, max: 8 * 1024 * 1024 };
+export const DEFAULT_CHUNKER_PARAMS: ChunkerParams = { min: 512 * 1024, avg: 1024 * 1024, max: 8 * 1024 * 1024 };
 
 const MAX_CHUNK = 2 ** 30;
 

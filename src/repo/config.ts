@@ -29,7 +29,7 @@ export function newConfig(overrides: Partial<Omit<RepoConfig, 'version' | 'id'>>
     fileHash: 1,
     chunker: 1,
     chunkMin: 512 * 1024,
-    chunkAvg: 2 * MiB,
+    chunkAvg: 1 * MiB,
     chunkMax: 8 * MiB,
     packSize: 16 * MiB,
     largeFile: 4 * MiB,
