@@ -101,15 +101,19 @@ export class WindowReader {
     if (info.kind !== PackKind.degenerate && info.size <= this.#wholePack) return { offset: 0, length: info.size };
     const seq = this.#sequential.get(loc.pack);
     // A read from the start of a pack is usually a whole-file read (cat, rsync): begin with a
-    // larger window; later sequential reads grow it fourfold. Other first reads fetch one chunk.
+    // larger window. A read at or a little past the end of the last window (read-ahead asks a few
+    // chunks on) continues it: the next window starts where that one ended and is four times as
+    // large. Other first reads fetch one chunk.
     const first = loc.offset === 0 ? Math.min(this.#firstWindow, this.#maxWindow) : loc.length;
-    const size = seq && Math.abs(seq.end - loc.offset) <= loc.length ? Math.min(seq.size * 4, this.#maxWindow) : first;
-    let length = Math.max(loc.length, Math.min(size, info.size - loc.offset));
+    const follows = seq !== undefined && loc.offset >= seq.end - loc.length && loc.offset <= seq.end + seq.size ? seq : undefined;
+    const start = follows && loc.offset > follows.end ? follows.end : loc.offset;
+    const size = follows ? Math.min(follows.size * 4, this.#maxWindow) : first;
+    let length = Math.max(end - start, Math.min(size, info.size - start));
     // No short last window: a sequential read takes the rest of the pack with this one when it
     // is less than half a window (a 120 MiB file: 8 + 32 + 80 MiB, three GETs, not four).
-    const rest = info.size - loc.offset - length;
-    if (size > first && rest > 0 && rest < length / 2 && length + rest <= this.#maxWindow * 1.25) length += rest;
-    this.#sequential.set(loc.pack, { end: loc.offset + length, size: length });
-    return { offset: loc.offset, length: Math.max(length, end - loc.offset) };
+    const rest = info.size - start - length;
+    if (follows && rest > 0 && rest < length / 2 && length + rest <= this.#maxWindow * 1.25) length += rest;
+    this.#sequential.set(loc.pack, { end: start + length, size: length });
+    return { offset: start, length };
   }
 }

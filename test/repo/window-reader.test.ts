@@ -57,3 +57,15 @@ t.test('a failed fetch is not cached', async (t) => {
   await t.rejects(reader.read(loc(NORMAL, 0, 100)));
   t.same(await reader.read(loc(NORMAL, 0, 100)), normal.subarray(0, 100));
 });
+
+t.test('a read-ahead a few chunks past the last window continues it from its end (the gap is not fetched apart)', async (t) => {
+  const { backend, reader, large } = await setup();
+  await reader.read(loc(LARGE, 0, MiB));
+  t.equal(gets(backend), 1);
+  const ahead = 8 * MiB + 3 * MiB;
+  t.same(await reader.read(loc(LARGE, ahead, MiB)), large.subarray(ahead, ahead + MiB));
+  t.equal(gets(backend), 2);
+  t.equal(backend.calls[1]!.range!.offset, 8 * MiB, 'starts where the first window ended');
+  t.same(await reader.read(loc(LARGE, 8 * MiB, MiB)), large.subarray(8 * MiB, 9 * MiB));
+  t.equal(gets(backend), 2, 'the chunks in between come from that window');
+});
