@@ -1,4 +1,5 @@
 /** FastCDC content-defined chunking with a keyed 32-bit gear hash (FORMAT §8): pure cut points and a streaming chunker. */
+import { concatBytes } from '../backend/collect.js';
 import { addon } from '../core/addon.js';
 import { invalidArgument } from '../core/errors.js';
 
@@ -67,15 +68,6 @@ export function cutPoint(buf: Uint8Array, start: number, end: number, params: Ch
   return cut < 0 ? end : cut;
 }
 
-function concat(pieces: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * Streaming chunker. Emitted chunks may be views of the pushed buffers (no copy when a chunk lies
@@ -125,7 +117,7 @@ export class Chunker {
   }
 
   #drain(): Uint8Array {
-    const all = concat(this.#pending, this.#pendingLen);
+    const all = concatBytes(this.#pending);
     this.#pending = [];
     this.#pendingLen = 0;
     return all;

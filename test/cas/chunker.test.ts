@@ -169,18 +169,8 @@ t.test('an empty stream has no chunks', async (t) => {
   t.equal(cutPoint(new Uint8Array(10), 10, 10, SMALL, gear), 10);
 });
 
-/** Deterministic bytes (xorshift32) so fast-check can shrink over a seed. */
-function pseudoRandom(seed: number, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  let x = seed | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Deterministic bytes so fast-check can shrink over a seed. */
+const pseudoRandom = (seed: number, n: number): Buffer => Buffer.from(patternBytes(n, seed));
 
 t.test('the native scan matches the reference with the default parameters on large inputs', async (t) => {
   const data = new Uint8Array(24 * 1024 * 1024);
