@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
+#include "async_job.h"
 
 #define MAX_PATH_BYTES 65536
 
@@ -165,18 +166,10 @@ static napi_value js_read_files(napi_env env, napi_callback_info info) {
     f->path[len] = 0;
     f->path_len = len;
   }
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "rozen.readFiles", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return start_job(env, "rozen.readFiles", execute, complete, job, &job->deferred, &job->work);
 }
 
 /* Adds readFiles to the addon's exports (called from init in rozen_native.c). */
 napi_value read_files_register(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "readFiles", NAPI_AUTO_LENGTH, js_read_files, NULL, &fn);
-  napi_set_named_property(env, exports, "readFiles", fn);
-  return exports;
+  return export_function(env, exports, "readFiles", js_read_files);
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
+#include "async_job.h"
 
 #define SCAN_FIELDS 10
 #define MAX_DIR_BYTES 65536
@@ -439,18 +440,10 @@ static napi_value js_scan_dir(napi_env env, napi_callback_info info) {
   }
   const char *bad = read_args(env, argv[0], argv[1], job);
   if (bad != NULL) return throw_and_free(env, job, bad);
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "rozen.scanDir", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return start_job(env, "rozen.scanDir", execute, complete, job, &job->deferred, &job->work);
 }
 
 /* Adds scanDir to the addon's exports (called from init in rozen_native.c). */
 napi_value scan_dir_register(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "scanDir", NAPI_AUTO_LENGTH, js_scan_dir, NULL, &fn);
-  napi_set_named_property(env, exports, "scanDir", fn);
-  return exports;
+  return export_function(env, exports, "scanDir", js_scan_dir);
 }

@@ -42,9 +42,7 @@ function sameNode(a: Node, b: Node): boolean {
     return false;
   }
   if ((a.content === undefined) !== (b.content === undefined) || !sameItems(a.content, b.content) || !sameItems(a.sizes, b.sizes)) return false;
-  return (a.xattrs?.length ?? 0) === 0 && (b.xattrs?.length ?? 0) === 0
-    ? true
-    : sameList(a.xattrs, b.xattrs, (x, y) => x[0] === y[0] && x[1].equals(y[1]));
+  return sameList(a.xattrs, b.xattrs, (x, y) => x[0] === y[0] && x[1].equals(y[1]));
 }
 
 /** Absent equals empty; items compared with ===. */
