@@ -67,7 +67,7 @@ function requireLive(view: IndexView, live: ReadonlySet<BlobId>, missing: number
 export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<PruneReport> {
   const view = await loadIndexView(repo.backend, repo.sealer);
   const snapshots = await listSnapshots(repo);
-  const reach = await walkSnapshots(repo, view, snapshots);
+  const reach = await walkSnapshots(repo, view, snapshots, {}, { refsOnly: true });
   const live = new Set<BlobId>([...reach.trees, ...reach.data]);
   const stored = packObjects(await listAll(repo, PACKS_PREFIX));
   requireLive(view, live, reach.missing.size, stored);

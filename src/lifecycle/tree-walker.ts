@@ -1,7 +1,7 @@
 /** Visits every distinct tree reachable from snapshots, loading trees through an IndexView. */
 import type { BlobId } from '../core/ids.js';
 import { BlobType } from '../core/types.js';
-import { decodeTree } from '../snapshot/fs/tree-codec.js';
+import { decodeTree, decodeTreeRefs, type TreeRefs } from '../snapshot/fs/tree-codec.js';
 import type { Node } from '../snapshot/node.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { Repository } from '../repo/repository.js';
@@ -44,15 +44,27 @@ export interface Reachable {
 const TREE_LOADS = 8;
 
 export async function loadTreeFrom(repo: Repository, view: IndexView, id: BlobId): Promise<Node[]> {
+  return decodeTree(await loadTreeBytes(repo, view, id));
+}
+
+async function loadTreeBytes(repo: Repository, view: IndexView, id: BlobId): Promise<Uint8Array> {
   const loc = view.blobs.get(id)?.find((l) => l.type === BlobType.tree);
   if (!loc) throw new Error('tree blob not in the index');
   // Through the repository's tree-pack window: a walk reads many trees of each tree pack.
-  return decodeTree(await repo.loadBlob(id, loc));
+  return repo.loadBlob(id, loc);
+}
+
+export interface WalkOptions {
+  /**
+   * Read only the references of each tree (names, subtrees, content ids) instead of decoding
+   * and validating every entry: for walks that only mark what is reachable. No `tree` visits.
+   */
+  readonly refsOnly?: boolean;
 }
 
 /** Marks every tree and data blob reachable from `snapshots`, breadth first with bounded concurrency. */
 export async function walkSnapshots(
-  repo: Repository, view: IndexView, snapshots: readonly Snapshot[], visitor: WalkVisitor = {},
+  repo: Repository, view: IndexView, snapshots: readonly Snapshot[], visitor: WalkVisitor = {}, opts: WalkOptions = {},
 ): Promise<Reachable> {
   const result: Reachable = { trees: new Set(), data: new Set(), missing: new Set() };
   let level: { id: BlobId; use: Use }[] = [];
@@ -66,26 +78,33 @@ export async function walkSnapshots(
     const current = level;
     level = [];
     await forEachLimited(current, TREE_LOADS, async ({ id, use }) => {
-      let nodes: Node[];
+      let entries: readonly TreeRefs[];
       try {
-        nodes = await loadTreeFrom(repo, view, id);
+        const bytes = await loadTreeBytes(repo, view, id);
+        if (opts.refsOnly) {
+          entries = decodeTreeRefs(bytes);
+        } else {
+          const nodes = decodeTree(bytes);
+          visitor.tree?.(id, nodes, use);
+          entries = nodes as readonly Node[] as readonly TreeRefs[];
+        }
       } catch (err) {
         result.missing.add(id);
         visitor.problem?.(id, `tree ${short(id)} cannot be loaded: ${(err as Error).message}`, use);
         return;
       }
-      visitor.tree?.(id, nodes, use);
-      for (const node of nodes) visitNode(node, use, view, result, visitor, enqueue);
+      for (const entry of entries) visitNode(entry, use, view, result, visitor, enqueue);
     });
   }
   return result;
 }
 
+/** A decoded node has a subtree only when it is a directory (decodeTree checks that). */
 function visitNode(
-  node: Node, parent: Use, view: IndexView, result: Reachable, visitor: WalkVisitor,
+  node: TreeRefs, parent: Use, view: IndexView, result: Reachable, visitor: WalkVisitor,
   enqueue: (id: BlobId, use: Use) => void,
 ): void {
-  if (node.type === 'dir' && node.subtree && !result.trees.has(node.subtree)) enqueue(node.subtree, new Use(parent.snapshot, parent, node.name));
+  if (node.subtree !== undefined && !result.trees.has(node.subtree)) enqueue(node.subtree, new Use(parent.snapshot, parent, node.name));
   const content = node.content;
   if (content === undefined) return;
   for (const id of content) {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import type { BlobId } from '../../src/core/ids.js';
 import type { Node, NodeType } from '../../src/snapshot/node.js';
-import { decodeTree, encodeTree } from '../../src/snapshot/fs/tree-codec.js';
+import { decodeTree, decodeTreeRefs, encodeTree } from '../../src/snapshot/fs/tree-codec.js';
 
 const TYPES: NodeType[] = ['file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev', 'socket'];
 const uint = (max: number): fc.Arbitrary<number> => fc.integer({ min: 0, max });
@@ -128,6 +128,81 @@ t.test('corrupt or malicious trees are rejected as CorruptData', async (t) => {
   t.throws(() => decodeTree(Buffer.concat([ok, Buffer.from([0])])), { code: 'CorruptData' }, 'trailing');
 });
 
+t.test('readers accept any integer encoding and any key order (FORMAT §9.2)', async (t) => {
+  // Re-encode each entry by hand: keys in a random order, every integer in a longer form.
+  const loose = (n: Node, order: number[], wide: boolean): Buffer => {
+    const u = (v: number): Buffer => (wide ? Buffer.concat([Buffer.from([0xcf]), be64(BigInt(v))]) : uintBytes(v));
+    const fields: [string, Buffer][] = [
+      ['n', bin(n.name)], ['t', u(TYPES.indexOf(n.type))], ['m', u(n.mode)], ['u', u(n.uid)], ['g', u(n.gid)],
+      ['mt', int64(n.mtimeNs)], ['at', int64(n.atimeNs)], ['ct', int64(n.ctimeNs)],
+      ['s', u(n.size)], ['al', u(n.allocated)], ['d', u(n.device)], ['i', u(n.inode)], ['l', u(n.links)],
+    ];
+    if (n.content !== undefined) {
+      fields.push(['c', Buffer.concat([arrayHeader(n.content.length), ...n.content.map((id) => bin(Buffer.from(id, 'hex')))])]);
+      fields.push(['cs', Buffer.concat([arrayHeader(n.sizes!.length), ...n.sizes!.map(u)])]);
+    }
+    if (n.subtree !== undefined) fields.push(['st', bin(Buffer.from(n.subtree, 'hex'))]);
+    const shuffled = order.slice(0, fields.length).map((i) => fields[i % fields.length]!).filter((f, i, all) => all.indexOf(f) === i);
+    const rest = fields.filter((f) => !shuffled.includes(f));
+    return Buffer.concat([Buffer.from([0xde, 0, shuffled.length + rest.length]), ...[...shuffled, ...rest].flatMap(([k, v]) => [str(k), v])]);
+  };
+  const plain = nodeArb.filter((n) => n.user === undefined && n.group === undefined && n.xattrs === undefined
+    && n.linkTarget === undefined && n.rdev === undefined);
+  fc.assert(
+    fc.property(plain, fc.array(fc.nat(30), { minLength: 20, maxLength: 20 }), fc.boolean(), (n, order, wide) => {
+      const bytes = Buffer.concat([Buffer.from([0x82]), str('e'), Buffer.from([0xdd, 0, 0, 0, 1]), loose(n, order, wide), str('v'), Buffer.from([0xd0, 1])]);
+      t.strictSame(decodeTree(bytes), [n]);
+    }),
+    { numRuns: 200 },
+  );
+  t.strictSame(decodeTree(Buffer.from('82a17601a16590', 'hex')), [], 'an empty tree');
+  t.throws(() => decodeTree(Buffer.from('83a17601a16590a17601', 'hex')), { code: 'CorruptData' }, 'a key twice at the top');
+  const one = Buffer.from(encodeTree([{ name: Buffer.from('a'), type: 'fifo', mode: 0, uid: 0, gid: 0, mtimeNs: 0n, atimeNs: 0n, ctimeNs: 0n, size: 0, allocated: 0, device: 0, inode: 0, links: 1 }]));
+  const twice = Buffer.concat([one.subarray(0, 6), Buffer.from([one[6]! + 1]), one.subarray(7), str('l'), Buffer.from([1])]);
+  t.throws(() => decodeTree(twice), { code: 'CorruptData' }, 'a key twice in an entry');
+  for (const [what, int] of [['negative int8', 'd0ff'], ['negative fixint', 'ff'], ['int64 above 2^53', 'd30020000000000000'], ['float', 'cb3ff0000000000000']]) {
+    const bytes = Buffer.from(one.toString('hex').replace(/a17300/, `a173${int}`), 'hex');
+    t.throws(() => decodeTree(bytes), { code: 'CorruptData' }, `size as ${what}`);
+  }
+  t.strictSame(decodeTree(Buffer.from(one.toString('hex').replace(/a17300/, 'a173d10005'), 'hex'))[0]!.size, 5, 'size as a positive int16');
+});
+
+t.test('damaged bytes give CorruptData or a valid tree, never another error', async (t) => {
+  fc.assert(
+    fc.property(treeArb, fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 4 }), fc.nat(), (nodes, flips, cut) => {
+      const bytes = Buffer.from(encodeTree(nodes));
+      for (const [at, v] of flips) bytes[at % bytes.length] = v;
+      const damaged = cut % 3 === 0 ? bytes.subarray(0, cut % (bytes.length + 1)) : bytes;
+      let decoded: Node[];
+      try {
+        decoded = decodeTree(damaged);
+      } catch (err) {
+        return (err as { code?: string }).code === 'CorruptData';
+      }
+      t.strictSame(decodeTree(encodeTree(decoded)), decoded);
+      return true;
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+t.test('decodeTreeRefs gives the names, subtrees and content ids of a full decode', async (t) => {
+  fc.assert(
+    fc.property(treeArb, (nodes) => {
+      const want = nodes
+        .filter((n) => n.subtree !== undefined || n.content !== undefined)
+        .map((n) => ({ name: n.name, subtree: n.subtree, content: n.content }));
+      t.strictSame(decodeTreeRefs(encodeTree(nodes)).map((r) => ({ ...r, name: Buffer.from(r.name) })), want);
+    }),
+    { numRuns: 300 },
+  );
+  const ok = encodeTree([]);
+  t.throws(() => decodeTreeRefs(ok.subarray(0, ok.length - 1)), { code: 'CorruptData' }, 'truncated');
+  t.throws(() => decodeTreeRefs(Buffer.concat([ok, Buffer.from([0])])), { code: 'CorruptData' }, 'trailing');
+  t.throws(() => decodeTreeRefs(Buffer.from('82a17602a16590', 'hex')), { code: 'CorruptData' }, 'version 2');
+  t.throws(() => decodeTreeRefs(Buffer.from('82a17601a16591' + '81a273740100', 'hex')), { code: 'CorruptData' }, 'st not a 32-byte id');
+});
+
 t.test('encode refuses unsorted or unsafe names', async (t) => {
   const n = (name: string): Node => ({
     name: Buffer.from(name), type: 'file', mode: 0, uid: 0, gid: 0,
@@ -186,6 +261,12 @@ function uintBytes(v: number): Buffer {
   const b = Buffer.alloc(5);
   b[0] = 0xce;
   b.writeUInt32BE(v, 1);
+  return b;
+}
+
+function be64(v: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(v);
   return b;
 }
 

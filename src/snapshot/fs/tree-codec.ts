@@ -1,5 +1,6 @@
 /** Tree blobs: one directory's entries as canonical msgpack (docs/FORMAT.md §9.2), with strict decoding. */
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr } from 'msgpackr';
+import { MsgReader } from '../../codec/msgpack-reader.js';
 import { corrupt, invalidArgument } from '../../core/errors.js';
 import { type BlobId, isHexId } from '../../core/ids.js';
 import type { Node } from '../node.js';
@@ -9,12 +10,8 @@ import { compareNames } from './xattrs.js';
 export const TREE_VERSION = 1;
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'bigint' });
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 const REQUIRED = ['n', 't', 'm', 'u', 'g', 'mt', 'at', 'ct', 's', 'al', 'd', 'i', 'l'] as const;
-const KNOWN = new Set<string>([...REQUIRED, 'un', 'gn', 'r', 'lt', 'x', 'c', 'cs', 'st']);
 
 /** Serialises entries that are sorted strictly by name bytes; equal inputs give equal bytes. */
 export function encodeTree(nodes: readonly Node[]): Uint8Array {
@@ -23,13 +20,180 @@ export function encodeTree(nodes: readonly Node[]): Uint8Array {
 }
 
 export function decodeTree(bytes: Uint8Array): Node[] {
-  let value: unknown;
-  try {
-    value = unpackr.unpack(bytes);
-  } catch (cause) {
-    throw corrupt('tree blob (not msgpack)', cause);
+  return decodeTop(bytes, (r) => {
+    const count = r.arrayHeader('tree blob (entries)');
+    const nodes: Node[] = [];
+    for (let i = 0; i < count; i++) {
+      const node = decodeNode(r);
+      if (i > 0 && Buffer.compare(nodes[i - 1]!.name, node.name) >= 0) throw corrupt('tree entries not sorted strictly by name bytes');
+      nodes.push(node);
+    }
+    return nodes;
+  });
+}
+
+/** What a reachability walk needs of an entry: its name (a view into the tree's bytes) and the blobs it references. */
+export interface TreeRefs {
+  readonly name: Buffer;
+  readonly subtree: BlobId | undefined;
+  readonly content: readonly BlobId[] | undefined;
+}
+
+/**
+ * The entries of a tree that reference blobs, read without building nodes: for walks that only
+ * mark what is reachable (prune). The msgpack structure, the header and the ids are checked;
+ * other values are skipped unchecked (`check` decodes trees in full). An `st` is taken on any
+ * entry: a walk that keeps more alive than needed is still safe.
+ */
+export function decodeTreeRefs(bytes: Uint8Array): TreeRefs[] {
+  return decodeTop(bytes, (r) => {
+    const count = r.arrayHeader('tree blob (entries)');
+    const out: TreeRefs[] = [];
+    for (let i = 0; i < count; i++) {
+      let name: Buffer = EMPTY;
+      let subtree: BlobId | undefined;
+      let content: BlobId[] | undefined;
+      const keys = r.mapHeader('tree entry');
+      for (let k = 0; k < keys; k++) {
+        const key = r.shortKey('tree entry');
+        if (key === K.n) name = r.binView('tree entry (n)');
+        else if (key === K.st) subtree = r.binHex(32, 'tree entry (st)') as BlobId;
+        else if (key === K.c) content = blobIds(r);
+        else r.skipValue('tree entry');
+      }
+      if (subtree !== undefined || content !== undefined) out.push({ name, subtree, content });
+    }
+    return out;
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The top-level map of a tree blob: version 1 and the entries read by `entries`, nothing after. */
+function decodeTop<T>(bytes: Uint8Array, entries: (r: MsgReader) => T): T {
+  const r = new MsgReader(bytes, (what) => corrupt(what));
+  let out: T | undefined;
+  let version: number | undefined;
+  const keys = r.mapHeader('tree blob (not a map)');
+  for (let k = 0; k < keys; k++) {
+    const key = r.shortKey('tree blob (header)');
+    if (key === K.v && version === undefined) version = r.uint('tree blob (header)');
+    else if (key === K.e && out === undefined) out = entries(r);
+    else throw corrupt('tree blob (header)');
   }
-  return decodeTop(value);
+  if (version !== TREE_VERSION || out === undefined) throw corrupt('tree blob (header)');
+  if (!r.done) throw corrupt('tree blob (trailing bytes)');
+  return out;
+}
+
+/** Map keys of FORMAT §9.2 as MsgReader.shortKey reads them. */
+const K = {
+  v: 0x76, e: 0x65,
+  n: 0x6e, t: 0x74, m: 0x6d, u: 0x75, g: 0x67, mt: 0x6d74, at: 0x6174, ct: 0x6374,
+  s: 0x73, al: 0x616c, d: 0x64, i: 0x69, l: 0x6c,
+  un: 0x756e, gn: 0x676e, r: 0x72, lt: 0x6c74, x: 0x78, c: 0x63, cs: 0x6373, st: 0x7374,
+} as const;
+
+/** One bit per key, the required ones first (in REQUIRED's order). */
+const BIT = {
+  n: 1 << 0, t: 1 << 1, m: 1 << 2, u: 1 << 3, g: 1 << 4, mt: 1 << 5, at: 1 << 6, ct: 1 << 7,
+  s: 1 << 8, al: 1 << 9, d: 1 << 10, i: 1 << 11, l: 1 << 12,
+  un: 1 << 13, gn: 1 << 14, r: 1 << 15, lt: 1 << 16, x: 1 << 17, c: 1 << 18, cs: 1 << 19, st: 1 << 20,
+} as const;
+const ALL_REQUIRED = (1 << REQUIRED.length) - 1;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Reads one entry straight into a Node (no intermediate map: trees are decoded by the ten thousand). */
+function decodeNode(r: MsgReader): Node {
+  let seen = 0;
+  let name: Buffer | undefined;
+  let typeCode = 0, mode = 0, uid = 0, gid = 0, size = 0, allocated = 0, device = 0, inode = 0, links = 0, rdev = 0;
+  let mtimeNs = 0n, atimeNs = 0n, ctimeNs = 0n;
+  let user: string | undefined, group: string | undefined, linkTarget: Buffer | undefined, subtree: string | undefined;
+  let xattrList: [string, Buffer][] | undefined, ids: BlobId[] | undefined, sizes: number[] | undefined;
+  const keys = r.mapHeader('tree entry');
+  for (let k = 0; k < keys; k++) {
+    const key = r.shortKey('tree entry (unknown key)');
+    let bit: number;
+    switch (key) {
+      case K.n: bit = BIT.n; name = r.bin('tree entry (n)'); break;
+      case K.t: bit = BIT.t; typeCode = r.uint('tree entry (t)'); break;
+      case K.m: bit = BIT.m; mode = r.uint('tree entry (m)'); break;
+      case K.u: bit = BIT.u; uid = r.uint('tree entry (u)'); break;
+      case K.g: bit = BIT.g; gid = r.uint('tree entry (g)'); break;
+      case K.mt: bit = BIT.mt; mtimeNs = r.int64('tree entry (mt)'); break;
+      case K.at: bit = BIT.at; atimeNs = r.int64('tree entry (at)'); break;
+      case K.ct: bit = BIT.ct; ctimeNs = r.int64('tree entry (ct)'); break;
+      case K.s: bit = BIT.s; size = r.uint('tree entry (s)'); break;
+      case K.al: bit = BIT.al; allocated = r.uint('tree entry (al)'); break;
+      case K.d: bit = BIT.d; device = r.uint('tree entry (d)'); break;
+      case K.i: bit = BIT.i; inode = r.uint('tree entry (i)'); break;
+      case K.l: bit = BIT.l; links = r.uint('tree entry (l)'); break;
+      case K.un: bit = BIT.un; user = r.str('tree entry (un)'); break;
+      case K.gn: bit = BIT.gn; group = r.str('tree entry (gn)'); break;
+      case K.r: bit = BIT.r; rdev = r.uint('tree entry (r)'); break;
+      case K.lt: bit = BIT.lt; linkTarget = r.bin('tree entry (lt)'); break;
+      case K.x: bit = BIT.x; xattrList = xattrs(r); break;
+      case K.c: bit = BIT.c; ids = blobIds(r); break;
+      case K.cs: bit = BIT.cs; sizes = uints(r, 'tree entry (cs)'); break;
+      case K.st: bit = BIT.st; subtree = r.binHex(32, 'tree entry (st)'); break;
+      default: throw corrupt('tree entry (unknown key)');
+    }
+    if ((seen & bit) !== 0) throw corrupt('tree entry (duplicate key)');
+    seen |= bit;
+  }
+  if ((seen & ALL_REQUIRED) !== ALL_REQUIRED) {
+    throw corrupt(`tree entry (missing ${REQUIRED.find((_, i) => (seen & (1 << i)) === 0)!})`);
+  }
+  const type = TYPE_CODES[typeCode];
+  if (type === undefined) throw corrupt('tree entry (type)');
+  if (!validName(name!)) throw corrupt('tree entry (name)');
+  if (mode > 0o7777) throw corrupt('tree entry (mode)');
+  if (uid > 0xffffffff) throw corrupt('tree entry (u)');
+  if (gid > 0xffffffff) throw corrupt('tree entry (g)');
+  const node: Mutable<Node> = { name: name!, type, mode, uid, gid, mtimeNs, atimeNs, ctimeNs, size, allocated, device, inode, links };
+  if (user !== undefined) node.user = user;
+  if (group !== undefined) node.group = group;
+  if ((seen & BIT.r) !== 0) node.rdev = only(type === 'chardev' || type === 'blockdev', 'r', rdev);
+  if (type === 'symlink') {
+    if (linkTarget === undefined) throw corrupt('tree entry (lt)');
+    node.linkTarget = linkTarget;
+  } else if (linkTarget !== undefined) only(false, 'lt', 0);
+  if (xattrList !== undefined) node.xattrs = xattrList;
+  if (ids !== undefined || sizes !== undefined) {
+    if (type !== 'file' || ids === undefined || sizes === undefined || ids.length !== sizes.length) throw corrupt('tree entry (content)');
+    node.content = ids;
+    node.sizes = sizes;
+  }
+  if (subtree !== undefined) node.subtree = only(type === 'dir', 'st', subtree as BlobId);
+  return node;
+}
+
+function blobIds(r: MsgReader): BlobId[] {
+  const n = r.arrayHeader('tree entry (content)');
+  const out: BlobId[] = [];
+  for (let i = 0; i < n; i++) out.push(r.binHex(32, 'tree entry (c)') as BlobId);
+  return out;
+}
+
+function uints(r: MsgReader, what: string): number[] {
+  const n = r.arrayHeader('tree entry (content)');
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(r.uint(what));
+  return out;
+}
+
+function xattrs(r: MsgReader): [string, Buffer][] {
+  const n = r.arrayHeader('tree entry (x)');
+  if (n === 0) throw corrupt('tree entry (x)');
+  const out: [string, Buffer][] = [];
+  for (let i = 0; i < n; i++) {
+    if (r.arrayHeader('tree entry (x)') !== 2) throw corrupt('tree entry (x)');
+    out.push([r.str('tree entry (x)'), r.bin('tree entry (x)')]);
+    if (i > 0 && compareNames(out[i - 1]![0], out[i]![0]) >= 0) throw corrupt('tree entry (x order)');
+  }
+  return out;
 }
 
 function encodeNode(n: Node): Record<string, unknown> {
@@ -68,118 +232,9 @@ function idBytes(id: BlobId): Buffer {
   return Buffer.from(id, 'hex');
 }
 
-function decodeTop(value: unknown): Node[] {
-  const top = asMap(value, 'tree');
-  if (top.size !== 2 || top.get('v') !== TREE_VERSION) throw corrupt('tree blob (header)');
-  const entries = top.get('e');
-  if (!Array.isArray(entries)) throw corrupt('tree blob (entries)');
-  const nodes = entries.map(decodeNode);
-  checkOrder(nodes.map((n) => n.name), corrupt);
-  return nodes;
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** Builds the node field by field (no intermediate objects: trees are decoded by the ten thousand). */
-function decodeNode(value: unknown): Node {
-  const m = asMap(value, 'tree entry');
-  for (const key of m.keys()) if (typeof key !== 'string' || !KNOWN.has(key)) throw corrupt('tree entry (unknown key)');
-  for (const key of REQUIRED) if (!m.has(key)) throw corrupt(`tree entry (missing ${key})`);
-  const type = TYPE_CODES[safeInt(m.get('t'), 't')];
-  if (type === undefined) throw corrupt('tree entry (type)');
-  const name = bin(m.get('n'), 'n');
-  if (!validName(name)) throw corrupt('tree entry (name)');
-  const mode = safeInt(m.get('m'), 'm');
-  if (mode > 0o7777) throw corrupt('tree entry (mode)');
-  const node: Mutable<Node> = {
-    name,
-    type,
-    mode,
-    uid: uint32(m.get('u'), 'u'),
-    gid: uint32(m.get('g'), 'g'),
-    mtimeNs: ns(m.get('mt'), 'mt'),
-    atimeNs: ns(m.get('at'), 'at'),
-    ctimeNs: ns(m.get('ct'), 'ct'),
-    size: safeInt(m.get('s'), 's'),
-    allocated: safeInt(m.get('al'), 'al'),
-    device: safeInt(m.get('d'), 'd'),
-    inode: safeInt(m.get('i'), 'i'),
-    links: safeInt(m.get('l'), 'l'),
-  };
-  if (m.has('un')) node.user = str(m.get('un'), 'un');
-  if (m.has('gn')) node.group = str(m.get('gn'), 'gn');
-  if (m.has('r')) node.rdev = only(type === 'chardev' || type === 'blockdev', 'r', safeInt(m.get('r'), 'r'));
-  if (type === 'symlink') node.linkTarget = bin(m.get('lt'), 'lt');
-  else if (m.has('lt')) only(false, 'lt', 0);
-  if (m.has('x')) node.xattrs = xattrs(m.get('x'));
-  if (m.has('c') || m.has('cs')) content(m, type === 'file', node);
-  if (m.has('st')) node.subtree = only(type === 'dir', 'st', blobId(m.get('st'), 'st'));
-  return node;
-}
-
-function content(m: Map<unknown, unknown>, isFile: boolean, node: Mutable<Node>): void {
-  const ids = m.get('c');
-  const sizes = m.get('cs');
-  if (!isFile || !Array.isArray(ids) || !Array.isArray(sizes) || ids.length !== sizes.length) {
-    throw corrupt('tree entry (content)');
-  }
-  node.content = ids.map((id) => blobId(id, 'c'));
-  node.sizes = sizes.map((s) => safeInt(s, 'cs'));
-}
-
-function xattrs(v: unknown): readonly (readonly [string, Buffer])[] {
-  if (!Array.isArray(v) || v.length === 0) throw corrupt('tree entry (x)');
-  const out = v.map((pair): [string, Buffer] => {
-    if (!Array.isArray(pair) || pair.length !== 2) throw corrupt('tree entry (x)');
-    return [str(pair[0], 'x'), bin(pair[1], 'x')];
-  });
-  for (let i = 1; i < out.length; i++) {
-    if (compareNames(out[i - 1]![0], out[i]![0]) >= 0) throw corrupt('tree entry (x order)');
-  }
-  return out;
-}
-
 function only<T>(allowed: boolean, key: string, value: T): T {
   if (!allowed) throw corrupt(`tree entry (${key} on wrong type)`);
   return value;
-}
-
-function asMap(v: unknown, what: string): Map<unknown, unknown> {
-  if (!(v instanceof Map)) throw corrupt(what);
-  return v;
-}
-
-function safeInt(v: unknown, key: string): number {
-  const n = typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw corrupt(`tree entry (${key})`);
-  return n;
-}
-
-function uint32(v: unknown, key: string): number {
-  const n = safeInt(v, key);
-  if (n > 0xffffffff) throw corrupt(`tree entry (${key})`);
-  return n;
-}
-
-function ns(v: unknown, key: string): bigint {
-  const n = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
-  if (typeof n !== 'bigint' || n < INT64_MIN || n > INT64_MAX) throw corrupt(`tree entry (${key})`);
-  return n;
-}
-
-function bin(v: unknown, key: string): Buffer {
-  if (!(v instanceof Uint8Array)) throw corrupt(`tree entry (${key})`);
-  return Buffer.from(v);
-}
-
-function str(v: unknown, key: string): string {
-  if (typeof v !== 'string') throw corrupt(`tree entry (${key})`);
-  return v;
-}
-
-function blobId(v: unknown, key: string): BlobId {
-  if (!(v instanceof Uint8Array) || v.length !== 32) throw corrupt(`tree entry (${key})`);
-  return Buffer.from(v.buffer, v.byteOffset, 32).toString('hex') as BlobId;
 }
 
 /** A name that is safe to create inside a directory: not empty, `.` or `..`, and without `/` or NUL. */
