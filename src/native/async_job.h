@@ -1,7 +1,12 @@
-/* What the addon's thread-pool jobs (scan_dir.c, read_files.c) share: queueing one and exporting its function. */
+/* What the addon's thread-pool jobs (scan_dir.c, read_files.c, list_dir.c) share: queueing one, exporting its
+ * function, and errors shaped like Node's. */
 #ifndef ROZEN_ASYNC_JOB_H
 #define ROZEN_ASYNC_JOB_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <node_api.h>
+#include <uv.h>
 
 /* Queues `data` on the libuv pool (execute there, complete on the JS thread); returns the job's promise. */
 static inline napi_value start_job(napi_env env, const char *name, napi_async_execute_callback execute,
@@ -21,5 +26,31 @@ static inline napi_value export_function(napi_env env, napi_value exports, const
   napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
   napi_set_named_property(env, exports, name, f);
   return exports;
+}
+/* An Error shaped like Node's fs errors: message "CODE: description, syscall 'path'", errno, code, syscall, path. */
+static inline napi_value fs_error(napi_env env, int err, const char *syscall, const char *path, size_t path_len) {
+  const char *code = uv_err_name(-err);
+  size_t cap = path_len + 256;
+  char *msg = malloc(cap);
+  napi_value error, message, v;
+  if (msg == NULL) {
+    napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &message);
+  } else {
+    int len = snprintf(msg, cap, "%s: %s, %s '", code, uv_strerror(-err), syscall);
+    memcpy(msg + len, path, path_len);
+    msg[len + path_len] = '\'';
+    napi_create_string_utf8(env, msg, (size_t)len + path_len + 1, &message);
+    free(msg);
+  }
+  napi_create_error(env, NULL, message, &error);
+  napi_create_int32(env, -err, &v);
+  napi_set_named_property(env, error, "errno", v);
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, error, "code", v);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, error, "syscall", v);
+  napi_create_string_utf8(env, path, path_len, &v);
+  napi_set_named_property(env, error, "path", v);
+  return error;
 }
 #endif

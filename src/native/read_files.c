@@ -3,7 +3,8 @@
  * readFiles(paths: Buffer[], maxSize: number) -> Promise<(Buffer | null | Error)[]>
  *   per path, index-aligned: its bytes (as many as fstat reported, fewer if it shrank meanwhile), null when it is
  *   larger than maxSize, or an Error shaped like Node's fs errors (code, errno, syscall, path).
- * Files are opened O_RDONLY | O_NONBLOCK, so a path replaced by a FIFO since it was listed fails instead of hanging. */
+ * Files are opened O_RDONLY | O_NONBLOCK, so a path replaced by a FIFO since it was listed fails instead of hanging,
+ * and O_NOATIME where permitted (the owner, or root), so backing a file up does not change its atime. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +39,8 @@ typedef struct {
 } job_t;
 
 static void read_one(job_t *job, file_t *f) {
-  int fd = open(f->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  int fd = open(f->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = open(f->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) { f->err = errno; f->syscall = "open"; return; }
   struct stat st;
   if (fstat(fd, &st) != 0) { f->err = errno; f->syscall = "fstat"; close(fd); return; }
@@ -63,32 +65,6 @@ static void execute(napi_env env, void *data) {
   for (size_t i = 0; i < job->n; i++) read_one(job, &job->files[i]);
 }
 
-static napi_value error_of(napi_env env, const file_t *f) {
-  const char *code = uv_err_name(-f->err);
-  size_t cap = f->path_len + 256;
-  char *msg = malloc(cap);
-  napi_value error, message, v;
-  if (msg == NULL) {
-    napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &message);
-  } else {
-    int len = snprintf(msg, cap, "%s: %s, %s '", code, uv_strerror(-f->err), f->syscall);
-    memcpy(msg + len, f->path, f->path_len);
-    msg[len + f->path_len] = '\'';
-    napi_create_string_utf8(env, msg, (size_t)len + f->path_len + 1, &message);
-    free(msg);
-  }
-  napi_create_error(env, NULL, message, &error);
-  napi_create_int32(env, -f->err, &v);
-  napi_set_named_property(env, error, "errno", v);
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &v);
-  napi_set_named_property(env, error, "code", v);
-  napi_create_string_utf8(env, f->syscall, NAPI_AUTO_LENGTH, &v);
-  napi_set_named_property(env, error, "syscall", v);
-  napi_create_string_utf8(env, f->path, f->path_len, &v);
-  napi_set_named_property(env, error, "path", v);
-  return error;
-}
-
 static void free_job(job_t *job) {
   for (size_t i = 0; job->files != NULL && i < job->n; i++) {
     free(job->files[i].path);
@@ -111,7 +87,7 @@ static void complete(napi_env env, napi_status status, void *data) {
     for (size_t i = 0; i < job->n; i++) {
       file_t *f = &job->files[i];
       napi_value v;
-      if (f->err != 0) v = error_of(env, f);
+      if (f->err != 0) v = fs_error(env, f->err, f->syscall, f->path, f->path_len);
       else if (f->too_large) napi_get_null(env, &v);
       else napi_create_buffer_copy(env, f->len, f->len > 0 ? f->data : "", NULL, &v);
       napi_set_element(env, out, (uint32_t)i, v);

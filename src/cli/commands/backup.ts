@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { RozenError } from '../../core/errors.js';
 import { findSnapshot, listSnapshots } from '../../repo/snapshots.js';
-import { runBackup } from '../../snapshot/backup/backup.js';
+import { runBackup, startWalk } from '../../snapshot/backup/backup.js';
+import type { WalkAhead } from '../../snapshot/fs/walk-ahead.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { Repository } from '../../repo/repository.js';
 import { withRepo } from '../context.js';
@@ -58,43 +59,56 @@ export function registerBackup(program: Command): void {
       }
       const patterns = [...opts.exclude, ...(await readExcludeFiles(opts.excludeFile))];
       const exclude = excludeMatcher(patterns);
-      await withRepo(url, cmd, async (repo) => {
-        const host = opts.host ?? hostname();
-        const parent = await pickParent(repo, host, paths, opts.parent);
-        const progress = backupProgress(progressMode(opts), parent?.summary?.['bytes_total'] ?? 0);
-        const interrupted = 'interrupted: finished packs were kept and indexed, no snapshot was written';
-        await underLock(repo, { exclusive: false, interrupted, progress }, async (signal) => {
-          const result = await runBackup(repo, {
-            paths,
-            tags: opts.tag,
-            hostname: host,
-            ...(exclude && { exclude }),
-            ...(opts.oneFileSystem && { oneFileSystem: true }),
-            compression: opts.compression,
-            ...(parent && { parent }),
-            progress,
-            signal,
-          });
-          progress.stop();
-          const c = result.counters;
-          if (opts.json) {
-            json({
-              message_type: 'summary',
-              files_new: c.filesNew, files_changed: c.filesChanged, files_unmodified: c.filesUnmodified,
-              dirs: c.dirs, errors: c.errors, bytes_read: c.bytesRead, bytes_total: c.bytesTotal,
-              bytes_added: c.bytesAdded, blobs_new: c.blobsNew, duration_seconds: result.seconds,
-              snapshot_id: result.snapshotId, parent: parent?.id ?? null,
-            });
-          } else if (!opts.quiet) {
-            out(`files: ${c.filesNew} new, ${c.filesChanged} changed, ${c.filesUnmodified} unmodified; ${c.dirs} directories`);
-            out(`read ${formatBytes(c.bytesRead)} of ${formatBytes(c.bytesTotal)}, added ${formatBytes(c.bytesAdded)} to the repository in ${result.seconds.toFixed(1)} s`);
-            out(`snapshot ${result.snapshotId.slice(0, 8)} saved`);
-          }
-          if (c.errors > 0) {
-            warn(`${c.errors} file(s) could not be read; the snapshot holds everything else`);
-            process.exitCode = 3;
-          }
-        });
-      });
+      // The disk is scanned while the repository opens; the walk waits, bounded, for the backup to take it.
+      const walk = startWalk({ paths, ...(exclude && { exclude }), ...(opts.oneFileSystem && { oneFileSystem: true }) });
+      try {
+        await backupInto(url, cmd, paths, opts, exclude, walk);
+      } finally {
+        walk.stop();
+      }
     });
+}
+
+async function backupInto(
+  url: string, cmd: Command, paths: string[], opts: BackupOpts, exclude: ReturnType<typeof excludeMatcher>, walk: WalkAhead,
+): Promise<void> {
+  await withRepo(url, cmd, async (repo) => {
+    const host = opts.host ?? hostname();
+    const parent = await pickParent(repo, host, paths, opts.parent);
+    const progress = backupProgress(progressMode(opts), parent?.summary?.['bytes_total'] ?? 0);
+    const interrupted = 'interrupted: finished packs were kept and indexed, no snapshot was written';
+    await underLock(repo, { exclusive: false, interrupted, progress }, async (signal) => {
+      const result = await runBackup(repo, {
+        paths,
+        tags: opts.tag,
+        hostname: host,
+        ...(exclude && { exclude }),
+        ...(opts.oneFileSystem && { oneFileSystem: true }),
+        compression: opts.compression,
+        ...(parent && { parent }),
+        progress,
+        signal,
+        walk,
+      });
+      progress.stop();
+      const c = result.counters;
+      if (opts.json) {
+        json({
+          message_type: 'summary',
+          files_new: c.filesNew, files_changed: c.filesChanged, files_unmodified: c.filesUnmodified,
+          dirs: c.dirs, errors: c.errors, bytes_read: c.bytesRead, bytes_total: c.bytesTotal,
+          bytes_added: c.bytesAdded, blobs_new: c.blobsNew, duration_seconds: result.seconds,
+          snapshot_id: result.snapshotId, parent: parent?.id ?? null,
+        });
+      } else if (!opts.quiet) {
+        out(`files: ${c.filesNew} new, ${c.filesChanged} changed, ${c.filesUnmodified} unmodified; ${c.dirs} directories`);
+        out(`read ${formatBytes(c.bytesRead)} of ${formatBytes(c.bytesTotal)}, added ${formatBytes(c.bytesAdded)} to the repository in ${result.seconds.toFixed(1)} s`);
+        out(`snapshot ${result.snapshotId.slice(0, 8)} saved`);
+      }
+      if (c.errors > 0) {
+        warn(`${c.errors} file(s) could not be read; the snapshot holds everything else`);
+        process.exitCode = 3;
+      }
+    });
+  });
 }

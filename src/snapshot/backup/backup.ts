@@ -15,11 +15,12 @@ import type { Repository } from '../../repo/repository.js';
 import { saveSnapshot } from '../../repo/snapshots.js';
 import { encodeTree } from '../fs/tree-codec.js';
 import type { ScannedNode } from '../fs/scan.js';
-import { walk } from '../fs/walk.js';
+import { walk, type WalkOptions } from '../fs/walk.js';
+import { WalkAhead } from '../fs/walk-ahead.js';
 import type { Node } from '../node.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { FileSaver, type Content } from './file-saver.js';
-import { parentDir, parentEntry, sameTree, unchanged, type ParentDir } from './parent-trees.js';
+import { ParentTrees, parentEntry, sameScan, sameTree, unchanged, type ParentDir } from './parent-trees.js';
 import { newCounters, silentProgress, type BackupCounters, type BackupProgress } from './progress.js';
 import { Semaphore } from '../semaphore.js';
 
@@ -34,6 +35,21 @@ export interface BackupOptions {
   readonly progress?: BackupProgress;
   readonly signal?: AbortSignal;
   readonly now?: () => Date;
+  /** The walk of `paths`, already started with walkOptions(these options) (see startWalk). */
+  readonly walk?: WalkAhead;
+}
+
+/** How the backup walks its paths. */
+function walkOptions(opts: Pick<BackupOptions, 'exclude' | 'oneFileSystem'>): Omit<WalkOptions, 'onError'> {
+  return { ...(opts.exclude && { exclude: opts.exclude }), ...(opts.oneFileSystem && { oneFileSystem: true }) };
+}
+
+/**
+ * Starts walking `paths` before the repository is open: the scans run while the key is derived.
+ * Pass the result as `walk` with the same options; stop() it if the backup does not run.
+ */
+export function startWalk(opts: Pick<BackupOptions, 'paths' | 'exclude' | 'oneFileSystem'>): WalkAhead {
+  return new WalkAhead(opts.paths.map((p) => resolve(p)), walkOptions(opts));
 }
 
 export interface BackupResult {
@@ -45,6 +61,8 @@ export interface BackupResult {
 
 interface DirFrame {
   readonly node: ScannedNode;
+  /** The directory's entry in the parent snapshot, if any. */
+  readonly old: Promise<Node | undefined>;
   readonly entries: Promise<Node | undefined>[];
   readonly parent: Promise<ParentDir>;
 }
@@ -132,19 +150,20 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
   const limit = new Semaphore(SMALL_BYTES);
   const tasks = new Semaphore(SMALL_TASKS);
   const stack: DirFrame[] = [];
+  const parents = new ParentTrees(repo);
   let root: Promise<Node | undefined> | undefined;
   const onError = (path: Buffer, err: Error): void => {
     ctx.counters.errors++;
     ctx.progress.error(path.toString(), describe(err));
   };
-  for await (const ev of walk(paths, { onError, ...(opts.exclude && { exclude: opts.exclude }), ...(opts.oneFileSystem && { oneFileSystem: true }) })) {
+  const events = opts.walk?.events(onError) ?? walk(paths, { onError, ...walkOptions(opts) });
+  for await (const ev of events) {
     throwIfAborted(opts.signal);
     const top = stack.at(-1);
     if (ev.kind === 'enter') {
-      const parent = top
-        ? top.parent.then((d) => parentDir(repo, parentEntry(d, ev.node.name)?.subtree))
-        : parentDir(repo, opts.parent?.tree);
-      stack.push({ node: ev.node, entries: [], parent });
+      const old = top ? top.parent.then((d) => parentEntry(d, ev.node.name)) : Promise.resolve(undefined);
+      const parent = top ? old.then((o) => parents.dir(o?.subtree)) : parents.dir(opts.parent?.tree);
+      stack.push({ node: ev.node, old, entries: [], parent });
       continue;
     }
     if (ev.kind === 'leave') {
@@ -171,15 +190,16 @@ async function entryNode(
   repo: Repository, path: Buffer, node: ScannedNode, dir: DirFrame, ctx: Ctx,
   sem: { limit: Semaphore; tasks: Semaphore },
 ): Promise<{ done: Promise<Node | undefined> }> {
+  const old = parentEntry(await dir.parent, node.name);
   if (node.type !== 'file') {
     ctx.counters.others++;
-    return { done: Promise.resolve(node) };
+    // The parent's node when nothing changed: the directory's sameTree then compares identical objects.
+    return { done: Promise.resolve(old !== undefined && old.content === undefined && sameScan(old, node) ? old : node) };
   }
   ctx.counters.bytesTotal += node.size;
-  const old = parentEntry(await dir.parent, node.name);
   if (unchanged(old, node)) {
     ctx.counters.filesUnmodified++;
-    return { done: Promise.resolve({ ...node, content: old.content!, sizes: old.sizes ?? [] }) };
+    return { done: Promise.resolve(sameScan(old, node) ? old : withContent(node, old.content!, old.sizes ?? [])) };
   }
   const save = async (): Promise<Node | undefined> => {
     if (ctx.stopped) return undefined;
@@ -188,7 +208,7 @@ async function entryNode(
       const c = node.size >= repo.config.largeFile ? await large() : (await ctx.files.saveSmall(path, node.size, 2 * repo.config.largeFile)) ?? (await large());
       if (old) ctx.counters.filesChanged++;
       else ctx.counters.filesNew++;
-      return { ...node, size: c.size, content: c.content, sizes: c.sizes };
+      return withContent({ ...node, size: c.size }, c.content, c.sizes);
     } catch (err) {
       ctx.counters.errors++;
       ctx.progress.error(path.toString(), describe(err as Error));
@@ -213,11 +233,18 @@ async function entryNode(
 async function storeDir(frame: DirFrame, ctx: Ctx): Promise<Node> {
   const entries = (await Promise.all(frame.entries)).filter((n): n is Node => n !== undefined);
   const same = sameTree(await frame.parent, entries);
-  if (same !== undefined) return { ...frame.node, subtree: same };
+  if (same !== undefined) {
+    const old = await frame.old;
+    return old !== undefined && old.subtree === same && sameScan(old, frame.node) ? old : { ...frame.node, subtree: same };
+  }
   const data = encodeTree(entries);
   const r = await ctx.pool.seal({ data, level: 3 });
   if (!(await ctx.saver.has(r.id)) && ctx.saver.claim(r.id)) await ctx.saver.saveSmall(BlobType.tree, r.id, r.sealed, r.rawLength);
   return { ...frame.node, subtree: r.id };
+}
+
+function withContent(node: ScannedNode, content: readonly BlobId[], sizes: readonly number[]): Node {
+  return { ...node, content, sizes };
 }
 
 function describe(err: Error): string {

@@ -1,5 +1,6 @@
 /** Stores one file's content: small files as one blob in the normal pack, large ones chunked into a degenerate pack. */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { openForBackup } from '../fs/open-file.js';
 import { Chunker, type ChunkerParams } from '../../cas/chunker.js';
 import { extensionOf } from '../../codec/extension.js';
 import type { CompressionPolicy } from '../../codec/policy.js';
@@ -81,7 +82,7 @@ export class FileSaver {
       sizes.push(r.size);
       if (r.sealed) await this.#saver.saveChunk(r.id, r.sealed, r.size);
     };
-    const fh = await open(path, 'r');
+    const fh = await openForBackup(path);
     // A ring of read buffers, reused: chunks are copied (or handed to a worker) as soon as they are
     // cut, and as every buffer but the last is filled whole, a chunk still being assembled spans
     // at most ceil(max / READ_SIZE) + 1 buffers.

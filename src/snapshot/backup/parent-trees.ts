@@ -2,19 +2,53 @@
 import type { BlobId } from '../../core/ids.js';
 import type { Repository } from '../../repo/repository.js';
 import type { Node } from '../node.js';
-import { loadTree } from '../trees.js';
+import type { ScannedNode } from '../fs/scan.js';
+import type { BlobLocation } from '../../core/types.js';
+import { decodeTree } from '../fs/tree-codec.js';
 
 /** A parent snapshot's directory: its tree id and its entries by name (in tree order). */
 export type ParentDir = { readonly tree: BlobId; readonly entries: ReadonlyMap<string, Node> } | undefined;
 
 const key = (name: Buffer): string => name.toString('latin1');
 
-export async function parentDir(repo: Repository, tree: BlobId | undefined): Promise<ParentDir> {
-  if (tree === undefined) return undefined;
-  try {
-    return { tree, entries: new Map((await loadTree(repo, tree)).map((n) => [key(n.name), n])) };
-  } catch {
-    return undefined;
+/**
+ * Loads the parent snapshot's directories for a walk. When a directory is loaded, the trees of
+ * its subdirectories are located (one index lookup for all) and read ahead, so the walk rarely
+ * waits for a tree when it enters a directory: one level ahead, bounded by the directory's size.
+ */
+export class ParentTrees {
+  readonly #ahead = new Map<BlobId, Promise<ParentDir>>();
+
+  constructor(private readonly repo: Repository) {}
+
+  /** The directory listed by `tree`; undefined when there is none or it cannot be read (the walk then reads everything). */
+  async dir(tree: BlobId | undefined): Promise<ParentDir> {
+    if (tree === undefined) return undefined;
+    const ahead = this.#ahead.get(tree);
+    this.#ahead.delete(tree);
+    const dir = await (ahead ?? this.#load(tree, undefined));
+    // Only directories the walk enters read ahead: a subtree that is gone from disk is not loaded.
+    if (dir !== undefined) this.#readAhead(dir.entries.values());
+    return dir;
+  }
+
+  async #load(tree: BlobId, loc: BlobLocation | undefined): Promise<ParentDir> {
+    try {
+      return { tree, entries: new Map(decodeTree(await this.repo.loadBlob(tree, loc)).map((n) => [key(n.name), n])) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  #readAhead(nodes: Iterable<Node>): void {
+    const subtrees: BlobId[] = [];
+    for (const n of nodes) if (n.subtree !== undefined && !this.#ahead.has(n.subtree)) subtrees.push(n.subtree);
+    if (subtrees.length === 0) return;
+    const located = this.repo.index.lookupMany(subtrees);
+    for (const [i, id] of subtrees.entries()) {
+      const p = located.then((locs) => this.#load(id, locs[i]), () => this.#load(id, undefined));
+      this.#ahead.set(id, p);
+    }
   }
 }
 
@@ -35,14 +69,20 @@ export function sameTree(dir: ParentDir, nodes: readonly Node[]): BlobId | undef
 
 function sameNode(a: Node, b: Node): boolean {
   if (a === b) return true;
-  if (a.type !== b.type || a.mtimeNs !== b.mtimeNs || a.ctimeNs !== b.ctimeNs || a.atimeNs !== b.atimeNs || a.size !== b.size
-    || a.inode !== b.inode || a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.allocated !== b.allocated
-    || a.device !== b.device || a.links !== b.links || a.rdev !== b.rdev || a.subtree !== b.subtree
-    || a.user !== b.user || a.group !== b.group || !a.name.equals(b.name) || !sameBytes(a.linkTarget, b.linkTarget)) {
-    return false;
-  }
-  if ((a.content === undefined) !== (b.content === undefined) || !sameItems(a.content, b.content) || !sameItems(a.sizes, b.sizes)) return false;
-  return sameList(a.xattrs, b.xattrs, (x, y) => x[0] === y[0] && x[1].equals(y[1]));
+  if (a.subtree !== b.subtree || !sameScan(a, b)) return false;
+  return (a.content === undefined) === (b.content === undefined) && sameItems(a.content, b.content) && sameItems(a.sizes, b.sizes);
+}
+
+/**
+ * Every field a scan gives (all but content, sizes and subtree) equal, as the tree codec would
+ * write them: a node that passes can stand for the scanned entry in the new snapshot.
+ */
+export function sameScan(a: Node, b: ScannedNode): boolean {
+  return a.type === b.type && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.atimeNs === b.atimeNs && a.size === b.size
+    && a.inode === b.inode && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.allocated === b.allocated
+    && a.device === b.device && a.links === b.links && a.rdev === b.rdev && a.user === b.user && a.group === b.group
+    && a.name.equals(b.name) && sameBytes(a.linkTarget, b.linkTarget)
+    && sameList(a.xattrs, b.xattrs, (x, y) => x[0] === y[0] && x[1].equals(y[1]));
 }
 
 /** Absent equals empty; items compared with ===. */

@@ -2,9 +2,9 @@
  * A listed directory's children for the walk: sorted names, their scans started in native batches when the
  * directory is opened (excludes asked first), and the listings of the next few subdirectories read ahead.
  */
-import { readdir } from 'node:fs/promises';
 import type { AccountDb } from './accounts.js';
 import { SCAN_BATCH, scanNames } from './dir-scan.js';
+import { native } from './native.js';
 import type { ScannedNode } from './scan.js';
 
 /** A child's scan: its node, the error to report, or neither when excluded. */
@@ -39,8 +39,9 @@ const SLASH = Buffer.from('/');
 export async function listChildren(dir: Buffer, opts: ChildScanOptions): Promise<Listing> {
   let children: Listed[];
   try {
-    const dirents = await readdir(dir, { encoding: 'buffer', withFileTypes: true });
-    children = dirents.map((d) => ({ name: Buffer.from(d.name), isDir: d.isDirectory() })).sort((a, b) => Buffer.compare(a.name, b.name));
+    // Not fs.readdir: listing a directory must not change its atime, which the snapshot records.
+    const { names, dirs } = await native().listDir(dir);
+    children = names.map((name, i) => ({ name, isDir: dirs[i] === 1 })).sort((a, b) => Buffer.compare(a.name, b.name));
   } catch (err) {
     return { error: asError(err) };
   }

@@ -21,13 +21,18 @@ export interface RawDirScan {
 /** Fields per entry in RawDirScan.stats. */
 export const SCAN_FIELDS = 10;
 
-/** The addon's functions; all but scanDir are synchronous single syscalls. Errors carry code/errno/syscall like Node's. */
+/** The addon's functions; all but scanDir and listDir are synchronous single syscalls. Errors carry code/errno/syscall like Node's. */
 export interface Native {
   /**
    * lstat, readlink (symlinks) and the xattrs of each of `names` inside directory `dir`, on the thread pool.
    * Per-entry failures (vanished, unreadable) come back in `errors`; bad arguments throw a TypeError.
    */
   scanDir(dir: Buffer, names: readonly Buffer[]): Promise<RawDirScan>;
+  /**
+   * A directory's entries (not . and ..) in the filesystem's order, on the thread pool, without
+   * changing the directory's atime; `dirs[i]` is 1 for a directory. Rejects like fs.readdir.
+   */
+  listDir(dir: Buffer): Promise<{ readonly names: Buffer[]; readonly dirs: Uint8Array }>;
   utimensat(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** `mode` includes the S_IFMT type bits; `dev` is an encoded st_rdev. */
   mknod(path: Buffer, mode: number, dev: number): void;

@@ -1,0 +1,152 @@
+/* listDir: a directory's entries, read on the libuv thread pool without changing the directory's atime.
+ *
+ * listDir(path: Buffer) -> Promise<{ names: Buffer[], dirs: Uint8Array }>
+ *   every entry but . and .. in the order the filesystem gives them; dirs[i] is 1 when entry i is a
+ *   directory (d_type, or fstatat without following symlinks when the filesystem does not say).
+ *   Rejects with an Error shaped like Node's fs errors (code, errno, syscall, path).
+ * fs.readdir would do, but it updates the directory's atime, which the snapshot records: the next
+ * backup would then see every directory it listed as changed. The directory is opened with
+ * O_NOATIME where permitted (its owner, or root), else plainly. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <node_api.h>
+#include "async_job.h"
+
+#define MAX_PATH_BYTES 65536
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *path;
+  size_t path_len;
+  int err;
+  const char *syscall;
+  char *names;     /* every name, each followed by its NUL */
+  size_t used, cap;
+  size_t count;
+  uint8_t *dirs;   /* per entry, in order */
+  size_t dirs_cap;
+} job_t;
+
+static int grow(void **p, size_t *cap, size_t need, size_t item) {
+  if (need <= *cap) return 0;
+  size_t n = *cap > 0 ? *cap : 64;
+  while (n < need) n *= 2;
+  void *q = realloc(*p, n * item);
+  if (q == NULL) return -1;
+  *p = q;
+  *cap = n;
+  return 0;
+}
+
+static void execute(napi_env env, void *data) {
+  job_t *job = data;
+  int fd = open(job->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = open(job->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) { job->err = errno; job->syscall = "scandir"; return; }
+  DIR *dir = fdopendir(fd);
+  if (dir == NULL) { job->err = errno; job->syscall = "scandir"; close(fd); return; }
+  for (;;) {
+    errno = 0;
+    struct dirent *d = readdir(dir);
+    if (d == NULL) {
+      if (errno != 0) { job->err = errno; job->syscall = "scandir"; }
+      break;
+    }
+    const char *name = d->d_name;
+    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+    size_t len = strlen(name);
+    uint8_t is_dir = d->d_type == DT_DIR;
+    if (d->d_type == DT_UNKNOWN) {
+      struct stat st;
+      is_dir = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    if (grow((void **)&job->names, &job->cap, job->used + len + 1, 1) != 0
+        || grow((void **)&job->dirs, &job->dirs_cap, job->count + 1, 1) != 0) {
+      job->err = ENOMEM; job->syscall = "scandir";
+      break;
+    }
+    memcpy(job->names + job->used, name, len + 1);
+    job->used += len + 1;
+    job->dirs[job->count++] = is_dir;
+  }
+  closedir(dir);
+}
+
+static void free_job(job_t *job) {
+  free(job->path);
+  free(job->names);
+  free(job->dirs);
+  free(job);
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  job_t *job = data;
+  napi_value out;
+  if (status != napi_ok) {
+    napi_value msg;
+    napi_create_string_utf8(env, "listDir: cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &out);
+    napi_reject_deferred(env, job->deferred, out);
+  } else if (job->err != 0) {
+    napi_reject_deferred(env, job->deferred, fs_error(env, job->err, job->syscall, job->path, job->path_len));
+  } else {
+    napi_value names, dirs, ab;
+    napi_create_object(env, &out);
+    napi_create_array_with_length(env, job->count, &names);
+    const char *at = job->names;
+    for (size_t i = 0; i < job->count; i++) {
+      size_t len = strlen(at);
+      napi_value name;
+      napi_create_buffer_copy(env, len, at, NULL, &name);
+      napi_set_element(env, names, (uint32_t)i, name);
+      at += len + 1;
+    }
+    void *bytes;
+    napi_create_arraybuffer(env, job->count, &bytes, &ab);
+    if (job->count > 0) memcpy(bytes, job->dirs, job->count);
+    napi_create_typedarray(env, napi_uint8_array, job->count, ab, 0, &dirs);
+    napi_set_named_property(env, out, "names", names);
+    napi_set_named_property(env, out, "dirs", dirs);
+    napi_resolve_deferred(env, job->deferred, out);
+  }
+  napi_delete_async_work(env, job->work);
+  free_job(job);
+}
+
+static napi_value js_list_dir(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool ok = false;
+  void *data = NULL;
+  size_t len = 0;
+  if (argc == 1) napi_is_buffer(env, argv[0], &ok);
+  if (ok) napi_get_buffer_info(env, argv[0], &data, &len);
+  if (!ok || len == 0 || len >= MAX_PATH_BYTES || memchr(data, 0, len) != NULL) {
+    napi_throw_type_error(env, NULL, "listDir: expected a non-empty Buffer path without NUL bytes");
+    return NULL;
+  }
+  job_t *job = calloc(1, sizeof(job_t));
+  if (job == NULL || (job->path = malloc(len + 1)) == NULL) {
+    free(job);
+    napi_throw_error(env, NULL, "listDir: out of memory");
+    return NULL;
+  }
+  memcpy(job->path, data, len);
+  job->path[len] = 0;
+  job->path_len = len;
+  return start_job(env, "rozen.listDir", execute, complete, job, &job->deferred, &job->work);
+}
+
+/* Adds listDir to the addon's exports (called from init in rozen_native.c). */
+napi_value list_dir_register(napi_env env, napi_value exports) {
+  return export_function(env, exports, "listDir", js_list_dir);
+}

@@ -1,0 +1,92 @@
+/**
+ * A walk started before its consumer is ready: a backup begins scanning the disk while the
+ * repository is still being opened (key derivation alone takes ~0.1 s), and keeps a bounded
+ * number of events, with the errors reported among them, until they are taken.
+ */
+import { type WalkEvent, type WalkOptions, walk } from './walk.js';
+
+type Item = { readonly event: WalkEvent } | { readonly path: Buffer; readonly error: Error };
+
+/** Events kept before the walk pauses (a scanned node is a few hundred bytes). */
+const DEFAULT_LIMIT = 16_384;
+
+export class WalkAhead {
+  readonly #items: Item[] = [];
+  #head = 0;
+  #done = false;
+  #stopped = false;
+  #failure: { readonly err: unknown } | undefined;
+  #wakeConsumer: (() => void) | undefined;
+  #wakeProducer: (() => void) | undefined;
+
+  constructor(roots: readonly string[], opts: Omit<WalkOptions, 'onError'>, private readonly limit = DEFAULT_LIMIT) {
+    void this.#run(walk(roots, { ...opts, onError: (path, error) => this.#push({ path, error }) }));
+  }
+
+  /** The walk's events in order; errors among them go to `onError` as the walk reported them. Call once. */
+  async *events(onError: (path: Buffer, err: Error) => void): AsyncGenerator<WalkEvent> {
+    for (;;) {
+      if (this.#head < this.#items.length) {
+        const item = this.#items[this.#head++]!;
+        this.#compact();
+        if ('event' in item) yield item.event;
+        else onError(item.path, item.error);
+        continue;
+      }
+      if (this.#done) {
+        if (this.#failure) throw this.#failure.err;
+        return;
+      }
+      await new Promise<void>((resolve) => (this.#wakeConsumer = resolve));
+    }
+  }
+
+  /** Stops walking (the consumer gave up); events not taken are dropped. */
+  stop(): void {
+    this.#stopped = true;
+    this.#wake();
+  }
+
+  async #run(events: AsyncGenerator<WalkEvent>): Promise<void> {
+    try {
+      for await (const event of events) {
+        this.#push({ event });
+        while (!this.#stopped && this.#items.length - this.#head >= this.limit) {
+          await new Promise<void>((resolve) => (this.#wakeProducer = resolve));
+        }
+        if (this.#stopped) break;
+      }
+    } catch (err) {
+      this.#failure = { err };
+    } finally {
+      this.#done = true;
+      this.#wake();
+    }
+  }
+
+  #push(item: Item): void {
+    this.#items.push(item);
+    const wake = this.#wakeConsumer;
+    this.#wakeConsumer = undefined;
+    wake?.();
+  }
+
+  #wake(): void {
+    for (const wake of [this.#wakeConsumer, this.#wakeProducer]) wake?.();
+    this.#wakeConsumer = undefined;
+    this.#wakeProducer = undefined;
+  }
+
+  /** Drops taken items now and then, and lets a paused walk go on. */
+  #compact(): void {
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    if (this.#wakeProducer !== undefined && this.#items.length - this.#head < this.limit) {
+      const wake = this.#wakeProducer;
+      this.#wakeProducer = undefined;
+      wake();
+    }
+  }
+}
