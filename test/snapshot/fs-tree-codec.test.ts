@@ -210,6 +210,18 @@ t.test('encode refuses unsorted or unsafe names', async (t) => {
   });
   t.throws(() => encodeTree([n('b'), n('a')]), { code: 'InvalidArgument' });
   t.throws(() => encodeTree([n('a/b')]), { code: 'InvalidArgument' });
+  const id = 'ab'.repeat(32) as BlobId;
+  const bad: [string, Node][] = [
+    ['a blob id that is not hex', { ...n('f'), content: ['zz'.repeat(32) as BlobId], sizes: [1] }],
+    ['a short blob id', { ...n('f'), content: [id.slice(2) as BlobId], sizes: [1] }],
+    ['a subtree id that is not hex', { ...n('d'), type: 'dir', subtree: 'g'.repeat(64) as BlobId }],
+    ['sizes not matching content', { ...n('f'), content: [id], sizes: [] }],
+    ['a negative size', { ...n('f'), size: -1 }],
+    ['a fractional uid', { ...n('f'), uid: 1.5 }],
+    ['a time beyond int64', { ...n('f'), mtimeNs: 2n ** 63n }],
+  ];
+  for (const [what, node] of bad) t.throws(() => encodeTree([node]), { code: 'InvalidArgument' }, what);
+  t.ok(Buffer.from(encodeTree([n('a')])).equals(reference([n('a')])), 'a failed encoding leaves nothing behind');
 });
 
 /** JSON round trip keeps Buffers and bigints so the bad-input table can be written as plain literals. */

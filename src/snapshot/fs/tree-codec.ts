@@ -1,22 +1,33 @@
 /** Tree blobs: one directory's entries as canonical msgpack (docs/FORMAT.md §9.2), with strict decoding. */
-import { Packr } from 'msgpackr';
 import { MsgReader } from '../../codec/msgpack-reader.js';
+import { MsgWriter } from '../../codec/msgpack-writer.js';
 import { corrupt, invalidArgument } from '../../core/errors.js';
-import { type BlobId, isHexId } from '../../core/ids.js';
+import type { BlobId } from '../../core/ids.js';
 import type { Node } from '../node.js';
 import { TYPE_CODES, typeCode } from './file-type.js';
 import { compareNames } from './xattrs.js';
 
 export const TREE_VERSION = 1;
 
-const packr = new Packr({ useRecords: false, variableMapSize: true });
-
 const REQUIRED = ['n', 't', 'm', 'u', 'g', 'mt', 'at', 'ct', 's', 'al', 'd', 'i', 'l'] as const;
+
+const writer = new MsgWriter();
 
 /** Serialises entries that are sorted strictly by name bytes; equal inputs give equal bytes. */
 export function encodeTree(nodes: readonly Node[]): Uint8Array {
   checkOrder(nodes.map((n) => n.name), invalidArgument);
-  return packr.pack({ v: TREE_VERSION, e: nodes.map(encodeNode) });
+  try {
+    writer.mapHeader(2);
+    writer.key('v');
+    writer.uint(TREE_VERSION);
+    writer.key('e');
+    writer.arrayHeader(nodes.length);
+    for (const n of nodes) encodeNode(writer, n);
+    return writer.take();
+  } catch (err) {
+    writer.reset();
+    throw err;
+  }
 }
 
 export function decodeTree(bytes: Uint8Array): Node[] {
@@ -196,40 +207,84 @@ function xattrs(r: MsgReader): [string, Buffer][] {
   return out;
 }
 
-function encodeNode(n: Node): Record<string, unknown> {
+/** Keys in the order of the FORMAT §9.2 table; the canonical form has no other. */
+function encodeNode(w: MsgWriter, n: Node): void {
   if (!validName(n.name)) throw invalidArgument(`invalid entry name ${JSON.stringify(n.name.toString('latin1'))}`);
-  return {
-    n: n.name,
-    t: typeCode(n.type),
-    m: n.mode,
-    u: int(n.uid),
-    g: int(n.gid),
-    ...(n.user !== undefined && { un: n.user }),
-    ...(n.group !== undefined && { gn: n.group }),
-    mt: n.mtimeNs,
-    at: n.atimeNs,
-    ct: n.ctimeNs,
-    s: int(n.size),
-    al: int(n.allocated),
-    d: int(n.device),
-    i: int(n.inode),
-    l: int(n.links),
-    ...(n.rdev !== undefined && { r: int(n.rdev) }),
-    ...(n.linkTarget !== undefined && { lt: n.linkTarget }),
-    ...(n.xattrs !== undefined && n.xattrs.length > 0 && { x: n.xattrs.map(([k, v]) => [k, v]) }),
-    ...(n.content !== undefined && { c: n.content.map(idBytes), cs: (n.sizes ?? []).map(int) }),
-    ...(n.subtree !== undefined && { st: idBytes(n.subtree) }),
-  };
+  const xattrs = n.xattrs !== undefined && n.xattrs.length > 0 ? n.xattrs : undefined;
+  const sizes = n.sizes ?? [];
+  if (n.content !== undefined && sizes.length !== n.content.length) throw invalidArgument('content and sizes differ in length');
+  const optional = Number(n.user !== undefined) + Number(n.group !== undefined) + Number(n.rdev !== undefined)
+    + Number(n.linkTarget !== undefined) + Number(xattrs !== undefined) + 2 * Number(n.content !== undefined) + Number(n.subtree !== undefined);
+  w.mapHeader(REQUIRED.length + optional);
+  w.key('n');
+  w.bin(n.name);
+  w.key('t');
+  w.uint(typeCode(n.type));
+  w.key('m');
+  w.uint(n.mode);
+  w.key('u');
+  w.uint(n.uid);
+  w.key('g');
+  w.uint(n.gid);
+  if (n.user !== undefined) {
+    w.key('un');
+    w.str(n.user);
+  }
+  if (n.group !== undefined) {
+    w.key('gn');
+    w.str(n.group);
+  }
+  w.key('mt');
+  w.int64(n.mtimeNs);
+  w.key('at');
+  w.int64(n.atimeNs);
+  w.key('ct');
+  w.int64(n.ctimeNs);
+  w.key('s');
+  w.uint(n.size);
+  w.key('al');
+  w.uint(n.allocated);
+  w.key('d');
+  w.uint(n.device);
+  w.key('i');
+  w.uint(n.inode);
+  w.key('l');
+  w.uint(n.links);
+  if (n.rdev !== undefined) {
+    w.key('r');
+    w.uint(n.rdev);
+  }
+  if (n.linkTarget !== undefined) {
+    w.key('lt');
+    w.bin(n.linkTarget);
+  }
+  if (xattrs !== undefined) {
+    w.key('x');
+    w.arrayHeader(xattrs.length);
+    for (const [k, v] of xattrs) {
+      w.arrayHeader(2);
+      w.str(k);
+      w.bin(v);
+    }
+  }
+  if (n.content !== undefined) {
+    w.key('c');
+    w.arrayHeader(n.content.length);
+    for (const id of n.content) w.binHex(checkedId(id));
+    w.key('cs');
+    w.arrayHeader(sizes.length);
+    for (const size of sizes) w.uint(size);
+  }
+  if (n.subtree !== undefined) {
+    w.key('st');
+    w.binHex(checkedId(n.subtree));
+  }
 }
 
-/** msgpackr writes uint32-range numbers in the shortest form; larger ones go as int64 via bigint. */
-function int(v: number): number | bigint {
-  return v <= 0xffffffff ? v : BigInt(v);
-}
-
-function idBytes(id: BlobId): Buffer {
-  if (!isHexId(id)) throw invalidArgument(`invalid blob id ${id}`);
-  return Buffer.from(id, 'hex');
+/** 64 characters; binHex refuses any that is not a hex digit. */
+function checkedId(id: BlobId): BlobId {
+  if (id.length !== 64) throw invalidArgument(`invalid blob id ${id}`);
+  return id;
 }
 
 function only<T>(allowed: boolean, key: string, value: T): T {
