@@ -12,7 +12,7 @@ import type { PackId } from '../core/ids.js';
 import { PackKind, type BlobLocation } from '../core/types.js';
 
 export interface WindowOptions {
-  /** Bytes of fetched windows kept (default 160 MiB: the largest window being read and the next one, fetched ahead). */
+  /** Bytes of fetched windows kept (default 96 MiB). */
   readonly cacheBytes?: number;
   /** Normal and tree packs up to this size are fetched whole (default 32 MiB). */
   readonly wholePack?: number;
@@ -42,8 +42,7 @@ export class WindowReader {
   readonly #firstWindow: number;
   readonly #byPack = new Map<PackId, Set<Window>>();
   readonly #lru: LRUCache<Window, Window>;
-  /** Per degenerate pack: where its last window ends and how large it was; streaming once reads go on in order. */
-  readonly #sequential = new Map<PackId, { end: number; size: number; streaming: boolean }>();
+  readonly #sequential = new Map<PackId, { end: number; size: number }>();
   gets = 0;
 
   constructor(backend: Backend, index: PackInfoSource, opts: WindowOptions = {}) {
@@ -53,7 +52,7 @@ export class WindowReader {
     this.#maxWindow = opts.maxWindow ?? 64 * MiB;
     this.#firstWindow = 8 * MiB;
     this.#lru = new LRUCache<Window, Window>({
-      maxSize: opts.cacheBytes ?? 160 * MiB,
+      maxSize: opts.cacheBytes ?? 96 * MiB,
       sizeCalculation: (w) => Math.max(1, w.length),
       dispose: (w) => this.#byPack.get(w.pack)?.delete(w),
     });
@@ -62,7 +61,6 @@ export class WindowReader {
   /** The sealed bytes of the blob at `loc`. */
   async read(loc: BlobLocation): Promise<Uint8Array> {
     const w = this.#covering(loc) ?? this.#fetch(loc);
-    this.#fetchNext(w, loc);
     let bytes: Uint8Array;
     try {
       bytes = await w.bytes;
@@ -72,20 +70,6 @@ export class WindowReader {
     }
     const at = loc.offset - w.offset;
     return bytes.subarray(at, at + loc.length);
-  }
-
-  /**
-   * A streaming read past the middle of a pack's last window fetches the next window now (the
-   * one the read would fetch on reaching it), so its bytes arrive before they are asked for:
-   * the same GETs, without a stall at every window boundary.
-   */
-  #fetchNext(w: Window, loc: BlobLocation): void {
-    const seq = this.#sequential.get(loc.pack);
-    if (seq === undefined || !seq.streaming || w.offset + w.length !== seq.end) return;
-    if (loc.offset + loc.length < w.offset + w.length / 2) return;
-    const info = this.#index.packInfo(loc.pack);
-    if (info === undefined || seq.end >= info.size) return;
-    this.#fetch({ ...loc, offset: seq.end, length: 0 });
   }
 
   #covering(loc: BlobLocation): Window | undefined {
@@ -129,7 +113,7 @@ export class WindowReader {
     // is less than half a window (a 120 MiB file: 8 + 32 + 80 MiB, three GETs, not four).
     const rest = info.size - start - length;
     if (follows && rest > 0 && rest < length / 2 && length + rest <= this.#maxWindow * 1.25) length += rest;
-    this.#sequential.set(loc.pack, { end: start + length, size: length, streaming: follows !== undefined || loc.offset === 0 });
+    this.#sequential.set(loc.pack, { end: start + length, size: length });
     return { offset: start, length };
   }
 }

@@ -69,19 +69,3 @@ t.test('a read-ahead a few chunks past the last window continues it from its end
   t.same(await reader.read(loc(LARGE, 8 * MiB, MiB)), large.subarray(8 * MiB, 9 * MiB));
   t.equal(gets(backend), 2, 'the chunks in between come from that window');
 });
-
-t.test('a streaming read past the middle of the last window fetches the next one before it is asked for', async (t) => {
-  const { backend, reader, large } = await setup();
-  await reader.read(loc(LARGE, 0, MiB));
-  t.equal(gets(backend), 1, 'the first window, 8 MiB');
-  await reader.read(loc(LARGE, 4 * MiB, MiB));
-  t.equal(gets(backend), 2, 'past its middle: the next one is on its way');
-  t.same(backend.calls[1]!.range, { offset: 8 * MiB, length: 32 * MiB });
-  t.same(await reader.read(loc(LARGE, 8 * MiB, MiB)), large.subarray(8 * MiB, 9 * MiB));
-  t.equal(gets(backend), 2, 'served by the window fetched ahead');
-  await reader.read(loc(LARGE, 30 * MiB, MiB));
-  t.equal(gets(backend), 3);
-  t.same(backend.calls[2]!.range, { offset: 40 * MiB, length: 80 * MiB }, 'the rest of the pack');
-  await reader.read(loc(LARGE, 100 * MiB, MiB));
-  t.equal(gets(backend), 3, 'nothing past the end of the pack');
-});
