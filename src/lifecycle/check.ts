@@ -44,13 +44,25 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
     notes.push(line);
     opts.onNote?.(line);
   };
+  // The workers start (load their modules) while the index is read, not after.
+  const ownPool = opts.readData && !opts.pool ? createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey }) : undefined;
+  try {
+    return await checkWith(repo, { ...opts, ...(ownPool && { pool: ownPool }) }, problems, notes, problem, note);
+  } finally {
+    await ownPool?.close();
+  }
+}
+
+async function checkWith(
+  repo: Repository, opts: CheckOptions, problems: string[], notes: string[], problem: (line: string) => void, note: (line: string) => void,
+): Promise<CheckReport> {
   const view = await loadIndexView(repo.backend, repo.sealer, {
     onError: (id, err) => problem(`index file ${short(id)}: ${(err as Error).message}`),
   });
   checkIndexAgreement(view, problem);
   await checkPacksStored(repo, view, problem, note);
   // Reading the data (I/O and workers) overlaps the walk of the snapshots' trees (main thread).
-  const reading = opts.readData ? readData(repo, view, opts.readData, opts, problem) : Promise.resolve({ packsRead: 0, blobsRead: 0 });
+  const reading = opts.readData && opts.pool ? readData(repo, view, opts.readData, opts.pool, opts, problem) : Promise.resolve({ packsRead: 0, blobsRead: 0 });
   reading.catch(() => undefined);
   const snapshots = await loadAllSnapshots(repo, problem);
   await walkSnapshots(repo, view, snapshots, {
@@ -61,16 +73,11 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
 }
 
 async function readData(
-  repo: Repository, view: IndexView, subset: DataSubset, opts: CheckOptions, problem: (line: string) => void,
+  repo: Repository, view: IndexView, subset: DataSubset, pool: BlobPool, opts: CheckOptions, problem: (line: string) => void,
 ): Promise<{ packsRead: number; blobsRead: number }> {
   const chosen = selectPacks([...view.packs.keys()], subset, opts.random);
-  const pool = opts.pool ?? createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
-  try {
-    const blobsRead = await readPacks(repo, chosen.map((id) => view.packs.get(id) as PackDescription), pool, problem);
-    return { packsRead: chosen.length, blobsRead };
-  } finally {
-    if (!opts.pool) await pool.close();
-  }
+  const blobsRead = await readPacks(repo, chosen.map((id) => view.packs.get(id) as PackDescription), pool, problem);
+  return { packsRead: chosen.length, blobsRead };
 }
 
 /** A pack listed by several index files must be described the same way by each. */
