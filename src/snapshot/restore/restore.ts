@@ -68,6 +68,25 @@ interface Job {
 const single = (f: PlannedEntry): boolean => (f.node.content?.length ?? 0) === 1;
 
 export async function runRestore(repo: Repository, snap: Snapshot, opts: RestoreOptions): Promise<RestoreResult> {
+  // The workers start (load their modules) while the snapshot's trees are read, not after.
+  const keys = { encKey: repo.master.encKey, idKey: repo.master.idKey };
+  const pool = createTaskPool<RestoreBatchRequest, RestoreBlobResult[]>(new URL('./restore-worker.js', import.meta.url), keys, () => {
+    const tasks = new RestoreTasks(keys);
+    return (req) => tasks.run(req);
+  });
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => (closed ??= pool.close());
+  try {
+    return await restoreWith(repo, snap, opts, pool, close);
+  } finally {
+    await close();
+  }
+}
+
+/** `closePool` is called once the data is written: the workers' memory is not held through the metadata pass. */
+async function restoreWith(
+  repo: Repository, snap: Snapshot, opts: RestoreOptions, pool: Job['pool'], closePool: () => Promise<void>,
+): Promise<RestoreResult> {
   const started = Date.now();
   const target = Buffer.from(resolve(opts.target));
   const progress = opts.progress ?? { update() {}, error() {} };
@@ -115,35 +134,27 @@ export async function runRestore(repo: Repository, snap: Snapshot, opts: Restore
     await createSpecial(dest(e), e.node);
   });
 
-  const keys = { encKey: repo.master.encKey, idKey: repo.master.idKey };
-  const pool = createTaskPool<RestoreBatchRequest, RestoreBlobResult[]>(new URL('./restore-worker.js', import.meta.url), keys, () => {
-    const tasks = new RestoreTasks(keys);
-    return (req) => tasks.run(req);
-  });
   const numericOwner = opts.numericOwner ?? true;
   const job: Job = { repo, pool, files, dest, failed, report, warn: (path, message) => progress.error(path, message), numericOwner, inFlight: new Semaphore(BYTES_IN_FLIGHT) };
   const totalBytes = files.reduce((a, f) => a + f.node.size, 0);
   let bytes = 0;
   for (const f of files) if ((f.node.content?.length ?? 0) > 1) closeSync(createFileSync(dest(f)));
-  try {
-    const { packs, missing } = await planPacks(repo, files);
-    for (const i of missing) {
-      failed.add(i);
-      report(dest(files[i]!), 'data missing from the repository index');
-    }
-    const queue = [...packs];
-    const worker = async (): Promise<void> => {
-      for (let p = queue.shift(); p; p = queue.shift()) {
-        check(opts.signal);
-        const n = await restorePack(job, p);
-        bytes += n;
-        progress.update({ files: files.length, bytes, totalBytes });
-      }
-    };
-    await Promise.all(Array.from({ length: PACKS_IN_FLIGHT }, worker));
-  } finally {
-    await pool.close();
+  const { packs, missing } = await planPacks(repo, files);
+  for (const i of missing) {
+    failed.add(i);
+    report(dest(files[i]!), 'data missing from the repository index');
   }
+  const queue = [...packs];
+  const worker = async (): Promise<void> => {
+    for (let p = queue.shift(); p; p = queue.shift()) {
+      check(opts.signal);
+      const n = await restorePack(job, p);
+      bytes += n;
+      progress.update({ files: files.length, bytes, totalBytes });
+    }
+  };
+  await Promise.all(Array.from({ length: PACKS_IN_FLIGHT }, worker));
+  await closePool();
 
   const meta = { numericOwner, onWarning: (p: Buffer, m: string) => progress.error(p.toString(), m) };
   await forEachLimited([...files.entries()], META_IN_FLIGHT, async ([i, f]) => {
