@@ -1,7 +1,7 @@
 /** Hashing, sealing and opening of blobs on all cores (see task-pool.ts). */
 import type { BlobId } from '../core/ids.js';
 import { BlobTasks, type BlobRequest, type FileRequest, type FileResult, type FilesResult, type OpenRequest, type SealRequest, type SealResult, type TaskKeys, type VerifyProblem, type VerifyRequest } from './blob-task.js';
-import { createTaskPool, portable } from './task-pool.js';
+import { createTaskPool, portable, type TaskPool } from './task-pool.js';
 
 export interface BlobPool {
   hash(data: Uint8Array): Promise<BlobId>;
@@ -11,21 +11,44 @@ export interface BlobPool {
   verify(req: Omit<VerifyRequest, 'op'>): Promise<VerifyProblem[]>;
   /** Read and seal a small file in a worker (batched with others); undefined when it grew past maxSize. */
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;
+  /** Whether the workers were started (a lazy pool starts them on its first work for them). */
+  readonly started: boolean;
   close(): Promise<void>;
 }
 
-export function createBlobPool(keys: TaskKeys, threads?: number): BlobPool {
+export interface BlobPoolOptions {
+  readonly threads?: number;
+  /**
+   * Start the workers only when work that needs them arrives; until then, seals of at most
+   * 16 KiB (tree blobs) run on this thread. A re-backup that finds everything unchanged then
+   * never spends CPU starting workers it does not use.
+   */
+  readonly lazy?: boolean;
+}
+
+/** Seals this small run inline while a lazy pool has not started. */
+const INLINE_SEAL_BYTES = 16 * 1024;
+
+export function createBlobPool(keys: TaskKeys, opts: BlobPoolOptions = {}): BlobPool {
   const workerData = { encKey: keys.encKey, idKey: keys.idKey };
-  const pool = createTaskPool<BlobRequest, unknown>(new URL('./blob-worker.js', import.meta.url), workerData, () => {
+  let started: TaskPool<BlobRequest, unknown> | undefined;
+  const start = (): TaskPool<BlobRequest, unknown> => (started ??= createTaskPool<BlobRequest, unknown>(new URL('./blob-worker.js', import.meta.url), workerData, () => {
     const tasks = new BlobTasks(keys);
     return (req) => tasks.run(req);
-  }, threads, FILE_BATCHES_PER_WORKER);
+  }, opts.threads, FILE_BATCHES_PER_WORKER));
+  if (opts.lazy !== true) start();
+  let inline: BlobTasks | undefined;
+  const pool = { run: (req: BlobRequest, transferList?: ArrayBuffer[]): Promise<unknown> => start().run(req, transferList) };
   return {
     hash(data) {
       const p = portable(data);
       return pool.run({ op: 'hash', data: p.data }, p.transferList) as Promise<BlobId>;
     },
-    seal(req) {
+    async seal(req) {
+      if (started === undefined && req.data.byteLength <= INLINE_SEAL_BYTES) {
+        inline ??= new BlobTasks(keys);
+        return (await inline.run({ op: 'seal', ...req })) as SealResult;
+      }
       const p = portable(req.data);
       return pool.run({ op: 'seal', ...req, data: p.data }, p.transferList) as Promise<SealResult>;
     },
@@ -39,7 +62,10 @@ export function createBlobPool(keys: TaskKeys, threads?: number): BlobPool {
       return pool.run({ op: 'verify', ...req, sealed: p.data }, transfer) as Promise<VerifyProblem[]>;
     },
     file: fileBatcher((files) => pool.run({ op: 'files', files }) as Promise<FilesResult>),
-    close: () => pool.close(),
+    get started() {
+      return started !== undefined;
+    },
+    close: () => started?.close() ?? Promise.resolve(),
   };
 }
 

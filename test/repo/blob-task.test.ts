@@ -37,3 +37,22 @@ t.test('files: a read that fails after open is reported with its code', async (t
   const out = await tasks.files({ op: 'files', files: [{ path: Buffer.from(dir), level: false, tryLevel: 3, maxSize: 1 << 30 }] });
   t.match(out[0], { code: 'EISDIR', error: /EISDIR: .*, read '/ });
 });
+
+t.test('a lazy pool seals small blobs on the calling thread and starts its workers only for larger work', async (t) => {
+  const { createBlobPool } = await import('../../src/repo/blob-pool.js');
+  const pool = createBlobPool(keys, { lazy: true });
+  const small = Buffer.alloc(1000, 3);
+  const r = await pool.seal({ data: small, level: 3 });
+  t.equal(r.id, blobIdOf(keys.idKey, small));
+  t.same(tasks.open({ op: 'open', id: r.id, sealed: r.sealed, rawLength: small.length }), small);
+  t.notOk(pool.started, 'a tree-sized seal starts no workers');
+  const large = Buffer.alloc(100_000, 4);
+  const r2 = await pool.seal({ data: large, level: 3 });
+  t.same(tasks.open({ op: 'open', id: r2.id, sealed: r2.sealed, rawLength: large.length }), large);
+  t.ok(pool.started, 'larger work starts them');
+  await pool.close();
+  const idle = createBlobPool(keys, { lazy: true });
+  await idle.close();
+  t.notOk(idle.started, 'closing a pool that never started starts nothing');
+  t.ok(createBlobPool(keys).started, 'an eager pool starts at once');
+});

@@ -78,7 +78,7 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
   const counters = newCounters();
   const progress = opts.progress ?? silentProgress;
   const policy = new CompressionPolicy(opts.compression ?? 'auto');
-  const pool = createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
+  const pool = createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey }, { lazy: true });
   const saver = new BlobSaver(repo.backend, repo.sealer, repo.index, repo.config);
   const files = new FileSaver(pool, saver, policy, {
     params: { min: repo.config.chunkMin, avg: repo.config.chunkAvg, max: repo.config.chunkMax },
