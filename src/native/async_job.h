@@ -2,6 +2,7 @@
  * function, and errors shaped like Node's. */
 #ifndef ROZEN_ASYNC_JOB_H
 #define ROZEN_ASYNC_JOB_H
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,34 @@ static inline napi_value export_function(napi_env env, napi_value exports, const
   napi_set_named_property(env, exports, name, f);
   return exports;
 }
+/* Rejects a job's promise because libuv cancelled it ("<fn>: cancelled"). */
+static inline void reject_cancelled(napi_env env, napi_deferred deferred, const char *fn) {
+  char text[64];
+  napi_value msg, err;
+  snprintf(text, sizeof text, "%s: cancelled", fn);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, NULL, msg, &err);
+  napi_reject_deferred(env, deferred, err);
+}
+
+#define MAX_PATH_BYTES 65536
+
+/* A copy of the Buffer path `v`, NUL-terminated, in *out (length in *len): 0, or -1 when `v` is not a non-empty
+ * Buffer without NUL bytes shorter than MAX_PATH_BYTES, or -2 when out of memory. The caller frees *out. */
+static inline int copy_path(napi_env env, napi_value v, char **out, size_t *len) {
+  bool ok = false;
+  void *data = NULL;
+  *out = NULL;
+  *len = 0;
+  napi_is_buffer(env, v, &ok);
+  if (ok) napi_get_buffer_info(env, v, &data, len);
+  if (!ok || *len == 0 || *len >= MAX_PATH_BYTES || memchr(data, 0, *len) != NULL) return -1;
+  if ((*out = malloc(*len + 1)) == NULL) return -2;
+  memcpy(*out, data, *len);
+  (*out)[*len] = 0;
+  return 0;
+}
+
 /* An Error shaped like Node's fs errors: message "CODE: description, syscall 'path'", errno, code, syscall, path. */
 static inline napi_value fs_error(napi_env env, int err, const char *syscall, const char *path, size_t path_len) {
   const char *code = uv_err_name(-err);

@@ -19,8 +19,6 @@
 #include <node_api.h>
 #include "async_job.h"
 
-#define MAX_PATH_BYTES 65536
-
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
@@ -91,10 +89,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   job_t *job = data;
   napi_value out;
   if (status != napi_ok) {
-    napi_value msg;
-    napi_create_string_utf8(env, "listDir: cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &out);
-    napi_reject_deferred(env, job->deferred, out);
+    reject_cancelled(env, job->deferred, "listDir");
   } else if (job->err != 0) {
     napi_reject_deferred(env, job->deferred, fs_error(env, job->err, job->syscall, job->path, job->path_len));
   } else {
@@ -125,24 +120,14 @@ static napi_value js_list_dir(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool ok = false;
-  void *data = NULL;
-  size_t len = 0;
-  if (argc == 1) napi_is_buffer(env, argv[0], &ok);
-  if (ok) napi_get_buffer_info(env, argv[0], &data, &len);
-  if (!ok || len == 0 || len >= MAX_PATH_BYTES || memchr(data, 0, len) != NULL) {
-    napi_throw_type_error(env, NULL, "listDir: expected a non-empty Buffer path without NUL bytes");
-    return NULL;
-  }
   job_t *job = calloc(1, sizeof(job_t));
-  if (job == NULL || (job->path = malloc(len + 1)) == NULL) {
-    free(job);
-    napi_throw_error(env, NULL, "listDir: out of memory");
+  int bad = job == NULL ? -2 : argc == 1 ? copy_path(env, argv[0], &job->path, &job->path_len) : -1;
+  if (bad != 0) {
+    if (job != NULL) free_job(job);
+    if (bad == -1) napi_throw_type_error(env, NULL, "listDir: expected a non-empty Buffer path without NUL bytes");
+    else napi_throw_error(env, NULL, "listDir: out of memory");
     return NULL;
   }
-  memcpy(job->path, data, len);
-  job->path[len] = 0;
-  job->path_len = len;
   return start_job(env, "rozen.listDir", execute, complete, job, &job->deferred, &job->work);
 }
 

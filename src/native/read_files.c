@@ -18,8 +18,6 @@
 #include <uv.h>
 #include "async_job.h"
 
-#define MAX_PATH_BYTES 65536
-
 typedef struct {
   char *path;
   size_t path_len;
@@ -78,10 +76,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   job_t *job = data;
   napi_value out;
   if (status != napi_ok) {
-    napi_value msg;
-    napi_create_string_utf8(env, "readFiles: cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &out);
-    napi_reject_deferred(env, job->deferred, out);
+    reject_cancelled(env, job->deferred, "readFiles");
   } else {
     napi_create_array_with_length(env, job->n, &out);
     for (size_t i = 0; i < job->n; i++) {
@@ -121,26 +116,15 @@ static napi_value js_read_files(napi_env env, napi_callback_info info) {
   job->max_size = max_size;
   for (uint32_t i = 0; i < n; i++) {
     napi_value item;
-    void *data;
-    size_t len;
-    napi_get_element(env, argv[0], i, &item);
-    napi_is_buffer(env, item, &ok);
-    if (ok) napi_get_buffer_info(env, item, &data, &len);
-    if (!ok || len == 0 || len >= MAX_PATH_BYTES || memchr(data, 0, len) != NULL) {
-      free_job(job);
-      napi_throw_type_error(env, NULL, "readFiles: each path must be a non-empty Buffer without NUL bytes");
-      return NULL;
-    }
     file_t *f = &job->files[i];
-    f->path = malloc(len + 1);
-    if (f->path == NULL) {
+    napi_get_element(env, argv[0], i, &item);
+    int bad = copy_path(env, item, &f->path, &f->path_len);
+    if (bad != 0) {
       free_job(job);
-      napi_throw_error(env, NULL, "readFiles: out of memory");
+      if (bad == -1) napi_throw_type_error(env, NULL, "readFiles: each path must be a non-empty Buffer without NUL bytes");
+      else napi_throw_error(env, NULL, "readFiles: out of memory");
       return NULL;
     }
-    memcpy(f->path, data, len);
-    f->path[len] = 0;
-    f->path_len = len;
   }
   return start_job(env, "rozen.readFiles", execute, complete, job, &job->deferred, &job->work);
 }

@@ -353,9 +353,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   if (status == napi_ok) {
     napi_resolve_deferred(env, job->deferred, result_of(env, job));
   } else {
-    napi_value err;
-    napi_create_error(env, NULL, string_of(env, "scanDir: cancelled", NAPI_AUTO_LENGTH), &err);
-    napi_reject_deferred(env, job->deferred, err);
+    reject_cancelled(env, job->deferred, "scanDir");
   }
   napi_delete_async_work(env, job->work);
   free_job(job);

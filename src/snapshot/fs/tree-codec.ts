@@ -218,42 +218,21 @@ function encodeNode(w: MsgWriter, n: Node): void {
   w.mapHeader(REQUIRED.length + optional);
   w.key('n');
   w.bin(n.name);
-  w.key('t');
-  w.uint(typeCode(n.type));
-  w.key('m');
-  w.uint(n.mode);
-  w.key('u');
-  w.uint(n.uid);
-  w.key('g');
-  w.uint(n.gid);
-  if (n.user !== undefined) {
-    w.key('un');
-    w.str(n.user);
-  }
-  if (n.group !== undefined) {
-    w.key('gn');
-    w.str(n.group);
-  }
-  w.key('mt');
-  w.int64(n.mtimeNs);
-  w.key('at');
-  w.int64(n.atimeNs);
-  w.key('ct');
-  w.int64(n.ctimeNs);
-  w.key('s');
-  w.uint(n.size);
-  w.key('al');
-  w.uint(n.allocated);
-  w.key('d');
-  w.uint(n.device);
-  w.key('i');
-  w.uint(n.inode);
-  w.key('l');
-  w.uint(n.links);
-  if (n.rdev !== undefined) {
-    w.key('r');
-    w.uint(n.rdev);
-  }
+  uintField(w, 't', typeCode(n.type));
+  uintField(w, 'm', n.mode);
+  uintField(w, 'u', n.uid);
+  uintField(w, 'g', n.gid);
+  if (n.user !== undefined) strField(w, 'un', n.user);
+  if (n.group !== undefined) strField(w, 'gn', n.group);
+  int64Field(w, 'mt', n.mtimeNs);
+  int64Field(w, 'at', n.atimeNs);
+  int64Field(w, 'ct', n.ctimeNs);
+  uintField(w, 's', n.size);
+  uintField(w, 'al', n.allocated);
+  uintField(w, 'd', n.device);
+  uintField(w, 'i', n.inode);
+  uintField(w, 'l', n.links);
+  if (n.rdev !== undefined) uintField(w, 'r', n.rdev);
   if (n.linkTarget !== undefined) {
     w.key('lt');
     w.bin(n.linkTarget);
@@ -279,6 +258,21 @@ function encodeNode(w: MsgWriter, n: Node): void {
     w.key('st');
     w.binHex(checkedId(n.subtree));
   }
+}
+
+function uintField(w: MsgWriter, key: string, v: number): void {
+  w.key(key);
+  w.uint(v);
+}
+
+function int64Field(w: MsgWriter, key: string, v: bigint): void {
+  w.key(key);
+  w.int64(v);
+}
+
+function strField(w: MsgWriter, key: string, v: string): void {
+  w.key(key);
+  w.str(v);
 }
 
 /** 64 characters; binHex refuses any that is not a hex digit. */

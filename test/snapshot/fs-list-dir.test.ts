@@ -1,0 +1,42 @@
+/** The addon's listDir: a directory's entries and which are directories, errors shaped like fs.readdir's, atime kept. */
+import t from 'tap';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { native } from '../../src/snapshot/fs/native.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rozen-listdir-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+t.test('every entry but . and .., with directories marked, as readdir lists them', async (t) => {
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'file'), 'x');
+  symlinkSync('sub', join(dir, 'link-to-dir'));
+  const odd = Buffer.from([0x66, 0xff, 0x0a, 0x67]); // not UTF-8, with a newline
+  writeFileSync(Buffer.concat([Buffer.from(dir + '/'), odd]), '');
+  for (let i = 0; i < 300; i++) writeFileSync(join(dir, `n${i}`), '');
+  const { names, dirs } = await native().listDir(Buffer.from(dir));
+  const got = names.map((n, i) => `${n.toString('hex')}:${dirs[i]}`).sort();
+  const want = readdirSync(Buffer.from(dir), { withFileTypes: true, encoding: 'buffer' })
+    .map((d) => `${Buffer.from(d.name).toString('hex')}:${d.isDirectory() ? 1 : 0}`).sort();
+  t.same(got, want);
+  t.ok(names.some((n) => n.equals(odd)), 'a name that is not UTF-8 comes back as its bytes');
+  t.equal(dirs[names.findIndex((n) => n.toString() === 'link-to-dir')], 0, 'a symlink to a directory is not a directory');
+});
+
+t.test('listing keeps the directory atime', async (t) => {
+  const d = join(dir, 'kept');
+  mkdirSync(d);
+  writeFileSync(join(d, 'a'), '');
+  utimesSync(d, new Date('2001-01-01T00:00:00Z'), new Date());
+  await native().listDir(Buffer.from(d));
+  t.equal(statSync(d).atimeMs, Date.parse('2001-01-01T00:00:00Z'));
+});
+
+t.test('errors as fs.readdir gives them, and bad arguments refused', async (t) => {
+  await t.rejects(native().listDir(Buffer.from(join(dir, 'missing'))), { code: 'ENOENT', syscall: 'scandir', path: join(dir, 'missing') });
+  await t.rejects(native().listDir(Buffer.from(join(dir, 'file'))), { code: 'ENOTDIR' });
+  t.throws(() => native().listDir('text' as unknown as Buffer), TypeError);
+  t.throws(() => native().listDir(Buffer.alloc(0)), TypeError);
+  t.throws(() => native().listDir(Buffer.from('a\0b')), TypeError);
+});
