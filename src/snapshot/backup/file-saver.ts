@@ -85,13 +85,22 @@ export class FileSaver {
     const fh = await openForBackup(path);
     // A ring of read buffers, reused: chunks are copied (or handed to a worker) as soon as they are
     // cut, and as every buffer but the last is filled whole, a chunk still being assembled spans
-    // at most ceil(max / READ_SIZE) + 1 buffers.
+    // at most ceil(max / READ_SIZE) + 1 buffers: the ring's next buffer is free, and is filled
+    // (read ahead) while this one is cut.
     const ring = Array.from({ length: Math.ceil(this.#chunker.params.max / READ_SIZE) + 2 }, () => Buffer.allocUnsafeSlow(READ_SIZE));
+    const readInto = (k: number): Promise<number> => {
+      const p = fill(fh, ring[k % ring.length]!);
+      p.catch(() => undefined); // awaited in its turn; not an unhandled rejection if we stop first
+      return p;
+    };
+    let next = readInto(0);
     try {
       for (let k = 0; ; k++) {
         const buf = ring[k % ring.length]!;
-        const bytesRead = await fill(fh, buf);
+        const bytesRead = await next;
         if (bytesRead === 0) break;
+        // A short read is the end of the file: nothing to read ahead.
+        next = bytesRead < buf.length ? Promise.resolve(0) : readInto(k + 1);
         if (stopped()) throw new RozenError('Interrupted', 'interrupted');
         this.#counters.bytesRead += bytesRead;
         for (const chunk of chunker.push(buf.subarray(0, bytesRead))) {
