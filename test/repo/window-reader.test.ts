@@ -69,24 +69,3 @@ t.test('a read-ahead a few chunks past the last window continues it from its end
   t.same(await reader.read(loc(LARGE, 8 * MiB, MiB)), large.subarray(8 * MiB, 9 * MiB));
   t.equal(gets(backend), 2, 'the chunks in between come from that window');
 });
-
-t.test('a stream drops the windows it read through, and windows fetched ahead for other packs survive it', async (t) => {
-  const mem = new MemoryBackend();
-  const large = randomBytes(120 * MiB);
-  const others = ['c', 'd', 'e', 'f'].map((ch) => ({ id: ch.repeat(64) as PackId, bytes: randomBytes(10 * MiB) }));
-  await mem.put(packName(LARGE), large);
-  for (const o of others) await mem.put(packName(o.id), o.bytes);
-  const backend = new FaultyBackend(mem);
-  const sizes = new Map<PackId, { kind: PackKind; size: number }>([[LARGE, { kind: PackKind.degenerate, size: large.length }]]);
-  for (const o of others) sizes.set(o.id, { kind: PackKind.degenerate, size: o.bytes.length });
-  const reader = new WindowReader(backend, { packInfo: (id) => sizes.get(id) });
-  // The first blobs of the next files, fetched ahead (as a mount does for a directory's next files).
-  for (const o of others) await reader.read(loc(o.id, 0, MiB));
-  t.equal(gets(backend), 4);
-  for (let off = 0; off + 2 * MiB <= large.length; off += 2 * MiB) await reader.read(loc(LARGE, off, 2 * MiB));
-  t.equal(gets(backend), 7, '8 + 32 + 80 MiB');
-  for (const o of others) t.same(await reader.read(loc(o.id, MiB, MiB)), o.bytes.subarray(MiB, 2 * MiB));
-  t.equal(gets(backend), 7, 'the windows fetched ahead were still there');
-  await reader.read(loc(LARGE, 0, MiB));
-  t.equal(gets(backend), 8, 'the windows read through were dropped');
-});
