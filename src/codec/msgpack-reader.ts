@@ -19,19 +19,11 @@ export class MsgReader {
   }
 
   mapHeader(what: string): number {
-    const b = this.#byte(what);
-    if (b >= 0x80 && b <= 0x8f) return b & 0x0f;
-    if (b === 0xde) return this.#u16(what);
-    if (b === 0xdf) return this.#u32(what);
-    throw this.fail(what);
+    return this.#containerLength(0x80, 0xde, what);
   }
 
   arrayHeader(what: string): number {
-    const b = this.#byte(what);
-    if (b >= 0x90 && b <= 0x9f) return b & 0x0f;
-    if (b === 0xdc) return this.#u16(what);
-    if (b === 0xdd) return this.#u32(what);
-    throw this.fail(what);
+    return this.#containerLength(0x90, 0xdc, what);
   }
 
   /**
@@ -144,6 +136,15 @@ export class MsgReader {
       case MAP32: return 2 * this.#u32(what);
       default: throw this.fail(what); // 0xc1: never used
     }
+  }
+
+  /** Items in a map or array header: the fix form (`fix` + 0..15), then the 16-bit and 32-bit forms (`c16`, `c16 + 1`). */
+  #containerLength(fix: number, c16: number, what: string): number {
+    const b = this.#byte(what);
+    if (b >= fix && b <= fix + 0x0f) return b & 0x0f;
+    if (b === c16) return this.#u16(what);
+    if (b === c16 + 1) return this.#u32(what);
+    throw this.fail(what);
   }
 
   #nonNegative(v: number, what: string): number {

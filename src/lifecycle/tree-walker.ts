@@ -86,7 +86,7 @@ export async function walkSnapshots(
         } else {
           const nodes = decodeTree(bytes);
           visitor.tree?.(id, nodes, use);
-          entries = nodes as readonly Node[] as readonly TreeRefs[];
+          entries = nodes;
         }
       } catch (err) {
         result.missing.add(id);

@@ -46,8 +46,8 @@ export function decodeTree(bytes: Uint8Array): Node[] {
 /** What a reachability walk needs of an entry: its name (a view into the tree's bytes) and the blobs it references. */
 export interface TreeRefs {
   readonly name: Buffer;
-  readonly subtree: BlobId | undefined;
-  readonly content: readonly BlobId[] | undefined;
+  readonly subtree?: BlobId | undefined;
+  readonly content?: readonly BlobId[] | undefined;
 }
 
 /**
