@@ -2,9 +2,29 @@
   "targets": [
     {
       "target_name": "rozen_native",
-      "sources": ["src/native/rozen_native.c", "src/native/scan_dir.c", "src/native/read_files.c", "src/native/list_dir.c"],
+      "sources": [
+        "src/native/rozen_native.c", "src/native/scan_dir.c", "src/native/read_files.c", "src/native/list_dir.c",
+        "src/native/fuse_dev.c", "src/native/open_blobs.c"
+      ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-      "defines": ["NAPI_VERSION=8"]
+      "defines": ["NAPI_VERSION=8"],
+      "dependencies": ["zstd_decompress"]
+    },
+    {
+      # The decompressor of the zstd that zstd-napi ships (the same version that compresses), for open_blobs.c.
+      "target_name": "zstd_decompress",
+      "type": "static_library",
+      "variables": { "zstd": "node_modules/zstd-napi/deps/zstd/lib" },
+      "sources": [
+        "<(zstd)/common/debug.c", "<(zstd)/common/entropy_common.c", "<(zstd)/common/error_private.c",
+        "<(zstd)/common/fse_decompress.c", "<(zstd)/common/xxhash.c", "<(zstd)/common/zstd_common.c",
+        "<(zstd)/decompress/huf_decompress.c", "<(zstd)/decompress/huf_decompress_amd64.S",
+        "<(zstd)/decompress/zstd_ddict.c", "<(zstd)/decompress/zstd_decompress.c",
+        "<(zstd)/decompress/zstd_decompress_block.c"
+      ],
+      "cflags": ["-O3", "-fvisibility=hidden"],
+      "defines": ["XXH_NAMESPACE=ZSTD_", "ZSTD_NO_TRACE", "ZSTDLIB_VISIBLE=", "ZSTDERRORLIB_VISIBLE="],
+      "direct_dependent_settings": { "include_dirs": ["<(zstd)"] }
     }
   ]
 }

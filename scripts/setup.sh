@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# One-step set-up on a fresh Debian machine with Node 20: system packages (libfuse 2 runtime,
-# fusermount, rsync, attr tools used by the tests), then `npm ci` and the build.
+# One-step set-up on a fresh Debian machine with Node 20: system packages (fusermount for mounts by
+# users other than root and for the tests' unmounts, rsync and the attr tools the tests use), then
+# `npm ci` and the build (the native addon speaks the FUSE kernel protocol itself: no libfuse).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-[ -e /usr/lib/x86_64-linux-gnu/libfuse.so.2 ] || ldconfig -p 2>/dev/null | grep -q 'libfuse.so.2 ' || need+=(libfuse2)
-command -v fusermount >/dev/null || need+=(fuse)
+command -v fusermount >/dev/null || command -v fusermount3 >/dev/null || need+=(fuse)
 command -v rsync >/dev/null || need+=(rsync)
 command -v getfattr >/dev/null || need+=(attr)
 if [ ${#need[@]} -gt 0 ]; then
@@ -16,7 +16,6 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
     echo "setup: missing ${need[*]}; run as root: apt-get install -y ${need[*]}" >&2
-    echo "setup: (rozen mount falls back to the libfuse bundled with fuse-shared-library)" >&2
   fi
 fi
 

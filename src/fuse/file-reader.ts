@@ -9,7 +9,7 @@ export interface ReadState {
   lastChunk: number;
 }
 
-const SIBLING_FILES = 16;
+const SIBLING_FILES = 64;
 const SIBLING_BYTES = 8 * 1024 * 1024;
 
 export const newReadState = (): ReadState => ({ lastChunk: -1 });
@@ -22,33 +22,54 @@ export class FileReader {
     private readonly readAhead: number,
   ) {}
 
-  /** Copies up to `len` bytes at `pos` into `buf`; returns the count (0 at or past the end). */
-  async read(node: Node, state: ReadState, buf: Uint8Array, len: number, pos: number): Promise<number> {
+  /**
+   * Up to `len` bytes at `pos`, as views of the cached chunks (none at or past the end): at once when
+   * every chunk needed is cached, else once they are fetched.
+   */
+  read(node: Node, state: ReadState, len: number, pos: number): Uint8Array[] | Promise<Uint8Array[]> {
     const content = node.content ?? [];
     const ends = this.chunkEnds(node);
-    let i = chunkAt(ends, pos);
-    if (i >= content.length) return 0;
-    const sequential = pos === 0 || i === state.lastChunk || i === state.lastChunk + 1;
-    let done = 0;
-    while (done < len && i < content.length) {
-      const start = i === 0 ? 0 : (ends[i - 1] as number);
-      const data = await this.chunk(content, ends, i);
-      const from = pos + done - start;
-      const n = Math.min(data.byteLength - from, len - done);
-      buf.set(data.subarray(from, from + n), done);
-      done += n;
-      state.lastChunk = i;
-      if (done < len) i++;
+    const first = chunkAt(ends, pos);
+    const end = Math.min(pos + len, ends.length === 0 ? 0 : (ends[ends.length - 1] as number));
+    if (first >= content.length || end <= pos) return [];
+    const last = chunkAt(ends, end - 1);
+    const sequential = pos === 0 || first === state.lastChunk || first === state.lastChunk + 1;
+    state.lastChunk = last;
+    const cached: Uint8Array[] = [];
+    for (let i = first; i <= last && cached.length === i - first; i++) {
+      const data = this.blobs.peek(content[i] as BlobId);
+      if (data !== undefined) cached.push(data);
     }
-    if (sequential) this.prefetch(content, i);
-    return done;
+    // The chunks asked for are requested before any read-ahead, so they are fetched first.
+    const result = cached.length > last - first ? this.slices(cached, ends, first, pos, end, content) : this.fetchRange(content, ends, first, last, pos, end);
+    if (sequential) this.prefetch(content, last);
+    return result;
+  }
+
+  private async fetchRange(content: readonly BlobId[], ends: Float64Array, first: number, last: number, pos: number, end: number): Promise<Uint8Array[]> {
+    const chunks = await Promise.all(Array.from({ length: last - first + 1 }, (_, k) => this.blobs.get(content[first + k] as BlobId)));
+    return this.slices(chunks, ends, first, pos, end, content);
+  }
+
+  /** The parts of chunks `first`.. covering [pos, end), each chunk checked against its recorded size. */
+  private slices(chunks: readonly Uint8Array[], ends: Float64Array, first: number, pos: number, end: number, content: readonly BlobId[]): Uint8Array[] {
+    const parts: Uint8Array[] = [];
+    chunks.forEach((data, k) => {
+      const i = first + k;
+      const start = i === 0 ? 0 : (ends[i - 1] as number);
+      const expected = (ends[i] as number) - start;
+      if (data.byteLength !== expected) throw corrupt(`data blob ${content[i] as string} (${data.byteLength} bytes, expected ${expected})`);
+      parts.push(data.subarray(Math.max(pos, start) - start, Math.min(end, start + expected) - start));
+    });
+    return parts;
   }
 
   /**
-   * Restores walk a directory in order, one file at a time: on opening a file, fetch the first
-   * blobs of the files after it, so backend latency overlaps instead of adding up per file.
+   * Copies walk a directory in order, one file at a time: on the first read of a file, fetch the
+   * files after it, so backend latency overlaps instead of adding up per file. `ready` gets each
+   * following file held in one blob (its whole content) as it arrives.
    */
-  prefetchSiblings(siblings: readonly Node[], after: number): void {
+  prefetchSiblings(siblings: readonly Node[], after: number, ready?: (index: number, data: Uint8Array) => void): void {
     let bytes = 0;
     const last = Math.min(siblings.length - 1, after + SIBLING_FILES);
     for (let j = after + 1; j <= last && bytes < SIBLING_BYTES; j++) {
@@ -56,16 +77,10 @@ export class FileReader {
       const id = node.type === 'file' ? node.content?.[0] : undefined;
       if (id === undefined) continue;
       bytes += node.sizes?.[0] ?? 0;
-      if (!this.blobs.has(id)) this.blobs.get(id, true).catch(() => undefined);
+      const whole = ready !== undefined && node.content?.length === 1;
+      if (whole) this.blobs.get(id, true).then((data) => ready(j, data), () => undefined);
+      else if (!this.blobs.has(id)) this.blobs.get(id, true).catch(() => undefined);
     }
-  }
-
-  private async chunk(content: readonly BlobId[], ends: Float64Array, i: number): Promise<Uint8Array> {
-    const id = content[i] as BlobId;
-    const data = await this.blobs.get(id);
-    const expected = (ends[i] as number) - (i === 0 ? 0 : (ends[i - 1] as number));
-    if (data.byteLength !== expected) throw corrupt(`data blob ${id} (${data.byteLength} bytes, expected ${expected})`);
-    return data;
   }
 
   private prefetch(content: readonly BlobId[], after: number): void {

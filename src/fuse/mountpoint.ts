@@ -1,16 +1,21 @@
 /** Checks before mounting: /dev/fuse present, a stale mount cleaned, the mountpoint an empty directory. */
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import { invalidArgument, RozenError } from '../core/errors.js';
-import { INSTALL_HINT } from './fuse-loader.js';
 import { detachMount } from './unmount-command.js';
+
+/** What a machine needs for mounts by users other than root, beyond the kernel's FUSE module: fusermount. */
+export const INSTALL_HINT = 'apt-get install -y fuse';
 
 export async function checkFuseDevice(device = '/dev/fuse'): Promise<void> {
   try {
     await fsp.access(device, constants.R_OK | constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `${device} is missing (in a container, pass --device ${device})` : `${device} is not accessible (${code ?? 'error'})`;
-    throw new RozenError('FuseUnavailable', `${why}; install FUSE with: ${INSTALL_HINT}`, { cause: err });
+    const why =
+      code === 'ENOENT'
+        ? `${device} is missing: load the kernel module (modprobe fuse), or in a container pass --device ${device}`
+        : `${device} is not accessible (${code ?? 'error'}): mounting needs root, or fusermount (${INSTALL_HINT}) and read-write access to ${device}`;
+    throw new RozenError('FuseUnavailable', why, { cause: err });
   }
 }
 

@@ -1,65 +1,57 @@
-/** Stat records for FUSE from recorded nodes and from the top-level directories. */
+/** Attributes for the kernel from recorded nodes and from the top-level directories. */
 import { modeBitsOf } from '../snapshot/fs/file-type.js';
 import type { Node } from '../snapshot/node.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { FsEntry } from './fs-entry.js';
-import type { FuseStat } from './fuse-native-types.js';
-import { servedName } from './name-escape.js';
+import type { Attr } from './kernel/wire.js';
 
-
-const BLOCK_SIZE = 4096;
 const VIRTUAL_DIR_MODE = 0o040555;
 const VIRTUAL_LINK_MODE = 0o120777;
 
-/**
- * Nanoseconds to the milliseconds fuse-native takes. Its stat array is unsigned, so times before
- * 1970 are shown as 1970 rather than as a date in the far future.
- */
-export function nsToMs(ns: bigint): number {
-  return ns <= 0n ? 0 : Number(ns / 1_000_000n);
-}
-
-export function nodeStat(node: Node, ino: number): FuseStat {
+export function nodeAttr(node: Node, ino: number): Attr {
   return {
+    ino,
     mode: modeBitsOf(node.type) | (node.mode & 0o7777),
+    nlink: Math.max(1, node.links),
     uid: node.uid,
     gid: node.gid,
-    size: node.type === 'symlink' ? linkTarget(node).length : node.size,
-    dev: 0,
-    nlink: Math.max(1, node.links),
-    ino,
     rdev: node.rdev ?? 0,
-    blksize: BLOCK_SIZE,
+    size: node.type === 'symlink' ? (node.linkTarget?.length ?? 0) : node.size,
     blocks: Math.ceil(node.allocated / 512),
-    atime: nsToMs(node.atimeNs),
-    mtime: nsToMs(node.mtimeNs),
-    ctime: nsToMs(node.ctimeNs),
+    atimeNs: node.atimeNs,
+    mtimeNs: node.mtimeNs,
+    ctimeNs: node.ctimeNs,
   };
 }
 
-export function entryStat(entry: FsEntry, topMtimeMs: number): FuseStat {
-  if (entry.kind === 'node') return nodeStat(entry.node, entry.ino);
+/** A top-level directory or `latest` link is owned by the mounting user and has the newest snapshot's time. */
+export function entryAttr(entry: FsEntry, topNs: bigint): Attr {
+  if (entry.kind === 'node') return nodeAttr(entry.node, entry.ino);
   const link = entry.kind === 'vlink';
   return {
+    ino: entry.ino,
     mode: link ? VIRTUAL_LINK_MODE : VIRTUAL_DIR_MODE,
+    nlink: link ? 1 : 2,
     uid: process.getuid?.() ?? 0,
     gid: process.getgid?.() ?? 0,
-    size: link ? Buffer.byteLength(entry.target) : 0,
-    dev: 0,
-    nlink: link ? 1 : 2,
-    ino: entry.ino,
     rdev: 0,
-    blksize: BLOCK_SIZE,
+    size: link ? Buffer.byteLength(entry.target) : 0,
     blocks: 0,
-    atime: topMtimeMs,
-    mtime: topMtimeMs,
-    ctime: topMtimeMs,
+    atimeNs: topNs,
+    mtimeNs: topNs,
+    ctimeNs: topNs,
   };
+}
+
+/** The mode bits an entry is listed with (type and permissions). */
+export function entryMode(entry: FsEntry): number {
+  if (entry.kind === 'node') return modeBitsOf(entry.node.type) | (entry.node.mode & 0o7777);
+  return entry.kind === 'vlink' ? VIRTUAL_LINK_MODE : VIRTUAL_DIR_MODE;
 }
 
 /** The directory standing for a snapshot's root tree, with the snapshot's time. */
 export function snapshotRootNode(snapshot: Snapshot): Node {
-  const ns = BigInt(Math.max(0, Date.parse(snapshot.time) || 0)) * 1_000_000n;
+  const ns = BigInt(Date.parse(snapshot.time) || 0) * 1_000_000n;
   return {
     name: Buffer.alloc(0),
     type: 'dir',
@@ -76,18 +68,4 @@ export function snapshotRootNode(snapshot: Snapshot): Node {
     links: 2,
     subtree: snapshot.tree,
   };
-}
-
-/** A symlink target as served: each component escaped like names, so links inside the mount resolve. */
-export function linkTarget(node: Node): string {
-  const raw = node.linkTarget ?? Buffer.alloc(0);
-  const parts: string[] = [];
-  let start = 0;
-  for (let i = 0; i <= raw.length; i++) {
-    if (i === raw.length || raw[i] === 0x2f) {
-      parts.push(servedName(raw.subarray(start, i)));
-      start = i + 1;
-    }
-  }
-  return parts.join('/');
 }

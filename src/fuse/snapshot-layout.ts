@@ -1,6 +1,5 @@
 /** The top-level directories: snapshots by time, by short id, by host and by tag. */
 import type { Snapshot } from '../core/snapshot.js';
-import { servedName } from './name-escape.js';
 
 export const SHORT_ID_LENGTH = 8;
 export const LATEST = 'latest';
@@ -108,8 +107,8 @@ function groupBy(
   return groups;
 }
 
-/** A host or tag as one path component: escaped like names, and `/`, `.`, `..` made safe. */
+/** A host or tag as one path component: `/` and NUL written as `\x2f` and `\x00`, and `.`, `..` made safe. */
 export function componentName(text: string): string {
-  const escaped = servedName(Buffer.from(text, 'utf8')).replaceAll('/', '\\x2f');
+  const escaped = text.replaceAll('/', '\\x2f').replaceAll('\0', '\\x00');
   return escaped === '.' || escaped === '..' ? escaped.replaceAll('.', '\\x2e') : escaped;
 }

@@ -3,6 +3,12 @@ import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
 import type { Snapshot } from '../core/snapshot.js';
 
+/** Blobs stored one after another, opened together, and the id of the blob stored after them. */
+export interface BlobRun {
+  readonly blobs: readonly (readonly [BlobId, Uint8Array])[];
+  readonly next?: BlobId;
+}
+
 export interface SnapshotSource {
   /** All snapshots, cheap to call repeatedly (the implementation lists the repository). */
   listSnapshots(): Promise<Snapshot[]>;
@@ -10,4 +16,9 @@ export interface SnapshotSource {
   loadTree(id: BlobId): Promise<readonly Node[]>;
   /** Plaintext of a data blob (one ranged GET + decrypt + decompress inside). */
   readBlob(id: BlobId): Promise<Uint8Array>;
+  /**
+   * Optional: blob `id` first, with the blobs stored after it, up to about `maxBytes` of plaintext,
+   * where that costs no more fetching (small files are stored in the order a copy reads them).
+   */
+  readRun?(id: BlobId, maxBytes: number): Promise<BlobRun>;
 }

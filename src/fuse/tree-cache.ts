@@ -2,15 +2,10 @@
 import { LRUCache } from 'lru-cache';
 import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
-import { servedName } from './name-escape.js';
 import type { SnapshotSource } from './snapshot-source.js';
 
-export interface Listing {
-  readonly nodes: readonly Node[];
-  /** Served (escaped) names, parallel to `nodes`. */
-  readonly names: readonly string[];
-  readonly index: ReadonlyMap<string, number>;
-}
+/** A directory's entries, sorted by name bytes. */
+export type Listing = readonly Node[];
 
 export class TreeCache {
   private readonly lru: LRUCache<BlobId, Listing>;
@@ -22,7 +17,7 @@ export class TreeCache {
   ) {
     this.lru = new LRUCache<BlobId, Listing>({
       maxSize: maxEntries,
-      sizeCalculation: (l) => Math.max(1, l.nodes.length),
+      sizeCalculation: (l) => Math.max(1, l.length),
     });
   }
 
@@ -42,13 +37,22 @@ export class TreeCache {
   }
 
   private async fetch(id: BlobId): Promise<Listing> {
-    const listing = toListing(await this.source.loadTree(id));
+    const listing = await this.source.loadTree(id);
     this.lru.set(id, listing);
     return listing;
   }
 }
 
-function toListing(nodes: readonly Node[]): Listing {
-  const names = nodes.map((n) => servedName(n.name));
-  return { nodes, names, index: new Map(names.map((name, i) => [name, i])) };
+/** Position of the entry named `name` (binary search over the sorted names), or -1. */
+export function findName(listing: Listing, name: Uint8Array): number {
+  let lo = 0;
+  let hi = listing.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = Buffer.compare((listing[mid] as Node).name, name);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }

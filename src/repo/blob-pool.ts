@@ -1,12 +1,11 @@
 /** Hashing, sealing and opening of blobs on all cores (see task-pool.ts). */
 import type { BlobId } from '../core/ids.js';
-import { BlobTasks, type BlobRequest, type FileRequest, type FileResult, type FilesResult, type OpenRequest, type SealRequest, type SealResult, type TaskKeys, type VerifyProblem, type VerifyRequest } from './blob-task.js';
+import { BlobTasks, type BlobRequest, type FileRequest, type FileResult, type FilesResult, type SealRequest, type SealResult, type TaskKeys, type VerifyProblem, type VerifyRequest } from './blob-task.js';
 import { createTaskPool, portable, type TaskPool } from './task-pool.js';
 
 export interface BlobPool {
   hash(data: Uint8Array): Promise<BlobId>;
   seal(req: Omit<SealRequest, 'op'>): Promise<SealResult>;
-  open(req: Omit<OpenRequest, 'op'>): Promise<Uint8Array>;
   /** Authenticate, decompress and re-hash blobs (and a whole pack's hash) without sending plaintext back. */
   verify(req: Omit<VerifyRequest, 'op'>): Promise<VerifyProblem[]>;
   /** Read and seal a small file in a worker (batched with others); undefined when it grew past maxSize. */
@@ -51,10 +50,6 @@ export function createBlobPool(keys: TaskKeys, opts: BlobPoolOptions = {}): Blob
       }
       const p = portable(req.data);
       return pool.run({ op: 'seal', ...req, data: p.data }, p.transferList) as Promise<SealResult>;
-    },
-    async open(req) {
-      const p = portable(req.sealed);
-      return new Uint8Array((await pool.run({ op: 'open', ...req, sealed: p.data }, p.transferList)) as Uint8Array);
     },
     verify(req) {
       const p = portable(req.sealed);

@@ -60,16 +60,20 @@ export class WindowReader {
 
   /** The sealed bytes of the blob at `loc`. */
   async read(loc: BlobLocation): Promise<Uint8Array> {
+    const w = await this.readWindow(loc);
+    const at = loc.offset - w.offset;
+    return w.bytes.subarray(at, at + loc.length);
+  }
+
+  /** The fetched window holding the blob at `loc`: where it starts in the pack, and its bytes. */
+  async readWindow(loc: BlobLocation): Promise<{ readonly offset: number; readonly bytes: Uint8Array }> {
     const w = this.#covering(loc) ?? this.#fetch(loc);
-    let bytes: Uint8Array;
     try {
-      bytes = await w.bytes;
+      return { offset: w.offset, bytes: await w.bytes };
     } catch (err) {
       this.#lru.delete(w);
       throw err;
     }
-    const at = loc.offset - w.offset;
-    return bytes.subarray(at, at + loc.length);
   }
 
   #covering(loc: BlobLocation): Window | undefined {

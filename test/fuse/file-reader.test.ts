@@ -2,6 +2,8 @@ import t from 'tap';
 import { BlobCache } from '../../src/fuse/blob-cache.js';
 import { FetchLimiter } from '../../src/fuse/fetch-limiter.js';
 import { chunkAt, FileReader, newReadState } from '../../src/fuse/file-reader.js';
+import type { BlobId } from '../../src/core/ids.js';
+import type { BlobRun } from '../../src/fuse/snapshot-source.js';
 import { fileNode, MemorySource, pseudoRandom } from './memory-source.js';
 
 const KiB = 1024;
@@ -21,6 +23,8 @@ function setup(chunkSizes: number[], cacheBytes = 64 * 1024 * KiB) {
 }
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+/** The bytes a read returns, joined. */
+const bytes = async (parts: Uint8Array[] | Promise<Uint8Array[]>): Promise<Buffer> => Buffer.concat(await parts);
 
 t.test('chunkAt is a binary search over chunk ends', async (t) => {
   const ends = new Float64Array([10, 20, 20, 35]);
@@ -30,25 +34,24 @@ t.test('chunkAt is a binary search over chunk ends', async (t) => {
 t.test('reads spanning chunk boundaries return the right bytes', async (t) => {
   const { data, node, reader } = setup([100, 50, 0, 200, 7]);
   for (const [pos, len] of [[0, 357], [90, 20], [149, 2], [150, 10], [350, 100], [357, 10], [1000, 5]] as const) {
-    const buf = new Uint8Array(len);
-    const n = await reader.read(node, newReadState(), buf, len, pos);
-    t.same(buf.subarray(0, n), data.subarray(pos, pos + len), `read ${len} at ${pos}`);
+    t.same(await bytes(reader.read(node, newReadState(), len, pos)), Buffer.from(data.subarray(pos, pos + len)), `read ${len} at ${pos}`);
   }
 });
 
 t.test('sequential reads prefetch ahead; random reads fetch one chunk', async (t) => {
   const { source, node, reader } = setup(Array(10).fill(64 * KiB));
   const state = newReadState();
-  await reader.read(node, state, new Uint8Array(4096), 4096, 0);
+  await reader.read(node, state, 4096, 0);
   await tick();
   t.equal(source.blobReads.length, 3, 'first chunk plus two ahead');
-  await reader.read(node, state, new Uint8Array(4096), 4096, 64 * KiB);
+  t.notOk(reader.read(node, state, 4096, 4096) instanceof Promise, 'a cached chunk is read at once');
+  await reader.read(node, state, 4096, 64 * KiB);
   await tick();
   t.equal(source.blobReads.length, 4, 'one more ahead, cached ones not fetched again');
   const random = newReadState();
   const before = source.blobReads.length;
-  await reader.read(node, random, new Uint8Array(100), 100, 8 * 64 * KiB + 5);
-  await reader.read(node, random, new Uint8Array(100), 100, 6 * 64 * KiB + 5);
+  await reader.read(node, random, 100, 8 * 64 * KiB + 5);
+  await reader.read(node, random, 100, 6 * 64 * KiB + 5);
   await tick();
   t.same(source.blobReads.slice(before), [node.content?.[8], node.content?.[6]]);
 });
@@ -58,14 +61,14 @@ t.test('a blob of the wrong size is an error, and failures are not cached', asyn
   const id = node.content?.[0];
   if (!id) throw new Error('no content');
   source.blobs.set(id, new Uint8Array(9));
-  await t.rejects(reader.read(node, newReadState(), new Uint8Array(10), 10, 0), { code: 'CorruptData' });
+  await t.rejects(async () => reader.read(node, newReadState(), 10, 0), { code: 'CorruptData' });
   const { source: s2, node: n2, reader: r2 } = setup([10]);
   const id2 = n2.content?.[0];
   if (!id2) throw new Error('no content');
   s2.failing.add(id2);
-  await t.rejects(r2.read(n2, newReadState(), new Uint8Array(10), 10, 0), /injected failure/);
+  await t.rejects(async () => r2.read(n2, newReadState(), 10, 0), /injected failure/);
   s2.failing.delete(id2);
-  t.equal(await r2.read(n2, newReadState(), new Uint8Array(10), 10, 0), 10);
+  t.equal((await bytes(r2.read(n2, newReadState(), 10, 0))).length, 10);
 });
 
 t.test('the blob cache is bounded by bytes and shares concurrent fetches', async (t) => {
@@ -79,6 +82,47 @@ t.test('the blob cache is bounded by bytes and shares concurrent fetches', async
   await cache.get(ids[2] as never);
   t.notOk(cache.has(ids[0] as never), 'the least recently used blob was evicted');
   t.ok(cache.has(ids[2] as never));
+});
+
+/** A source that reads runs of consecutive blobs (as the repository does for small files). */
+class RunSource extends MemorySource {
+  readonly order: BlobId[] = [];
+  readonly runs: BlobId[] = [];
+  async readRun(id: BlobId, maxBytes: number): Promise<BlobRun> {
+    this.runs.push(id);
+    const from = this.order.indexOf(id);
+    const blobs: [BlobId, Uint8Array][] = [];
+    let bytes = 0;
+    for (let i = from; i < this.order.length && (blobs.length === 0 || bytes + 1000 <= maxBytes); i++) {
+      blobs.push([this.order[i] as BlobId, await this.readBlob(this.order[i] as BlobId)]);
+      bytes += 1000;
+    }
+    const next = this.order[from + blobs.length];
+    return next === undefined ? { blobs } : { blobs, next };
+  }
+}
+
+t.test('runs: every blob of a run is cached; reading past the middle fetches the next run', async (t) => {
+  const source = new RunSource();
+  for (let i = 0; i < 10_000; i++) source.order.push(source.addBlob(new Uint8Array(1000).fill(i % 256)));
+  const cache = new BlobCache(source, 64 * 1024 * 1024, 4);
+  const ids = source.order;
+  t.equal((await cache.get(ids[0] as BlobId))[0], 0);
+  t.same(source.runs, [ids[0]], 'one run');
+  const perRun = Math.floor((4 * 1024 * 1024) / 1000);
+  t.ok(cache.peek(ids[perRun - 1] as BlobId), 'the whole run is cached');
+  t.notOk(cache.peek(ids[perRun] as BlobId), 'not beyond it');
+  cache.peek(ids[Math.floor(perRun / 2)] as BlobId);
+  await tick();
+  t.same(source.runs, [ids[0], ids[perRun]], 'the next run, from the middle of this one');
+  t.ok(cache.peek(ids[perRun] as BlobId));
+  const [a, b] = [cache.get(ids[9000] as BlobId), cache.get(ids[9001] as BlobId, true)];
+  await Promise.all([a, b]);
+  t.equal(source.runs.filter((r) => r === ids[9001]).length, 0, 'a prefetch waits for the runs under way, which brought its blob');
+  const liar = new RunSource();
+  liar.order.push(liar.addBlob(new Uint8Array(1)), liar.addBlob(new Uint8Array(2)));
+  liar.readRun = async () => ({ blobs: [[liar.order[1] as BlobId, new Uint8Array(2)]] });
+  await t.rejects(new BlobCache(liar, 1000, 1).get(liar.order[0] as BlobId), /another run/);
 });
 
 t.test('the limiter bounds concurrency and serves demand before prefetch', async (t) => {

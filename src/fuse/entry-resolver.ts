@@ -1,0 +1,150 @@
+/** Finds the children of mount entries: the virtual top levels from the layout, then snapshot trees. */
+import type { Snapshot } from '../core/snapshot.js';
+import type { Node } from '../snapshot/node.js';
+import { Errno } from './errno.js';
+import type { FsEntry, TreeEntry, VirtualDir } from './fs-entry.js';
+import { InodeTable, ROOT_INO } from './inode-table.js';
+import { snapshotRootNode } from './node-attrs.js';
+import type { SnapshotCatalog } from './snapshot-catalog.js';
+import { LATEST, latestName, type SnapshotLayout, type SnapshotsByName } from './snapshot-layout.js';
+import { findName, type Listing, type TreeCache } from './tree-cache.js';
+
+export const TOP_DIRS = ['snapshots', 'ids', 'hosts', 'tags'] as const;
+
+type VirtualChild = { kind: 'vdir' } | { kind: 'vlink'; target: string } | { kind: 'snapshot'; snapshot: Snapshot };
+
+/** A negative errno, or the entry. */
+export type Resolved = FsEntry | number;
+
+export class EntryResolver {
+  readonly root: VirtualDir = { kind: 'vdir', ino: ROOT_INO, path: [] };
+  /** Snapshot roots by snapshot id: few, small, and each built with a date parse. */
+  private readonly roots = new Map<string, TreeEntry>();
+
+  constructor(
+    private readonly catalog: SnapshotCatalog,
+    private readonly trees: TreeCache,
+    private readonly inodes: InodeTable,
+  ) {}
+
+  /**
+   * The entry `name` (raw bytes) in `dir`: from memory when the listing is loaded, else once it is.
+   * A name missing from a top-level directory re-lists the snapshots first if the list is stale.
+   */
+  child(dir: FsEntry, name: Buffer): Resolved | Promise<Resolved> {
+    if (dir.kind === 'vlink') return Errno.ENOTDIR;
+    if (dir.kind === 'vdir') return this.virtualChild(dir, name);
+    const subtree = dir.node.type === 'dir' ? dir.node.subtree : undefined;
+    if (subtree === undefined) return Errno.ENOTDIR;
+    const listing = this.trees.peek(subtree);
+    if (listing) return this.named(dir, listing, name);
+    return this.trees.load(subtree).then((l) => this.named(dir, l, name));
+  }
+
+  /** The children of a top-level directory, listing the snapshots again if the list is stale. */
+  async listVirtual(dir: VirtualDir): Promise<[Buffer, FsEntry][]> {
+    const layout = await this.catalog.fresh();
+    const out: [Buffer, FsEntry][] = [];
+    for (const name of virtualNames(layout, dir.path)) {
+      const child = lookupVirtual(layout, dir.path, name);
+      if (child) out.push([Buffer.from(name), this.virtualEntry([...dir.path, name], child)]);
+    }
+    return out;
+  }
+
+  /** The listing of a directory of a snapshot, from memory if loaded. */
+  listing(dir: TreeEntry): Listing | Promise<Listing> | number {
+    const subtree = dir.node.type === 'dir' ? dir.node.subtree : undefined;
+    if (subtree === undefined) return Errno.ENOTDIR;
+    return this.trees.peek(subtree) ?? this.trees.load(subtree);
+  }
+
+  /** Entry `index` of `dir`, whose listing is `listing`. */
+  childAt(dir: TreeEntry, listing: Listing, index: number): TreeEntry {
+    const node = listing[index] as Node;
+    const ino = this.inodes.forChild(dir.snapshot.id, dir.ino, index, listing.length, node);
+    return { kind: 'node', ino, snapshot: dir.snapshot, node, siblings: listing, index, dirIno: dir.ino };
+  }
+
+  /** Entry `index` of the directory holding `e` (undefined for a snapshot root). */
+  sibling(e: TreeEntry, index: number): TreeEntry | undefined {
+    if (e.siblings === undefined || e.dirIno === undefined) return undefined;
+    return this.childAt({ ...e, ino: e.dirIno }, e.siblings, index);
+  }
+
+  private named(dir: TreeEntry, listing: Listing, name: Buffer): Resolved {
+    const i = findName(listing, name);
+    return i < 0 ? Errno.ENOENT : this.childAt(dir, listing, i);
+  }
+
+  private virtualChild(dir: VirtualDir, raw: Buffer): Resolved | Promise<Resolved> {
+    const name = raw.toString('utf8');
+    if (Buffer.byteLength(name) !== raw.length) return Errno.ENOENT; // not UTF-8: no top-level name is
+    const layout = this.catalog.cached;
+    if (layout) {
+      const found = this.virtualIn(layout, dir.path, name);
+      if (found !== Errno.ENOENT || !this.catalog.stale) return found;
+    }
+    return this.catalog.fresh().then((l) => this.virtualIn(l, dir.path, name));
+  }
+
+  private virtualIn(layout: SnapshotLayout, parent: readonly string[], name: string): Resolved {
+    const child = lookupVirtual(layout, parent, name);
+    return child ? this.virtualEntry([...parent, name], child) : Errno.ENOENT;
+  }
+
+  /** A `latest` link gets a new number when its target changes, so the kernel never serves a stale target. */
+  private virtualEntry(parts: readonly string[], child: VirtualChild): FsEntry {
+    if (child.kind === 'snapshot') return this.rootEntry(child.snapshot);
+    const path = `/${parts.join('/')}`;
+    if (child.kind === 'vdir') return { kind: 'vdir', ino: this.inodes.forVirtual(path), path: parts };
+    return { kind: 'vlink', ino: this.inodes.forVirtual(`${path}\0${child.target}`), target: child.target };
+  }
+
+  private rootEntry(snapshot: Snapshot): TreeEntry {
+    let root = this.roots.get(snapshot.id);
+    if (!root) {
+      root = { kind: 'node', ino: this.inodes.forSnapshotRoot(snapshot.id), snapshot, node: snapshotRootNode(snapshot) };
+      this.roots.set(snapshot.id, root);
+    }
+    return root;
+  }
+}
+
+function groupsOf(layout: SnapshotLayout, top: string | undefined): ReadonlyMap<string, SnapshotsByName> | undefined {
+  return top === 'hosts' ? layout.hosts : top === 'tags' ? layout.tags : undefined;
+}
+
+function lookupVirtual(layout: SnapshotLayout, parent: readonly string[], name: string): VirtualChild | undefined {
+  const [top, group] = parent;
+  if (parent.length === 0) return (TOP_DIRS as readonly string[]).includes(name) ? { kind: 'vdir' } : undefined;
+  if (parent.length === 1 && top === 'snapshots') return inGroup(layout.byTime, name, true);
+  if (parent.length === 1 && top === 'ids') return inGroup(layout.byShortId, name, false);
+  const groups = groupsOf(layout, top);
+  if (!groups) return undefined;
+  if (parent.length === 1) return groups.has(name) ? { kind: 'vdir' } : undefined;
+  const snapshots = parent.length === 2 && group !== undefined ? groups.get(group) : undefined;
+  return snapshots && inGroup(snapshots, name, true);
+}
+
+function inGroup(group: SnapshotsByName, name: string, withLatest: boolean): VirtualChild | undefined {
+  if (withLatest && name === LATEST) {
+    const target = latestName(group);
+    return target === undefined ? undefined : { kind: 'vlink', target };
+  }
+  const snapshot = group.get(name);
+  return snapshot && { kind: 'snapshot', snapshot };
+}
+
+function virtualNames(layout: SnapshotLayout, path: readonly string[]): string[] {
+  const [top, group] = path;
+  if (path.length === 0) return [...TOP_DIRS];
+  const withLatest = (g: SnapshotsByName): string[] => (g.size > 0 ? [...g.keys(), LATEST] : []);
+  if (top === 'snapshots') return withLatest(layout.byTime);
+  if (top === 'ids') return [...layout.byShortId.keys()];
+  const groups = groupsOf(layout, top);
+  if (!groups) return [];
+  if (path.length === 1) return [...groups.keys()];
+  const snapshots = group === undefined ? undefined : groups.get(group);
+  return snapshots ? withLatest(snapshots) : [];
+}

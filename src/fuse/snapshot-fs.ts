@@ -1,0 +1,236 @@
+/**
+ * The read-only filesystem of the mount, by kernel node id: answers from memory where it can, loads
+ * trees and blobs where it must, EIO (logged, one line) when the source fails.
+ */
+import type { Node } from '../snapshot/node.js';
+import type { EntryResolver, Resolved } from './entry-resolver.js';
+import { Errno } from './errno.js';
+import type { FileReader, ReadState } from './file-reader.js';
+import { newReadState } from './file-reader.js';
+import type { FsEntry, TreeEntry } from './fs-entry.js';
+import { ROOT_INO } from './inode-table.js';
+import type { KernelFs, MaybeAsync, Result } from './kernel/session.js';
+import type { Attr, DirentWriter, EntryReply } from './kernel/wire.js';
+import { entryAttr, entryMode } from './node-attrs.js';
+import type { SnapshotCatalog } from './snapshot-catalog.js';
+import type { Listing } from './tree-cache.js';
+
+export interface SnapshotFsDeps {
+  readonly resolver: EntryResolver;
+  readonly catalog: SnapshotCatalog;
+  readonly reader: FileReader;
+  readonly log: (line: string) => void;
+  /** Serve extended attributes; without, the kernel is told once that there are none (see KernelFs.xattrs). */
+  readonly xattrs: boolean;
+}
+
+/** Snapshots never change: the kernel may keep what it learns of them (names, attributes, pages). */
+const TREE_SECONDS = 3600;
+/** The top levels change when snapshots come and go. */
+const VIRTUAL_SECONDS = 1;
+const DOT = Buffer.from('.');
+const DOTDOT = Buffer.from('..');
+const DIR_MODE = 0o040000;
+
+/** Where file bytes can be pushed into the kernel's page cache before they are read (FuseSession.store). */
+export interface PageCache {
+  store(ino: number, offset: number, data: Uint8Array): void;
+}
+
+/** An entry the kernel holds, and how many references it holds (lookups minus forgets). */
+interface Held {
+  readonly entry: FsEntry;
+  refs: number;
+}
+
+export class SnapshotFs implements KernelFs {
+  readonly xattrs: boolean;
+  private readonly held = new Map<number, Held>();
+  /** Listings of top-level directories, fixed at opendir so a listing read in parts stays consistent. */
+  private readonly virtualListings = new Map<number, readonly [Buffer, FsEntry][]>();
+  private nextFh = 1;
+  /** Sequential-read detection per file (shared by concurrent readers of one file: it is only a hint). */
+  private readonly states = new WeakMap<Node, ReadState>();
+  private pageCache: PageCache | undefined;
+  /** Files already pushed to the page cache (the kernel keeps them until memory runs short; then they are read). */
+  private readonly pushed = new WeakSet<Node>();
+
+  constructor(private readonly deps: SnapshotFsDeps) {
+    this.xattrs = deps.xattrs;
+    this.held.set(ROOT_INO, { entry: deps.resolver.root, refs: Infinity });
+  }
+
+  /** From now on, files read ahead are pushed to `cache`. */
+  pushTo(cache: PageCache): void {
+    this.pageCache = cache;
+  }
+
+  /** How many entries the kernel holds (for tests). */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  lookup(parent: number, name: Buffer): MaybeAsync<EntryReply> {
+    const dir = this.entry(parent);
+    if (dir === undefined) return Errno.ENOENT;
+    return this.guard('lookup in', dir, this.deps.resolver.child(dir, name), (child: Resolved) => {
+      if (typeof child === 'number') return child;
+      this.hold(child);
+      return this.entryReply(dir, child);
+    });
+  }
+
+  forget(ino: number, count: number): void {
+    const held = this.held.get(ino);
+    if (held === undefined) return;
+    held.refs -= count;
+    if (held.refs <= 0) this.held.delete(ino);
+  }
+
+  getattr(ino: number): Result<{ attr: Attr; seconds: number }> {
+    const e = this.entry(ino);
+    if (e === undefined) return Errno.ENOENT;
+    return { attr: entryAttr(e, this.topNs()), seconds: e.kind === 'node' ? TREE_SECONDS : VIRTUAL_SECONDS };
+  }
+
+  readlink(ino: number): Result<Uint8Array> {
+    const e = this.entry(ino);
+    if (e?.kind === 'vlink') return Buffer.from(e.target);
+    if (e?.kind === 'node' && e.node.type === 'symlink') return e.node.linkTarget ?? Buffer.alloc(0);
+    return e === undefined ? Errno.ENOENT : Errno.EINVAL;
+  }
+
+  opendir(ino: number): MaybeAsync<{ fh: number; cache: boolean }> {
+    const e = this.entry(ino);
+    if (e === undefined) return Errno.ENOENT;
+    if (e.kind === 'vlink' || (e.kind === 'node' && e.node.type !== 'dir')) return Errno.ENOTDIR;
+    if (e.kind === 'node') return { fh: 0, cache: true };
+    return this.guard('listing of', e, this.deps.resolver.listVirtual(e), (listing) => {
+      const fh = this.nextFh++;
+      this.virtualListings.set(fh, listing);
+      return { fh, cache: false };
+    });
+  }
+
+  releasedir(fh: number): void {
+    this.virtualListings.delete(fh);
+  }
+
+  readdir(ino: number, fh: number, offset: number, out: DirentWriter): MaybeAsync<DirentWriter> {
+    const e = this.entry(ino);
+    if (e === undefined) return Errno.ENOENT;
+    if (e.kind === 'vdir') {
+      const listing = this.virtualListings.get(fh) ?? [];
+      return this.fill(e, listing.length, (i) => listing[i] as [Buffer, FsEntry], offset, out);
+    }
+    if (e.kind !== 'node') return Errno.ENOTDIR;
+    return this.guard('listing of', e, this.deps.resolver.listing(e), (listing: Listing | number) => {
+      if (typeof listing === 'number') return listing;
+      return this.fill(e, listing.length, (i) => {
+        const child = this.deps.resolver.childAt(e, listing, i);
+        return [child.node.name, child];
+      }, offset, out);
+    });
+  }
+
+  read(ino: number, offset: number, size: number): MaybeAsync<readonly Uint8Array[]> {
+    const e = this.entry(ino);
+    if (e === undefined) return Errno.ENOENT;
+    if (e.kind !== 'node' || e.node.type === 'dir') return Errno.EISDIR;
+    const node = e.node;
+    let state = this.states.get(node);
+    if (state === undefined) this.states.set(node, (state = newReadState()));
+    // A file read from its start: the files after it in its directory are likely next (rsync, cp -r).
+    const { reader } = this.deps;
+    if (offset === 0 && e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index, (j, data) => this.push(e, j, data));
+    const what = `read at ${offset} of`;
+    try {
+      return this.guard(what, e, reader.read(node, state, size, offset), (parts) => parts);
+    } catch (err) {
+      return this.failed(what, e, err);
+    }
+  }
+
+  getxattr(ino: number, name: string): Result<Uint8Array> {
+    const e = this.entry(ino);
+    if (e === undefined) return Errno.ENOENT;
+    const found = e.kind === 'node' ? e.node.xattrs?.find(([n]) => n === name) : undefined;
+    return found ? found[1] : Errno.ENODATA;
+  }
+
+  listxattr(ino: number): Result<Uint8Array> {
+    const e = this.entry(ino);
+    if (e === undefined) return Errno.ENOENT;
+    const names = e.kind === 'node' ? (e.node.xattrs ?? []).map(([n]) => `${n}\0`) : [];
+    return Buffer.from(names.join(''));
+  }
+
+  /** A sibling's whole content, read ahead, into the kernel's page cache if the kernel holds that file. */
+  private push(e: TreeEntry, index: number, data: Uint8Array): void {
+    const sibling = this.deps.resolver.sibling(e, index);
+    if (sibling === undefined || this.pushed.has(sibling.node) || !this.held.has(sibling.ino) || data.byteLength !== sibling.node.size) return;
+    this.pushed.add(sibling.node);
+    this.pageCache?.store(sibling.ino, 0, data);
+  }
+
+  private entry(ino: number): FsEntry | undefined {
+    return this.held.get(ino)?.entry;
+  }
+
+  private hold(e: FsEntry): void {
+    const held = this.held.get(e.ino);
+    if (held) held.refs++;
+    else this.held.set(e.ino, { entry: e, refs: 1 });
+  }
+
+  private entryReply(dir: FsEntry, child: FsEntry): EntryReply {
+    return {
+      attr: entryAttr(child, this.topNs()),
+      entrySeconds: dir.kind === 'node' ? TREE_SECONDS : VIRTUAL_SECONDS,
+      attrSeconds: child.kind === 'node' ? TREE_SECONDS : VIRTUAL_SECONDS,
+    };
+  }
+
+  /** Entries from `offset` on: `.` and `..` first, then the children; each carries the next offset. */
+  private fill(dir: FsEntry, count: number, childAt: (i: number) => readonly [Buffer, FsEntry], offset: number, out: DirentWriter): DirentWriter {
+    for (let pos = offset; pos < count + 2; pos++) {
+      if (pos < 2) {
+        if (!out.add(pos === 0 ? DOT : DOTDOT, dir.ino, DIR_MODE, pos + 1)) break;
+        continue;
+      }
+      const [name, child] = childAt(pos - 2);
+      const reply = out.plus ? this.entryReply(dir, child) : undefined;
+      if (!out.add(name, child.ino, entryMode(child), pos + 1, reply)) break;
+      if (reply) this.hold(child);
+    }
+    return out;
+  }
+
+  private topNs(): bigint {
+    return BigInt(this.deps.catalog.cached?.newestMs ?? 0) * 1_000_000n;
+  }
+
+  /** `then(value)` now or later; a failure of the source becomes EIO and one log line naming the entry. */
+  private guard<T, R>(what: string, e: FsEntry, value: T | Promise<T>, then: (v: T) => Result<R>): MaybeAsync<R> {
+    if (!(value instanceof Promise)) return then(value);
+    return value.then(then, (err: unknown) => this.failed(what, e, err));
+  }
+
+  private failed(what: string, e: FsEntry, err: unknown): number {
+    this.deps.log(`rozen mount: ${what} ${describe(e)} failed: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+    return Errno.EIO;
+  }
+}
+
+/** An entry for a log line: its name, and the snapshot it belongs to. */
+function describe(e: FsEntry): string {
+  if (e.kind === 'vdir') return `/${e.path.join('/')}`;
+  if (e.kind === 'vlink') return `link to ${e.target}`;
+  const t = e as TreeEntry;
+  const name = t.node.name.length > 0 ? t.node.name.toString('utf8') : '/';
+  return `${oneLine(name)} (snapshot ${t.snapshot.id.slice(0, 8)})`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

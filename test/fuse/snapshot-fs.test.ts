@@ -1,0 +1,133 @@
+/** The mount's filesystem by node id, without a kernel: references, listings, reads, pushes, failures. */
+import t from 'tap';
+import { BlobCache } from '../../src/fuse/blob-cache.js';
+import { EntryResolver } from '../../src/fuse/entry-resolver.js';
+import { Errno } from '../../src/fuse/errno.js';
+import { FileReader } from '../../src/fuse/file-reader.js';
+import { InodeTable } from '../../src/fuse/inode-table.js';
+import { DirentWriter, type EntryReply } from '../../src/fuse/kernel/wire.js';
+import { SnapshotCatalog } from '../../src/fuse/snapshot-catalog.js';
+import { SnapshotFs } from '../../src/fuse/snapshot-fs.js';
+import { TreeCache } from '../../src/fuse/tree-cache.js';
+import { dirNode, fileNode, MemorySource } from './memory-source.js';
+
+function fsFor(source: MemorySource, logs: string[] = []): SnapshotFs {
+  const catalog = new SnapshotCatalog(source, 5000, () => undefined);
+  const resolver = new EntryResolver(catalog, new TreeCache(source, 1000), new InodeTable());
+  return new SnapshotFs({ resolver, catalog, reader: new FileReader(new BlobCache(source, 1 << 20, 2), 2), log: (l) => logs.push(l), xattrs: true });
+}
+
+async function value<T>(r: T | number | Promise<T | number>): Promise<T> {
+  const v = await r;
+  if (typeof v === 'number') throw new Error(`errno ${v}`);
+  return v;
+}
+
+/** Looks up a path from the root, one component at a time, as the kernel does. */
+async function walk(fs: SnapshotFs, path: string): Promise<number> {
+  let ino = 1;
+  for (const part of path.split('/').filter(Boolean)) ino = (await value(fs.lookup(ino, Buffer.from(part)))).attr.ino;
+  return ino;
+}
+
+function source(): MemorySource {
+  const s = new MemorySource();
+  const files = Array.from({ length: 5 }, (_, i) => fileNode(s, `f${i}`, [Buffer.from(`content ${i}`)]));
+  s.addSnapshot(s.addTree([dirNode(s, 'd', files), fileNode(s, 'big', [Buffer.from('ab'), Buffer.from('cd')])]), { time: '2024-01-01T00:00:00Z' });
+  return s;
+}
+
+t.test('lookups hold entries until the kernel forgets them', async (t) => {
+  const fs = fsFor(source());
+  t.equal(fs.heldCount, 1, 'the root');
+  const d = await walk(fs, 'snapshots/2024-01-01T00:00:00/d');
+  const f = (await value(fs.lookup(d, Buffer.from('f1')))) as EntryReply;
+  t.equal(f.entrySeconds, 3600, 'names in a snapshot are cached long');
+  const again = await value(fs.lookup(d, Buffer.from('f1')));
+  t.equal(again.attr.ino, f.attr.ino, 'the same number every time');
+  t.equal(fs.heldCount, 5);
+  fs.forget(f.attr.ino, 1);
+  t.not(fs.getattr(f.attr.ino), Errno.ENOENT, 'still held once');
+  fs.forget(f.attr.ino, 1);
+  t.equal(fs.getattr(f.attr.ino), Errno.ENOENT, 'forgotten');
+  t.equal(fs.lookup(f.attr.ino, Buffer.from('x')), Errno.ENOENT, 'an unknown node');
+  const snapshots = await value(fs.lookup(1, Buffer.from('snapshots')));
+  t.equal(snapshots.entrySeconds, 1, 'the top levels change');
+  t.equal(await fs.lookup(1, Buffer.from([0xff])), Errno.ENOENT, 'no top-level name is not UTF-8');
+  t.equal(await fs.lookup(d, Buffer.from('nope')), Errno.ENOENT);
+  t.equal(await fs.lookup(await walk(fs, 'snapshots/2024-01-01T00:00:00/big'), Buffer.from('x')), Errno.ENOTDIR);
+});
+
+t.test('READDIRPLUS holds what it lists; offsets continue a listing', async (t) => {
+  const fs = fsFor(source());
+  const d = await walk(fs, 'snapshots/2024-01-01T00:00:00/d');
+  const before = fs.heldCount;
+  const dir = await value(fs.opendir(d));
+  t.same(dir, { fh: 0, cache: true }, 'a snapshot directory never changes');
+  const first = await value(fs.readdir(d, dir.fh, 0, new DirentWriter(3 * 160, true)));
+  t.ok(first.used > 0);
+  t.equal(fs.heldCount, before + 1, 'one child fitted after . and ..');
+  const rest = await value(fs.readdir(d, dir.fh, 3, new DirentWriter(4096, true)));
+  t.ok(rest.used > 0);
+  t.equal(fs.heldCount, before + 5, 'all five children held');
+  const plain = await value(fs.readdir(d, dir.fh, 0, new DirentWriter(4096, false)));
+  t.ok(plain.used > 0);
+  t.equal(fs.heldCount, before + 5, 'plain READDIR holds nothing');
+  const top = await value(fs.opendir(1));
+  t.equal(top.cache, false, 'the top level is listed afresh');
+  t.ok(top.fh > 0);
+  const listed = await value(fs.readdir(1, top.fh, 0, new DirentWriter(4096, false)));
+  t.match(listed.buf.subarray(0, listed.used).toString('latin1'), /snapshots.*ids|ids/s);
+  fs.releasedir(top.fh);
+  t.equal(fs.opendir(await walk(fs, 'snapshots/2024-01-01T00:00:00/big')), Errno.ENOTDIR);
+});
+
+t.test('reads, links and attributes', async (t) => {
+  const fs = fsFor(source());
+  const big = await walk(fs, 'snapshots/2024-01-01T00:00:00/big');
+  const parts = await value(fs.read(big, 1, 2));
+  t.equal(Buffer.concat(parts).toString(), 'bc', 'a read across two chunks');
+  t.same(await value(fs.read(big, 4, 10)), [], 'at the end');
+  t.equal(await fs.read(await walk(fs, 'snapshots/2024-01-01T00:00:00/d'), 0, 10), Errno.EISDIR);
+  t.equal(fs.readlink(big), Errno.EINVAL);
+  t.equal(Buffer.from(await value(fs.readlink(await walk(fs, 'snapshots/latest')))).toString(), '2024-01-01T00:00:00');
+  t.equal(fs.getxattr(big, 'user.x'), Errno.ENODATA);
+  t.equal(Buffer.from(await value(fs.listxattr(big))).length, 0);
+});
+
+t.test('the first read of a file pushes the whole files after it into the page cache, once', async (t) => {
+  const s = source();
+  const fs = fsFor(s);
+  const stores: [number, string][] = [];
+  fs.pushTo({ store: (ino, offset, data) => stores.push([ino, `${offset}:${Buffer.from(data).toString()}`]) });
+  const d = await walk(fs, 'snapshots/2024-01-01T00:00:00/d');
+  await value(fs.readdir(d, 0, 0, new DirentWriter(4096, true)));
+  const f1 = await walk(fs, 'snapshots/2024-01-01T00:00:00/d/f1');
+  const f4 = await walk(fs, 'snapshots/2024-01-01T00:00:00/d/f4');
+  fs.forget(f4, 2); // the kernel let go of f4: it is not pushed
+  t.equal(Buffer.concat(await value(fs.read(f1, 0, 100))).toString(), 'content 1');
+  await new Promise((r) => setTimeout(r, 20));
+  t.same(stores.map(([, v]) => v), ['0:content 2', '0:content 3']);
+  t.same(stores.map(([ino]) => ino), [f1 + 1, f1 + 2]);
+  await value(fs.read(f1, 0, 100));
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal(stores.length, 2, 'pushed once');
+});
+
+t.test('a failing source is EIO and one log line naming the entry', async (t) => {
+  const s = source();
+  const logs: string[] = [];
+  const fs = fsFor(s, logs);
+  const big = await walk(fs, 'snapshots/2024-01-01T00:00:00/big');
+  for (const id of s.blobs.keys()) s.failing.add(id);
+  t.equal(await fs.read(big, 0, 4), Errno.EIO);
+  t.equal(logs.length, 1);
+  t.match(logs[0], /^rozen mount: read at 0 of big \(snapshot [0-9a-f]{8}\) failed: injected failure/);
+  const d2 = s.addTree([fileNode(s, 'x', [Buffer.from('x')])]);
+  s.failing.add(d2);
+  s.addSnapshot(s.addTree([{ ...dirNode(s, 'bad\nname', []), subtree: d2 }]), { time: '2025-01-01T00:00:00Z' });
+  const catalogFs = fsFor(s, logs);
+  const bad = await walk(catalogFs, 'snapshots/2025-01-01T00:00:00/bad\nname');
+  t.equal(await catalogFs.lookup(bad, Buffer.from('x')), Errno.EIO);
+  t.match(logs[1], /lookup in bad\\x0aname .*failed: injected failure loading tree/, 'control characters escaped: one line');
+});

@@ -1,0 +1,81 @@
+/** The addon's blob opener against the JavaScript one: same plaintexts, and every kind of damage refused. */
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import t from 'tap';
+import { isRozenError } from '../../src/core/errors.js';
+import type { BlobId } from '../../src/core/ids.js';
+import { BlobTasks } from '../../src/repo/blob-task.js';
+import { nativeKeys, openBlobRun, openBlobRunSync, type BlobSpan } from '../../src/repo/native-open.js';
+
+const keys = { encKey: randomBytes(32), idKey: randomBytes(32) };
+const tasks = new BlobTasks(keys);
+const native = nativeKeys(keys.encKey, keys.idKey);
+
+/** Seals `datas` one after another (zstd where `compress`), as a pack holds them. */
+function pack(datas: readonly Uint8Array[], compress: readonly boolean[]): { sealed: Buffer; spans: BlobSpan[] } {
+  const parts = datas.map((data, i) => tasks.seal({ op: 'seal', data, level: compress[i] ? 3 : false }));
+  let at = 0;
+  const spans = parts.map((p) => {
+    const span = { id: p.id, at, length: p.sealed.length, rawLength: p.rawLength };
+    at += p.sealed.length;
+    return span;
+  });
+  return { sealed: Buffer.concat(parts.map((p) => p.sealed)), spans };
+}
+
+const blobData = fc.oneof(
+  fc.uint8Array({ maxLength: 3000 }),
+  fc.string({ maxLength: 5000 }).map((s) => Buffer.from(s.repeat(3))),
+  fc.integer({ min: 0, max: 300_000 }).map((n) => Buffer.alloc(n, n % 251)),
+);
+
+t.test('opens what the JavaScript sealer sealed, raw or zstd, many in one call', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(blobData, fc.boolean()), { minLength: 1, maxLength: 8 }), async (blobs) => {
+      const datas = blobs.map(([d]) => d);
+      const { sealed, spans } = pack(datas, blobs.map(([, c]) => c));
+      const want = Buffer.concat(datas);
+      return Buffer.from(await openBlobRun(native, sealed, spans)).equals(want) && Buffer.from(openBlobRunSync(native, sealed, spans)).equals(want);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+t.test('damage of any kind is CorruptData naming the blob', async (t) => {
+  const text = Buffer.from('compressible text '.repeat(2000));
+  const { sealed, spans } = pack([Buffer.from('raw blob'), text], [false, true]);
+  const [raw, zstd] = spans as [BlobSpan, BlobSpan];
+  const cases: [string, Buffer, BlobSpan[]][] = [
+    ['a flipped ciphertext byte', flip(sealed, zstd.at + 40), [zstd, raw]],
+    ['a flipped tag byte', flip(sealed, raw.at + raw.length - 1), spans],
+    ['a flipped nonce byte', flip(sealed, raw.at + 3), spans],
+    ['another blob id (aad)', sealed, [{ ...raw, id: zstd.id }]],
+    ['a wrong raw length', sealed, [{ ...zstd, rawLength: zstd.rawLength - 1 }]],
+    ['a wrong raw length of a raw frame', sealed, [{ ...raw, rawLength: raw.rawLength + 1 }]],
+    ['a blob cut short', sealed, [{ ...raw, length: 20 }]],
+    ['a span beyond the bytes given', sealed, [{ ...zstd, length: zstd.length + 1 }]],
+    ['sealed with another key', pack([Buffer.from('raw blob')], [false]).sealed.fill(0, 24, 30), [raw]],
+  ];
+  for (const [what, bytes, blobs] of cases) {
+    const err = await openBlobRun(native, bytes, blobs).then(() => undefined, (e: unknown) => e);
+    t.ok(isRozenError(err, 'CorruptData'), what);
+    t.match(String(err), (blobs[0] as BlobSpan).id, `${what}: the message names the blob`);
+    t.throws(() => openBlobRunSync(native, bytes, blobs), what);
+  }
+  const other = new BlobTasks({ encKey: keys.encKey, idKey: randomBytes(32) });
+  const forged = other.seal({ op: 'seal', data: Buffer.from('forged'), level: false });
+  const err = await openBlobRun(native, forged.sealed, [{ id: forged.id as BlobId, at: 0, length: forged.sealed.length, rawLength: 6 }]).then(() => undefined, (e: unknown) => e);
+  t.match(String(err), /does not match its id/, 'authentic ciphertext whose plaintext does not hash to its id');
+});
+
+t.test('bad arguments are a TypeError, not a crash', async (t) => {
+  const { openBlobs } = (await import('../../src/core/addon.js')).addon() as { openBlobs: (...a: unknown[]) => unknown };
+  t.throws(() => openBlobs(new Uint8Array(10), new Uint8Array(1), new Float64Array(3), new Uint8Array(32), new Uint8Array(1)), TypeError);
+  t.throws(() => openBlobs(native, new Uint8Array(1), new Float64Array(2), new Uint8Array(32), new Uint8Array(1)), TypeError);
+});
+
+function flip(b: Buffer, at: number): Buffer {
+  const copy = Buffer.from(b);
+  copy[at] = (copy[at] as number) ^ 1;
+  return copy;
+}
