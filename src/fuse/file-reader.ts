@@ -4,15 +4,19 @@ import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
 import type { BlobCache } from './blob-cache.js';
 
-/** Per open file: the last chunk read, to tell sequential from random access. */
+/** Per file: the last chunk read, to tell sequential from random access, and the last chunk handed to `ahead`. */
 export interface ReadState {
   lastChunk: number;
+  lastAhead: number;
 }
+
+/** Gets chunks read ahead: their offset in the file and their bytes. */
+export type AheadSink = (offset: number, data: Uint8Array) => void;
 
 const SIBLING_FILES = 64;
 const SIBLING_BYTES = 8 * 1024 * 1024;
 
-export const newReadState = (): ReadState => ({ lastChunk: -1 });
+export const newReadState = (): ReadState => ({ lastChunk: -1, lastAhead: -1 });
 
 export class FileReader {
   private readonly ends = new WeakMap<Node, Float64Array>();
@@ -24,9 +28,10 @@ export class FileReader {
 
   /**
    * Up to `len` bytes at `pos`, as views of the cached chunks (none at or past the end): at once when
-   * every chunk needed is cached, else once they are fetched.
+   * every chunk needed is cached, else once they are fetched. A sequential read fetches the next
+   * chunks ahead and hands each, once, to `ahead`.
    */
-  read(node: Node, state: ReadState, len: number, pos: number): Uint8Array[] | Promise<Uint8Array[]> {
+  read(node: Node, state: ReadState, len: number, pos: number, ahead?: AheadSink): Uint8Array[] | Promise<Uint8Array[]> {
     const content = node.content ?? [];
     const ends = this.chunkEnds(node);
     const first = chunkAt(ends, pos);
@@ -42,12 +47,12 @@ export class FileReader {
     }
     // The chunks asked for are requested before any read-ahead, so they are fetched first.
     const result = cached.length > last - first ? this.slices(cached, ends, first, pos, end, content) : this.fetchRange(content, ends, first, last, pos, end);
-    if (sequential) this.prefetch(content, last);
+    if (sequential) this.prefetch(content, ends, last, state, ahead);
     return result;
   }
 
   private async fetchRange(content: readonly BlobId[], ends: Float64Array, first: number, last: number, pos: number, end: number): Promise<Uint8Array[]> {
-    const chunks = await Promise.all(Array.from({ length: last - first + 1 }, (_, k) => this.blobs.get(content[first + k] as BlobId)));
+    const chunks = await this.blobs.getAll(content.slice(first, last + 1));
     return this.slices(chunks, ends, first, pos, end, content);
   }
 
@@ -71,23 +76,34 @@ export class FileReader {
    */
   prefetchSiblings(siblings: readonly Node[], after: number, ready?: (index: number, data: Uint8Array) => void): void {
     let bytes = 0;
+    let large = false;
     const last = Math.min(siblings.length - 1, after + SIBLING_FILES);
     for (let j = after + 1; j <= last && bytes < SIBLING_BYTES; j++) {
       const node = siblings[j] as Node;
       const id = node.type === 'file' ? node.content?.[0] : undefined;
       if (id === undefined) continue;
+      const whole = node.content?.length === 1;
+      // Only the next large file's first chunk: each costs a window of its pack, and windows
+      // fetched far ahead are evicted before they are read.
+      if (!whole && large) continue;
+      large ||= !whole;
       bytes += node.sizes?.[0] ?? 0;
-      const whole = ready !== undefined && node.content?.length === 1;
-      if (whole) this.blobs.get(id, true).then((data) => ready(j, data), () => undefined);
-      else if (!this.blobs.has(id)) this.blobs.get(id, true).catch(() => undefined);
+      if (whole && ready !== undefined) this.blobs.get(id, 'neighbour').then((data) => ready(j, data), () => undefined);
+      else if (!this.blobs.has(id)) this.blobs.get(id, 'neighbour').catch(() => undefined);
     }
   }
 
-  private prefetch(content: readonly BlobId[], after: number): void {
+  private prefetch(content: readonly BlobId[], ends: Float64Array, after: number, state: ReadState, ahead?: AheadSink): void {
     const last = Math.min(content.length - 1, after + this.readAhead);
     for (let j = after + 1; j <= last; j++) {
       const id = content[j] as BlobId;
-      if (!this.blobs.has(id)) this.blobs.get(id, true).catch(() => undefined);
+      if (ahead !== undefined && j > state.lastAhead) {
+        state.lastAhead = j;
+        const offset = ends[j - 1] as number;
+        this.blobs.get(id, 'ahead').then((data) => ahead(offset, data), () => undefined);
+      } else if (!this.blobs.has(id)) {
+        this.blobs.get(id, 'ahead').catch(() => undefined);
+      }
     }
   }
 

@@ -144,8 +144,11 @@ export class SnapshotFs implements KernelFs {
     const { reader } = this.deps;
     if (offset === 0 && e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index, (j, data) => this.push(e, j, data));
     const what = `read at ${offset} of`;
+    const ahead = (at: number, data: Uint8Array): void => {
+      if (this.held.has(e.ino)) this.pageCache?.store(e.ino, at, data);
+    };
     try {
-      return this.guard(what, e, reader.read(node, state, size, offset), (parts) => parts);
+      return this.guard(what, e, reader.read(node, state, size, offset, ahead), (parts) => parts);
     } catch (err) {
       return this.failed(what, e, err);
     }

@@ -18,7 +18,8 @@ export interface SnapshotSource {
   readBlob(id: BlobId): Promise<Uint8Array>;
   /**
    * Optional: blob `id` first, with the blobs stored after it, up to about `maxBytes` of plaintext,
-   * where that costs no more fetching (small files are stored in the order a copy reads them).
+   * where that costs no more fetching (small files are stored in the order a copy reads them). The
+   * plaintexts are views of one buffer of `alloc(total bytes)`, which is called once.
    */
-  readRun?(id: BlobId, maxBytes: number): Promise<BlobRun>;
+  readRun?(id: BlobId, maxBytes: number, alloc: (bytes: number) => Uint8Array): Promise<BlobRun>;
 }

@@ -29,9 +29,12 @@ export function nativeKeys(encKey: Uint8Array, idKey: Uint8Array): Uint8Array {
   return keys;
 }
 
-/** The plaintexts of `blobs` (lying in `sealed`), one after another in one new buffer; on the libuv pool. */
-export async function openBlobRun(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[]): Promise<Uint8Array> {
-  const { layout, ids, out } = prepare(blobs);
+/**
+ * The plaintexts of `blobs` (lying in `sealed`), one after another in one buffer, new or of
+ * `alloc(total bytes)`; on the libuv pool.
+ */
+export async function openBlobRun(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[], alloc?: (bytes: number) => Uint8Array): Promise<Uint8Array> {
+  const { layout, ids, out } = prepare(blobs, alloc);
   check(blobs, await (addon() as OpenNative).openBlobs(keys, sealed, layout, ids, out));
   return out;
 }
@@ -47,7 +50,7 @@ export function problemOf(code: number): string {
   return PROBLEMS[code] ?? `error ${code}`;
 }
 
-function prepare(blobs: readonly BlobSpan[]): { layout: Float64Array; ids: Uint8Array; out: Uint8Array } {
+function prepare(blobs: readonly BlobSpan[], alloc?: (bytes: number) => Uint8Array): { layout: Float64Array; ids: Uint8Array; out: Uint8Array } {
   const layout = new Float64Array(3 * blobs.length);
   const ids = new Uint8Array(32 * blobs.length);
   let total = 0;
@@ -58,7 +61,9 @@ function prepare(blobs: readonly BlobSpan[]): { layout: Float64Array; ids: Uint8
     ids.set(blobIdBytes(b.id), 32 * i);
     total += b.rawLength;
   });
-  return { layout, ids, out: Buffer.allocUnsafeSlow(total) };
+  const out = alloc?.(total) ?? Buffer.allocUnsafeSlow(total);
+  if (out.length !== total) throw new RangeError(`a buffer of ${out.length} bytes for ${total}`);
+  return { layout, ids, out };
 }
 
 function check(blobs: readonly BlobSpan[], results: Int32Array): void {

@@ -1,9 +1,11 @@
 /**
  * Reads sealed blobs through windows of their packs, so browsing and copying out of a mount
- * cost about one GET per pack: a small (normal or tree) pack is fetched whole on first use;
- * in a degenerate pack the window starts at one blob (8 MiB at the start of the pack) and grows
- * fourfold while reads stay sequential, so a random read costs one chunk and a sequential one a
- * few large GETs.
+ * cost about one GET per pack: a small (normal or tree) pack is fetched whole on first use, and so
+ * is a degenerate pack no larger than a first window; in a larger degenerate pack the window starts
+ * at one blob (8 MiB at the start of the pack) and grows fourfold while reads stay sequential, so a
+ * random read costs one chunk and a sequential one a few large GETs. Whole packs and windows of
+ * degenerate packs are kept apart, so a large file streaming through does not evict the small
+ * packs whose files are read next.
  */
 import { LRUCache } from 'lru-cache';
 import type { Backend } from '../backend/backend.js';
@@ -12,8 +14,10 @@ import type { PackId } from '../core/ids.js';
 import { PackKind, type BlobLocation } from '../core/types.js';
 
 export interface WindowOptions {
-  /** Bytes of fetched windows kept (default 96 MiB). */
+  /** Bytes of fetched windows of degenerate packs kept (default 96 MiB). */
   readonly cacheBytes?: number;
+  /** Bytes of whole small packs kept (default 64 MiB). */
+  readonly packCacheBytes?: number;
   /** Normal and tree packs up to this size are fetched whole (default 32 MiB). */
   readonly wholePack?: number;
   /** Largest window in a degenerate pack (default 64 MiB). */
@@ -29,6 +33,8 @@ interface Window {
   readonly pack: PackId;
   readonly offset: number;
   readonly length: number;
+  /** The whole pack. */
+  readonly whole: boolean;
   readonly bytes: Promise<Uint8Array>;
 }
 
@@ -41,7 +47,9 @@ export class WindowReader {
   readonly #maxWindow: number;
   readonly #firstWindow: number;
   readonly #byPack = new Map<PackId, Set<Window>>();
+  /** Windows of degenerate packs, and whole small packs. */
   readonly #lru: LRUCache<Window, Window>;
+  readonly #packs: LRUCache<Window, Window>;
   readonly #sequential = new Map<PackId, { end: number; size: number }>();
   gets = 0;
 
@@ -51,11 +59,10 @@ export class WindowReader {
     this.#wholePack = opts.wholePack ?? 32 * MiB;
     this.#maxWindow = opts.maxWindow ?? 64 * MiB;
     this.#firstWindow = 8 * MiB;
-    this.#lru = new LRUCache<Window, Window>({
-      maxSize: opts.cacheBytes ?? 96 * MiB,
-      sizeCalculation: (w) => Math.max(1, w.length),
-      dispose: (w) => this.#byPack.get(w.pack)?.delete(w),
-    });
+    const cache = (maxSize: number): LRUCache<Window, Window> =>
+      new LRUCache<Window, Window>({ maxSize, sizeCalculation: (w) => Math.max(1, w.length), dispose: (w) => this.#byPack.get(w.pack)?.delete(w) });
+    this.#lru = cache(opts.cacheBytes ?? 96 * MiB);
+    this.#packs = cache(opts.packCacheBytes ?? 64 * MiB);
   }
 
   /** The sealed bytes of the blob at `loc`. */
@@ -71,7 +78,7 @@ export class WindowReader {
     try {
       return { offset: w.offset, bytes: await w.bytes };
     } catch (err) {
-      this.#lru.delete(w);
+      this.#cacheOf(w).delete(w);
       throw err;
     }
   }
@@ -79,7 +86,7 @@ export class WindowReader {
   #covering(loc: BlobLocation): Window | undefined {
     for (const w of this.#byPack.get(loc.pack) ?? []) {
       if (loc.offset >= w.offset && loc.offset + loc.length <= w.offset + w.length) {
-        this.#lru.get(w);
+        this.#cacheOf(w).get(w);
         return w;
       }
     }
@@ -89,26 +96,38 @@ export class WindowReader {
   #fetch(loc: BlobLocation): Window {
     const { offset, length } = this.#windowFor(loc);
     this.gets++;
-    const w: Window = { pack: loc.pack, offset, length, bytes: this.#backend.get(packName(loc.pack), { offset, length }) };
+    const whole = offset === 0 && length === this.#index.packInfo(loc.pack)?.size;
+    const w: Window = { pack: loc.pack, offset, length, whole, bytes: this.#backend.get(packName(loc.pack), { offset, length }) };
     w.bytes.catch(() => undefined);
     let set = this.#byPack.get(loc.pack);
     if (!set) this.#byPack.set(loc.pack, (set = new Set()));
     set.add(w);
-    this.#lru.set(w, w);
+    this.#cacheOf(w).set(w, w);
     return w;
+  }
+
+  #cacheOf(w: Window): LRUCache<Window, Window> {
+    return w.whole ? this.#packs : this.#lru;
   }
 
   #windowFor(loc: BlobLocation): { offset: number; length: number } {
     const info = this.#index.packInfo(loc.pack);
     const end = loc.offset + loc.length;
     if (!info) return { offset: loc.offset, length: loc.length };
-    if (info.kind !== PackKind.degenerate && info.size <= this.#wholePack) return { offset: 0, length: info.size };
+    if (info.size <= (info.kind === PackKind.degenerate ? this.#firstWindow : this.#wholePack)) return { offset: 0, length: info.size };
     const seq = this.#sequential.get(loc.pack);
     // A read from the start of a pack is usually a whole-file read (cat, rsync): begin with a
     // larger window. A read at or a little past the end of the last window (read-ahead asks a few
     // chunks on) continues it: the next window starts where that one ended and is four times as
-    // large. Other first reads fetch one chunk.
+    // large. A read inside the last window, which was evicted since (its first chunk was read
+    // ahead), resumes it at the same size. Other first reads fetch one chunk.
     const first = loc.offset === 0 ? Math.min(this.#firstWindow, this.#maxWindow) : loc.length;
+    const resumes = seq !== undefined && loc.offset >= seq.end - seq.size && loc.offset < seq.end - loc.length;
+    if (resumes) {
+      const length = Math.max(loc.length, Math.min(seq.size, info.size - loc.offset));
+      this.#sequential.set(loc.pack, { end: loc.offset + length, size: length });
+      return { offset: loc.offset, length };
+    }
     const follows = seq !== undefined && loc.offset >= seq.end - loc.length && loc.offset <= seq.end + seq.size ? seq : undefined;
     const start = follows && loc.offset > follows.end ? follows.end : loc.offset;
     const size = follows ? Math.min(follows.size * 4, this.#maxWindow) : first;

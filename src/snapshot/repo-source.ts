@@ -25,18 +25,21 @@ export class RepoSnapshotSource {
   readonly #known = new Map<SnapshotId, Snapshot>();
 
   readonly #windows: WindowReader;
+  /** Tree packs have windows of their own: data read through the mount would evict them. */
+  readonly #treeWindows: WindowReader;
   readonly #keys: Uint8Array;
   readonly #descriptions = new LRUCache<PackId, PackDescription>({ max: DESCRIPTIONS });
 
   constructor(repo: Repository) {
     this.#repo = repo;
     this.#windows = new WindowReader(repo.backend, repo.index);
+    this.#treeWindows = new WindowReader(repo.backend, repo.index, { cacheBytes: 32 * 1024 * 1024 });
     this.#keys = nativeKeys(repo.master.encKey, repo.master.idKey);
   }
 
   /** Ranged GETs issued for blobs (each one a window of a pack). */
   get gets(): number {
-    return this.#windows.gets;
+    return this.#windows.gets + this.#treeWindows.gets;
   }
 
   close(): Promise<void> {
@@ -56,28 +59,33 @@ export class RepoSnapshotSource {
   }
 
   async loadTree(id: BlobId): Promise<readonly Node[]> {
-    return decodeTree(await this.readBlob(id));
+    return decodeTree(await this.#read(id, this.#treeWindows));
   }
 
   /** Through a pack window (one GET serves a whole small pack), authenticated and verified on the thread pool. */
-  async readBlob(id: BlobId): Promise<Uint8Array> {
+  readBlob(id: BlobId): Promise<Uint8Array> {
+    return this.#read(id, this.#windows);
+  }
+
+  async #read(id: BlobId, windows: WindowReader): Promise<Uint8Array> {
     const loc = await this.#repo.locate(id);
-    const sealed = await this.#windows.read(loc);
+    const sealed = await windows.read(loc);
     return openBlobRun(this.#keys, sealed, [{ id, at: 0, length: loc.length, rawLength: loc.rawLength }]);
   }
 
   /**
    * The blob `id` and, when its pack was fetched whole (normal and tree packs), the blobs stored after
    * it, up to about `maxBytes` of plaintext: one worker message for many small files, which a copy
-   * out of the mount reads in the order they were stored.
+   * out of the mount reads in the order they were stored. The plaintexts are views of one buffer,
+   * `alloc(total bytes)` when given.
    */
-  async readRun(id: BlobId, maxBytes: number): Promise<BlobRun> {
+  async readRun(id: BlobId, maxBytes: number, alloc?: (bytes: number) => Uint8Array): Promise<BlobRun> {
     const loc = await this.#repo.locate(id);
     const w = await this.#windows.readWindow(loc);
     const pack = w.offset === 0 ? this.#wholePack(loc, w.bytes) : undefined;
     if (pack === undefined) {
       const at = loc.offset - w.offset;
-      return { blobs: [[id, await openBlobRun(this.#keys, w.bytes, [{ id, at, length: loc.length, rawLength: loc.rawLength }])]] };
+      return { blobs: [[id, await openBlobRun(this.#keys, w.bytes, [{ id, at, length: loc.length, rawLength: loc.rawLength }], alloc)]] };
     }
     const first = blobAt(pack, loc.offset);
     let last = first;
@@ -85,7 +93,7 @@ export class RepoSnapshotSource {
     while (last + 1 < pack.blobs.length && bytes + (pack.blobs[last + 1]?.rawLength ?? 0) <= maxBytes) bytes += pack.blobs[++last]?.rawLength ?? 0;
     const run = pack.blobs.slice(first, last + 1);
     const spans = run.map((b): BlobSpan => ({ id: b.id, at: b.offset, length: b.length, rawLength: b.rawLength }));
-    const plain = await openBlobRun(this.#keys, w.bytes, spans);
+    const plain = await openBlobRun(this.#keys, w.bytes, spans, alloc);
     let pos = 0;
     const blobs = run.map((b): [BlobId, Uint8Array] => [b.id, plain.subarray(pos, (pos += b.rawLength))]);
     const next = pack.blobs[last + 1]?.id;

@@ -116,7 +116,7 @@ t.test('runs: every blob of a run is cached; reading past the middle fetches the
   await tick();
   t.same(source.runs, [ids[0], ids[perRun]], 'the next run, from the middle of this one');
   t.ok(cache.peek(ids[perRun] as BlobId));
-  const [a, b] = [cache.get(ids[9000] as BlobId), cache.get(ids[9001] as BlobId, true)];
+  const [a, b] = [cache.get(ids[9000] as BlobId), cache.get(ids[9001] as BlobId, 'neighbour')];
   await Promise.all([a, b]);
   t.equal(source.runs.filter((r) => r === ids[9001]).length, 0, 'a prefetch waits for the runs under way, which brought its blob');
   const liar = new RunSource();

@@ -46,7 +46,7 @@ t.test('a sequential read of a degenerate pack costs a few large GETs', async (t
 t.test('a random read in the middle costs one chunk', async (t) => {
   const { backend, reader, large } = await setup();
   const off = 50 * MiB + 12345;
-  t.same(await reader.read(loc(LARGE, off, 2 * MiB)), large.subarray(off, off + 2 * MiB));
+  t.ok(Buffer.from(await reader.read(loc(LARGE, off, 2 * MiB))).equals(large.subarray(off, off + 2 * MiB)));
   t.equal(gets(backend), 1);
   t.equal(backend.calls[0]!.range!.length, 2 * MiB, 'only that chunk');
 });
@@ -63,9 +63,52 @@ t.test('a read-ahead a few chunks past the last window continues it from its end
   await reader.read(loc(LARGE, 0, MiB));
   t.equal(gets(backend), 1);
   const ahead = 8 * MiB + 3 * MiB;
-  t.same(await reader.read(loc(LARGE, ahead, MiB)), large.subarray(ahead, ahead + MiB));
+  t.ok(Buffer.from(await reader.read(loc(LARGE, ahead, MiB))).equals(large.subarray(ahead, ahead + MiB)));
   t.equal(gets(backend), 2);
   t.equal(backend.calls[1]!.range!.offset, 8 * MiB, 'starts where the first window ended');
-  t.same(await reader.read(loc(LARGE, 8 * MiB, MiB)), large.subarray(8 * MiB, 9 * MiB));
+  t.ok(Buffer.from(await reader.read(loc(LARGE, 8 * MiB, MiB))).equals(large.subarray(8 * MiB, 9 * MiB)));
   t.equal(gets(backend), 2, 'the chunks in between come from that window');
+});
+
+t.test('a degenerate pack no larger than a first window is fetched whole, wherever the first read is', async (t) => {
+  const mem = new MemoryBackend();
+  const small = randomBytes(5 * MiB);
+  await mem.put(packName(LARGE), small);
+  const backend = new FaultyBackend(mem);
+  const reader = new WindowReader(backend, { packInfo: () => ({ kind: PackKind.degenerate, size: small.length }) });
+  t.ok(Buffer.from(await reader.read(loc(LARGE, 3 * MiB, MiB))).equals(small.subarray(3 * MiB, 4 * MiB)));
+  t.ok(Buffer.from(await reader.read(loc(LARGE, 0, MiB))).equals(small.subarray(0, MiB)));
+  t.equal(gets(backend), 1);
+  t.same(backend.calls[0]!.range, { offset: 0, length: small.length });
+});
+
+t.test('a window evicted before it was read through is resumed at its size, not begun again small', async (t) => {
+  const mem = new MemoryBackend();
+  const [a, b] = [randomBytes(40 * MiB), randomBytes(40 * MiB)];
+  const OTHER = 'c'.repeat(64) as PackId;
+  await mem.put(packName(LARGE), a);
+  await mem.put(packName(OTHER), b);
+  const backend = new FaultyBackend(mem);
+  const reader = new WindowReader(backend, { packInfo: () => ({ kind: PackKind.degenerate, size: 40 * MiB }) }, { cacheBytes: 9 * MiB });
+  await reader.read(loc(LARGE, 0, MiB)); // the first window, 8 MiB (a file's first chunk read ahead)
+  await reader.read(loc(OTHER, 0, MiB)); // another file's window evicts it
+  const before = gets(backend);
+  t.ok(Buffer.from(await reader.read(loc(LARGE, MiB, MiB))).equals(a.subarray(MiB, 2 * MiB)));
+  t.equal(gets(backend), before + 1);
+  t.same(backend.calls.at(-1)!.range, { offset: MiB, length: 8 * MiB }, 'from the chunk on, as large as the evicted window');
+});
+
+t.test('whole small packs are kept apart from degenerate windows', async (t) => {
+  const mem = new MemoryBackend();
+  const [normal, large] = [randomBytes(3 * MiB), randomBytes(40 * MiB)];
+  await mem.put(packName(NORMAL), normal);
+  await mem.put(packName(LARGE), large);
+  const backend = new FaultyBackend(mem);
+  const sizes = new Map([[NORMAL, { kind: PackKind.normal, size: normal.length }], [LARGE, { kind: PackKind.degenerate, size: large.length }]]);
+  const reader = new WindowReader(backend, { packInfo: (id) => sizes.get(id) }, { cacheBytes: 10 * MiB, packCacheBytes: 4 * MiB });
+  await reader.read(loc(NORMAL, 0, 100));
+  for (let off = 0; off + 2 * MiB <= large.length; off += 2 * MiB) await reader.read(loc(LARGE, off, 2 * MiB));
+  const before = gets(backend);
+  t.same(await reader.read(loc(NORMAL, MiB, 100)), normal.subarray(MiB, MiB + 100));
+  t.equal(gets(backend), before, 'streaming a large file did not evict the small pack');
 });
