@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -341,6 +342,10 @@ static napi_value js_fuse_serve(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "fuseServe(fd: number, onRequests: function)");
     return NULL;
   }
+  /* A mount moves hundreds of MiB through buffers of a few MiB (pack windows, notices): let malloc reuse
+   * freed ones rather than map and fault in fresh pages for each. */
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   server *s = calloc(1, sizeof *s);
   if (s == NULL) return NULL;
   s->fd = fd;
