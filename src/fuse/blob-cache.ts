@@ -36,6 +36,8 @@ export class BlobCache {
   /** Blob of a cached run → the first blob of the run after it, fetched when that blob is read. */
   private readonly continuations = new Map<BlobId, BlobId>();
   private readonly running = new Set<Promise<unknown>>();
+  /** Called with every blob a run decodes, as it is cached. */
+  onDecoded: ((id: BlobId, data: Uint8Array) => void) | undefined;
 
   constructor(
     private readonly source: Pick<SnapshotSource, 'readBlob' | 'readRun'>,
@@ -57,6 +59,11 @@ export class BlobCache {
   /** True when the blob is cached or being fetched. */
   has(id: BlobId): boolean {
     return this.cached.has(id) || this.inflight.has(id);
+  }
+
+  /** The blob if it is cached, without counting as a read. */
+  cachedData(id: BlobId): Uint8Array | undefined {
+    return this.cached.get(id)?.data;
   }
 
   /** The blob if it is cached, without waiting. */
@@ -121,6 +128,7 @@ export class BlobCache {
         this.keepOwn(blob, data);
       }
     }
+    for (const [blob, data] of run.blobs) this.onDecoded?.(blob, data);
     const [trigger] = run.blobs[Math.floor(run.blobs.length / 2)] ?? [];
     if (run.next !== undefined && trigger !== undefined && this.cached.has(trigger)) this.continuations.set(trigger, run.next);
     const own = run.blobs[0];

@@ -63,13 +63,7 @@ export class EntryResolver {
   childAt(dir: TreeEntry, listing: Listing, index: number): TreeEntry {
     const node = listing[index] as Node;
     const ino = this.inodes.forChild(dir.snapshot.id, dir.ino, index, listing.length, node);
-    return { kind: 'node', ino, snapshot: dir.snapshot, node, siblings: listing, index, dirIno: dir.ino };
-  }
-
-  /** Entry `index` of the directory holding `e` (undefined for a snapshot root). */
-  sibling(e: TreeEntry, index: number): TreeEntry | undefined {
-    if (e.siblings === undefined || e.dirIno === undefined) return undefined;
-    return this.childAt({ ...e, ino: e.dirIno }, e.siblings, index);
+    return { kind: 'node', ino, snapshot: dir.snapshot, node, siblings: listing, index };
   }
 
   private named(dir: TreeEntry, listing: Listing, name: Buffer): Resolved {

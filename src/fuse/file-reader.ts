@@ -71,10 +71,9 @@ export class FileReader {
 
   /**
    * Copies walk a directory in order, one file at a time: on the first read of a file, fetch the
-   * files after it, so backend latency overlaps instead of adding up per file. `ready` gets each
-   * following file held in one blob (its whole content) as it arrives.
+   * files after it, so backend latency overlaps instead of adding up per file.
    */
-  prefetchSiblings(siblings: readonly Node[], after: number, ready?: (index: number, data: Uint8Array) => void): void {
+  prefetchSiblings(siblings: readonly Node[], after: number): void {
     let bytes = 0;
     let large = false;
     const last = Math.min(siblings.length - 1, after + SIBLING_FILES);
@@ -88,8 +87,7 @@ export class FileReader {
       if (!whole && large) continue;
       large ||= !whole;
       bytes += node.sizes?.[0] ?? 0;
-      if (whole && ready !== undefined) this.blobs.get(id, 'neighbour').then((data) => ready(j, data), () => undefined);
-      else if (!this.blobs.has(id)) this.blobs.get(id, 'neighbour').catch(() => undefined);
+      if (!this.blobs.has(id)) this.blobs.get(id, 'neighbour').catch(() => undefined);
     }
   }
 

@@ -20,10 +20,9 @@ export interface TreeEntry {
   readonly ino: number;
   readonly snapshot: Snapshot;
   readonly node: Node;
-  /** The entries of the directory holding this one, in order, this one's position, and the directory's number (absent for roots). */
+  /** The entries of the directory holding this one, in order, and this one's position (absent for roots). */
   readonly siblings?: readonly Node[];
   readonly index?: number;
-  readonly dirIno?: number;
 }
 
 export type FsEntry = VirtualDir | VirtualLink | TreeEntry;

@@ -56,7 +56,7 @@ export async function mountSnapshots(source: SnapshotSource, mountpoint: string,
   const resolver = new EntryResolver(catalog, new TreeCache(source, opts.treeCacheEntries ?? 250_000), new InodeTable());
   const blobs = new BlobCache(source, opts.cacheSize ?? 256 * MiB, opts.concurrency ?? 4);
   const reader = new FileReader(blobs, opts.readAhead ?? 4);
-  const fs = new SnapshotFs({ resolver, catalog, reader, log, xattrs: opts.xattrs ?? true });
+  const fs = new SnapshotFs({ resolver, catalog, reader, blobs, log, xattrs: opts.xattrs ?? true });
   const channel = await openChannel(mnt, opts.allowOther ?? false, log);
   const session = new FuseSession(channel, fs, log);
   fs.pushTo(session);

@@ -2,7 +2,9 @@
  * The read-only filesystem of the mount, by kernel node id: answers from memory where it can, loads
  * trees and blobs where it must, EIO (logged, one line) when the source fails.
  */
+import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
+import type { BlobCache } from './blob-cache.js';
 import type { EntryResolver, Resolved } from './entry-resolver.js';
 import { Errno } from './errno.js';
 import type { FileReader, ReadState } from './file-reader.js';
@@ -19,6 +21,8 @@ export interface SnapshotFsDeps {
   readonly resolver: EntryResolver;
   readonly catalog: SnapshotCatalog;
   readonly reader: FileReader;
+  /** The reader's cache: blobs decoded there are pushed to the page cache for the files the kernel holds. */
+  readonly blobs: BlobCache;
   readonly log: (line: string) => void;
   /** Serve extended attributes; without, the kernel is told once that there are none (see KernelFs.xattrs). */
   readonly xattrs: boolean;
@@ -54,15 +58,25 @@ export class SnapshotFs implements KernelFs {
   private pageCache: PageCache | undefined;
   /** Files already pushed to the page cache (the kernel keeps them until memory runs short; then they are read). */
   private readonly pushed = new WeakSet<Node>();
+  /** Held files stored in one blob, by that blob: what to push when the blob is decoded. */
+  private readonly wholeFiles = new Map<BlobId, TreeEntry>();
 
   constructor(private readonly deps: SnapshotFsDeps) {
     this.xattrs = deps.xattrs;
     this.held.set(ROOT_INO, { entry: deps.resolver.root, refs: Infinity });
   }
 
-  /** From now on, files read ahead are pushed to `cache`. */
+  /**
+   * From now on, file bytes decoded ahead of their reads go to `cache`: each file the kernel holds
+   * that is stored in one blob, as soon as both that blob is decoded and the file is held, and
+   * chunks of large files read ahead. A copy (rsync, cp -r) then reads most files without a request.
+   */
   pushTo(cache: PageCache): void {
     this.pageCache = cache;
+    this.deps.blobs.onDecoded = (id, data) => {
+      const e = this.wholeFiles.get(id);
+      if (e !== undefined) this.push(e, data);
+    };
   }
 
   /** How many entries the kernel holds (for tests). */
@@ -84,7 +98,11 @@ export class SnapshotFs implements KernelFs {
     const held = this.held.get(ino);
     if (held === undefined) return;
     held.refs -= count;
-    if (held.refs <= 0) this.held.delete(ino);
+    if (held.refs > 0) return;
+    this.held.delete(ino);
+    const e = held.entry;
+    const blob = e.kind === 'node' ? e.node.content?.[0] : undefined;
+    if (blob !== undefined && this.wholeFiles.get(blob) === e) this.wholeFiles.delete(blob);
   }
 
   getattr(ino: number): Result<{ attr: Attr; seconds: number }> {
@@ -140,18 +158,21 @@ export class SnapshotFs implements KernelFs {
     const node = e.node;
     let state = this.states.get(node);
     if (state === undefined) this.states.set(node, (state = newReadState()));
-    // A file read from its start: the files after it in its directory are likely next (rsync, cp -r).
     const { reader } = this.deps;
-    if (offset === 0 && e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index, (j, data) => this.push(e, j, data));
     const what = `read at ${offset} of`;
     const ahead = (at: number, data: Uint8Array): void => {
       if (this.held.has(e.ino)) this.pageCache?.store(e.ino, at, data);
     };
+    let result: MaybeAsync<readonly Uint8Array[]>;
     try {
-      return this.guard(what, e, reader.read(node, state, size, offset, ahead), (parts) => parts);
+      result = this.guard(what, e, reader.read(node, state, size, offset, ahead), (parts) => parts);
     } catch (err) {
       return this.failed(what, e, err);
     }
+    // A file read from its start: the files after it in its directory are likely next (rsync, cp -r).
+    // Fetched after the file itself, whose run brings many of them.
+    if (offset === 0 && e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index);
+    return result;
   }
 
   getxattr(ino: number, name: string): Result<Uint8Array> {
@@ -168,12 +189,11 @@ export class SnapshotFs implements KernelFs {
     return Buffer.from(names.join(''));
   }
 
-  /** A sibling's whole content, read ahead, into the kernel's page cache if the kernel holds that file. */
-  private push(e: TreeEntry, index: number, data: Uint8Array): void {
-    const sibling = this.deps.resolver.sibling(e, index);
-    if (sibling === undefined || this.pushed.has(sibling.node) || !this.held.has(sibling.ino) || data.byteLength !== sibling.node.size) return;
-    this.pushed.add(sibling.node);
-    this.pageCache?.store(sibling.ino, 0, data);
+  /** A held file's whole content, once, into the kernel's page cache. */
+  private push(e: TreeEntry, data: Uint8Array): void {
+    if (this.pageCache === undefined || this.pushed.has(e.node) || !this.held.has(e.ino) || data.byteLength !== e.node.size) return;
+    this.pushed.add(e.node);
+    this.pageCache.store(e.ino, 0, data);
   }
 
   private entry(ino: number): FsEntry | undefined {
@@ -182,8 +202,16 @@ export class SnapshotFs implements KernelFs {
 
   private hold(e: FsEntry): void {
     const held = this.held.get(e.ino);
-    if (held) held.refs++;
-    else this.held.set(e.ino, { entry: e, refs: 1 });
+    if (held) {
+      held.refs++;
+      return;
+    }
+    this.held.set(e.ino, { entry: e, refs: 1 });
+    const blob = e.kind === 'node' && e.node.type === 'file' && e.node.content?.length === 1 ? e.node.content[0] : undefined;
+    if (blob === undefined || this.pageCache === undefined) return;
+    this.wholeFiles.set(blob, e as TreeEntry);
+    const data = this.deps.blobs.cachedData(blob);
+    if (data !== undefined) this.push(e as TreeEntry, data);
   }
 
   private entryReply(dir: FsEntry, child: FsEntry): EntryReply {
