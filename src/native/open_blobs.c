@@ -3,8 +3,9 @@
  *
  * The bulk cipher and the hash are the OpenSSL that Node exports (the same code node:crypto runs); zstd is the
  * copy zstd-napi ships, compiled into this addon (binding.gyp). Each plaintext is written straight into the
- * caller's buffer: no allocation per blob, no copy between threads. `openBlobs` runs on the libuv pool (the
- * mount, restore), `openBlobsSync` on the calling thread (workers). */
+ * caller's buffer (or, to verify without keeping them, all at the start of one scratch buffer): no allocation per
+ * blob, no copy between threads. `openBlobs` runs on the libuv pool (the mount), `openBlobsSync` on the calling
+ * thread (workers: check --read-data). */
 #define _GNU_SOURCE
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <stdint.h>
@@ -19,6 +20,8 @@
 #define ID_BYTES 32
 #define NONCE_BYTES 24
 #define TAG_BYTES 16
+/* Numbers per blob in the layout: offset and length in `sealed`, plaintext length, offset in `out`. */
+#define LAYOUT_FIELDS 4
 
 /* Per-blob results. */
 enum { OPEN_OK = 0, OPEN_SHORT = 1, OPEN_AUTH = 2, OPEN_FRAME = 3, OPEN_LENGTH = 4, OPEN_HASH = 5, OPEN_NOMEM = 6 };
@@ -146,7 +149,7 @@ static int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t 
   return memcmp(mac, id, ID_BYTES) == 0 ? OPEN_OK : OPEN_HASH;
 }
 
-/* ---- the call: keys, sealed bytes, [at, length, rawLength] per blob, ids, output ---- */
+/* ---- the call: keys, sealed bytes, [at, length, rawLength, outAt] per blob, ids, output ---- */
 
 typedef struct {
   uint8_t keys[2 * KEY_BYTES];
@@ -167,15 +170,14 @@ typedef struct {
 static void open_all(open_job *job) {
   hmac_key ids;
   hmac_init(&ids, job->keys + KEY_BYTES);
-  size_t pos = 0;
   for (uint32_t i = 0; i < job->count; i++) {
-    double at = job->layout[3 * i], len = job->layout[3 * i + 1], raw = job->layout[3 * i + 2];
-    if (at < 0 || len < 0 || raw < 0 || at + len > (double)job->sealed_len || (double)pos + raw > (double)job->out_len) {
+    const double *l = job->layout + LAYOUT_FIELDS * i;
+    double at = l[0], len = l[1], raw = l[2], out_at = l[3];
+    if (!(at >= 0 && len >= 0 && raw >= 0 && out_at >= 0 && at + len <= (double)job->sealed_len && out_at + raw <= (double)job->out_len)) {
       job->results[i] = OPEN_SHORT;
       continue;
     }
-    job->results[i] = open_blob(job->keys, &ids, job->sealed + (size_t)at, (size_t)len, job->ids + ID_BYTES * i, job->out + pos, (size_t)raw);
-    pos += (size_t)raw;
+    job->results[i] = open_blob(job->keys, &ids, job->sealed + (size_t)at, (size_t)len, job->ids + ID_BYTES * i, job->out + (size_t)out_at, (size_t)raw);
   }
   memset(&ids, 0, sizeof ids);
 }
@@ -196,10 +198,10 @@ static open_job *parse(napi_env env, napi_callback_info info, napi_value *result
   bool ok = argc == 5 && bytes_of(env, argv[0], &keys, &keys_len) && keys_len == 2 * KEY_BYTES &&
             bytes_of(env, argv[1], &sealed, &sealed_len) &&
             napi_get_typedarray_info(env, argv[2], &type, &layout_len, &layout, NULL, NULL) == napi_ok &&
-            type == napi_float64_array && layout_len % 3 == 0 && bytes_of(env, argv[3], &ids, &ids_len) &&
-            ids_len == ID_BYTES * (layout_len / 3) && bytes_of(env, argv[4], &out, &out_len);
+            type == napi_float64_array && layout_len % LAYOUT_FIELDS == 0 && bytes_of(env, argv[3], &ids, &ids_len) &&
+            ids_len == ID_BYTES * (layout_len / LAYOUT_FIELDS) && bytes_of(env, argv[4], &out, &out_len);
   if (!ok) {
-    napi_throw_type_error(env, NULL, "openBlobs(keys: 64 bytes, sealed, layout: Float64Array [at, length, rawLength]*n, ids: 32n bytes, out)");
+    napi_throw_type_error(env, NULL, "openBlobs(keys: 64 bytes, sealed, layout: Float64Array [at, length, rawLength, outAt]*n, ids: 32n bytes, out)");
     return NULL;
   }
   open_job *job = calloc(1, sizeof *job);
@@ -211,7 +213,7 @@ static open_job *parse(napi_env env, napi_callback_info info, napi_value *result
   job->ids = ids;
   job->out = out;
   job->out_len = out_len;
-  job->count = (uint32_t)(layout_len / 3);
+  job->count = (uint32_t)(layout_len / LAYOUT_FIELDS);
   napi_value ab;
   void *data;
   napi_create_arraybuffer(env, sizeof(int32_t) * (job->count ? job->count : 1), &data, &ab);

@@ -3,10 +3,10 @@ import { blobIdBytes, blobIdOf } from '../crypto/blob-id.js';
 import { Sealer } from '../crypto/sealer.js';
 import { createHash } from 'node:crypto';
 import { addon } from '../core/addon.js';
-import { decodeFrame, encodeFrame } from '../codec/frame.js';
+import { encodeFrame } from '../codec/frame.js';
 import { mostlyZeros } from '../codec/policy.js';
-import { corrupt } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
+import { nativeKeys, verifyBlobs } from './native-open.js';
 
 export interface TaskKeys {
   readonly encKey: Uint8Array;
@@ -51,13 +51,6 @@ export interface FileResult extends SealResult {
   readonly attempted: boolean;
 }
 
-export interface OpenRequest {
-  readonly op: 'open';
-  readonly id: BlobId;
-  readonly sealed: Uint8Array;
-  readonly rawLength: number;
-}
-
 /**
  * check --read-data: open and re-hash blobs lying in `sealed` (a whole pack, or a run of a
  * large pack's blobs) without sending their plaintext back; with `packId`, `sealed` is the
@@ -73,7 +66,7 @@ export interface VerifyRequest {
 /** What failed: the blob at `blob` (an index into the request's blobs), or the pack's hash. */
 export type VerifyProblem = { readonly blob: number; readonly message: string } | { readonly blob?: undefined; readonly message: string };
 
-export type BlobRequest = HashRequest | SealRequest | OpenRequest | FilesRequest | VerifyRequest;
+export type BlobRequest = HashRequest | SealRequest | FilesRequest | VerifyRequest;
 
 export interface SealResult {
   readonly id: BlobId;
@@ -104,10 +97,13 @@ function failure(err: Error): { error: string; code?: string } {
 export class BlobTasks {
   readonly #sealer: Sealer;
   readonly #idKey: Uint8Array;
+  /** Both keys as the addon's blob opener takes them (native-open.ts). */
+  readonly nativeKeys: Uint8Array;
 
   constructor(keys: TaskKeys) {
     this.#sealer = new Sealer(keys.encKey);
     this.#idKey = Uint8Array.from(keys.idKey);
+    this.nativeKeys = nativeKeys(keys.encKey, keys.idKey);
   }
 
   hash(data: Uint8Array): BlobId {
@@ -127,23 +123,13 @@ export class BlobTasks {
     return { ...this.seal({ op: 'seal', data: bytes, level }), attempted: level !== false };
   }
 
-  open(req: OpenRequest): Uint8Array {
-    const plain = decodeFrame(this.#sealer.open(req.sealed, blobIdBytes(req.id)), req.rawLength);
-    if (this.hash(plain) !== req.id) throw corrupt(`blob ${req.id}`);
-    return plain;
-  }
-
   verify(req: VerifyRequest): VerifyProblem[] {
     const problems: VerifyProblem[] = [];
     if (req.packId !== undefined && createHash('sha256').update(req.sealed).digest('hex') !== req.packId) {
       problems.push({ message: 'hash mismatch: its contents do not match its id' });
     }
-    req.blobs.forEach((b, i) => {
-      try {
-        this.open({ op: 'open', id: b.id, sealed: req.sealed.subarray(b.at, b.at + b.length), rawLength: b.rawLength });
-      } catch (err) {
-        problems.push({ blob: i, message: (err as Error).message });
-      }
+    verifyBlobs(this.nativeKeys, req.sealed, req.blobs).forEach((message, i) => {
+      if (message !== '') problems.push({ blob: i, message });
     });
     return problems;
   }
@@ -181,8 +167,6 @@ export class BlobTasks {
         return this.hash(req.data);
       case 'seal':
         return this.seal(req);
-      case 'open':
-        return this.open(req);
     }
   }
 }

@@ -1,6 +1,6 @@
 /** Opening runs of stored blobs in the addon (src/native/open_blobs.c): decrypt, decompress, verify, no JS per blob. */
 import { addon } from '../core/addon.js';
-import { corrupt } from '../core/errors.js';
+import { corrupt, type RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
 import { blobIdBytes } from '../crypto/blob-id.js';
 
@@ -39,34 +39,59 @@ export async function openBlobRun(keys: Uint8Array, sealed: Uint8Array, blobs: r
   return out;
 }
 
-/** The same, on this thread (worker threads). */
-export function openBlobRunSync(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[]): Uint8Array {
+/**
+ * The same on this thread (worker threads), blob by blob: the plaintexts one after another, and for each
+ * blob '' or the CorruptData message saying what is wrong with it (its bytes in `plain` are then garbage).
+ */
+export function openEach(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[]): { plain: Uint8Array; problems: string[] } {
   const { layout, ids, out } = prepare(blobs);
-  check(blobs, (addon() as OpenNative).openBlobsSync(keys, sealed, layout, ids, out));
-  return out;
+  return { plain: out, problems: messages(blobs, (addon() as OpenNative).openBlobsSync(keys, sealed, layout, ids, out)) };
 }
 
-export function problemOf(code: number): string {
+/** Scratch for verifyBlobs (one per thread: a module instance per worker); verifyBlobs never awaits. */
+let scratch = new Uint8Array(0);
+
+/** Opens and verifies `blobs` on this thread without keeping their plaintext: per blob, '' or its CorruptData message. */
+export function verifyBlobs(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[]): string[] {
+  const largest = blobs.reduce((m, b) => Math.max(m, b.rawLength), 0);
+  if (scratch.length < largest) scratch = new Uint8Array(largest);
+  const { layout, ids } = spans(blobs, () => 0);
+  return messages(blobs, (addon() as OpenNative).openBlobsSync(keys, sealed, layout, ids, scratch));
+}
+
+function problemOf(code: number): string {
   return PROBLEMS[code] ?? `error ${code}`;
 }
 
-function prepare(blobs: readonly BlobSpan[], alloc?: (bytes: number) => Uint8Array): { layout: Float64Array; ids: Uint8Array; out: Uint8Array } {
-  const layout = new Float64Array(3 * blobs.length);
+/** The addon's layout (at, length, rawLength, outAt per blob) and the ids' bytes. */
+function spans(blobs: readonly BlobSpan[], outAt: (b: BlobSpan, i: number) => number): { layout: Float64Array; ids: Uint8Array } {
+  const layout = new Float64Array(4 * blobs.length);
   const ids = new Uint8Array(32 * blobs.length);
-  let total = 0;
   blobs.forEach((b, i) => {
-    layout[3 * i] = b.at;
-    layout[3 * i + 1] = b.length;
-    layout[3 * i + 2] = b.rawLength;
+    layout.set([b.at, b.length, b.rawLength, outAt(b, i)], 4 * i);
     ids.set(blobIdBytes(b.id), 32 * i);
-    total += b.rawLength;
   });
+  return { layout, ids };
+}
+
+/** Plaintexts one after another: the layout, and the buffer (of `alloc`, or new). */
+function prepare(blobs: readonly BlobSpan[], alloc?: (bytes: number) => Uint8Array): { layout: Float64Array; ids: Uint8Array; out: Uint8Array } {
+  let total = 0;
+  const { layout, ids } = spans(blobs, (b) => (total += b.rawLength) - b.rawLength);
   const out = alloc?.(total) ?? Buffer.allocUnsafeSlow(total);
   if (out.length !== total) throw new RangeError(`a buffer of ${out.length} bytes for ${total}`);
   return { layout, ids, out };
 }
 
+function failure(b: BlobSpan, code: number): RozenError {
+  return corrupt(`blob ${b.id} (${problemOf(code)})`);
+}
+
 function check(blobs: readonly BlobSpan[], results: Int32Array): void {
   const bad = results.findIndex((r) => r !== 0);
-  if (bad >= 0) throw corrupt(`blob ${(blobs[bad] as BlobSpan).id} (${problemOf(results[bad] as number)})`);
+  if (bad >= 0) throw failure(blobs[bad] as BlobSpan, results[bad] as number);
+}
+
+function messages(blobs: readonly BlobSpan[], results: Int32Array): string[] {
+  return blobs.map((b, i) => (results[i] === 0 ? '' : failure(b, results[i] as number).message));
 }

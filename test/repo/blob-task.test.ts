@@ -5,6 +5,14 @@ import { join } from 'node:path';
 import t from 'tap';
 import { BlobTasks } from '../../src/repo/blob-task.js';
 import { blobIdOf } from '../../src/crypto/blob-id.js';
+import { openEach } from '../../src/repo/native-open.js';
+
+/** Opens one sealed blob as a worker does. */
+const open = (id: string, sealed: Uint8Array, rawLength: number): Buffer => {
+  const { plain, problems } = openEach(tasks.nativeKeys, sealed, [{ id: id as never, at: 0, length: sealed.length, rawLength }]);
+  if (problems[0]) throw new Error(problems[0]);
+  return Buffer.from(plain);
+};
 
 const keys = { encKey: new Uint8Array(32).fill(1), idKey: new Uint8Array(32).fill(2) };
 const tasks = new BlobTasks(keys);
@@ -25,7 +33,7 @@ t.test('files: read, hashed and sealed per file; failures and oversized files pe
   const a = out[0] as { id: string; rawLength: number; sealed: Uint8Array };
   t.equal(a.id, blobIdOf(keys.idKey, Buffer.from('hello')));
   t.equal(a.rawLength, 5);
-  t.same(tasks.open({ op: 'open', id: a.id as never, sealed: a.sealed, rawLength: 5 }), Buffer.from('hello'));
+  t.same(open(a.id, a.sealed, 5), Buffer.from('hello'));
   t.equal((out[1] as { rawLength: number }).rawLength, 0, 'an empty file');
   t.match(out[2], { code: 'ENOENT', error: /no such file or directory, open '.*missing'/ }, 'a vanished file is an error of its own');
   t.equal(out[3], undefined, 'a file that grew past maxSize is left to the large-file path');
@@ -44,11 +52,11 @@ t.test('a lazy pool seals small blobs on the calling thread and starts its worke
   const small = Buffer.alloc(1000, 3);
   const r = await pool.seal({ data: small, level: 3 });
   t.equal(r.id, blobIdOf(keys.idKey, small));
-  t.same(tasks.open({ op: 'open', id: r.id, sealed: r.sealed, rawLength: small.length }), small);
+  t.same(open(r.id, r.sealed, small.length), small);
   t.notOk(pool.started, 'a tree-sized seal starts no workers');
   const large = Buffer.alloc(100_000, 4);
   const r2 = await pool.seal({ data: large, level: 3 });
-  t.same(tasks.open({ op: 'open', id: r2.id, sealed: r2.sealed, rawLength: large.length }), large);
+  t.same(open(r2.id, r2.sealed, large.length), large);
   t.ok(pool.started, 'larger work starts them');
   await pool.close();
   const idle = createBlobPool(keys, { lazy: true });

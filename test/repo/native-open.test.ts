@@ -5,7 +5,7 @@ import t from 'tap';
 import { isRozenError } from '../../src/core/errors.js';
 import type { BlobId } from '../../src/core/ids.js';
 import { BlobTasks } from '../../src/repo/blob-task.js';
-import { nativeKeys, openBlobRun, openBlobRunSync, type BlobSpan } from '../../src/repo/native-open.js';
+import { nativeKeys, openBlobRun, openEach, verifyBlobs, type BlobSpan } from '../../src/repo/native-open.js';
 
 const keys = { encKey: randomBytes(32), idKey: randomBytes(32) };
 const tasks = new BlobTasks(keys);
@@ -35,7 +35,9 @@ t.test('opens what the JavaScript sealer sealed, raw or zstd, many in one call',
       const datas = blobs.map(([d]) => d);
       const { sealed, spans } = pack(datas, blobs.map(([, c]) => c));
       const want = Buffer.concat(datas);
-      return Buffer.from(await openBlobRun(native, sealed, spans)).equals(want) && Buffer.from(openBlobRunSync(native, sealed, spans)).equals(want);
+      const each = openEach(native, sealed, spans);
+      return Buffer.from(await openBlobRun(native, sealed, spans)).equals(want) && Buffer.from(each.plain).equals(want) &&
+        each.problems.every((p) => p === '') && verifyBlobs(native, sealed, spans).every((p) => p === '');
     }),
     { numRuns: 60 },
   );
@@ -60,7 +62,8 @@ t.test('damage of any kind is CorruptData naming the blob', async (t) => {
     const err = await openBlobRun(native, bytes, blobs).then(() => undefined, (e: unknown) => e);
     t.ok(isRozenError(err, 'CorruptData'), what);
     t.match(String(err), (blobs[0] as BlobSpan).id, `${what}: the message names the blob`);
-    t.throws(() => openBlobRunSync(native, bytes, blobs), what);
+    t.match(openEach(native, bytes, blobs).problems[0], /is corrupt/, `${what}: per blob, in a worker`);
+    t.match(verifyBlobs(native, bytes, blobs)[0], /is corrupt/, `${what}: verified without keeping the plaintext`);
   }
   const other = new BlobTasks({ encKey: keys.encKey, idKey: randomBytes(32) });
   const forged = other.seal({ op: 'seal', data: Buffer.from('forged'), level: false });
@@ -70,8 +73,8 @@ t.test('damage of any kind is CorruptData naming the blob', async (t) => {
 
 t.test('bad arguments are a TypeError, not a crash', async (t) => {
   const { openBlobs } = (await import('../../src/core/addon.js')).addon() as { openBlobs: (...a: unknown[]) => unknown };
-  t.throws(() => openBlobs(new Uint8Array(10), new Uint8Array(1), new Float64Array(3), new Uint8Array(32), new Uint8Array(1)), TypeError);
-  t.throws(() => openBlobs(native, new Uint8Array(1), new Float64Array(2), new Uint8Array(32), new Uint8Array(1)), TypeError);
+  t.throws(() => openBlobs(new Uint8Array(10), new Uint8Array(1), new Float64Array(4), new Uint8Array(32), new Uint8Array(1)), TypeError);
+  t.throws(() => openBlobs(native, new Uint8Array(1), new Float64Array(3), new Uint8Array(32), new Uint8Array(1)), TypeError);
 });
 
 function flip(b: Buffer, at: number): Buffer {

@@ -2,6 +2,7 @@
 import { closeSync, constants, ftruncateSync, openSync } from 'node:fs';
 import type { BlobId } from '../../core/ids.js';
 import { BlobTasks, type TaskKeys } from '../../repo/blob-task.js';
+import { openEach } from '../../repo/native-open.js';
 import { applyMetadata } from '../fs/restore-meta.js';
 import type { ScannedNode } from '../fs/scan.js';
 import { writeAllSync, writeSparseSync } from '../fs/sparse.js';
@@ -49,20 +50,20 @@ export class RestoreTasks {
     this.#blobs = new BlobTasks(keys);
   }
 
-  /** One result per blob, in order. */
+  /** One result per blob, in order. The batch is opened in one call to the addon, each blob on its own. */
   async run(req: RestoreBatchRequest): Promise<RestoreBlobResult[]> {
+    const { plain, problems } = openEach(this.#blobs.nativeKeys, req.sealed, req.blobs);
     const out: RestoreBlobResult[] = [];
-    for (const b of req.blobs) out.push(await this.#blob(b, req.sealed.subarray(b.at, b.at + b.length), req.numericOwner));
+    let at = 0;
+    for (const [i, b] of req.blobs.entries()) {
+      const error = problems[i] as string;
+      const data = plain.subarray(at, (at += b.rawLength));
+      out.push(error === '' ? await this.#write(b, data, req.numericOwner) : { error, written: 0, warnings: [] });
+    }
     return out;
   }
 
-  async #blob(req: RestoreBlob, sealed: Uint8Array, numericOwner: boolean): Promise<RestoreBlobResult> {
-    let plain: Uint8Array;
-    try {
-      plain = this.#blobs.open({ op: 'open', id: req.id, sealed, rawLength: req.rawLength });
-    } catch (err) {
-      return { error: err instanceof Error ? err.message : String(err), written: 0, warnings: [] };
-    }
+  async #write(req: RestoreBlob, plain: Uint8Array, numericOwner: boolean): Promise<RestoreBlobResult> {
     const warnings: [string, string][] = [];
     let written = 0;
     for (const t of req.targets) {
