@@ -91,9 +91,9 @@ browse() {
   drop_caches
   mount_start "$t" "$mnt" 1 || { tool_kill "$t" mount; return; }
   record "$t" first_listing "$MOUNT_READY" s
-  # The latest snapshot's own directory: with libfuse 2 the kernel cannot cache a symlink's
-  # target, so a path through `latest` costs a readlink round trip on every lookup, in both
-  # tools alike. Resolving it once measures the listing itself.
+  # The latest snapshot's own directory: restic's mount does not let the kernel cache a
+  # symlink's target, so a path through `latest` costs it a readlink round trip on every lookup
+  # (Rozen's does). Resolving it once measures the listing itself, for both tools alike.
   latest=$(readlink -f "$mnt/snapshots/latest")
   root=$(restored_root "$latest" "$RUN_DIR/data")
   drop_caches
