@@ -4,7 +4,7 @@ import { PACKS_PREFIX } from '../cas/pack-path.js';
 import type { PackId } from '../core/ids.js';
 import type { PackDescription } from '../core/types.js';
 import type { Snapshot } from '../core/snapshot.js';
-import { createBlobPool, type BlobPool } from '../repo/blob-pool.js';
+import { nativeKeys } from '../repo/native-open.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshotIds, loadSnapshot } from '../repo/snapshots.js';
 import { loadIndexView, type IndexView } from './index-view.js';
@@ -21,7 +21,6 @@ export interface CheckOptions {
   readonly onProblem?: (line: string) => void;
   /** Findings that are not errors (unreferenced packs left by interrupted runs). */
   readonly onNote?: (line: string) => void;
-  readonly pool?: BlobPool;
 }
 
 export interface CheckReport {
@@ -44,25 +43,24 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
     notes.push(line);
     opts.onNote?.(line);
   };
-  // The workers start (load their modules) while the index is read, not after.
-  const ownPool = opts.readData && !opts.pool ? createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey }) : undefined;
+  const keys = nativeKeys(repo.master.encKey, repo.master.idKey);
   try {
-    return await checkWith(repo, { ...opts, ...(ownPool && { pool: ownPool }) }, problems, notes, problem, note);
+    return await checkWith(repo, opts, keys, problems, notes, problem, note);
   } finally {
-    await ownPool?.close();
+    keys.fill(0);
   }
 }
 
 async function checkWith(
-  repo: Repository, opts: CheckOptions, problems: string[], notes: string[], problem: (line: string) => void, note: (line: string) => void,
+  repo: Repository, opts: CheckOptions, keys: Uint8Array, problems: string[], notes: string[], problem: (line: string) => void, note: (line: string) => void,
 ): Promise<CheckReport> {
   const view = await loadIndexView(repo.backend, repo.sealer, {
     onError: (id, err) => problem(`index file ${short(id)}: ${(err as Error).message}`),
   });
   checkIndexAgreement(view, problem);
   await checkPacksStored(repo, view, problem, note);
-  // Reading the data (I/O and workers) overlaps the walk of the snapshots' trees (main thread).
-  const reading = opts.readData && opts.pool ? readData(repo, view, opts.readData, opts.pool, opts, problem) : Promise.resolve({ packsRead: 0, blobsRead: 0 });
+  // Reading the data (I/O and the pool) overlaps the walk of the snapshots' trees (main thread).
+  const reading = opts.readData ? readData(repo, view, opts.readData, keys, opts, problem) : Promise.resolve({ packsRead: 0, blobsRead: 0 });
   reading.catch(() => undefined);
   const snapshots = await loadAllSnapshots(repo, problem);
   await walkSnapshots(repo, view, snapshots, {
@@ -73,10 +71,10 @@ async function checkWith(
 }
 
 async function readData(
-  repo: Repository, view: IndexView, subset: DataSubset, pool: BlobPool, opts: CheckOptions, problem: (line: string) => void,
+  repo: Repository, view: IndexView, subset: DataSubset, keys: Uint8Array, opts: CheckOptions, problem: (line: string) => void,
 ): Promise<{ packsRead: number; blobsRead: number }> {
   const chosen = selectPacks([...view.packs.keys()], subset, opts.random);
-  const blobsRead = await readPacks(repo, chosen.map((id) => view.packs.get(id) as PackDescription), pool, problem);
+  const blobsRead = await readPacks(repo, chosen.map((id) => view.packs.get(id) as PackDescription), keys, problem);
   return { packsRead: chosen.length, blobsRead };
 }
 

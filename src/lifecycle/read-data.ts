@@ -6,8 +6,8 @@ import { describePackBytes, readPackHeader, verifyPack } from '../cas/pack-reade
 import { corrupt, invalidArgument } from '../core/errors.js';
 import type { PackId } from '../core/ids.js';
 import type { PackDescription } from '../core/types.js';
-import type { BlobPool } from '../repo/blob-pool.js';
 import { forEachLimited } from '../repo/for-each-limited.js';
+import { verifyBlobs } from '../repo/native-open.js';
 import { sameDescription } from './pack-layout.js';
 
 export type DataSubset =
@@ -45,22 +45,25 @@ const RUNS_AT_ONCE = 2;
 /** Packs larger than this are verified piece by piece instead of read whole. */
 const WHOLE_PACK_MAX = 64 * 1024 * 1024;
 
-/** Reads the packs; reports one line per problem. Returns the number of blobs verified. */
+/**
+ * Reads the packs; reports one line per problem. Returns the number of blobs verified. `keys` are the
+ * repository's keys as the addon takes them (native-open.ts): blobs are opened on the libuv pool.
+ */
 export async function readPacks(
-  repo: Repository, packs: readonly PackDescription[], pool: BlobPool, problem: (line: string) => void,
+  repo: Repository, packs: readonly PackDescription[], keys: Uint8Array, problem: (line: string) => void,
   wholePackMax = WHOLE_PACK_MAX,
 ): Promise<number> {
   let blobs = 0;
   const verifyOne = async (indexed: PackDescription, streaming: boolean): Promise<void> => {
     const name = `pack ${indexed.id.slice(0, 8)}`;
     try {
-      blobs += streaming ? await verifyStreaming(repo, indexed, pool, name, problem) : await verifyWhole(repo, indexed, pool, name, problem);
+      blobs += streaming ? await verifyStreaming(repo, indexed, keys, name, problem) : await verifyWhole(repo, indexed, keys, name, problem);
     } catch (err) {
       problem(`${name}: ${(err as Error).message}`);
     }
   };
   // Large packs go one at a time in a lane of their own (their SHA-256 is computed in order on
-  // this thread), beside PACKS_AT_ONCE - 1 lanes of whole packs (hashed in the workers).
+  // this thread), beside PACKS_AT_ONCE - 1 lanes of whole packs (hashed on the pool).
   const large = packs.filter((p) => p.size > wholePackMax);
   const whole = packs.filter((p) => p.size <= wholePackMax);
   await Promise.all([
@@ -72,8 +75,8 @@ export async function readPacks(
 
 type Blob = PackDescription['blobs'][number];
 
-/** A pack read whole; a worker checks its hash and every blob in one message. */
-async function verifyWhole(repo: Repository, indexed: PackDescription, pool: BlobPool, name: string, problem: (line: string) => void): Promise<number> {
+/** A pack read whole; one job of the pool checks its hash and every blob. */
+async function verifyWhole(repo: Repository, indexed: PackDescription, keys: Uint8Array, name: string, problem: (line: string) => void): Promise<number> {
   const bytes = await repo.backend.get(packName(indexed.id));
   let description: PackDescription;
   try {
@@ -83,14 +86,14 @@ async function verifyWhole(repo: Repository, indexed: PackDescription, pool: Blo
     throw err;
   }
   if (!sameDescription(description, indexed)) problem(`${name}: its header does not match the index`);
-  return verifyRun(bytes, description.blobs, 0, pool, name, problem, indexed.id);
+  return verifyRun(bytes, description.blobs, 0, keys, name, problem, indexed.id);
 }
 
 /**
  * A large (degenerate) pack, read in runs of whole blobs in order and then its tail, so memory
  * stays bounded: the bytes are hashed as they come and must add up to the pack's id.
  */
-async function verifyStreaming(repo: Repository, indexed: PackDescription, pool: BlobPool, name: string, problem: (line: string) => void): Promise<number> {
+async function verifyStreaming(repo: Repository, indexed: PackDescription, keys: Uint8Array, name: string, problem: (line: string) => void): Promise<number> {
   const file = packName(indexed.id);
   const header = await readPackHeader(repo.backend, repo.sealer, indexed.id, indexed.size);
   if (!sameDescription(header, indexed)) problem(`${name}: its header does not match the index`);
@@ -103,7 +106,7 @@ async function verifyStreaming(repo: Repository, indexed: PackDescription, pool:
     const end = run.at(-1)!.offset + run.at(-1)!.length;
     const bytes = await repo.backend.get(file, { offset: at, length: end - at });
     hash.update(bytes);
-    const p = verifyRun(bytes, run, at, pool, name, problem).then((n) => {
+    const p = verifyRun(bytes, run, at, keys, name, problem).then((n) => {
       ok += n;
     });
     pending.add(p);
@@ -135,17 +138,21 @@ function runsOf(blobs: readonly Blob[]): Blob[][] {
   return runs;
 }
 
-/** Blobs lying in `bytes` (which starts at pack offset `base`), verified by one worker; returns how many passed. */
+/**
+ * Blobs lying in `bytes` (which starts at pack offset `base`), verified by one job of the pool, with the
+ * hash of the whole pack when `packId` is given; returns how many passed.
+ */
 async function verifyRun(
-  bytes: Uint8Array, blobs: readonly Blob[], base: number, pool: BlobPool, name: string, problem: (line: string) => void, packId?: PackId,
+  bytes: Uint8Array, blobs: readonly Blob[], base: number, keys: Uint8Array, name: string, problem: (line: string) => void, packId?: PackId,
 ): Promise<number> {
-  const problems = await pool.verify({
-    sealed: bytes,
-    blobs: blobs.map((b) => ({ id: b.id, at: b.offset - base, length: b.length, rawLength: b.rawLength })),
-    ...(packId !== undefined && { packId }),
+  const spans = blobs.map((b) => ({ id: b.id, at: b.offset - base, length: b.length, rawLength: b.rawLength }));
+  const { problems, sha256 } = await verifyBlobs(keys, bytes, spans, packId !== undefined);
+  if (packId !== undefined && sha256 !== packId) problem(`${name}: hash mismatch: its contents do not match its id`);
+  let bad = 0;
+  problems.forEach((message, i) => {
+    if (message === '') return;
+    bad++;
+    problem(`${name}: blob ${blobs[i]!.id.slice(0, 8)}: ${message}`);
   });
-  for (const p of problems) {
-    problem(p.blob === undefined ? `${name}: ${p.message}` : `${name}: blob ${blobs[p.blob]!.id.slice(0, 8)}: ${p.message}`);
-  }
-  return blobs.length - problems.filter((p) => p.blob !== undefined).length;
+  return blobs.length - bad;
 }

@@ -161,18 +161,44 @@ typedef struct {
   size_t out_len;
   uint32_t count;
   int32_t *results;
+  /* verifyBlobs: plaintexts go to a scratch buffer of this thread, and `sealed` may be hashed whole. */
+  bool verify_only, hash_whole;
+  uint8_t sha256[SHA256_DIGEST_LENGTH];
   napi_ref refs[5];
   napi_value result_array; /* sync calls only */
   napi_deferred deferred;
   napi_async_work work;
 } open_job;
 
+/* Plaintexts a verification does not keep: grown to the largest blob, per thread. */
+static __thread uint8_t *verify_scratch;
+static __thread size_t verify_scratch_len;
+
 static void open_all(open_job *job) {
   hmac_key ids;
   hmac_init(&ids, job->keys + KEY_BYTES);
+  if (job->hash_whole) SHA256(job->sealed, job->sealed_len, job->sha256);
+  if (job->verify_only) {
+    size_t largest = 1;
+    for (uint32_t i = 0; i < job->count; i++) {
+      double raw = job->layout[LAYOUT_FIELDS * i + 2];
+      if (raw > (double)largest && raw < (double)(1ull << 40)) largest = (size_t)raw;
+    }
+    if (verify_scratch_len < largest) {
+      uint8_t *grown = realloc(verify_scratch, largest);
+      if (grown == NULL) {
+        for (uint32_t i = 0; i < job->count; i++) job->results[i] = OPEN_NOMEM;
+        return;
+      }
+      verify_scratch = grown;
+      verify_scratch_len = largest;
+    }
+    job->out = verify_scratch;
+    job->out_len = verify_scratch_len;
+  }
   for (uint32_t i = 0; i < job->count; i++) {
     const double *l = job->layout + LAYOUT_FIELDS * i;
-    double at = l[0], len = l[1], raw = l[2], out_at = l[3];
+    double at = l[0], len = l[1], raw = l[2], out_at = job->verify_only ? 0 : l[3];
     if (!(at >= 0 && len >= 0 && raw >= 0 && out_at >= 0 && at + len <= (double)job->sealed_len && out_at + raw <= (double)job->out_len)) {
       job->results[i] = OPEN_SHORT;
       continue;
@@ -187,21 +213,24 @@ static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) {
   return napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL) == napi_ok && type == napi_uint8_array;
 }
 
-/* Reads and checks the arguments; the Int32Array of results is created here. NULL after throwing. */
-static open_job *parse(napi_env env, napi_callback_info info, napi_value *results) {
+/* Reads and checks the arguments; the Int32Array of results is created here. NULL after throwing. The fifth
+ * argument is the output buffer, or for verifyBlobs a boolean: hash `sealed` whole with SHA-256. */
+static open_job *parse(napi_env env, napi_callback_info info, napi_value *results, bool verify_only) {
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  void *keys, *sealed, *ids, *out, *layout;
-  size_t keys_len, sealed_len, ids_len, out_len, layout_len;
+  void *keys, *sealed, *ids, *out = NULL, *layout;
+  size_t keys_len, sealed_len, ids_len, out_len = 0, layout_len;
   napi_typedarray_type type;
-  bool ok = argc == 5 && bytes_of(env, argv[0], &keys, &keys_len) && keys_len == 2 * KEY_BYTES &&
+  bool hash_whole = false;
+  bool last_ok = argc == 5 && (verify_only ? napi_get_value_bool(env, argv[4], &hash_whole) == napi_ok : bytes_of(env, argv[4], &out, &out_len));
+  bool ok = last_ok && bytes_of(env, argv[0], &keys, &keys_len) && keys_len == 2 * KEY_BYTES &&
             bytes_of(env, argv[1], &sealed, &sealed_len) &&
             napi_get_typedarray_info(env, argv[2], &type, &layout_len, &layout, NULL, NULL) == napi_ok &&
             type == napi_float64_array && layout_len % LAYOUT_FIELDS == 0 && bytes_of(env, argv[3], &ids, &ids_len) &&
-            ids_len == ID_BYTES * (layout_len / LAYOUT_FIELDS) && bytes_of(env, argv[4], &out, &out_len);
+            ids_len == ID_BYTES * (layout_len / LAYOUT_FIELDS);
   if (!ok) {
-    napi_throw_type_error(env, NULL, "openBlobs(keys: 64 bytes, sealed, layout: Float64Array [at, length, rawLength, outAt]*n, ids: 32n bytes, out)");
+    napi_throw_type_error(env, NULL, "openBlobs(keys: 64 bytes, sealed, layout: Float64Array [at, length, rawLength, outAt]*n, ids: 32n bytes, out | hashWhole)");
     return NULL;
   }
   open_job *job = calloc(1, sizeof *job);
@@ -213,19 +242,23 @@ static open_job *parse(napi_env env, napi_callback_info info, napi_value *result
   job->ids = ids;
   job->out = out;
   job->out_len = out_len;
+  job->verify_only = verify_only;
+  job->hash_whole = hash_whole;
   job->count = (uint32_t)(layout_len / LAYOUT_FIELDS);
   napi_value ab;
   void *data;
   napi_create_arraybuffer(env, sizeof(int32_t) * (job->count ? job->count : 1), &data, &ab);
   napi_create_typedarray(env, napi_int32_array, job->count, ab, 0, results);
   job->results = data;
-  for (int i = 0; i < 4; i++) napi_create_reference(env, argv[i + 1], 1, &job->refs[i]);
-  napi_create_reference(env, *results, 1, &job->refs[4]);
+  /* Kept alive while the job runs: sealed, layout, ids, the results, and the output buffer if any. */
+  for (int i = 0; i < 3; i++) napi_create_reference(env, argv[i + 1], 1, &job->refs[i]);
+  napi_create_reference(env, *results, 1, &job->refs[3]);
+  if (!verify_only) napi_create_reference(env, argv[4], 1, &job->refs[4]);
   return job;
 }
 
 static void release(napi_env env, open_job *job) {
-  for (int i = 0; i < 5; i++) napi_delete_reference(env, job->refs[i]);
+  for (int i = 0; i < 5; i++) if (job->refs[i] != NULL) napi_delete_reference(env, job->refs[i]);
   memset(job->keys, 0, sizeof job->keys);
   free(job);
 }
@@ -238,7 +271,13 @@ static void complete(napi_env env, napi_status status, void *data) {
     reject_cancelled(env, job->deferred, "openBlobs");
   } else {
     napi_value results;
-    napi_get_reference_value(env, job->refs[4], &results);
+    napi_get_reference_value(env, job->refs[3], &results);
+    if (job->hash_whole) {
+      napi_value hash;
+      void *data;
+      napi_create_buffer_copy(env, SHA256_DIGEST_LENGTH, job->sha256, &data, &hash);
+      napi_set_named_property(env, results, "sha256", hash);
+    }
     napi_resolve_deferred(env, job->deferred, results);
   }
   napi_delete_async_work(env, job->work);
@@ -248,15 +287,24 @@ static void complete(napi_env env, napi_status status, void *data) {
 /* openBlobs(keys, sealed, layout, ids, out): Promise<Int32Array> of per-blob results (0 = opened and verified). */
 static napi_value js_open_blobs(napi_env env, napi_callback_info info) {
   napi_value results;
-  open_job *job = parse(env, info, &results);
+  open_job *job = parse(env, info, &results, false);
   if (job == NULL) return NULL;
   return start_job(env, "openBlobs", execute, complete, job, &job->deferred, &job->work);
 }
 
-/* openBlobsSync(...): the same on this thread. */
+/* verifyBlobs(keys, sealed, layout, ids, hashWhole): the same without keeping the plaintexts; with hashWhole the
+ * results carry `sha256`, the hash of `sealed` (a whole pack). */
+static napi_value js_verify_blobs(napi_env env, napi_callback_info info) {
+  napi_value results;
+  open_job *job = parse(env, info, &results, true);
+  if (job == NULL) return NULL;
+  return start_job(env, "verifyBlobs", execute, complete, job, &job->deferred, &job->work);
+}
+
+/* openBlobsSync(...): openBlobs on this thread. */
 static napi_value js_open_blobs_sync(napi_env env, napi_callback_info info) {
   napi_value results;
-  open_job *job = parse(env, info, &results);
+  open_job *job = parse(env, info, &results, false);
   if (job == NULL) return NULL;
   open_all(job);
   release(env, job);
@@ -265,5 +313,6 @@ static napi_value js_open_blobs_sync(napi_env env, napi_callback_info info) {
 
 napi_value open_blobs_register(napi_env env, napi_value exports) {
   export_function(env, exports, "openBlobs", js_open_blobs);
+  export_function(env, exports, "verifyBlobs", js_verify_blobs);
   return export_function(env, exports, "openBlobsSync", js_open_blobs_sync);
 }

@@ -1,13 +1,11 @@
 /** Hashing, sealing and opening of blobs on all cores (see task-pool.ts). */
 import type { BlobId } from '../core/ids.js';
-import { BlobTasks, type BlobRequest, type FileRequest, type FileResult, type FilesResult, type SealRequest, type SealResult, type TaskKeys, type VerifyProblem, type VerifyRequest } from './blob-task.js';
+import { BlobTasks, type BlobRequest, type FileRequest, type FileResult, type FilesResult, type SealRequest, type SealResult, type TaskKeys } from './blob-task.js';
 import { createTaskPool, portable, type TaskPool } from './task-pool.js';
 
 export interface BlobPool {
   hash(data: Uint8Array): Promise<BlobId>;
   seal(req: Omit<SealRequest, 'op'>): Promise<SealResult>;
-  /** Authenticate, decompress and re-hash blobs (and a whole pack's hash) without sending plaintext back. */
-  verify(req: Omit<VerifyRequest, 'op'>): Promise<VerifyProblem[]>;
   /** Read and seal a small file in a worker (batched with others); undefined when it grew past maxSize. */
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;
   /** Whether the workers were started (a lazy pool starts them on its first work for them). */
@@ -51,22 +49,12 @@ export function createBlobPool(keys: TaskKeys, opts: BlobPoolOptions = {}): Blob
       const p = portable(req.data);
       return pool.run({ op: 'seal', ...req, data: p.data }, p.transferList) as Promise<SealResult>;
     },
-    verify(req) {
-      const p = portable(req.sealed);
-      const transfer = p.transferList.length > 0 ? p.transferList : exclusive(p.data);
-      return pool.run({ op: 'verify', ...req, sealed: p.data }, transfer) as Promise<VerifyProblem[]>;
-    },
     file: fileBatcher((files) => pool.run({ op: 'files', files }) as Promise<FilesResult>),
     get started() {
       return started !== undefined;
     },
     close: () => started?.close() ?? Promise.resolve(),
   };
-}
-
-/** A buffer the caller hands over whole may be transferred rather than copied. */
-function exclusive(data: Uint8Array): ArrayBuffer[] {
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? [data.buffer as ArrayBuffer] : [];
 }
 
 const BATCH_FILES = 16;

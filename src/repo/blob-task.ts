@@ -1,12 +1,11 @@
-/** The CPU work of storing and loading blobs (hash, compress, seal / open, decompress, verify), run in workers. */
+/** The CPU work of storing blobs (read small files, hash, compress, seal), run in workers. */
 import { blobIdBytes, blobIdOf } from '../crypto/blob-id.js';
 import { Sealer } from '../crypto/sealer.js';
-import { createHash } from 'node:crypto';
 import { addon } from '../core/addon.js';
 import { encodeFrame } from '../codec/frame.js';
 import { mostlyZeros } from '../codec/policy.js';
 import type { BlobId } from '../core/ids.js';
-import { nativeKeys, verifyBlobs } from './native-open.js';
+import { nativeKeys } from './native-open.js';
 
 export interface TaskKeys {
   readonly encKey: Uint8Array;
@@ -51,22 +50,7 @@ export interface FileResult extends SealResult {
   readonly attempted: boolean;
 }
 
-/**
- * check --read-data: open and re-hash blobs lying in `sealed` (a whole pack, or a run of a
- * large pack's blobs) without sending their plaintext back; with `packId`, `sealed` is the
- * whole pack and its SHA-256 must be that id.
- */
-export interface VerifyRequest {
-  readonly op: 'verify';
-  readonly sealed: Uint8Array;
-  readonly blobs: readonly { readonly id: BlobId; readonly at: number; readonly length: number; readonly rawLength: number }[];
-  readonly packId?: string;
-}
-
-/** What failed: the blob at `blob` (an index into the request's blobs), or the pack's hash. */
-export type VerifyProblem = { readonly blob: number; readonly message: string } | { readonly blob?: undefined; readonly message: string };
-
-export type BlobRequest = HashRequest | SealRequest | FilesRequest | VerifyRequest;
+export type BlobRequest = HashRequest | SealRequest | FilesRequest;
 
 export interface SealResult {
   readonly id: BlobId;
@@ -123,17 +107,6 @@ export class BlobTasks {
     return { ...this.seal({ op: 'seal', data: bytes, level }), attempted: level !== false };
   }
 
-  verify(req: VerifyRequest): VerifyProblem[] {
-    const problems: VerifyProblem[] = [];
-    if (req.packId !== undefined && createHash('sha256').update(req.sealed).digest('hex') !== req.packId) {
-      problems.push({ message: 'hash mismatch: its contents do not match its id' });
-    }
-    verifyBlobs(this.nativeKeys, req.sealed, req.blobs).forEach((message, i) => {
-      if (message !== '') problems.push({ blob: i, message });
-    });
-    return problems;
-  }
-
   /**
    * Reads the files with the addon on the thread pool, READS_PER_CALL per call (one pool hop for
    * several files, and several calls in flight), sealing each group as its reads complete.
@@ -157,10 +130,8 @@ export class BlobTasks {
     return sealed.flat();
   }
 
-  run(req: BlobRequest): BlobId | SealResult | Promise<FilesResult> | Uint8Array | VerifyProblem[] {
+  run(req: BlobRequest): BlobId | SealResult | Promise<FilesResult> {
     switch (req.op) {
-      case 'verify':
-        return this.verify(req);
       case 'files':
         return this.files(req);
       case 'hash':

@@ -17,6 +17,7 @@ type OpenFn<R> = (keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, id
 interface OpenNative {
   openBlobs: OpenFn<Promise<Int32Array>>;
   openBlobsSync: OpenFn<Int32Array>;
+  verifyBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, hashWhole: boolean): Promise<Int32Array & { sha256?: Buffer }>;
 }
 
 const PROBLEMS = ['', 'too short', 'authentication failed', 'bad frame', 'wrong length', 'content does not match its id', 'out of memory'];
@@ -48,15 +49,15 @@ export function openEach(keys: Uint8Array, sealed: Uint8Array, blobs: readonly B
   return { plain: out, problems: messages(blobs, (addon() as OpenNative).openBlobsSync(keys, sealed, layout, ids, out)) };
 }
 
-/** Scratch for verifyBlobs (one per thread: a module instance per worker); verifyBlobs never awaits. */
-let scratch = new Uint8Array(0);
-
-/** Opens and verifies `blobs` on this thread without keeping their plaintext: per blob, '' or its CorruptData message. */
-export function verifyBlobs(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[]): string[] {
-  const largest = blobs.reduce((m, b) => Math.max(m, b.rawLength), 0);
-  if (scratch.length < largest) scratch = new Uint8Array(largest);
+/**
+ * Opens and verifies `blobs` on the libuv pool without keeping their plaintext: per blob, '' or its
+ * CorruptData message; with `hashWhole`, also the SHA-256 of `sealed` (a whole pack), in hex.
+ */
+export async function verifyBlobs(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[], hashWhole = false): Promise<{ problems: string[]; sha256?: string }> {
   const { layout, ids } = spans(blobs, () => 0);
-  return messages(blobs, (addon() as OpenNative).openBlobsSync(keys, sealed, layout, ids, scratch));
+  const results = await (addon() as OpenNative).verifyBlobs(keys, sealed, layout, ids, hashWhole);
+  const problems = messages(blobs, results);
+  return results.sha256 === undefined ? { problems } : { problems, sha256: results.sha256.toString('hex') };
 }
 
 function problemOf(code: number): string {

@@ -3,7 +3,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { loadIndexView } from '../../src/lifecycle/index-view.js';
 import { readPacks } from '../../src/lifecycle/read-data.js';
-import { createBlobPool } from '../../src/repo/blob-pool.js';
+import { nativeKeys } from '../../src/repo/native-open.js';
 import { memoryRepo, writeSnapshot } from './repo-fixture.js';
 
 t.test('every pack verified in pieces; one flipped byte is found', async (t) => {
@@ -12,10 +12,9 @@ t.test('every pack verified in pieces; one flipped byte is found', async (t) => 
   await writeSnapshot(repo, new Map([['big', randomBytes(9000)], ['small', randomBytes(500)]]));
   const view = await loadIndexView(repo.backend, repo.sealer);
   const packs = [...view.packs.values()];
-  const pool = createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
-  t.teardown(() => pool.close());
+  const keys = nativeKeys(repo.master.encKey, repo.master.idKey);
   const problems: string[] = [];
-  const blobs = await readPacks(repo, packs, pool, (l) => problems.push(l), 0);
+  const blobs = await readPacks(repo, packs, keys, (l) => problems.push(l), 0);
   t.same(problems, []);
   t.equal(blobs, packs.reduce((a, p) => a + p.blobs.length, 0), 'every blob verified');
 
@@ -25,6 +24,6 @@ t.test('every pack verified in pieces; one flipped byte is found', async (t) => 
   bytes[0] ^= 1;
   await backend.put(name, bytes);
   const found: string[] = [];
-  await readPacks(repo, packs, pool, (l) => found.push(l), 0);
+  await readPacks(repo, packs, keys, (l) => found.push(l), 0);
   t.ok(found.some((l) => l.includes(victim.id.slice(0, 8))), found.join('\n'));
 });

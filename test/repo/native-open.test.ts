@@ -1,5 +1,5 @@
 /** The addon's blob opener against the JavaScript one: same plaintexts, and every kind of damage refused. */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import t from 'tap';
 import { isRozenError } from '../../src/core/errors.js';
@@ -37,7 +37,7 @@ t.test('opens what the JavaScript sealer sealed, raw or zstd, many in one call',
       const want = Buffer.concat(datas);
       const each = openEach(native, sealed, spans);
       return Buffer.from(await openBlobRun(native, sealed, spans)).equals(want) && Buffer.from(each.plain).equals(want) &&
-        each.problems.every((p) => p === '') && verifyBlobs(native, sealed, spans).every((p) => p === '');
+        each.problems.every((p) => p === '') && (await verifyBlobs(native, sealed, spans)).problems.every((p) => p === '');
     }),
     { numRuns: 60 },
   );
@@ -63,12 +63,20 @@ t.test('damage of any kind is CorruptData naming the blob', async (t) => {
     t.ok(isRozenError(err, 'CorruptData'), what);
     t.match(String(err), (blobs[0] as BlobSpan).id, `${what}: the message names the blob`);
     t.match(openEach(native, bytes, blobs).problems[0], /is corrupt/, `${what}: per blob, in a worker`);
-    t.match(verifyBlobs(native, bytes, blobs)[0], /is corrupt/, `${what}: verified without keeping the plaintext`);
+    t.match((await verifyBlobs(native, bytes, blobs)).problems[0], /is corrupt/, `${what}: verified without keeping the plaintext`);
   }
   const other = new BlobTasks({ encKey: keys.encKey, idKey: randomBytes(32) });
   const forged = other.seal({ op: 'seal', data: Buffer.from('forged'), level: false });
   const err = await openBlobRun(native, forged.sealed, [{ id: forged.id as BlobId, at: 0, length: forged.sealed.length, rawLength: 6 }]).then(() => undefined, (e: unknown) => e);
   t.match(String(err), /does not match its id/, 'authentic ciphertext whose plaintext does not hash to its id');
+});
+
+t.test('verifying a whole pack also hashes it', async (t) => {
+  const { sealed, spans } = pack([Buffer.from('a'), Buffer.alloc(70_000, 1)], [false, true]);
+  const r = await verifyBlobs(native, sealed, spans, true);
+  t.same(r.problems, ['', '']);
+  t.equal(r.sha256, createHash('sha256').update(sealed).digest('hex'));
+  t.equal((await verifyBlobs(native, sealed, spans)).sha256, undefined, 'only when asked');
 });
 
 t.test('bad arguments are a TypeError, not a crash', async (t) => {
