@@ -79,9 +79,10 @@ static int spawn_fusermount(mount_job *job, const char *tool, int child_sock, in
   return rc;
 }
 
-/* Mounts through the setuid helper, as libfuse does for users who may not call mount(2). */
+/* Mounts through the setuid helper, as libfuse does for users who may not call mount(2): fusermount3, else fusermount. */
 static void mount_with_fusermount(mount_job *job) {
   const char *tools[] = {"fusermount3", "fusermount"};
+  int spawn_error = 0;
   for (size_t t = 0; t < 2; t++) {
     int sv[2], ep[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) { job->err = errno; return; }
@@ -94,10 +95,8 @@ static void mount_with_fusermount(mount_job *job) {
     if (rc != 0) {
       close(sv[0]);
       close(ep[0]);
-      job->err = rc;
-      if (rc == ENOENT) continue; /* try the other name */
-      snprintf(job->detail, sizeof job->detail, "%s could not be started", tools[t]);
-      return;
+      spawn_error = rc; /* not installed (ENOENT), or not in a PATH this user may search (EACCES): the next name */
+      continue;
     }
     job->fd = receive_fd(sv[0]);
     close(sv[0]);
@@ -113,7 +112,8 @@ static void mount_with_fusermount(mount_job *job) {
     job->err = EPERM;
     return;
   }
-  snprintf(job->detail, sizeof job->detail, "fusermount is not installed");
+  job->err = spawn_error;
+  snprintf(job->detail, sizeof job->detail, "fusermount could not be run: %s", strerror(spawn_error));
 }
 
 static void mount_execute(napi_env env, void *data) {
