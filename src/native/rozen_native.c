@@ -19,6 +19,7 @@ napi_value read_files_register(napi_env env, napi_value exports); /* read_files.
 napi_value list_dir_register(napi_env env, napi_value exports); /* list_dir.c: adds listDir */
 napi_value fuse_dev_register(napi_env env, napi_value exports); /* fuse_dev.c: adds fuseMount, fuseServe, fuseReply */
 napi_value open_blobs_register(napi_env env, napi_value exports); /* open_blobs.c: adds openBlobs, openBlobsSync */
+napi_value seal_blobs_register(napi_env env, napi_value exports); /* seal_blobs.c: adds sealBlobs, hashBlobs */
 
 /* Throws an Error shaped like Node's fs errors: code, errno, syscall. */
 static napi_value throw_errno(napi_env env, int err, const char *syscall) {
@@ -308,6 +309,7 @@ static napi_value init(napi_env env, napi_value exports) {
   list_dir_register(env, exports);
   fuse_dev_register(env, exports);
   open_blobs_register(env, exports);
+  seal_blobs_register(env, exports);
   napi_property_descriptor props[] = {
     {"utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,69 +1,101 @@
-/** Hashing, sealing and opening of blobs on all cores (see task-pool.ts). */
+/**
+ * Hashing and sealing of the blobs a backup stores, in the addon on the libuv pool (native-seal.ts): no
+ * worker threads, no copy of the data to another thread. Small files are also read there, in batches.
+ */
+import { availableParallelism } from 'node:os';
+import { addon } from '../core/addon.js';
+import { Semaphore } from '../core/semaphore.js';
 import type { BlobId } from '../core/ids.js';
-import { BlobTasks, type BlobRequest, type FileRequest, type FileResult, type FilesResult, type SealRequest, type SealResult, type TaskKeys } from './blob-task.js';
-import { createTaskPool, portable, type TaskPool } from './task-pool.js';
+import { mostlyZeros } from '../codec/policy.js';
+import { hashBlobs, sealBlobs, type SealInput, type SealedBlob } from './native-seal.js';
+import { nativeKeys } from './native-open.js';
+
+export type SealResult = SealedBlob;
+
+/** Read a whole (small) file and seal it as one blob. */
+export interface FileRequest {
+  readonly path: Buffer;
+  /** zstd level, false for raw (unless the data is mostly zeros), or 'try' to compress and keep the result. */
+  readonly level: number | false | 'try';
+  readonly tryLevel: number;
+  /** Files that grew to this size since they were listed are not read here (undefined is returned). */
+  readonly maxSize: number;
+}
+
+export interface FileResult extends SealResult {
+  /** Whether zstd was tried on it (evidence for the compression policy). */
+  readonly attempted: boolean;
+}
 
 export interface BlobPool {
+  /** `data` must not change until the promise settles (it is read where it lies). */
   hash(data: Uint8Array): Promise<BlobId>;
-  seal(req: Omit<SealRequest, 'op'>): Promise<SealResult>;
-  /** Read and seal a small file in a worker (batched with others); undefined when it grew past maxSize. */
+  /** The same holds for `req.data`. */
+  seal(req: SealInput): Promise<SealResult>;
+  /** Read and seal a small file (batched with others); undefined when it grew past maxSize. */
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;
-  /** Whether the workers were started (a lazy pool starts them on its first work for them). */
-  readonly started: boolean;
-  close(): Promise<void>;
 }
 
-export interface BlobPoolOptions {
-  readonly threads?: number;
-  /**
-   * Start the workers only when work that needs them arrives; until then, seals of at most
-   * 16 KiB (tree blobs) run on this thread. A re-backup that finds everything unchanged then
-   * never spends CPU starting workers it does not use.
-   */
-  readonly lazy?: boolean;
+export interface PoolKeys {
+  readonly encKey: Uint8Array;
+  readonly idKey: Uint8Array;
 }
 
-/** Seals this small run inline while a lazy pool has not started. */
-const INLINE_SEAL_BYTES = 16 * 1024;
+type ReadFiles = (paths: readonly Buffer[], maxSize: number) => Promise<(Buffer | null | Error)[]>;
 
-export function createBlobPool(keys: TaskKeys, opts: BlobPoolOptions = {}): BlobPool {
-  const workerData = { encKey: keys.encKey, idKey: keys.idKey };
-  let started: TaskPool<BlobRequest, unknown> | undefined;
-  const start = (): TaskPool<BlobRequest, unknown> => (started ??= createTaskPool<BlobRequest, unknown>(new URL('./blob-worker.js', import.meta.url), workerData, () => {
-    const tasks = new BlobTasks(keys);
-    return (req) => tasks.run(req);
-  }, opts.threads, FILE_BATCHES_PER_WORKER));
-  if (opts.lazy !== true) start();
-  let inline: BlobTasks | undefined;
-  const pool = { run: (req: BlobRequest, transferList?: ArrayBuffer[]): Promise<unknown> => start().run(req, transferList) };
+/** Files per native read call: one pool hop for several files, several calls in flight. */
+const READS_PER_CALL = 4;
+const BATCH_FILES = 16;
+const BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Hashing and sealing jobs on the pool at once. More would only share the same cores, while each keeps a
+ * zstd context (grown to the largest blob it compressed) and its output alive, and holds back the reads.
+ */
+const CPU_JOBS = Number(process.env['ROZEN_CPU_JOBS'] ?? availableParallelism());
+
+export function createBlobPool(keys: PoolKeys): BlobPool {
+  const k = nativeKeys(keys.encKey, keys.idKey);
+  const cpu = new Semaphore(CPU_JOBS);
+  const limited = async <T>(job: () => Promise<T>): Promise<T> => {
+    const w = await cpu.acquire(1);
+    try {
+      return await job();
+    } finally {
+      cpu.release(w);
+    }
+  };
+  const readFiles = (addon() as { readFiles: ReadFiles }).readFiles;
+  /** One group of files: read in one call, sealed in one call. */
+  const group = async (files: readonly FileRequest[]): Promise<(FileResult | undefined | Error)[]> => {
+    const read = await readFiles(files.map((f) => f.path), Math.min(...files.map((f) => f.maxSize)));
+    const inputs: SealInput[] = [];
+    const at: number[] = [];
+    read.forEach((bytes, i) => {
+      if (!(bytes instanceof Buffer)) return;
+      const f = files[i]!;
+      const level = f.level === 'try' || (f.level === false && mostlyZeros(bytes.subarray(0, 65536))) ? f.tryLevel : f.level;
+      at[i] = inputs.push({ data: bytes, level }) - 1;
+    });
+    const sealed = inputs.length > 0 ? await limited(() => sealBlobs(k, inputs)) : [];
+    return read.map((bytes, i) => {
+      if (bytes === null || bytes instanceof Error) return bytes ?? undefined;
+      return { ...sealed[at[i]!]!, attempted: inputs[at[i]!]!.level !== false };
+    });
+  };
   return {
-    hash(data) {
-      const p = portable(data);
-      return pool.run({ op: 'hash', data: p.data }, p.transferList) as Promise<BlobId>;
-    },
-    async seal(req) {
-      if (started === undefined && req.data.byteLength <= INLINE_SEAL_BYTES) {
-        inline ??= new BlobTasks(keys);
-        return (await inline.run({ op: 'seal', ...req })) as SealResult;
-      }
-      const p = portable(req.data);
-      return pool.run({ op: 'seal', ...req, data: p.data }, p.transferList) as Promise<SealResult>;
-    },
-    file: fileBatcher((files) => pool.run({ op: 'files', files }) as Promise<FilesResult>),
-    get started() {
-      return started !== undefined;
-    },
-    close: () => started?.close() ?? Promise.resolve(),
+    hash: async (data) => (await limited(() => hashBlobs(k, [data])))[0]!,
+    seal: async (req) => (await limited(() => sealBlobs(k, [req])))[0]!,
+    file: fileBatcher(async (files) => {
+      const groups: FileRequest[][] = [];
+      for (let i = 0; i < files.length; i += READS_PER_CALL) groups.push(files.slice(i, i + READS_PER_CALL));
+      return (await Promise.all(groups.map(group))).flat();
+    }),
   };
 }
 
-const BATCH_FILES = 16;
-/** Batches a worker holds at once: it seals one while the reads of the others are in flight. */
-const FILE_BATCHES_PER_WORKER = 4;
-const BATCH_BYTES = 1024 * 1024;
-
-/** Collects file requests made in the same turn of the event loop (up to 16 files or 1 MiB) into one message. */
-function fileBatcher(send: (files: FileRequest[]) => Promise<FilesResult>): (req: FileRequest, size?: number) => Promise<FileResult | undefined> {
+/** Collects file requests made in the same turn of the event loop (up to 16 files or 1 MiB) into one batch. */
+function fileBatcher(send: (files: FileRequest[]) => Promise<(FileResult | undefined | Error)[]>): BlobPool['file'] {
   let batch: { req: FileRequest; resolve: (r: FileResult | undefined) => void; reject: (e: unknown) => void }[] = [];
   let bytes = 0;
   const flush = (): void => {
@@ -74,7 +106,7 @@ function fileBatcher(send: (files: FileRequest[]) => Promise<FilesResult>): (req
     send(items.map((i) => i.req)).then(
       (results) => items.forEach((item, k) => {
         const r = results[k];
-        if (r && 'error' in r) item.reject(Object.assign(new Error(r.error), r.code !== undefined ? { code: r.code } : {}));
+        if (r instanceof Error) item.reject(r);
         else item.resolve(r);
       }),
       (err: unknown) => items.forEach((item) => item.reject(err)),

@@ -22,7 +22,7 @@ import type { Snapshot } from '../../core/snapshot.js';
 import { FileSaver, type Content } from './file-saver.js';
 import { ParentTrees, parentEntry, sameScan, sameTree, unchanged, type ParentDir } from './parent-trees.js';
 import { newCounters, silentProgress, type BackupCounters, type BackupProgress } from './progress.js';
-import { Semaphore } from '../semaphore.js';
+import { Semaphore } from '../../core/semaphore.js';
 
 export interface BackupOptions {
   readonly paths: readonly string[];
@@ -78,7 +78,7 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
   const counters = newCounters();
   const progress = opts.progress ?? silentProgress;
   const policy = new CompressionPolicy(opts.compression ?? 'auto');
-  const pool = createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey }, { lazy: true });
+  const pool = createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
   const saver = new BlobSaver(repo.backend, repo.sealer, repo.index, repo.config);
   const files = new FileSaver(pool, saver, policy, {
     params: { min: repo.config.chunkMin, avg: repo.config.chunkAvg, max: repo.config.chunkMax },
@@ -125,7 +125,6 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-    await pool.close();
   }
 }
 

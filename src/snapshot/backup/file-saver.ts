@@ -7,8 +7,7 @@ import type { CompressionPolicy } from '../../codec/policy.js';
 import { RozenError } from '../../core/errors.js';
 import type { BlobId } from '../../core/ids.js';
 import { BlobType } from '../../core/types.js';
-import type { BlobPool } from '../../repo/blob-pool.js';
-import type { SealResult } from '../../repo/blob-task.js';
+import type { BlobPool, SealResult } from '../../repo/blob-pool.js';
 import type { BlobSaver } from '../../repo/blob-saver.js';
 import type { BackupCounters } from './progress.js';
 
@@ -49,7 +48,7 @@ export class FileSaver {
     this.#counters = counters;
   }
 
-  /** Read, hashed, compressed and sealed whole by a worker; undefined when the file grew into a large one meanwhile. */
+  /** Read, hashed, compressed and sealed whole in the addon; undefined when the file grew into a large one meanwhile. */
   async saveSmall(path: Buffer, size: number, maxSize: number): Promise<Content | undefined> {
     const ext = extensionOf(path);
     const r = await this.#pool.file({ path, level: this.#policy.decideBlind(ext), tryLevel: this.#policy.tryLevel, maxSize }, size);
@@ -66,7 +65,7 @@ export class FileSaver {
 
   /**
    * Streamed, content-defined chunks; only chunks new to the repository are stored. The main
-   * thread only reads and cuts (native scan); workers hash and seal. A `fresh` file (none at
+   * thread only reads and cuts (native scan); the addon hashes and seals on the libuv pool. A `fresh` file (none at
    * this path in the parent) is sealed speculatively in the same trip as its hash, since its
    * chunks are nearly always new; a changed file's chunks are hashed first and sealed if new.
    */
@@ -83,13 +82,18 @@ export class FileSaver {
       if (r.sealed) await this.#saver.saveChunk(r.id, r.sealed, r.size);
     };
     const fh = await openForBackup(path);
-    // A ring of read buffers, reused: chunks are copied (or handed to a worker) as soon as they are
-    // cut, and as every buffer but the last is filled whole, a chunk still being assembled spans
-    // at most ceil(max / READ_SIZE) + 1 buffers: the ring's next buffer is free, and is filled
-    // (read ahead) while this one is cut.
+    // A ring of read buffers, reused. The chunks cut from a buffer are hashed and sealed where they
+    // lie, so a buffer is refilled only once the chunks cut from it are done. As every buffer but the
+    // last is filled whole, a chunk still being assembled spans at most ceil(max / READ_SIZE) + 1
+    // buffers: the ring's next buffer holds none of it, and is filled (read ahead) while this one is cut.
     const ring = Array.from({ length: Math.ceil(this.#chunker.params.max / READ_SIZE) + 2 }, () => Buffer.allocUnsafeSlow(READ_SIZE));
+    const inUse: Promise<unknown>[][] = ring.map(() => []);
     const readInto = (k: number): Promise<number> => {
-      const p = fill(fh, ring[k % ring.length]!);
+      const slot = k % ring.length;
+      const p = Promise.allSettled(inUse[slot]!).then(() => {
+        inUse[slot] = [];
+        return fill(fh, ring[slot]!);
+      });
       p.catch(() => undefined); // awaited in its turn; not an unhandled rejection if we stop first
       return p;
     };
@@ -104,7 +108,9 @@ export class FileSaver {
         if (stopped()) throw new RozenError('Interrupted', 'interrupted');
         this.#counters.bytesRead += bytesRead;
         for (const chunk of chunker.push(buf.subarray(0, bytesRead))) {
-          queue.push(this.#chunk(chunk, ext, fresh));
+          const done = this.#chunk(chunk, ext, fresh);
+          inUse[k % ring.length]!.push(done);
+          queue.push(done);
           while (queue.length > CHUNKS_IN_FLIGHT) await drainOne();
         }
       }
@@ -123,18 +129,15 @@ export class FileSaver {
     return { content, sizes, size: sizes.reduce((a, b) => a + b, 0) };
   }
 
-  /** `data` may be a view of a read buffer: it is copied (or handed to a worker) before the first await. */
+  /** `data` may be a view of a read buffer: that buffer is not refilled until this settles. */
   async #chunk(data: Uint8Array, ext: string, fresh: boolean): Promise<ChunkResult> {
     const level = this.#policy.decide(ext, sampleOf(data));
     if (fresh) {
       const r = await this.#pool.seal({ data, level });
       return this.#keep(r.id, data.length, () => Promise.resolve(r), ext);
     }
-    // A copy: `data` views a read buffer that is reused once this chunk is no longer being cut
-    // (and Buffer#slice would only make another view).
-    const own = new Uint8Array(data);
-    const id = await this.#pool.hash(own);
-    return this.#keep(id, own.length, () => this.#pool.seal({ data: own, level, id }), ext);
+    const id = await this.#pool.hash(data);
+    return this.#keep(id, data.length, () => this.#pool.seal({ data, level, id }), ext);
   }
 
   async #keep(id: BlobId, size: number, seal: () => Promise<SealResult>, ext: string): Promise<ChunkResult> {

@@ -11,7 +11,7 @@ import { forEachLimited } from '../../repo/for-each-limited.js';
 import { createTaskPool, type TaskPool } from '../../repo/task-pool.js';
 import type { Repository } from '../../repo/repository.js';
 import { applyMetadata, createSpecial, linkTo } from '../fs/restore-meta.js';
-import { Semaphore } from '../semaphore.js';
+import { Semaphore } from '../../core/semaphore.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { createFileSync } from './create-file.js';
 import { RestoreTasks, type RestoreBatchRequest, type RestoreBlob, type RestoreBlobResult } from './restore-task.js';

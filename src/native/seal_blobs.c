@@ -1,0 +1,272 @@
+/* Sealing blobs without JavaScript in the loop, on the libuv pool: the blob id (HMAC-SHA-256 of the plaintext,
+ * FORMAT §6), the frame (§3: zstd when that makes it smaller, else raw) and XChaCha20-Poly1305 with the id as
+ * associated data (§4), for many blobs in one call. The counterpart of open_blobs.c.
+ *
+ * The plaintexts are read where they lie (views of the caller's read buffers: nothing is copied to another
+ * thread first); each sealed blob is written once, compressed straight into its place in one output buffer and
+ * encrypted in place. The output is trimmed to what was used and handed to JavaScript without a copy. */
+#define _GNU_SOURCE
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <zstd.h>
+#include "async_job.h"
+#include "blob_crypto.h"
+
+/* Numbers per blob in the layout written back: offset and length of the sealed blob in the output, frame length. */
+#define LAYOUT_FIELDS 3
+/* levels[i] for a blob stored raw. */
+#define LEVEL_RAW INT32_MIN
+#define MAX_BLOBS (1u << 20)
+
+/* ---- compression and cipher contexts, shared by the pool's threads: as many exist as jobs ever ran at once ---- */
+
+typedef struct contexts {
+  ZSTD_CCtx *zstd;
+  EVP_CIPHER_CTX *cipher;
+  struct contexts *next;
+} contexts;
+
+static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
+static contexts *free_list;
+
+static contexts *take_contexts(void) {
+  pthread_mutex_lock(&free_lock);
+  contexts *c = free_list;
+  if (c != NULL) free_list = c->next;
+  pthread_mutex_unlock(&free_lock);
+  if (c != NULL) return c;
+  c = calloc(1, sizeof *c);
+  if (c == NULL) return NULL;
+  c->zstd = ZSTD_createCCtx();
+  c->cipher = EVP_CIPHER_CTX_new();
+  if (c->zstd == NULL || c->cipher == NULL || EVP_EncryptInit_ex(c->cipher, EVP_chacha20_poly1305(), NULL, NULL, NULL) != 1) {
+    ZSTD_freeCCtx(c->zstd);
+    EVP_CIPHER_CTX_free(c->cipher);
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void give_contexts(contexts *c) {
+  pthread_mutex_lock(&free_lock);
+  c->next = free_list;
+  free_list = c;
+  pthread_mutex_unlock(&free_lock);
+}
+
+/* ---- one blob ---- */
+
+typedef struct {
+  const uint8_t *data;
+  size_t len;
+} part;
+
+/* The frame of `p` at `frame` (room for 1 + p->len bytes): zstd at `level` when smaller, else raw. Its length. */
+static size_t frame_into(contexts *c, const part *p, int32_t level, uint8_t *frame) {
+  if (level != LEVEL_RAW && p->len > 0) {
+    size_t n = ZSTD_compressCCtx(c->zstd, frame + 1, p->len, p->data, p->len, level);
+    if (!ZSTD_isError(n) && n < p->len) {
+      frame[0] = 1;
+      return 1 + n;
+    }
+  }
+  frame[0] = 0;
+  memcpy(frame + 1, p->data, p->len);
+  return 1 + p->len;
+}
+
+/* nonce ‖ ciphertext ‖ tag at `out`, the frame already at out + NONCE_BYTES (encrypted in place). */
+static bool seal_frame(contexts *c, const uint8_t *enc_key, const uint8_t *id, uint8_t *out, size_t frame_len) {
+  if (RAND_bytes(out, NONCE_BYTES) != 1) return false;
+  uint8_t subkey[KEY_BYTES], iv[12] = {0};
+  hchacha20(enc_key, out, subkey);
+  memcpy(iv + 4, out + 16, 8);
+  int n;
+  bool ok = EVP_EncryptInit_ex(c->cipher, NULL, NULL, subkey, iv) == 1 && EVP_EncryptUpdate(c->cipher, NULL, &n, id, ID_BYTES) == 1;
+  memset(subkey, 0, sizeof subkey);
+  uint8_t *frame = out + NONCE_BYTES;
+  for (size_t done = 0; ok && done < frame_len;) {
+    int piece = frame_len - done > (1u << 30) ? (1 << 30) : (int)(frame_len - done);
+    ok = EVP_EncryptUpdate(c->cipher, frame + done, &n, frame + done, piece) == 1;
+    done += (size_t)piece;
+  }
+  uint8_t none[16];
+  return ok && EVP_EncryptFinal_ex(c->cipher, none, &n) == 1 &&
+         EVP_CIPHER_CTX_ctrl(c->cipher, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, frame + frame_len) == 1;
+}
+
+/* ---- the call ---- */
+
+typedef struct {
+  uint8_t keys[2 * KEY_BYTES];
+  part *parts;
+  uint32_t count;
+  const int32_t *levels; /* NULL: hash only */
+  uint8_t *ids;
+  const uint8_t *known; /* per blob: 1 when its id is given in `ids` */
+  double *layout;
+  uint8_t *out;
+  size_t out_len;
+  const char *error;
+  napi_ref refs[5];
+  napi_deferred deferred;
+  napi_async_work work;
+} seal_job;
+
+static void seal_all(seal_job *job) {
+  hmac_key ids;
+  hmac_init(&ids, job->keys + KEY_BYTES);
+  for (uint32_t i = 0; i < job->count; i++) {
+    if (job->known == NULL || job->known[i] == 0) hmac(&ids, job->parts[i].data, job->parts[i].len, job->ids + ID_BYTES * i);
+  }
+  memset(&ids, 0, sizeof ids);
+  if (job->levels == NULL) return;
+  size_t room = 1;
+  for (uint32_t i = 0; i < job->count; i++) room += NONCE_BYTES + 1 + job->parts[i].len + TAG_BYTES;
+  contexts *c = take_contexts();
+  job->out = malloc(room);
+  if (c == NULL || job->out == NULL) {
+    job->error = "sealBlobs: out of memory";
+    if (c != NULL) give_contexts(c);
+    return;
+  }
+  size_t at = 0;
+  for (uint32_t i = 0; i < job->count; i++) {
+    size_t frame_len = frame_into(c, &job->parts[i], job->levels[i], job->out + at + NONCE_BYTES);
+    if (!seal_frame(c, job->keys, job->ids + ID_BYTES * i, job->out + at, frame_len)) {
+      job->error = "sealBlobs: the cipher failed";
+      break;
+    }
+    size_t sealed_len = NONCE_BYTES + frame_len + TAG_BYTES;
+    double *l = job->layout + LAYOUT_FIELDS * i;
+    l[0] = (double)at;
+    l[1] = (double)sealed_len;
+    l[2] = (double)frame_len;
+    at += sealed_len;
+  }
+  give_contexts(c);
+  job->out_len = at;
+  /* Compressed blobs leave room unused: give it back rather than keep it alive with the views of the output. */
+  if (at > 0 && at < room - room / 4) {
+    uint8_t *tight = realloc(job->out, at);
+    if (tight != NULL) job->out = tight;
+  }
+}
+
+static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) {
+  napi_typedarray_type type;
+  return napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL) == napi_ok && type == napi_uint8_array;
+}
+
+/* (keys, blobs, ids[, known, levels, layout]): checks the arguments and references them. NULL after throwing. */
+static seal_job *parse(napi_env env, napi_callback_info info, bool hash_only) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *keys, *ids, *known = NULL, *levels = NULL, *layout = NULL;
+  size_t keys_len, ids_len, known_len = 0, levels_len = 0, layout_len = 0;
+  uint32_t count = 0;
+  bool is_array = false;
+  napi_typedarray_type type;
+  bool ok = argc == (hash_only ? 3 : 6) && bytes_of(env, argv[0], &keys, &keys_len) && keys_len == 2 * KEY_BYTES &&
+            napi_is_array(env, argv[1], &is_array) == napi_ok && is_array &&
+            napi_get_array_length(env, argv[1], &count) == napi_ok && count <= MAX_BLOBS &&
+            bytes_of(env, argv[2], &ids, &ids_len) && ids_len == (size_t)ID_BYTES * count;
+  if (ok && !hash_only) {
+    ok = bytes_of(env, argv[3], &known, &known_len) && known_len == count &&
+         napi_get_typedarray_info(env, argv[4], &type, &levels_len, &levels, NULL, NULL) == napi_ok && type == napi_int32_array &&
+         levels_len == count &&
+         napi_get_typedarray_info(env, argv[5], &type, &layout_len, &layout, NULL, NULL) == napi_ok && type == napi_float64_array &&
+         layout_len == (size_t)LAYOUT_FIELDS * count;
+  }
+  seal_job *job = ok ? calloc(1, sizeof *job) : NULL;
+  part *parts = job != NULL ? calloc(count ? count : 1, sizeof *parts) : NULL;
+  for (uint32_t i = 0; parts != NULL && i < count && ok; i++) {
+    napi_value v;
+    void *data;
+    ok = napi_get_element(env, argv[1], i, &v) == napi_ok && bytes_of(env, v, &data, &parts[i].len);
+    parts[i].data = data;
+  }
+  if (!ok || parts == NULL) {
+    free(parts);
+    free(job);
+    if (ok) napi_throw_error(env, NULL, "sealBlobs: out of memory");
+    else if (hash_only) napi_throw_type_error(env, NULL, "hashBlobs(keys: 64 bytes, blobs: Uint8Array[], ids: 32n bytes)");
+    else napi_throw_type_error(env, NULL, "sealBlobs(keys: 64 bytes, blobs: Uint8Array[], ids: 32n bytes, known: n bytes, levels: Int32Array(n), layout: Float64Array(3n))");
+    return NULL;
+  }
+  memcpy(job->keys, keys, sizeof job->keys);
+  job->parts = parts;
+  job->count = count;
+  job->ids = ids;
+  job->known = known;
+  job->levels = levels;
+  job->layout = layout;
+  /* Kept alive while the job runs: the blobs (their array), the ids, and the other typed arrays. */
+  for (size_t i = 1; i < argc; i++) napi_create_reference(env, argv[i], 1, &job->refs[i - 1]);
+  return job;
+}
+
+static void release(napi_env env, seal_job *job) {
+  for (int i = 0; i < 5; i++) if (job->refs[i] != NULL) napi_delete_reference(env, job->refs[i]);
+  memset(job->keys, 0, sizeof job->keys);
+  free(job->parts);
+  free(job);
+}
+
+static void execute(napi_env env, void *data) { seal_all(data); }
+
+static void free_output(napi_env env, void *data, void *hint) { free(data); }
+
+static void complete(napi_env env, napi_status status, void *data) {
+  seal_job *job = data;
+  napi_value result, msg;
+  if (status == napi_cancelled) {
+    free(job->out);
+    reject_cancelled(env, job->deferred, job->levels == NULL ? "hashBlobs" : "sealBlobs");
+  } else if (job->error != NULL) {
+    free(job->out);
+    napi_create_string_utf8(env, job->error, NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &result);
+    napi_reject_deferred(env, job->deferred, result);
+  } else if (job->levels == NULL) {
+    napi_get_undefined(env, &result);
+    napi_resolve_deferred(env, job->deferred, result);
+  } else if (napi_create_external_buffer(env, job->out_len, job->out, free_output, NULL, &result) == napi_ok) {
+    napi_resolve_deferred(env, job->deferred, result);
+  } else {
+    free(job->out);
+    napi_create_string_utf8(env, "sealBlobs: cannot hand over the output", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &result);
+    napi_reject_deferred(env, job->deferred, result);
+  }
+  napi_delete_async_work(env, job->work);
+  release(env, job);
+}
+
+/* sealBlobs(keys, blobs, ids, known, levels, layout): Promise<Buffer> of the sealed blobs, placed as `layout` says
+ * ([at, length, frameLength] per blob); unknown ids are written into `ids`. levels[i] is a zstd level or INT32_MIN
+ * for raw. */
+static napi_value js_seal_blobs(napi_env env, napi_callback_info info) {
+  seal_job *job = parse(env, info, false);
+  if (job == NULL) return NULL;
+  return start_job(env, "sealBlobs", execute, complete, job, &job->deferred, &job->work);
+}
+
+/* hashBlobs(keys, blobs, ids): Promise<void>; every blob's id written into `ids`. */
+static napi_value js_hash_blobs(napi_env env, napi_callback_info info) {
+  seal_job *job = parse(env, info, true);
+  if (job == NULL) return NULL;
+  return start_job(env, "hashBlobs", execute, complete, job, &job->deferred, &job->work);
+}
+
+napi_value seal_blobs_register(napi_env env, napi_value exports) {
+  export_function(env, exports, "sealBlobs", js_seal_blobs);
+  return export_function(env, exports, "hashBlobs", js_hash_blobs);
+}

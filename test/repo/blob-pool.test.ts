@@ -1,0 +1,108 @@
+/** The backup's blob pool: blobs sealed in the addon (seal_blobs.c), small files read in batches there too. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import t from 'tap';
+import { createBlobPool, type FileResult } from '../../src/repo/blob-pool.js';
+import { BlobTasks } from '../../src/repo/blob-task.js';
+import { blobIdOf } from '../../src/crypto/blob-id.js';
+import { Sealer } from '../../src/crypto/sealer.js';
+import { decodeFrame } from '../../src/codec/frame.js';
+import { openEach } from '../../src/repo/native-open.js';
+import { hashBlobs, sealBlobs } from '../../src/repo/native-seal.js';
+import type { BlobId } from '../../src/core/ids.js';
+
+const keys = { encKey: new Uint8Array(32).fill(1), idKey: new Uint8Array(32).fill(2) };
+const js = new BlobTasks(keys);
+const pool = createBlobPool(keys);
+
+/** Opens one sealed blob with the addon's opener. */
+const open = (id: string, sealed: Uint8Array, rawLength: number): Buffer => {
+  const { plain, problems } = openEach(js.nativeKeys, sealed, [{ id: id as BlobId, at: 0, length: sealed.length, rawLength }]);
+  if (problems[0]) throw new Error(problems[0]);
+  return Buffer.from(plain);
+};
+
+/** Opens one sealed blob in JavaScript (node:crypto and zstd-napi), as FORMAT.md describes it. */
+const openJs = (id: string, sealed: Uint8Array): { frame: Uint8Array; plain: Uint8Array } => {
+  const frame = new Sealer(keys.encKey).open(sealed, Buffer.from(id, 'hex'));
+  return { frame, plain: decodeFrame(frame) };
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'rozen-blob-pool-'));
+const file = (name: string, data: string | Buffer): Buffer => {
+  writeFileSync(join(dir, name), data);
+  return Buffer.from(join(dir, name));
+};
+
+t.test('files: read, hashed and sealed per file; failures and oversized files per file too', async (t) => {
+  const paths = [
+    file('a', 'hello'), file('empty', ''), Buffer.from(join(dir, 'missing')), file('big', Buffer.alloc(5000, 7)),
+    ...Array.from({ length: 9 }, (_, i) => file(`n${i}`, `file ${i}`)),
+  ];
+  const out = await Promise.allSettled(paths.map((path) => pool.file({ path, level: 3, tryLevel: 3, maxSize: 4096 })));
+  t.equal(out.length, paths.length);
+  const value = (i: number): FileResult | undefined => (out[i] as PromiseFulfilledResult<FileResult | undefined>).value;
+  const a = value(0)!;
+  t.equal(a.id, blobIdOf(keys.idKey, Buffer.from('hello')));
+  t.equal(a.rawLength, 5);
+  t.same(open(a.id, a.sealed, 5), Buffer.from('hello'));
+  t.equal(value(1)!.rawLength, 0, 'an empty file');
+  t.match((out[2] as PromiseRejectedResult).reason, { code: 'ENOENT', message: /no such file or directory, open '.*missing'/ }, 'a vanished file fails alone');
+  t.equal(value(3), undefined, 'a file that grew past maxSize is left to the large-file path');
+  for (let i = 0; i < 9; i++) t.equal(value(4 + i)!.id, blobIdOf(keys.idKey, Buffer.from(`file ${i}`)));
+});
+
+t.test('files: a read that fails after open is reported with its code', async (t) => {
+  // A path that became a directory since the walk: open succeeds, read fails.
+  await t.rejects(pool.file({ path: Buffer.from(dir), level: false, tryLevel: 3, maxSize: 1 << 30 }), { code: 'EISDIR', message: /EISDIR: .*, read '/ });
+});
+
+t.test('files: raw unless told to try, or the file is mostly zeros', async (t) => {
+  const text = Buffer.from('compressible '.repeat(200));
+  const raw = (await pool.file({ path: file('raw', text), level: false, tryLevel: 3, maxSize: 1 << 20 }))!;
+  t.equal(raw.framed, text.length + 1, 'stored raw');
+  t.equal(raw.attempted, false);
+  const tried = (await pool.file({ path: file('try', text), level: 'try', tryLevel: 3, maxSize: 1 << 20 }))!;
+  t.ok(tried.framed < 200, 'compressed when tried');
+  t.equal(tried.attempted, true);
+  const zeros = (await pool.file({ path: file('zeros', Buffer.alloc(100_000)), level: false, tryLevel: 3, maxSize: 1 << 20 }))!;
+  t.ok(zeros.framed < 1000, 'zeros are compressed even when the policy says raw');
+  t.same(open(zeros.id, zeros.sealed, 100_000), Buffer.alloc(100_000));
+});
+
+t.test('seal: what the addon seals opens in JavaScript to the same frame the JavaScript sealer makes', async (t) => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.tuple(fc.oneof(fc.uint8Array({ maxLength: 3000 }), fc.constantFrom(Buffer.alloc(70_000, 9), Buffer.from('ab'.repeat(5000)))),
+      fc.constantFrom<number | false>(false, 1, 3, 19), fc.boolean()), { minLength: 1, maxLength: 12 }),
+    async (blobs) => {
+      const inputs = blobs.map(([data, level, withId]) => ({ data, level, ...(withId && { id: blobIdOf(keys.idKey, data) }) }));
+      const sealed = await sealBlobs(js.nativeKeys, inputs);
+      t.equal(sealed.length, inputs.length);
+      sealed.forEach((s, i) => {
+        const { data, level } = inputs[i]!;
+        const expected = js.seal({ op: 'seal', data, level });
+        if (s.id !== expected.id) throw new Error(`id ${s.id} != ${expected.id}`);
+        const { frame, plain } = openJs(s.id, s.sealed);
+        if (!Buffer.from(plain).equals(Buffer.from(data))) throw new Error('plaintext differs');
+        if (frame.length !== s.framed || s.framed !== expected.framed) throw new Error(`frame ${frame.length}/${s.framed} != ${expected.framed}`);
+        if (s.sealed.length !== expected.sealed.length || s.rawLength !== data.length) throw new Error('sizes differ');
+      });
+    }), { numRuns: 60 });
+});
+
+t.test('seal: a fresh nonce per blob; hash matches the JavaScript id; bad arguments throw', async (t) => {
+  const data = Buffer.from('same');
+  const [a, b] = await sealBlobs(js.nativeKeys, [{ data, level: 3 }, { data, level: 3 }]);
+  t.not(Buffer.from(a!.sealed.subarray(0, 24)).toString('hex'), Buffer.from(b!.sealed.subarray(0, 24)).toString('hex'));
+  t.same(await hashBlobs(js.nativeKeys, [data, Buffer.alloc(0)]), [blobIdOf(keys.idKey, data), blobIdOf(keys.idKey, Buffer.alloc(0))]);
+  t.equal(await pool.hash(data), blobIdOf(keys.idKey, data));
+  const r = await pool.seal({ data: Buffer.alloc(100_000, 4), level: 3 });
+  t.same(open(r.id, r.sealed, 100_000), Buffer.alloc(100_000, 4));
+  t.same(await sealBlobs(js.nativeKeys, []), []);
+  const { addon } = await import('../../src/core/addon.js');
+  const native = addon() as { sealBlobs: (...a: unknown[]) => unknown; hashBlobs: (...a: unknown[]) => unknown };
+  t.throws(() => native.sealBlobs(new Uint8Array(3), [], Buffer.alloc(0), new Uint8Array(0), new Int32Array(0), new Float64Array(0)), /sealBlobs\(keys: 64 bytes/);
+  t.throws(() => native.hashBlobs(js.nativeKeys, ['x'], Buffer.alloc(32)), /hashBlobs\(keys: 64 bytes/);
+});
