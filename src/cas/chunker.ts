@@ -5,6 +5,8 @@ import { invalidArgument } from '../core/errors.js';
 
 /** The addon's boundary search (src/native/rozen_native.c), bit for bit FORMAT §8. */
 type GearScan = (buf: Uint8Array, start: number, end: number, state: Int32Array, params: Int32Array, gear: Int32Array) => number;
+/** The same for a whole buffer on the libuv pool (src/native/gear_cuts.c): writes every cut into `cuts`, resolves with their count. */
+type GearCuts = (buf: Uint8Array, state: Int32Array, params: Int32Array, gear: Int32Array, cuts: Int32Array) => Promise<number>;
 
 export interface ChunkerParams {
   readonly min: number;
@@ -47,6 +49,7 @@ function prepare(params: ChunkerParams, gear: Uint32Array): Prepared {
 }
 
 let gearScan: GearScan | undefined;
+let gearCuts: GearCuts | undefined;
 
 /**
  * Continues the chunk described by `st` ([hash, length so far], updated by the addon) over
@@ -96,6 +99,24 @@ export class Chunker {
       out.push(this.#complete(data.subarray(start, cut)));
       start = cut;
     }
+    return out;
+  }
+
+  /**
+   * push() with the boundary search on the libuv pool, off the JS thread. The same chunks; `data` and this
+   * chunker are not to be touched until it settles.
+   */
+  async pushAsync(data: Uint8Array): Promise<Uint8Array[]> {
+    gearCuts ??= (addon() as { gearCuts: GearCuts }).gearCuts;
+    const cuts = new Int32Array(Math.floor(data.length / this.#c.packed[0]!) + 1);
+    const n = await gearCuts(data, this.#st, this.#c.packed, this.#c.gear, cuts);
+    const out: Uint8Array[] = [];
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      out.push(this.#complete(data.subarray(start, cuts[i])));
+      start = cuts[i]!;
+    }
+    if (start < data.length) this.#hold(data.subarray(start));
     return out;
   }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
+#include "gear_scan.h"
 
 #define MAX_PATH_BYTES 65536
 
@@ -20,6 +21,7 @@ napi_value list_dir_register(napi_env env, napi_value exports); /* list_dir.c: a
 napi_value fuse_dev_register(napi_env env, napi_value exports); /* fuse_dev.c: adds fuseMount, fuseServe, fuseReply */
 napi_value open_blobs_register(napi_env env, napi_value exports); /* open_blobs.c: adds openBlobs, openBlobsSync */
 napi_value seal_blobs_register(napi_env env, napi_value exports); /* seal_blobs.c: adds sealBlobs, hashBlobs */
+napi_value gear_cuts_register(napi_env env, napi_value exports); /* gear_cuts.c: adds gearCuts */
 
 /* Throws an Error shaped like Node's fs errors: code, errno, syscall. */
 static napi_value throw_errno(napi_env env, int err, const char *syscall) {
@@ -273,33 +275,8 @@ static napi_value js_gear_scan(napi_env env, napi_callback_info info) {
   if (napi_get_typedarray_info(env, argv[4], &t, &params_len, (void **)&params, &ab, &off) != napi_ok || t != napi_int32_array || params_len != 5) return throw_type(env, "gearScan: params must be an Int32Array(5)");
   if (napi_get_typedarray_info(env, argv[5], &t, &gear_len, (void **)&gear, &ab, &off) != napi_ok || t != napi_int32_array || gear_len != 256) return throw_type(env, "gearScan: gear must be an Int32Array(256)");
   if (start < 0 || end < start || (size_t)end > buf_len) return throw_type(env, "gearScan: bad range");
-  const int64_t min = params[0], avg = params[1], max = params[2];
-  const uint32_t mask_s = (uint32_t)params[3], mask_l = (uint32_t)params[4];
-  uint32_t h = (uint32_t)state[0];
-  const int64_t base = (int64_t)state[1] - start;
-  int64_t i = start > min - 1 - base ? start : min - 1 - base;
-  int64_t cut = -1;
   napi_value result;
-  int64_t stop = end < avg - 1 - base ? end : avg - 1 - base;
-  for (; i < stop; i++) {
-    h = (h << 1) + (uint32_t)gear[buf[i]];
-    if ((h & mask_s) == 0) { cut = i + 1; goto found; }
-  }
-  if (i < stop) i = stop;
-  stop = end < max - base ? end : max - base;
-  for (; i < stop; i++) {
-    h = (h << 1) + (uint32_t)gear[buf[i]];
-    if ((h & mask_l) == 0) { cut = i + 1; goto found; }
-  }
-  if (base + i == max) { cut = i; goto found; }
-  state[0] = (int32_t)h;
-  state[1] = (int32_t)(base + end);
-  napi_create_int64(env, -1, &result);
-  return result;
-found:
-  state[0] = 0;
-  state[1] = 0;
-  napi_create_int64(env, cut, &result);
+  napi_create_int64(env, gear_scan(buf, start, end, state, params, gear), &result);
   return result;
 }
 
@@ -310,6 +287,7 @@ static napi_value init(napi_env env, napi_value exports) {
   fuse_dev_register(env, exports);
   open_blobs_register(env, exports);
   seal_blobs_register(env, exports);
+  gear_cuts_register(env, exports);
   napi_property_descriptor props[] = {
     {"utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -66,9 +66,11 @@ export function createBlobPool(keys: PoolKeys): BlobPool {
     }
   };
   const readFiles = (addon() as { readFiles: ReadFiles }).readFiles;
-  /** One group of files: read in one call, sealed in one call. */
-  const group = async (files: readonly FileRequest[]): Promise<(FileResult | undefined | Error)[]> => {
-    const read = await readFiles(files.map((f) => f.path), Math.min(...files.map((f) => f.maxSize)));
+  /** A batch of files: read in groups of READS_PER_CALL (several calls in flight), then sealed in one job. */
+  const batch = async (files: readonly FileRequest[]): Promise<(FileResult | undefined | Error)[]> => {
+    const groups: FileRequest[][] = [];
+    for (let i = 0; i < files.length; i += READS_PER_CALL) groups.push(files.slice(i, i + READS_PER_CALL));
+    const read = (await Promise.all(groups.map((g) => readFiles(g.map((f) => f.path), Math.min(...g.map((f) => f.maxSize)))))).flat();
     const inputs: SealInput[] = [];
     const at: number[] = [];
     read.forEach((bytes, i) => {
@@ -86,11 +88,7 @@ export function createBlobPool(keys: PoolKeys): BlobPool {
   return {
     hash: async (data) => (await limited(() => hashBlobs(k, [data])))[0]!,
     seal: async (req) => (await limited(() => sealBlobs(k, [req])))[0]!,
-    file: fileBatcher(async (files) => {
-      const groups: FileRequest[][] = [];
-      for (let i = 0; i < files.length; i += READS_PER_CALL) groups.push(files.slice(i, i + READS_PER_CALL));
-      return (await Promise.all(groups.map(group))).flat();
-    }),
+    file: fileBatcher(batch),
   };
 }
 

@@ -180,3 +180,22 @@ t.test('the native scan matches the reference with the default parameters on lar
   t.ok(expected.includes(DEFAULT_CHUNKER_PARAMS.max), 'zeros are cut at the maximum');
   t.same(chunksOf(data, [3 * 1024 * 1024, 9 * 1024 * 1024 + 5], DEFAULT_CHUNKER_PARAMS).map((c) => c.length), expected);
 });
+
+t.test('pushAsync (cut points found on the thread pool) gives the chunks push gives, however the stream is split', async (t) => {
+  await fc.assert(fc.asyncProperty(bytes(0, 6000), fc.array(fc.nat(6000), { maxLength: 6 }), async (data, splits) => {
+    const c = new Chunker(SMALL, gear);
+    const out: Uint8Array[] = [];
+    let at = 0;
+    for (const s of [...splits, data.length].sort((x, y) => x - y)) {
+      out.push(...(await c.pushAsync(data.subarray(at, Math.max(at, s)))));
+      at = Math.max(at, s);
+    }
+    const last = c.finish();
+    if (last !== undefined) out.push(last);
+    t.same(boundaries(out), boundaries(chunksOf(data, splits)));
+    t.same(out.map((c) => c.length), referenceChunks(data, SMALL));
+  }), { numRuns: 150 });
+  const { addon } = await import('../../src/core/addon.js');
+  const gearCuts = (addon() as { gearCuts: (...a: unknown[]) => unknown }).gearCuts;
+  t.throws(() => gearCuts(new Uint8Array(1000), new Int32Array(2), Int32Array.of(64, 256, 1024, 0, 0), new Int32Array(256), new Int32Array(2)), /gearCuts\(buf/, 'too little room for the cuts');
+});

@@ -65,7 +65,7 @@ export class FileSaver {
 
   /**
    * Streamed, content-defined chunks; only chunks new to the repository are stored. The main
-   * thread only reads and cuts (native scan); the addon hashes and seals on the libuv pool. A `fresh` file (none at
+   * thread only reads; the addon finds the cut points, hashes and seals on the libuv pool. A `fresh` file (none at
    * this path in the parent) is sealed speculatively in the same trip as its hash, since its
    * chunks are nearly always new; a changed file's chunks are hashed first and sealed if new.
    */
@@ -107,7 +107,7 @@ export class FileSaver {
         next = bytesRead < buf.length ? Promise.resolve(0) : readInto(k + 1);
         if (stopped()) throw new RozenError('Interrupted', 'interrupted');
         this.#counters.bytesRead += bytesRead;
-        for (const chunk of chunker.push(buf.subarray(0, bytesRead))) {
+        for (const chunk of await chunker.pushAsync(buf.subarray(0, bytesRead))) {
           const done = this.#chunk(chunk, ext, fresh);
           inUse[k % ring.length]!.push(done);
           queue.push(done);
