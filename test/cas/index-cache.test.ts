@@ -146,3 +146,26 @@ t.test('absorbBody stores the same entries as absorb, and nothing from a malform
   await viaObjects.close();
   await viaBody.close();
 });
+
+t.test('gets asked in one turn reach LevelDB as one getMany, each answered for its own id', async (t) => {
+  const cache = await IndexCache.open(join(t.testdir(), 'cache'));
+  t.teardown(() => cache.close());
+  const packs = [makePack(40)];
+  await cache.absorb('c'.repeat(64), packs);
+  const all = locations(packs);
+  const db = (cache as unknown as { db: { get: unknown; getMany: (keys: unknown[]) => Promise<unknown> } }).db;
+  const calls: number[] = [];
+  const getMany = db.getMany.bind(db);
+  db.getMany = (keys) => {
+    calls.push(keys.length);
+    return getMany(keys);
+  };
+  db.get = () => t.fail('no single gets');
+  const absent = randomId<BlobId>();
+  const asked = [...all.slice(0, 30).map((b) => b.id), absent];
+  const found = await Promise.all(asked.map((id) => cache.get(id)));
+  t.same(calls, [31], 'one call for all of them');
+  t.same(found, [...all.slice(0, 30).map(withoutId), undefined]);
+  db.getMany = () => Promise.reject(new Error('disk gone'));
+  await t.rejects(Promise.all([cache.get(all[0]!.id), cache.get(all[1]!.id)]), { code: 'CorruptData' }, 'a failed read fails every get of the batch');
+});
