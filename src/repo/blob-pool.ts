@@ -32,6 +32,9 @@ export interface BlobPool {
   hash(data: Uint8Array): Promise<BlobId>;
   /** The same holds for `req.data`. */
   seal(req: SealInput): Promise<SealResult>;
+  /** Several blobs in one job. */
+  hashMany(data: readonly Uint8Array[]): Promise<BlobId[]>;
+  sealMany(reqs: readonly SealInput[]): Promise<SealResult[]>;
   /** Read and seal a small file (batched with others); undefined when it grew past maxSize. */
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;
 }
@@ -88,6 +91,8 @@ export function createBlobPool(keys: PoolKeys): BlobPool {
   return {
     hash: async (data) => (await limited(() => hashBlobs(k, [data])))[0]!,
     seal: async (req) => (await limited(() => sealBlobs(k, [req])))[0]!,
+    hashMany: (data) => limited(() => hashBlobs(k, data)),
+    sealMany: (reqs) => limited(() => sealBlobs(k, reqs)),
     file: fileBatcher(batch),
   };
 }

@@ -101,6 +101,10 @@ t.test('seal: a fresh nonce per blob; hash matches the JavaScript id; bad argume
   const r = await pool.seal({ data: Buffer.alloc(100_000, 4), level: 3 });
   t.same(open(r.id, r.sealed, 100_000), Buffer.alloc(100_000, 4));
   t.same(await sealBlobs(js.nativeKeys, []), []);
+  const many = [Buffer.from('a'), Buffer.alloc(5000, 1), Buffer.from('c')];
+  t.same(await pool.hashMany(many), many.map((d) => blobIdOf(keys.idKey, d)), 'hashMany: one id per blob, in order');
+  const sealedMany = await pool.sealMany(many.map((data) => ({ data, level: 3 })));
+  sealedMany.forEach((r, i) => t.same(open(r.id, r.sealed, many[i]!.length), many[i], `sealMany: blob ${i} opens`));
   const { addon } = await import('../../src/core/addon.js');
   const native = addon() as { sealBlobs: (...a: unknown[]) => unknown; hashBlobs: (...a: unknown[]) => unknown };
   t.throws(() => native.sealBlobs(new Uint8Array(3), [], Buffer.alloc(0), new Uint8Array(0), new Int32Array(0), new Float64Array(0)), /sealBlobs\(keys: 64 bytes/);

@@ -107,15 +107,14 @@ export class FileSaver {
         next = bytesRead < buf.length ? Promise.resolve(0) : readInto(k + 1);
         if (stopped()) throw new RozenError('Interrupted', 'interrupted');
         this.#counters.bytesRead += bytesRead;
-        for (const chunk of await chunker.pushAsync(buf.subarray(0, bytesRead))) {
-          const done = this.#chunk(chunk, ext, fresh);
+        for (const done of this.#chunks(await chunker.pushAsync(buf.subarray(0, bytesRead)), ext, fresh)) {
           inUse[k % ring.length]!.push(done);
           queue.push(done);
-          while (queue.length > CHUNKS_IN_FLIGHT) await drainOne();
         }
+        while (queue.length > CHUNKS_IN_FLIGHT) await drainOne();
       }
       const last = chunker.finish();
-      if (last) queue.push(this.#chunk(last, ext, fresh));
+      if (last) queue.push(...this.#chunks([last], ext, fresh));
       while (queue.length > 0) await drainOne();
     } catch (err) {
       for (const r of await Promise.allSettled(queue)) {
@@ -129,15 +128,26 @@ export class FileSaver {
     return { content, sizes, size: sizes.reduce((a, b) => a + b, 0) };
   }
 
-  /** `data` may be a view of a read buffer: that buffer is not refilled until this settles. */
-  async #chunk(data: Uint8Array, ext: string, fresh: boolean): Promise<ChunkResult> {
-    const level = this.#policy.decide(ext, sampleOf(data));
+  /**
+   * The chunks cut from one read buffer, hashed (for a fresh file: sealed) in one job on the pool; a
+   * changed file's new chunks are then sealed one by one. They may view the read buffer: it is not
+   * refilled until all of these settle.
+   */
+  #chunks(chunks: readonly Uint8Array[], ext: string, fresh: boolean): Promise<ChunkResult>[] {
+    if (chunks.length === 0) return [];
+    const levels = chunks.map((data) => this.#policy.decide(ext, sampleOf(data)));
     if (fresh) {
-      const r = await this.#pool.seal({ data, level });
-      return this.#keep(r.id, data.length, () => Promise.resolve(r), ext);
+      const sealed = this.#pool.sealMany(chunks.map((data, i) => ({ data, level: levels[i]! })));
+      return chunks.map(async (data, i) => {
+        const r = (await sealed)[i]!;
+        return this.#keep(r.id, data.length, () => Promise.resolve(r), ext);
+      });
     }
-    const id = await this.#pool.hash(data);
-    return this.#keep(id, data.length, () => this.#pool.seal({ data, level, id }), ext);
+    const ids = this.#pool.hashMany(chunks);
+    return chunks.map(async (data, i) => {
+      const id = (await ids)[i]!;
+      return this.#keep(id, data.length, () => this.#pool.seal({ data, level: levels[i]!, id }), ext);
+    });
   }
 
   async #keep(id: BlobId, size: number, seal: () => Promise<SealResult>, ext: string): Promise<ChunkResult> {
