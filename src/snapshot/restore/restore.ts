@@ -44,7 +44,7 @@ export interface RestoreResult {
   readonly seconds: number;
 }
 
-const PACKS_IN_FLIGHT = 3;
+const PACKS_IN_FLIGHT = 2;
 const BATCHES_IN_FLIGHT = 4;
 const BATCH_BLOBS = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
