@@ -65,9 +65,10 @@ export class FileSaver {
 
   /**
    * Streamed, content-defined chunks; only chunks new to the repository are stored. The main
-   * thread only reads; the addon finds the cut points, hashes and seals on the libuv pool. A `fresh` file (none at
-   * this path in the parent) is sealed speculatively in the same trip as its hash, since its
-   * chunks are nearly always new; a changed file's chunks are hashed first and sealed if new.
+   * thread only reads; the addon finds the cut points, hashes and seals on the libuv pool. A
+   * `fresh` file (none at this path in the parent) is sealed speculatively in the same trip as
+   * its hash, since its chunks are nearly always new; a changed file's chunks are hashed first
+   * and sealed if new.
    */
   async saveLarge(path: Buffer, fresh: boolean, stopped: () => boolean = () => false): Promise<Content> {
     const ext = extensionOf(path);
