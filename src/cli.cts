@@ -11,9 +11,12 @@
 import { statSync } from 'node:fs';
 
 process.env['UV_THREADPOOL_SIZE'] ??= '16';
-void import(bundleIsFresh() ? './bundle/main.js' : './main.js');
+void import(process.env['ROZEN_BUNDLE'] !== '0' && bundleIsFresh() ? './bundle/main.js' : './main.js');
 
-/** The bundle of the ES modules (scripts/bundle.mjs), when built since they were last compiled. */
+/**
+ * The bundle of the ES modules (scripts/bundle.mjs), when built since they were last compiled. ROZEN_BUNDLE=0 runs
+ * the modules themselves: the test suite does, so that coverage of its CLI runs maps to src/ file by file.
+ */
 function bundleIsFresh(): boolean {
   const mtime = (path: string): number => statSync(`${__dirname}/${path}`, { throwIfNoEntry: false })?.mtimeMs ?? NaN;
   return mtime('bundle/main.js') >= mtime('main.js');

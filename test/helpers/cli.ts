@@ -7,6 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.cjs', import.meta.url));
 
+// The CLI runs dist/main.js and its modules, not the bundle: tap's coverage of these child processes
+// maps each module to its src/ file, which it does not do through the bundle. test/cli/bundle.test.ts
+// runs the bundle itself.
+process.env['ROZEN_BUNDLE'] ??= '0';
+
 export interface CliResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
