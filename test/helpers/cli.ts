@@ -56,10 +56,23 @@ export function rozen(args: readonly string[], env: Record<string, string>): Pro
   return collect(startCli(args, env));
 }
 
-/** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input` at its prompts. */
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input` once its password prompt is
+ * shown (typed earlier, it would be echoed by the terminal before the CLI turns echo off).
+ */
 export function onTty(args: string[], env: Record<string, string>, input: string): Promise<{ code: number | null; stdout: string }> {
   const cmd = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ');
   const child = spawn('script', ['-qec', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  if (input !== '') setTimeout(() => child.stdin!.write(input), 1500);
-  return collect(child).then((r) => ({ code: r.code, stdout: r.stdout }));
+  const done = collect(child);
+  if (input !== '') {
+    let shown = '';
+    const onData = (d: Buffer): void => {
+      shown += d.toString();
+      if (!/enter password/.test(shown)) return;
+      child.stdout!.off('data', onData);
+      child.stdin!.write(input);
+    };
+    child.stdout!.on('data', onData);
+  }
+  return done.then((r) => ({ code: r.code, stdout: r.stdout }));
 }
