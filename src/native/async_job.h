@@ -21,6 +21,12 @@ static inline napi_value start_job(napi_env env, const char *name, napi_async_ex
   return promise;
 }
 
+/* The data and element count of `v` if it is a typed array of type `want`. */
+static inline bool typed_array_of(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
+  napi_typedarray_type t;
+  return napi_get_typedarray_info(env, v, &t, len, data, NULL, NULL) == napi_ok && t == want;
+}
+
 /* Sets exports[name] to a function calling `fn`. */
 static inline napi_value export_function(napi_env env, napi_value exports, const char *name, napi_callback fn) {
   napi_value f;

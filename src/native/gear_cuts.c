@@ -43,22 +43,17 @@ static void complete(napi_env env, napi_status status, void *data) {
   free(job);
 }
 
-static bool typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
-  napi_typedarray_type t;
-  return napi_get_typedarray_info(env, v, &t, len, data, NULL, NULL) == napi_ok && t == want;
-}
-
 static napi_value js_gear_cuts(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   void *buf, *state, *params, *gear, *cuts;
   size_t len, state_len, params_len, gear_len, room;
-  bool ok = argc == 5 && typed(env, argv[0], napi_uint8_array, &buf, &len) && len < INT32_MAX &&
-            typed(env, argv[1], napi_int32_array, &state, &state_len) && state_len == 2 &&
-            typed(env, argv[2], napi_int32_array, &params, &params_len) && params_len == 5 &&
-            typed(env, argv[3], napi_int32_array, &gear, &gear_len) && gear_len == 256 &&
-            typed(env, argv[4], napi_int32_array, &cuts, &room) && ((int32_t *)params)[0] > 0 &&
+  bool ok = argc == 5 && typed_array_of(env, argv[0], napi_uint8_array, &buf, &len) && len < INT32_MAX &&
+            typed_array_of(env, argv[1], napi_int32_array, &state, &state_len) && state_len == 2 &&
+            typed_array_of(env, argv[2], napi_int32_array, &params, &params_len) && params_len == 5 &&
+            typed_array_of(env, argv[3], napi_int32_array, &gear, &gear_len) && gear_len == 256 &&
+            typed_array_of(env, argv[4], napi_int32_array, &cuts, &room) && ((int32_t *)params)[0] > 0 &&
             room >= len / (size_t)((int32_t *)params)[0] + 1;
   if (!ok) {
     napi_throw_type_error(env, NULL, "gearCuts(buf, state: Int32Array(2), params: Int32Array(5), gear: Int32Array(256), cuts: Int32Array(buf.length / min + 1))");

@@ -155,10 +155,7 @@ static void open_all(open_job *job) {
   memset(&ids, 0, sizeof ids);
 }
 
-static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) {
-  napi_typedarray_type type;
-  return napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL) == napi_ok && type == napi_uint8_array;
-}
+static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) { return typed_array_of(env, v, napi_uint8_array, data, len); }
 
 /* Reads and checks the arguments; the Int32Array of results is created here. NULL after throwing. The fifth
  * argument is the output buffer, or for verifyBlobs a boolean: hash `sealed` whole with SHA-256. */
@@ -168,13 +165,11 @@ static open_job *parse(napi_env env, napi_callback_info info, napi_value *result
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   void *keys, *sealed, *ids, *out = NULL, *layout;
   size_t keys_len, sealed_len, ids_len, out_len = 0, layout_len;
-  napi_typedarray_type type;
   bool hash_whole = false;
   bool last_ok = argc == 5 && (verify_only ? napi_get_value_bool(env, argv[4], &hash_whole) == napi_ok : bytes_of(env, argv[4], &out, &out_len));
   bool ok = last_ok && bytes_of(env, argv[0], &keys, &keys_len) && keys_len == 2 * KEY_BYTES &&
             bytes_of(env, argv[1], &sealed, &sealed_len) &&
-            napi_get_typedarray_info(env, argv[2], &type, &layout_len, &layout, NULL, NULL) == napi_ok &&
-            type == napi_float64_array && layout_len % LAYOUT_FIELDS == 0 && bytes_of(env, argv[3], &ids, &ids_len) &&
+            typed_array_of(env, argv[2], napi_float64_array, &layout, &layout_len) && layout_len % LAYOUT_FIELDS == 0 && bytes_of(env, argv[3], &ids, &ids_len) &&
             ids_len == ID_BYTES * (layout_len / LAYOUT_FIELDS);
   if (!ok) {
     napi_throw_type_error(env, NULL, "openBlobs(keys: 64 bytes, sealed, layout: Float64Array [at, length, rawLength, outAt]*n, ids: 32n bytes, out | hashWhole)");

@@ -159,10 +159,7 @@ static void seal_all(seal_job *job) {
   }
 }
 
-static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) {
-  napi_typedarray_type type;
-  return napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL) == napi_ok && type == napi_uint8_array;
-}
+static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) { return typed_array_of(env, v, napi_uint8_array, data, len); }
 
 /* (keys, blobs, ids[, known, levels, layout]): checks the arguments and references them. NULL after throwing. */
 static seal_job *parse(napi_env env, napi_callback_info info, bool hash_only) {
@@ -173,17 +170,14 @@ static seal_job *parse(napi_env env, napi_callback_info info, bool hash_only) {
   size_t keys_len, ids_len, known_len = 0, levels_len = 0, layout_len = 0;
   uint32_t count = 0;
   bool is_array = false;
-  napi_typedarray_type type;
   bool ok = argc == (hash_only ? 3 : 6) && bytes_of(env, argv[0], &keys, &keys_len) && keys_len == 2 * KEY_BYTES &&
             napi_is_array(env, argv[1], &is_array) == napi_ok && is_array &&
             napi_get_array_length(env, argv[1], &count) == napi_ok && count <= MAX_BLOBS &&
             bytes_of(env, argv[2], &ids, &ids_len) && ids_len == (size_t)ID_BYTES * count;
   if (ok && !hash_only) {
     ok = bytes_of(env, argv[3], &known, &known_len) && known_len == count &&
-         napi_get_typedarray_info(env, argv[4], &type, &levels_len, &levels, NULL, NULL) == napi_ok && type == napi_int32_array &&
-         levels_len == count &&
-         napi_get_typedarray_info(env, argv[5], &type, &layout_len, &layout, NULL, NULL) == napi_ok && type == napi_float64_array &&
-         layout_len == (size_t)LAYOUT_FIELDS * count;
+         typed_array_of(env, argv[4], napi_int32_array, &levels, &levels_len) && levels_len == count &&
+         typed_array_of(env, argv[5], napi_float64_array, &layout, &layout_len) && layout_len == (size_t)LAYOUT_FIELDS * count;
   }
   seal_job *job = ok ? calloc(1, sizeof *job) : NULL;
   part *parts = job != NULL ? calloc(count ? count : 1, sizeof *parts) : NULL;

@@ -7,10 +7,11 @@ import { addon } from '../core/addon.js';
 import { Semaphore } from '../core/semaphore.js';
 import type { BlobId } from '../core/ids.js';
 import { mostlyZeros } from '../codec/policy.js';
-import { hashBlobs, sealBlobs, type SealInput, type SealedBlob } from './native-seal.js';
+import type { SealResult, TaskKeys } from './blob-task.js';
+import { hashBlobs, sealBlobs, type SealInput } from './native-seal.js';
 import { nativeKeys } from './native-open.js';
 
-export type SealResult = SealedBlob;
+export type { SealResult } from './blob-task.js';
 
 /** Read a whole (small) file and seal it as one blob. */
 export interface FileRequest {
@@ -39,11 +40,6 @@ export interface BlobPool {
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;
 }
 
-export interface PoolKeys {
-  readonly encKey: Uint8Array;
-  readonly idKey: Uint8Array;
-}
-
 type ReadFiles = (paths: readonly Buffer[], maxSize: number) => Promise<(Buffer | null | Error)[]>;
 
 /** Files per native read call: one pool hop for several files, several calls in flight. */
@@ -57,7 +53,7 @@ const BATCH_BYTES = 1024 * 1024;
  */
 const CPU_JOBS = Number(process.env['ROZEN_CPU_JOBS'] ?? availableParallelism());
 
-export function createBlobPool(keys: PoolKeys): BlobPool {
+export function createBlobPool(keys: TaskKeys): BlobPool {
   const k = nativeKeys(keys.encKey, keys.idKey);
   const cpu = new Semaphore(CPU_JOBS);
   const limited = async <T>(job: () => Promise<T>): Promise<T> => {

@@ -4,6 +4,7 @@ import { Sealer } from '../crypto/sealer.js';
 import { encodeFrame } from '../codec/frame.js';
 import type { BlobId } from '../core/ids.js';
 import { nativeKeys } from './native-open.js';
+import type { SealedBlob } from './native-seal.js';
 
 export interface TaskKeys {
   readonly encKey: Uint8Array;
@@ -19,13 +20,8 @@ export interface SealRequest {
   readonly id?: BlobId;
 }
 
-export interface SealResult {
-  readonly id: BlobId;
-  readonly sealed: Uint8Array;
-  readonly rawLength: number;
-  /** Length of the frame before sealing (compressed size + 1), for the codec's statistics. */
-  readonly framed: number;
-}
+/** What the addon's sealer (native-seal.ts) gives too. */
+export type SealResult = SealedBlob;
 
 /** Blob work with one pair of keys. Pure and synchronous. */
 export class BlobTasks {

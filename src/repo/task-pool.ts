@@ -10,25 +10,12 @@ export interface TaskPool<Req, Res> {
 }
 
 /**
- * Posting a view of a larger buffer to a worker would copy the whole underlying buffer
- * (e.g. an 8 MiB read buffer for every chunk cut from it): such views are copied to an
- * exact buffer that is then transferred, so each byte crosses at most once.
- */
-export function portable(data: Uint8Array): { data: Uint8Array; transferList: ArrayBuffer[] } {
-  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return { data, transferList: [] };
-  const copy = new Uint8Array(data);
-  return { data: copy, transferList: [copy.buffer as ArrayBuffer] };
-}
-
-/**
  * Workers run `workerFile` (its default export handles one request, its workerData is
  * `workerData`) when that compiled file exists, i.e. when running from dist/; otherwise,
  * or with ROZEN_WORKERS=0, requests run inline through `inline()`.
  */
 export function createTaskPool<Req, Res>(
   workerFile: URL, workerData: unknown, inline: () => (req: Req) => Res | Promise<Res>, threads = availableParallelism(),
-  /** Tasks a worker holds at once; above 1 only helps tasks that await I/O. */
-  perWorker = 1,
 ): TaskPool<Req, Res> {
   const filename = fileURLToPath(workerFile);
   const wanted = Number(process.env['ROZEN_WORKERS'] ?? threads);
@@ -37,7 +24,7 @@ export function createTaskPool<Req, Res>(
     return { run: async (req) => run(req), close: async () => undefined };
   }
   const pool = new Piscina({
-    filename, workerData, minThreads: wanted, maxThreads: wanted, idleTimeout: 60_000, concurrentTasksPerWorker: perWorker,
+    filename, workerData, minThreads: wanted, maxThreads: wanted, idleTimeout: 60_000,
     // Workers handle large transient buffers: a small young generation returns them to the OS sooner.
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });

@@ -1,8 +1,8 @@
 /** The per-blob work of a restore, run in worker threads: open the sealed blob, write it to its files, finish small files. */
 import { closeSync, constants, ftruncateSync, openSync } from 'node:fs';
 import type { BlobId } from '../../core/ids.js';
-import { BlobTasks, type TaskKeys } from '../../repo/blob-task.js';
-import { openEach } from '../../repo/native-open.js';
+import type { TaskKeys } from '../../repo/blob-task.js';
+import { nativeKeys, openEach } from '../../repo/native-open.js';
 import { applyMetadata } from '../fs/restore-meta.js';
 import type { ScannedNode } from '../fs/scan.js';
 import { writeAllSync, writeSparseSync } from '../fs/sparse.js';
@@ -44,15 +44,15 @@ export interface RestoreBlobResult {
 const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW;
 
 export class RestoreTasks {
-  readonly #blobs: BlobTasks;
+  readonly #keys: Uint8Array;
 
   constructor(keys: TaskKeys) {
-    this.#blobs = new BlobTasks(keys);
+    this.#keys = nativeKeys(keys.encKey, keys.idKey);
   }
 
   /** One result per blob, in order. The batch is opened in one call to the addon, each blob on its own. */
   async run(req: RestoreBatchRequest): Promise<RestoreBlobResult[]> {
-    const { plain, problems } = openEach(this.#blobs.nativeKeys, req.sealed, req.blobs);
+    const { plain, problems } = openEach(this.#keys, req.sealed, req.blobs);
     const out: RestoreBlobResult[] = [];
     let at = 0;
     for (const [i, b] of req.blobs.entries()) {
