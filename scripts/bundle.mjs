@@ -1,16 +1,18 @@
-// Bundles the compiled CLI (dist/main.js and the restore worker) into dist/bundle/: one file to
-// load instead of ~190 ES modules read one by one through the thread pool, which cost every
-// command 0.25-0.3 s before it did anything. Packages with native parts, piscina (it starts its
-// own worker file) and the AWS SDK (loaded only for S3 repositories) stay in node_modules. The
-// chunks sit two levels below the repository root, as dist/core/addon.js does, so the addon path
-// and the restore worker's URL resolve as they do unbundled.
+// Bundles the compiled CLI (dist/main.js) into dist/bundle/: one file to load instead of ~190 ES
+// modules read one by one through the thread pool, which cost every command 0.25-0.3 s before it
+// did anything. Packages with native parts and the AWS SDK (loaded only for S3 repositories) stay
+// in node_modules. The chunks sit two levels below the repository root, as dist/core/addon.js
+// does, so the addon path resolves as it does unbundled.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
+// Chunks of an earlier build would linger: their names change with their contents.
+rmSync(new URL('../dist/bundle', import.meta.url), { recursive: true, force: true });
 
 await build({
   absWorkingDir: root,
-  entryPoints: { main: 'dist/main.js', 'restore-worker': 'dist/snapshot/restore/restore-worker.js' },
+  entryPoints: { main: 'dist/main.js' },
   outdir: 'dist/bundle',
   bundle: true,
   splitting: true,
@@ -18,7 +20,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['zstd-napi', 'classic-level', 'level', '@napi-rs/xattr', 'msgpackr', 'piscina', '@aws-sdk/*'],
+  external: ['zstd-napi', 'classic-level', 'level', '@napi-rs/xattr', 'msgpackr', '@aws-sdk/*'],
   // CommonJS packages inside an ES module bundle call require() for Node's built-ins.
   banner: { js: "import { createRequire as __rozenRequire } from 'node:module'; const require = __rozenRequire(import.meta.url);" },
   logLevel: 'warning',

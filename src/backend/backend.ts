@@ -18,8 +18,12 @@ export interface Backend {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Size and time of one object, or undefined when it does not exist. */
   stat(name: string): Promise<ObjectInfo | undefined>;
-  /** Whole object, or `range` of it. Throws RozenError NotFound when missing, CorruptData when short. */
-  get(name: string, range?: ByteRange): Promise<Uint8Array>;
+  /**
+   * Whole object, or `range` of it. Throws RozenError NotFound when missing, CorruptData when short.
+   * With a range and `into` (at least range.length bytes), a backend may read into `into` and return a
+   * view of it, so a caller reading many ranges can reuse one buffer; use what is returned either way.
+   */
+  get(name: string, range?: ByteRange, into?: Uint8Array): Promise<Uint8Array>;
   /**
    * Store an object atomically: readers see either nothing or all of it. Overwrites.
    * A stream source is consumed once, without holding it whole in memory.

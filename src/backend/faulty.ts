@@ -78,11 +78,11 @@ export class FaultyBackend implements Backend {
     return this.inner.stat(name);
   }
 
-  async get(name: string, range?: ByteRange): Promise<Uint8Array> {
+  async get(name: string, range?: ByteRange, into?: Uint8Array): Promise<Uint8Array> {
     const call: FaultCall = range === undefined ? { op: 'get', name } : { op: 'get', name, range };
     const action = await this.begin(call);
     if (action === 'fail') throw injected(call);
-    const data = await this.inner.get(name, range);
+    const data = await this.inner.get(name, range, into);
     if (action === 'truncate') return data.slice(0, Math.floor(data.byteLength / 2));
     if (action === 'corrupt') return flipOneByte(data);
     return data;

@@ -39,7 +39,7 @@ export class LocalBackend implements Backend {
     }
   }
 
-  async get(name: string, range?: ByteRange): Promise<Uint8Array> {
+  async get(name: string, range?: ByteRange, into?: Uint8Array): Promise<Uint8Array> {
     const path = this.path(name);
     if (range === undefined) {
       const buf = await readFile(path).catch((err: unknown) => Promise.reject(mapFsError(err, 'read', path)));
@@ -48,7 +48,7 @@ export class LocalBackend implements Backend {
     checkRange(range);
     const fh = await open(path, 'r').catch((err: unknown) => Promise.reject(mapFsError(err, 'read', path)));
     try {
-      return await readRange(fh, name, range);
+      return await readRange(fh, name, range, into);
     } catch (err) {
       throw mapFsError(err, 'read', path);
     } finally {
@@ -146,9 +146,9 @@ export class LocalBackend implements Backend {
 const overlaps = (dirPrefix: string, prefix: string): boolean =>
   dirPrefix.startsWith(prefix) || prefix.startsWith(dirPrefix);
 
-async function readRange(fh: FileHandle, name: string, range: ByteRange): Promise<Uint8Array> {
+async function readRange(fh: FileHandle, name: string, range: ByteRange, into?: Uint8Array): Promise<Uint8Array> {
   if (range.length === 0 && (await fh.stat()).size < range.offset) throw shortRead(name, range, 0);
-  const buf = new Uint8Array(range.length);
+  const buf = into && into.length >= range.length ? into.subarray(0, range.length) : new Uint8Array(range.length);
   let got = 0;
   while (got < range.length) {
     const { bytesRead } = await fh.read(buf, got, range.length - got, range.offset + got);

@@ -4,8 +4,8 @@
  * The bulk cipher and the hash are the OpenSSL that Node exports (the same code node:crypto runs); zstd is the
  * copy zstd-napi ships, compiled into this addon (binding.gyp). Each plaintext is written straight into the
  * caller's buffer (or, to verify without keeping them, all at the start of one scratch buffer): no allocation per
- * blob, no copy between threads. `openBlobs` runs on the libuv pool (the mount), `openBlobsSync` on the calling
- * thread (workers: check --read-data). */
+ * blob, no copy between threads. Both calls run on the libuv pool: `openBlobs` for the mount and `verifyBlobs` for
+ * check --read-data; write_blobs.c opens blobs with `open_blob` for restores. */
 #define _GNU_SOURCE
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <stdint.h>
@@ -16,12 +16,10 @@
 #include <zstd.h>
 #include "async_job.h"
 #include "blob_crypto.h"
+#include "open_blob.h"
 
 /* Numbers per blob in the layout: offset and length in `sealed`, plaintext length, offset in `out`. */
 #define LAYOUT_FIELDS 4
-
-/* Per-blob results. */
-enum { OPEN_OK = 0, OPEN_SHORT = 1, OPEN_AUTH = 2, OPEN_FRAME = 3, OPEN_LENGTH = 4, OPEN_HASH = 5, OPEN_NOMEM = 6 };
 
 /* ---- per-thread state: cipher and zstd contexts, and a buffer for compressed frames ---- */
 
@@ -34,13 +32,13 @@ typedef struct {
 
 static __thread thread_state tls;
 
-static bool ready(size_t scratch_len) {
+static bool ready(size_t scratch_len, bool own_scratch) {
   if (tls.cipher == NULL) {
     tls.cipher = EVP_CIPHER_CTX_new();
     if (tls.cipher == NULL || EVP_DecryptInit_ex(tls.cipher, EVP_chacha20_poly1305(), NULL, NULL, NULL) != 1) return false;
   }
   if (tls.zstd == NULL && (tls.zstd = ZSTD_createDCtx()) == NULL) return false;
-  if (tls.scratch_len < scratch_len) {
+  if (own_scratch && tls.scratch_len < scratch_len) {
     uint8_t *grown = realloc(tls.scratch, scratch_len);
     if (grown == NULL) return false;
     tls.scratch = grown;
@@ -61,12 +59,11 @@ static bool decrypt(const uint8_t *in, size_t len, uint8_t *out) {
   return true;
 }
 
-/* One blob: sealed = nonce ‖ ciphertext ‖ tag, plaintext frame = id byte ‖ payload; `out` gets raw_len bytes. */
-static int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t *sealed, size_t sealed_len,
-                     const uint8_t *id, uint8_t *out, size_t raw_len) {
+int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t *sealed, size_t sealed_len,
+              const uint8_t *id, uint8_t *out, size_t raw_len, uint8_t *scratch) {
   if (sealed_len < NONCE_BYTES + TAG_BYTES + 1) return OPEN_SHORT;
   size_t frame_len = sealed_len - NONCE_BYTES - TAG_BYTES;
-  if (!ready(frame_len)) return OPEN_NOMEM;
+  if (!ready(frame_len, scratch == NULL)) return OPEN_NOMEM;
   uint8_t subkey[KEY_BYTES], iv[12] = {0};
   hchacha20(enc_key, sealed, subkey);
   memcpy(iv + 4, sealed + 16, 8);
@@ -78,7 +75,7 @@ static int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t 
   ok = ok && decrypt(ct, 1, &kind);
   bool raw = kind == 0;
   if (raw && frame_len - 1 != raw_len) return OPEN_LENGTH;
-  uint8_t *payload = raw ? out : tls.scratch;
+  uint8_t *payload = raw ? out : scratch != NULL ? scratch : tls.scratch;
   ok = ok && decrypt(ct + 1, frame_len - 1, payload);
   ok = ok && EVP_CIPHER_CTX_ctrl(tls.cipher, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, (void *)(ct + frame_len)) == 1;
   uint8_t none[16];
@@ -112,7 +109,6 @@ typedef struct {
   bool verify_only, hash_whole;
   uint8_t sha256[SHA256_DIGEST_LENGTH];
   napi_ref refs[5];
-  napi_value result_array; /* sync calls only */
   napi_deferred deferred;
   napi_async_work work;
 } open_job;
@@ -150,7 +146,7 @@ static void open_all(open_job *job) {
       job->results[i] = OPEN_SHORT;
       continue;
     }
-    job->results[i] = open_blob(job->keys, &ids, job->sealed + (size_t)at, (size_t)len, job->ids + ID_BYTES * i, job->out + (size_t)out_at, (size_t)raw);
+    job->results[i] = open_blob(job->keys, &ids, job->sealed + (size_t)at, (size_t)len, job->ids + ID_BYTES * i, job->out + (size_t)out_at, (size_t)raw, NULL);
   }
   memset(&ids, 0, sizeof ids);
 }
@@ -243,18 +239,7 @@ static napi_value js_verify_blobs(napi_env env, napi_callback_info info) {
   return start_job(env, "verifyBlobs", execute, complete, job, &job->deferred, &job->work);
 }
 
-/* openBlobsSync(...): openBlobs on this thread. */
-static napi_value js_open_blobs_sync(napi_env env, napi_callback_info info) {
-  napi_value results;
-  open_job *job = parse(env, info, &results, false);
-  if (job == NULL) return NULL;
-  open_all(job);
-  release(env, job);
-  return results;
-}
-
 napi_value open_blobs_register(napi_env env, napi_value exports) {
   export_function(env, exports, "openBlobs", js_open_blobs);
-  export_function(env, exports, "verifyBlobs", js_verify_blobs);
-  return export_function(env, exports, "openBlobsSync", js_open_blobs_sync);
+  return export_function(env, exports, "verifyBlobs", js_verify_blobs);
 }

@@ -12,11 +12,8 @@ export interface BlobSpan {
   readonly rawLength: number;
 }
 
-type OpenFn<R> = (keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, out: Uint8Array) => R;
-
 interface OpenNative {
-  openBlobs: OpenFn<Promise<Int32Array>>;
-  openBlobsSync: OpenFn<Int32Array>;
+  openBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, out: Uint8Array): Promise<Int32Array>;
   verifyBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, hashWhole: boolean): Promise<Int32Array & { sha256?: Buffer }>;
 }
 
@@ -38,15 +35,6 @@ export async function openBlobRun(keys: Uint8Array, sealed: Uint8Array, blobs: r
   const { layout, ids, out } = prepare(blobs, alloc);
   check(blobs, await (addon() as OpenNative).openBlobs(keys, sealed, layout, ids, out));
   return out;
-}
-
-/**
- * The same on this thread (worker threads), blob by blob: the plaintexts one after another, and for each
- * blob '' or the CorruptData message saying what is wrong with it (its bytes in `plain` are then garbage).
- */
-export function openEach(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[]): { plain: Uint8Array; problems: string[] } {
-  const { layout, ids, out } = prepare(blobs);
-  return { plain: out, problems: messages(blobs, (addon() as OpenNative).openBlobsSync(keys, sealed, layout, ids, out)) };
 }
 
 /**
@@ -84,8 +72,13 @@ function prepare(blobs: readonly BlobSpan[], alloc?: (bytes: number) => Uint8Arr
   return { layout, ids, out };
 }
 
-function failure(b: BlobSpan, code: number): RozenError {
+function failure(b: { readonly id: BlobId }, code: number): RozenError {
   return corrupt(`blob ${b.id} (${problemOf(code)})`);
+}
+
+/** The CorruptData message for the addon's result `code` (not 0) of opening blob `id`. */
+export function blobProblem(id: BlobId, code: number): string {
+  return failure({ id }, code).message;
 }
 
 function check(blobs: readonly BlobSpan[], results: Int32Array): void {
@@ -94,5 +87,5 @@ function check(blobs: readonly BlobSpan[], results: Int32Array): void {
 }
 
 function messages(blobs: readonly BlobSpan[], results: Int32Array): string[] {
-  return blobs.map((b, i) => (results[i] === 0 ? '' : failure(b, results[i] as number).message));
+  return blobs.map((b, i) => (results[i] === 0 ? '' : blobProblem(b.id, results[i] as number)));
 }

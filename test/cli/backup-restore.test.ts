@@ -1,7 +1,7 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildFixture } from '../snapshot/fs-fixture.js';
@@ -102,6 +102,17 @@ t.test('snapshots, ls, diff, selectors, include/exclude, overwrite', async (t) =
   t.equal(await readFile(join(target, src, 'b.txt'), 'utf8'), 'local change', 'never: left alone');
   t.equal((await rozen(['restore', repo, 'latest', '--target', target, '--overwrite', 'if-changed'], env)).code, 0);
   t.equal(await readFile(join(target, src, 'b.txt'), 'utf8'), 'bb', 'if-changed: replaced');
+  // Whatever sits where a file goes is replaced, and a symlink there is never written through.
+  await writeFile(join(dir, 'outside'), 'outside');
+  await rm(join(target, src, 'b.txt'));
+  await symlink(join(dir, 'outside'), join(target, src, 'b.txt'));
+  await rm(join(target, src, 'c.txt'));
+  await mkdir(join(target, src, 'c.txt', 'inner'), { recursive: true });
+  t.equal((await rozen(['restore', repo, 'latest', '--target', target], env)).code, 0);
+  t.equal(await readFile(join(target, src, 'b.txt'), 'utf8'), 'bb', 'a symlink in the way is replaced');
+  t.ok((await lstat(join(target, src, 'b.txt'))).isFile());
+  t.equal(await readFile(join(dir, 'outside'), 'utf8'), 'outside', 'and not written through');
+  t.equal(await readFile(join(target, src, 'c.txt'), 'utf8'), 'c', 'a directory in the way is replaced');
 
   const bad = await rozen(['restore', repo, 'ffff', '--target', target], env);
   t.equal(bad.code, 1);

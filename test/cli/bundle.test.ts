@@ -53,7 +53,7 @@ t.test('ROZEN_BUNDLE=0 runs the modules', async (t) => {
   t.ok(urls.some((u) => u.endsWith('/dist/main.js')), 'dist/main.js is');
 });
 
-t.test('through the bundle: init, backup, restore (its worker is bundled too), check', async (t) => {
+t.test('through the bundle: init, backup, restore, check', async (t) => {
   const { dir, env } = await cliSandbox(t);
   const user = userEnv(env);
   const data = join(dir, 'data');

@@ -17,7 +17,7 @@ t.test('Ctrl-C (SIGINT) stops a backup cleanly: exit 130, no snapshot, lock rele
   await bigTree(src, 10, 16 * 1024 * 1024);
   const repo = join(dir, 'repo');
   await rozen(['init', repo], env);
-  const child = startCli(['backup', repo, src, '--json'], { ...env, ROZEN_WORKERS: '1' });
+  const child = startCli(['backup', repo, src, '--json'], env);
   const done = collect(child);
   await new Promise<void>((resolve) => {
     child.stdout!.on('data', (d: Buffer) => {

@@ -18,7 +18,6 @@ import { encodeTree } from '../../src/snapshot/fs/tree-codec.js';
 import type { Node } from '../../src/snapshot/node.js';
 
 process.env['ROZEN_KDF_N'] = '1024';
-process.env['ROZEN_WORKERS'] = '0';
 
 export const PASSWORD = 'test password';
 /** Small sizes so that a few files make many packs. */

@@ -9,7 +9,7 @@ import { BlobTasks } from '../../src/repo/blob-task.js';
 import { blobIdOf } from '../../src/crypto/blob-id.js';
 import { Sealer } from '../../src/crypto/sealer.js';
 import { decodeFrame } from '../../src/codec/frame.js';
-import { openEach } from '../../src/repo/native-open.js';
+import { openBlobRun } from '../../src/repo/native-open.js';
 import { hashBlobs, sealBlobs } from '../../src/repo/native-seal.js';
 import type { BlobId } from '../../src/core/ids.js';
 
@@ -18,11 +18,8 @@ const js = new BlobTasks(keys);
 const pool = createBlobPool(keys);
 
 /** Opens one sealed blob with the addon's opener. */
-const open = (id: string, sealed: Uint8Array, rawLength: number): Buffer => {
-  const { plain, problems } = openEach(js.nativeKeys, sealed, [{ id: id as BlobId, at: 0, length: sealed.length, rawLength }]);
-  if (problems[0]) throw new Error(problems[0]);
-  return Buffer.from(plain);
-};
+const open = async (id: string, sealed: Uint8Array, rawLength: number): Promise<Buffer> =>
+  Buffer.from(await openBlobRun(js.nativeKeys, sealed, [{ id: id as BlobId, at: 0, length: sealed.length, rawLength }]));
 
 /** Opens one sealed blob in JavaScript (node:crypto and zstd-napi), as FORMAT.md describes it. */
 const openJs = (id: string, sealed: Uint8Array): { frame: Uint8Array; plain: Uint8Array } => {
@@ -47,7 +44,7 @@ t.test('files: read, hashed and sealed per file; failures and oversized files pe
   const a = value(0)!;
   t.equal(a.id, blobIdOf(keys.idKey, Buffer.from('hello')));
   t.equal(a.rawLength, 5);
-  t.same(open(a.id, a.sealed, 5), Buffer.from('hello'));
+  t.same(await open(a.id, a.sealed, 5), Buffer.from('hello'));
   t.equal(value(1)!.rawLength, 0, 'an empty file');
   t.match((out[2] as PromiseRejectedResult).reason, { code: 'ENOENT', message: /no such file or directory, open '.*missing'/ }, 'a vanished file fails alone');
   t.equal(value(3), undefined, 'a file that grew past maxSize is left to the large-file path');
@@ -69,7 +66,7 @@ t.test('files: raw unless told to try, or the file is mostly zeros', async (t) =
   t.equal(tried.attempted, true);
   const zeros = (await pool.file({ path: file('zeros', Buffer.alloc(100_000)), level: false, tryLevel: 3, maxSize: 1 << 20 }))!;
   t.ok(zeros.framed < 1000, 'zeros are compressed even when the policy says raw');
-  t.same(open(zeros.id, zeros.sealed, 100_000), Buffer.alloc(100_000));
+  t.same(await open(zeros.id, zeros.sealed, 100_000), Buffer.alloc(100_000));
 });
 
 t.test('seal: what the addon seals opens in JavaScript to the same frame the JavaScript sealer makes', async (t) => {
@@ -99,12 +96,12 @@ t.test('seal: a fresh nonce per blob; hash matches the JavaScript id; bad argume
   t.same(await hashBlobs(js.nativeKeys, [data, Buffer.alloc(0)]), [blobIdOf(keys.idKey, data), blobIdOf(keys.idKey, Buffer.alloc(0))]);
   t.equal(await pool.hash(data), blobIdOf(keys.idKey, data));
   const r = await pool.seal({ data: Buffer.alloc(100_000, 4), level: 3 });
-  t.same(open(r.id, r.sealed, 100_000), Buffer.alloc(100_000, 4));
+  t.same(await open(r.id, r.sealed, 100_000), Buffer.alloc(100_000, 4));
   t.same(await sealBlobs(js.nativeKeys, []), []);
   const many = [Buffer.from('a'), Buffer.alloc(5000, 1), Buffer.from('c')];
   t.same(await pool.hashMany(many), many.map((d) => blobIdOf(keys.idKey, d)), 'hashMany: one id per blob, in order');
   const sealedMany = await pool.sealMany(many.map((data) => ({ data, level: 3 })));
-  sealedMany.forEach((r, i) => t.same(open(r.id, r.sealed, many[i]!.length), many[i], `sealMany: blob ${i} opens`));
+  for (const [i, r] of sealedMany.entries()) t.same(await open(r.id, r.sealed, many[i]!.length), many[i], `sealMany: blob ${i} opens`);
   const { addon } = await import('../../src/core/addon.js');
   const native = addon() as { sealBlobs: (...a: unknown[]) => unknown; hashBlobs: (...a: unknown[]) => unknown };
   t.throws(() => native.sealBlobs(new Uint8Array(3), [], Buffer.alloc(0), new Uint8Array(0), new Int32Array(0), new Float64Array(0)), /sealBlobs\(keys: 64 bytes/);

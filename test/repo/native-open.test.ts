@@ -5,7 +5,7 @@ import t from 'tap';
 import { isRozenError } from '../../src/core/errors.js';
 import type { BlobId } from '../../src/core/ids.js';
 import { BlobTasks } from '../../src/repo/blob-task.js';
-import { nativeKeys, openBlobRun, openEach, verifyBlobs, type BlobSpan } from '../../src/repo/native-open.js';
+import { nativeKeys, openBlobRun, verifyBlobs, type BlobSpan } from '../../src/repo/native-open.js';
 
 const keys = { encKey: randomBytes(32), idKey: randomBytes(32) };
 const tasks = new BlobTasks(keys);
@@ -35,9 +35,8 @@ t.test('opens what the JavaScript sealer sealed, raw or zstd, many in one call',
       const datas = blobs.map(([d]) => d);
       const { sealed, spans } = pack(datas, blobs.map(([, c]) => c));
       const want = Buffer.concat(datas);
-      const each = openEach(native, sealed, spans);
-      return Buffer.from(await openBlobRun(native, sealed, spans)).equals(want) && Buffer.from(each.plain).equals(want) &&
-        each.problems.every((p) => p === '') && (await verifyBlobs(native, sealed, spans)).problems.every((p) => p === '');
+      return Buffer.from(await openBlobRun(native, sealed, spans)).equals(want) &&
+        (await verifyBlobs(native, sealed, spans)).problems.every((p) => p === '');
     }),
     { numRuns: 60 },
   );
@@ -62,7 +61,6 @@ t.test('damage of any kind is CorruptData naming the blob', async (t) => {
     const err = await openBlobRun(native, bytes, blobs).then(() => undefined, (e: unknown) => e);
     t.ok(isRozenError(err, 'CorruptData'), what);
     t.match(String(err), (blobs[0] as BlobSpan).id, `${what}: the message names the blob`);
-    t.match(openEach(native, bytes, blobs).problems[0], /is corrupt/, `${what}: per blob, in a worker`);
     t.match((await verifyBlobs(native, bytes, blobs)).problems[0], /is corrupt/, `${what}: verified without keeping the plaintext`);
   }
   const other = new BlobTasks({ encKey: keys.encKey, idKey: randomBytes(32) });

@@ -68,13 +68,20 @@ export async function applyMetadata(path: Buffer, node: ScannedNode, opts: Metad
   native().utimensat(path, aSec, aNsec, mSec, mNsec, true);
 }
 
-async function ownerOf(node: ScannedNode, opts: MetadataOptions): Promise<{ uid: number; gid: number }> {
-  if (opts.numericOwner !== false) return { uid: node.uid, gid: node.gid };
+export type OwnerOf = (node: ScannedNode) => { uid: number; gid: number };
+
+/** The owner to restore for a node: its recorded ids, or with `numericOwner: false` its names' ids here where known. */
+export async function ownerResolver(opts: MetadataOptions): Promise<OwnerOf> {
+  if (opts.numericOwner !== false) return (node) => ({ uid: node.uid, gid: node.gid });
   const accounts = opts.accounts ?? (await systemAccounts());
-  return {
+  return (node) => ({
     uid: (node.user !== undefined ? accounts.uidOf(node.user) : undefined) ?? node.uid,
     gid: (node.group !== undefined ? accounts.gidOf(node.group) : undefined) ?? node.gid,
-  };
+  });
+}
+
+async function ownerOf(node: ScannedNode, opts: MetadataOptions): Promise<{ uid: number; gid: number }> {
+  return (await ownerResolver(opts))(node);
 }
 
 async function soft(path: Buffer, opts: MetadataOptions, what: string, op: () => Promise<unknown>): Promise<void> {

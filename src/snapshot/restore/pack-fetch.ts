@@ -4,7 +4,7 @@ import { packName } from '../../cas/pack-path.js';
 import type { BlobId } from '../../core/ids.js';
 import type { BlobLocation } from '../../core/types.js';
 
-const MAX_SPAN = 16 * 1024 * 1024;
+export const MAX_SPAN = 16 * 1024 * 1024;
 const MAX_GAP = 1024 * 1024;
 
 export interface Span {
@@ -30,9 +30,8 @@ export function spansOf(blobs: Iterable<[BlobId, BlobLocation]>): Span[] {
   return spans.map((s) => ({ offset: s.offset, length: s.end - s.offset, blobs: s.blobs }));
 }
 
-/** Fetch one span and cut it into the sealed blobs it holds. */
-export async function fetchSpan(backend: Backend, span: Span): Promise<{ id: BlobId; loc: BlobLocation; sealed: Uint8Array }[]> {
+/** Fetch one span (into `into` where the backend can): its blobs lie at `loc.offset - span.offset` in the bytes returned. */
+export async function fetchSpan(backend: Backend, span: Span, into?: Uint8Array): Promise<Uint8Array> {
   const first = span.blobs[0]!;
-  const bytes = await backend.get(packName(first.loc.pack), { offset: span.offset, length: span.length });
-  return span.blobs.map(({ id, loc }) => ({ id, loc, sealed: bytes.subarray(loc.offset - span.offset, loc.offset - span.offset + loc.length) }));
+  return backend.get(packName(first.loc.pack), { offset: span.offset, length: span.length }, into);
 }

@@ -3,19 +3,19 @@
  * write every blob to the files that use it, then apply metadata (directories last, deepest
  * first). A file whose data cannot be read or verified is removed and reported; the rest is restored.
  */
-import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, rmSync } from 'node:fs';
 import { lstat, mkdir, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { mapFsError } from '../../backend/fs-error.js';
 import { RozenError } from '../../core/errors.js';
 import { forEachLimited } from '../../repo/for-each-limited.js';
-import { createTaskPool, type TaskPool } from '../../repo/task-pool.js';
 import type { Repository } from '../../repo/repository.js';
-import { applyMetadata, createSpecial, linkTo } from '../fs/restore-meta.js';
-import { Semaphore } from '../../core/semaphore.js';
+import { nativeKeys } from '../../repo/native-open.js';
+import { applyMetadata, createSpecial, linkTo, ownerResolver, splitNs, type OwnerOf } from '../fs/restore-meta.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { createFileSync } from './create-file.js';
-import { RestoreTasks, type RestoreBatchRequest, type RestoreBlob, type RestoreBlobResult } from './restore-task.js';
-import { fetchSpan, spansOf } from './pack-fetch.js';
+import { MAX_SPAN, fetchSpan, spansOf, type Span } from './pack-fetch.js';
+import { writeBlobs, type WriteBlob, type WriteTarget } from './write-blobs.js';
 import { planEntries, planPacks, type PackPlan, type PlannedEntry, type Selection } from './plan.js';
 
 export type OverwriteMode = 'always' | 'if-changed' | 'never';
@@ -45,48 +45,28 @@ export interface RestoreResult {
 }
 
 const PACKS_IN_FLIGHT = 2;
-const BATCHES_IN_FLIGHT = 4;
+/** Addon jobs per pack at once: each holds buffers as large as its largest blob; more were no faster on two cores. */
+const BATCHES_IN_FLIGHT = 2;
 const BATCH_BLOBS = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const META_IN_FLIGHT = 32;
-const BYTES_IN_FLIGHT = 48 * 1024 * 1024;
 
 interface Job {
   readonly repo: Repository;
-  readonly pool: TaskPool<RestoreBatchRequest, RestoreBlobResult[]>;
+  /** The repository's keys as the addon takes them. */
+  readonly keys: Uint8Array;
   readonly files: PlannedEntry[];
   readonly dest: (e: PlannedEntry) => Buffer;
   readonly failed: Set<number>;
   readonly report: (p: Buffer, m: string) => void;
   readonly warn: (path: string, message: string) => void;
-  readonly numericOwner: boolean;
-  /** Sealed bytes handed to workers and not yet written, bounded. */
-  readonly inFlight: Semaphore;
+  readonly owner: OwnerOf;
 }
 
-/** A file made of exactly one blob is created, written and finished by the worker that opens the blob. */
+/** A file made of exactly one blob is created, written and finished in the addon's job that opens the blob. */
 const single = (f: PlannedEntry): boolean => (f.node.content?.length ?? 0) === 1;
 
 export async function runRestore(repo: Repository, snap: Snapshot, opts: RestoreOptions): Promise<RestoreResult> {
-  // The workers start (load their modules) while the snapshot's trees are read, not after.
-  const keys = { encKey: repo.master.encKey, idKey: repo.master.idKey };
-  const pool = createTaskPool<RestoreBatchRequest, RestoreBlobResult[]>(new URL('./restore-worker.js', import.meta.url), keys, () => {
-    const tasks = new RestoreTasks(keys);
-    return (req) => tasks.run(req);
-  });
-  let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => (closed ??= pool.close());
-  try {
-    return await restoreWith(repo, snap, opts, pool, close);
-  } finally {
-    await close();
-  }
-}
-
-/** `closePool` is called once the data is written: the workers' memory is not held through the metadata pass. */
-async function restoreWith(
-  repo: Repository, snap: Snapshot, opts: RestoreOptions, pool: Job['pool'], closePool: () => Promise<void>,
-): Promise<RestoreResult> {
   const started = Date.now();
   const target = Buffer.from(resolve(opts.target));
   const progress = opts.progress ?? { update() {}, error() {} };
@@ -135,7 +115,9 @@ async function restoreWith(
   });
 
   const numericOwner = opts.numericOwner ?? true;
-  const job: Job = { repo, pool, files, dest, failed, report, warn: (path, message) => progress.error(path, message), numericOwner, inFlight: new Semaphore(BYTES_IN_FLIGHT) };
+  const keys = nativeKeys(repo.master.encKey, repo.master.idKey);
+  const owner = await ownerResolver({ numericOwner });
+  const job: Job = { repo, keys, files, dest, failed, report, warn: (path, message) => progress.error(path, message), owner };
   const totalBytes = files.reduce((a, f) => a + f.node.size, 0);
   let bytes = 0;
   for (const f of files) if ((f.node.content?.length ?? 0) > 1) closeSync(createFileSync(dest(f)));
@@ -146,15 +128,17 @@ async function restoreWith(
   }
   const queue = [...packs];
   const worker = async (): Promise<void> => {
+    // One buffer per worker for the spans it fetches, reused: a new 16 MiB buffer per span made V8 run a full GC
+    // every few spans (external memory), 1.3 s of a 7 s restore.
+    const buffer = { bytes: new Uint8Array(0) };
     for (let p = queue.shift(); p; p = queue.shift()) {
       check(opts.signal);
-      const n = await restorePack(job, p);
+      const n = await restorePack(job, p, buffer);
       bytes += n;
       progress.update({ files: files.length, bytes, totalBytes });
     }
   };
   await Promise.all(Array.from({ length: PACKS_IN_FLIGHT }, worker));
-  await closePool();
 
   const meta = { numericOwner, onWarning: (p: Buffer, m: string) => progress.error(p.toString(), m) };
   await forEachLimited([...files.entries()], META_IN_FLIGHT, async ([i, f]) => {
@@ -184,28 +168,30 @@ async function restoreWith(
   return { files: files.length - failed.size, dirs, others: specials.length, skipped, bytes, errors, seconds: (Date.now() - started) / 1000 };
 }
 
-async function restorePack(job: Job, plan: PackPlan): Promise<number> {
+/** Each span is fetched into `buffer` (where the backend can) and written before the next one is fetched. */
+async function restorePack(job: Job, plan: PackPlan, buffer: { bytes: Uint8Array }): Promise<number> {
   let written = 0;
   for (const span of spansOf([...plan.blobs].map(([id, b]) => [id, b.loc]))) {
-    let blobs: Awaited<ReturnType<typeof fetchSpan>>;
+    if (buffer.bytes.length < span.length) buffer.bytes = new Uint8Array(Math.max(span.length, MAX_SPAN));
+    let bytes: Uint8Array;
     try {
-      blobs = await fetchSpan(job.repo.backend, span);
+      bytes = await fetchSpan(job.repo.backend, span, buffer.bytes);
     } catch (err) {
       for (const b of span.blobs) fail(job, plan.blobs.get(b.id)!.uses, err);
       continue;
     }
-    await forEachLimited(batchesOf(blobs), BATCHES_IN_FLIGHT, async (batch) => {
-      written += await restoreBatch(job, plan, batch);
+    await forEachLimited(batchesOf(span.blobs), BATCHES_IN_FLIGHT, async (batch) => {
+      written += await restoreBatch(job, plan, bytes, span.offset, batch);
     });
   }
   return written;
 }
 
-type Fetched = Awaited<ReturnType<typeof fetchSpan>>[number];
+type SpanBlob = Span['blobs'][number];
 
 /** Runs of neighbouring blobs (sorted by offset within a span), up to BATCH_BLOBS blobs or BATCH_BYTES. */
-function batchesOf(blobs: readonly Fetched[]): Fetched[][] {
-  const batches: Fetched[][] = [];
+function batchesOf(blobs: readonly SpanBlob[]): SpanBlob[][] {
+  const batches: SpanBlob[][] = [];
   let bytes = 0;
   for (const b of blobs) {
     const cur = batches.at(-1);
@@ -220,42 +206,61 @@ function batchesOf(blobs: readonly Fetched[]): Fetched[][] {
   return batches;
 }
 
-/** Hands one batch to a worker: the bytes from its first to its last blob, copied once and transferred. */
-async function restoreBatch(job: Job, plan: PackPlan, batch: Fetched[]): Promise<number> {
-  const start = batch[0]!.loc.offset;
-  const end = Math.max(...batch.map((b) => b.loc.offset + b.loc.length));
-  const sealed = new Uint8Array(end - start);
-  const blobs: RestoreBlob[] = [];
-  const uses: { file: number }[][] = [];
+/** A blob to write and, per target, the file it belongs to. */
+interface Planned {
+  readonly blob: WriteBlob;
+  readonly files: number[];
+}
+
+/** Opens and writes one batch in the addon, straight from the fetched span (`bytes`, starting at pack offset `base`). */
+async function restoreBatch(job: Job, plan: PackPlan, bytes: Uint8Array, base: number, batch: SpanBlob[]): Promise<number> {
+  const planned: Planned[] = [];
   for (const b of batch) {
-    const u = plan.blobs.get(b.id)!.uses.filter((x) => !job.failed.has(x.file));
-    if (u.length === 0) continue;
-    sealed.set(b.sealed, b.loc.offset - start);
-    uses.push(u);
-    blobs.push({
-      id: b.id, at: b.loc.offset - start, length: b.loc.length, rawLength: b.loc.rawLength,
-      targets: u.map((x) => {
-        const f = job.files[x.file]!;
-        const one = single(f);
-        return { path: job.dest(f), offset: x.offset, create: one, sparse: f.node.allocated < f.node.size, ...(one && { node: f.node }) };
-      }),
-    });
+    const uses = plan.blobs.get(b.id)!.uses.filter((x) => !job.failed.has(x.file));
+    if (uses.length === 0) continue;
+    const targets = uses.map((x) => target(job, job.files[x.file]!, x.offset));
+    const blob = { id: b.id, at: b.loc.offset - base, length: b.loc.length, rawLength: b.loc.rawLength, targets };
+    planned.push({ blob, files: uses.map((x) => x.file) });
   }
-  if (blobs.length === 0) return 0;
-  const weight = await job.inFlight.acquire(sealed.length);
-  let results: RestoreBlobResult[];
-  try {
-    results = await job.pool.run({ sealed, blobs, numericOwner: job.numericOwner }, [sealed.buffer]);
-  } finally {
-    job.inFlight.release(weight);
-  }
+  return planned.length === 0 ? 0 : writePlanned(job, bytes, planned, true);
+}
+
+function target(job: Job, f: PlannedEntry, offset: number): WriteTarget {
+  const n = f.node;
+  const sparse = n.allocated < n.size;
+  if (!single(f)) return { path: job.dest(f), offset, create: false, sparse };
+  const finish = { size: n.size, ...job.owner(n), mode: n.mode, atime: splitNs(n.atimeNs), mtime: splitNs(n.mtimeNs), xattrs: n.xattrs ?? [] };
+  return { path: job.dest(f), offset, create: true, sparse, finish };
+}
+
+/** Codes of a path in the way of a new file (a symlink, a directory, a running program): removed, then written again. */
+const IN_THE_WAY = new Set(['ELOOP', 'EISDIR', 'ETXTBSY']);
+
+async function writePlanned(job: Job, bytes: Uint8Array, planned: Planned[], retry: boolean): Promise<number> {
+  const outcomes = await writeBlobs(job.keys, bytes, planned.map((p) => p.blob));
+  const again: Planned[] = [];
   let written = 0;
-  results.forEach((r, i) => {
-    if (r.error !== undefined) fail(job, uses[i]!, new Error(r.error));
-    for (const [path, message] of r.warnings) job.warn(path, message);
-    written += r.written;
+  outcomes.forEach((o, i) => {
+    const { blob, files } = planned[i]!;
+    if (o.problem !== '') return fail(job, files.map((file) => ({ file })), new Error(o.problem));
+    const redo: number[] = [];
+    o.targets.forEach((t, k) => {
+      const path = blob.targets[k]!.path;
+      for (const w of t.warnings) job.warn(path.toString(), w);
+      if (!t.error) {
+        written += blob.rawLength;
+      } else if (retry && blob.targets[k]!.create && IN_THE_WAY.has(t.error.code ?? '')) {
+        rmSync(path, { recursive: true, force: true });
+        redo.push(k);
+      } else if (t.error.code === 'ENOSPC' || t.error.code === 'EDQUOT') {
+        throw mapFsError(t.error, 'write', path.toString());
+      } else {
+        fail(job, [{ file: files[k]! }], t.error);
+      }
+    });
+    if (redo.length > 0) again.push({ blob: { ...blob, targets: redo.map((k) => blob.targets[k]!) }, files: redo.map((k) => files[k]!) });
   });
-  return written;
+  return written + (again.length > 0 ? await writePlanned(job, bytes, again, false) : 0);
 }
 
 function fail(job: Job, uses: { file: number }[], err: unknown): void {
