@@ -19,8 +19,9 @@ async function fromFile(path: string): Promise<string> {
 export async function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) throw new RozenError('InvalidArgument', 'no password given: set ROZEN_PASSWORD or ROZEN_PASSWORD_FILE, or use --password-file');
-  process.stderr.write(question);
+  // Echo goes off before the prompt shows: what is typed as soon as it appears must not be echoed.
   stdin.setRawMode(true);
+  process.stderr.write(question);
   stdin.resume();
   let line = '';
   try {
