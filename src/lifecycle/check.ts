@@ -57,11 +57,11 @@ async function checkWith(
   const view = await loadIndexView(repo.backend, repo.sealer, {
     onError: (id, err) => problem(`index file ${short(id)}: ${(err as Error).message}`),
   });
-  checkIndexAgreement(view, problem);
-  await checkPacksStored(repo, view, problem, note);
-  // Reading the data (I/O and the pool) overlaps the walk of the snapshots' trees (main thread).
+  // Reading the data (I/O and the pool) overlaps the listing of the packs and the walk of the snapshots' trees.
   const reading = opts.readData ? readData(repo, view, opts.readData, keys, opts, problem) : Promise.resolve({ packsRead: 0, blobsRead: 0 });
   reading.catch(() => undefined);
+  checkIndexAgreement(view, problem);
+  await checkPacksStored(repo, view, problem, note);
   const snapshots = await loadAllSnapshots(repo, problem);
   await walkSnapshots(repo, view, snapshots, {
     problem: (_id, what, use) => problem(`snapshot ${short(use.snapshot.id)}: ${use.path}: ${what}`),

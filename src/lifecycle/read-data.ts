@@ -54,12 +54,18 @@ export async function readPacks(
   wholePackMax = WHOLE_PACK_MAX,
 ): Promise<number> {
   let blobs = 0;
+  // Whole packs are read into buffers kept for the next pack (a new buffer per pack made V8 run full GCs).
+  const spare: Uint8Array[] = [];
   const verifyOne = async (indexed: PackDescription, streaming: boolean): Promise<void> => {
     const name = `pack ${indexed.id.slice(0, 8)}`;
+    let buffer = streaming ? undefined : spare.pop();
+    if (!streaming && (buffer === undefined || buffer.length < indexed.size)) buffer = new Uint8Array(Math.max(indexed.size, RUN_BYTES));
     try {
-      blobs += streaming ? await verifyStreaming(repo, indexed, keys, name, problem) : await verifyWhole(repo, indexed, keys, name, problem);
+      blobs += streaming ? await verifyStreaming(repo, indexed, keys, name, problem) : await verifyWhole(repo, indexed, keys, name, problem, buffer);
     } catch (err) {
       problem(`${name}: ${(err as Error).message}`);
+    } finally {
+      if (buffer) spare.push(buffer);
     }
   };
   // Large packs go one at a time in a lane of their own (their SHA-256 is computed in order on
@@ -75,9 +81,11 @@ export async function readPacks(
 
 type Blob = PackDescription['blobs'][number];
 
-/** A pack read whole; one job of the pool checks its hash and every blob. */
-async function verifyWhole(repo: Repository, indexed: PackDescription, keys: Uint8Array, name: string, problem: (line: string) => void): Promise<number> {
-  const bytes = await repo.backend.get(packName(indexed.id));
+/** A pack read whole (into `into` where the backend can); one job of the pool checks its hash and every blob. */
+async function verifyWhole(
+  repo: Repository, indexed: PackDescription, keys: Uint8Array, name: string, problem: (line: string) => void, into?: Uint8Array,
+): Promise<number> {
+  const bytes = await repo.backend.get(packName(indexed.id), { offset: 0, length: indexed.size }, into);
   let description: PackDescription;
   try {
     description = describePackBytes(repo.sealer, indexed.id, bytes);
@@ -101,10 +109,15 @@ async function verifyStreaming(repo: Repository, indexed: PackDescription, keys:
   let at = 0;
   let ok = 0;
   const pending = new Set<Promise<void>>();
+  // A run is read into the buffer of the run RUNS_AT_ONCE + 1 before it, whose verification has ended.
+  const ring: Uint8Array[] = [];
+  let k = 0;
   for (const run of runsOf([...header.blobs].sort((a, b) => a.offset - b.offset))) {
     if (run[0]!.offset !== at) throw corrupt(`${name} (blobs do not follow each other)`);
     const end = run.at(-1)!.offset + run.at(-1)!.length;
-    const bytes = await repo.backend.get(file, { offset: at, length: end - at });
+    const slot = k++ % (RUNS_AT_ONCE + 1);
+    if ((ring[slot]?.length ?? 0) < end - at) ring[slot] = new Uint8Array(Math.max(end - at, RUN_BYTES));
+    const bytes = await repo.backend.get(file, { offset: at, length: end - at }, ring[slot]);
     hash.update(bytes);
     const p = verifyRun(bytes, run, at, keys, name, problem).then((n) => {
       ok += n;

@@ -16,6 +16,7 @@
 #include <zstd.h>
 #include "async_job.h"
 #include "blob_crypto.h"
+#include "blob_buffers.h"
 #include "open_blob.h"
 
 /* Numbers per blob in the layout: offset and length in `sealed`, plaintext length, offset in `out`. */
@@ -23,28 +24,20 @@
 
 /* ---- per-thread state: cipher and zstd contexts, and a buffer for compressed frames ---- */
 
+/* Cipher and zstd contexts of this thread: small, and kept for the thread's next job. */
 typedef struct {
   EVP_CIPHER_CTX *cipher;
   ZSTD_DCtx *zstd;
-  uint8_t *scratch;
-  size_t scratch_len;
 } thread_state;
 
 static __thread thread_state tls;
 
-static bool ready(size_t scratch_len, bool own_scratch) {
+static bool ready(void) {
   if (tls.cipher == NULL) {
     tls.cipher = EVP_CIPHER_CTX_new();
     if (tls.cipher == NULL || EVP_DecryptInit_ex(tls.cipher, EVP_chacha20_poly1305(), NULL, NULL, NULL) != 1) return false;
   }
-  if (tls.zstd == NULL && (tls.zstd = ZSTD_createDCtx()) == NULL) return false;
-  if (own_scratch && tls.scratch_len < scratch_len) {
-    uint8_t *grown = realloc(tls.scratch, scratch_len);
-    if (grown == NULL) return false;
-    tls.scratch = grown;
-    tls.scratch_len = scratch_len;
-  }
-  return true;
+  return tls.zstd != NULL || (tls.zstd = ZSTD_createDCtx()) != NULL;
 }
 
 /* Decrypts `len` bytes of ciphertext at `in` into `out` (ChaCha20 is a stream: pieces may be any size). */
@@ -63,7 +56,7 @@ int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t *sealed
               const uint8_t *id, uint8_t *out, size_t raw_len, uint8_t *scratch) {
   if (sealed_len < NONCE_BYTES + TAG_BYTES + 1) return OPEN_SHORT;
   size_t frame_len = sealed_len - NONCE_BYTES - TAG_BYTES;
-  if (!ready(frame_len, scratch == NULL)) return OPEN_NOMEM;
+  if (!ready()) return OPEN_NOMEM;
   uint8_t subkey[KEY_BYTES], iv[12] = {0};
   hchacha20(enc_key, sealed, subkey);
   memcpy(iv + 4, sealed + 16, 8);
@@ -75,7 +68,7 @@ int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t *sealed
   ok = ok && decrypt(ct, 1, &kind);
   bool raw = kind == 0;
   if (raw && frame_len - 1 != raw_len) return OPEN_LENGTH;
-  uint8_t *payload = raw ? out : scratch != NULL ? scratch : tls.scratch;
+  uint8_t *payload = raw ? out : scratch;
   ok = ok && decrypt(ct + 1, frame_len - 1, payload);
   ok = ok && EVP_CIPHER_CTX_ctrl(tls.cipher, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, (void *)(ct + frame_len)) == 1;
   uint8_t none[16];
@@ -113,32 +106,27 @@ typedef struct {
   napi_async_work work;
 } open_job;
 
-/* Plaintexts a verification does not keep: grown to the largest blob, per thread. */
-static __thread uint8_t *verify_scratch;
-static __thread size_t verify_scratch_len;
-
 static void open_all(open_job *job) {
+  if (job->hash_whole) SHA256(job->sealed, job->sealed_len, job->sha256);
+  /* Frames are decrypted into `frame`; a verification's plaintexts all go to the start of `plain`. */
+  size_t largest_raw = 1, largest_sealed = 1;
+  for (uint32_t i = 0; i < job->count; i++) {
+    double len = job->layout[LAYOUT_FIELDS * i + 1], raw = job->layout[LAYOUT_FIELDS * i + 2];
+    if (len > (double)largest_sealed && len <= (double)job->sealed_len) largest_sealed = (size_t)len;
+    if (raw > (double)largest_raw && raw < (double)(1ull << 40)) largest_raw = (size_t)raw;
+  }
+  blob_buffers *buf = take_buffers();
+  if (buf == NULL || !fit_buffers(buf, job->verify_only ? largest_raw : 1, largest_sealed)) {
+    for (uint32_t i = 0; i < job->count; i++) job->results[i] = OPEN_NOMEM;
+    if (buf != NULL) give_buffers(buf);
+    return;
+  }
+  if (job->verify_only) {
+    job->out = buf->plain;
+    job->out_len = buf->plain_len;
+  }
   hmac_key ids;
   hmac_init(&ids, job->keys + KEY_BYTES);
-  if (job->hash_whole) SHA256(job->sealed, job->sealed_len, job->sha256);
-  if (job->verify_only) {
-    size_t largest = 1;
-    for (uint32_t i = 0; i < job->count; i++) {
-      double raw = job->layout[LAYOUT_FIELDS * i + 2];
-      if (raw > (double)largest && raw < (double)(1ull << 40)) largest = (size_t)raw;
-    }
-    if (verify_scratch_len < largest) {
-      uint8_t *grown = realloc(verify_scratch, largest);
-      if (grown == NULL) {
-        for (uint32_t i = 0; i < job->count; i++) job->results[i] = OPEN_NOMEM;
-        return;
-      }
-      verify_scratch = grown;
-      verify_scratch_len = largest;
-    }
-    job->out = verify_scratch;
-    job->out_len = verify_scratch_len;
-  }
   for (uint32_t i = 0; i < job->count; i++) {
     const double *l = job->layout + LAYOUT_FIELDS * i;
     double at = l[0], len = l[1], raw = l[2], out_at = job->verify_only ? 0 : l[3];
@@ -146,8 +134,9 @@ static void open_all(open_job *job) {
       job->results[i] = OPEN_SHORT;
       continue;
     }
-    job->results[i] = open_blob(job->keys, &ids, job->sealed + (size_t)at, (size_t)len, job->ids + ID_BYTES * i, job->out + (size_t)out_at, (size_t)raw, NULL);
+    job->results[i] = open_blob(job->keys, &ids, job->sealed + (size_t)at, (size_t)len, job->ids + ID_BYTES * i, job->out + (size_t)out_at, (size_t)raw, buf->frame);
   }
+  give_buffers(buf);
   memset(&ids, 0, sizeof ids);
 }
 

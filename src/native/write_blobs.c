@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "async_job.h"
+#include "blob_buffers.h"
 #include "open_blob.h"
 
 /* Numbers per blob: offset and length in `sealed`, plaintext length, first target, number of targets. */
@@ -42,41 +42,6 @@ typedef struct {
   napi_deferred deferred;
   napi_async_work work;
 } write_job;
-
-/* Room for one blob's plaintext and its decrypted frame, grown to the largest blob. Shared by the pool's threads
- * through a free list, so there are as many as jobs ever ran at once, not one per thread of the (16-thread) pool. */
-typedef struct buffers {
-  uint8_t *plain, *frame;
-  size_t plain_len, frame_len;
-  struct buffers *next;
-} buffers;
-
-static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
-static buffers *free_list;
-
-static buffers *take_buffers(void) {
-  pthread_mutex_lock(&free_lock);
-  buffers *b = free_list;
-  if (b != NULL) free_list = b->next;
-  pthread_mutex_unlock(&free_lock);
-  return b != NULL ? b : calloc(1, sizeof *b);
-}
-
-static void give_buffers(buffers *b) {
-  pthread_mutex_lock(&free_lock);
-  b->next = free_list;
-  free_list = b;
-  pthread_mutex_unlock(&free_lock);
-}
-
-static bool grow(uint8_t **p, size_t *len, size_t need) {
-  if (*len >= need) return true;
-  uint8_t *grown = realloc(*p, need);
-  if (grown == NULL) return false;
-  *p = grown;
-  *len = need;
-  return true;
-}
 
 static bool soft(int err) { return err == EPERM || err == EACCES || err == ENOTSUP || err == EOPNOTSUPP; }
 
@@ -224,7 +189,7 @@ static void write_target(const write_job *job, const double *t, const uint8_t *d
 }
 
 static void write_all_blobs(write_job *job) {
-  buffers *buf = take_buffers();
+  blob_buffers *buf = take_buffers();
   if (buf == NULL) {
     for (uint32_t i = 0; i < job->blob_count; i++) job->results[i] = OPEN_NOMEM;
     return;
@@ -239,7 +204,7 @@ static void write_all_blobs(write_job *job) {
       job->results[i] = OPEN_SHORT;
       continue;
     }
-    if (!grow(&buf->plain, &buf->plain_len, raw > 0 ? (size_t)raw : 1) || !grow(&buf->frame, &buf->frame_len, len > 0 ? (size_t)len : 1)) {
+    if (!fit_buffers(buf, (size_t)raw, (size_t)len)) {
       job->results[i] = OPEN_NOMEM;
       continue;
     }
