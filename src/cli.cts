@@ -1,12 +1,15 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576 node
 /**
  * The `rozen` executable. A CommonJS launcher because libuv sizes its thread pool when first
  * used, and an ES module entry is itself read through that pool: the size must be set before.
  * Backups keep 16–32 file reads in flight (a cold disk reads small files ~3x faster that way)
  * and walk directories with batched native scans, all on the pool.
  * The shebang caps glibc's malloc arenas at two (about 50 MB less peak RSS in a backup, same
- * speed). It does not shrink V8's young generation: --max-semi-space-size=2 saved little memory
- * and cost 9 % in an unchanged re-backup.
+ * speed) and fixes malloc's mmap threshold at 1 MiB: glibc otherwise raises it as large blocks
+ * are freed, and keeps freed blocks of sealed and read data in its arenas (initial backup 306 →
+ * 260 MiB peak, wall within 2 %; 256 KiB saved 70 MiB but cost 10 % in page faults; the mount
+ * sets its own, larger, thresholds). It does not shrink V8's young generation:
+ * --max-semi-space-size=2 saved little memory and cost 9 % in an unchanged re-backup.
  */
 import { statSync } from 'node:fs';
 
