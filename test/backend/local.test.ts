@@ -100,3 +100,16 @@ t.test('a file where a directory should be is a clear error', async (t) => {
   await b.put('x', new Uint8Array(1));
   await t.rejects(b.put('x/y', new Uint8Array(1)), { code: 'BackendError' });
 });
+
+t.test('a ranged get reads into the buffer given when it is large enough', async (t) => {
+  const b = new LocalBackend(await freshRoot());
+  await b.put('packs/ab/x', Buffer.from('0123456789'));
+  const into = new Uint8Array(8);
+  const got = await b.get('packs/ab/x', { offset: 2, length: 5 }, into);
+  t.equal(Buffer.from(got).toString(), '23456');
+  t.equal(got.buffer, into.buffer, 'a view of the buffer given');
+  const other = await b.get('packs/ab/x', { offset: 0, length: 10 }, into);
+  t.equal(Buffer.from(other).toString(), '0123456789');
+  t.not(other.buffer, into.buffer, 'too small: a new buffer');
+  await t.rejects(b.get('packs/ab/x', { offset: 8, length: 5 }, into), { code: 'CorruptData' });
+});
