@@ -74,7 +74,7 @@ export class CompressionPolicy {
 
   /**
    * The decision when the kind's record settles it without looking at the data, or 'try' when
-   * the data itself must be tried: the caller (a worker that has the bytes) compresses it at
+   * the data itself must be tried: the caller (the sealing job, which has the bytes) compresses it at
    * `tryLevel` and reports the outcome with record(…, attempted = true).
    */
   decideBlind(ext: string): false | number | 'try' {
@@ -177,21 +177,6 @@ function scaleEvidence(kind: Kind, factor: number): void {
   kind.triedRaw *= factor;
   kind.triedStored *= factor;
   kind.triedBlobs = Math.floor(kind.triedBlobs * factor);
-}
-
-/** Add up figures from several policies (e.g. one per worker). */
-export function mergeFigures(...all: readonly Record<string, Figures>[]): Record<string, Figures> {
-  const out: Record<string, Figures> = {};
-  for (const figures of all) {
-    for (const [ext, f] of Object.entries(figures)) {
-      const sum = (out[ext] ??= { raw: 0, stored: 0, blobs: 0, skipped: 0 });
-      sum.raw += f.raw;
-      sum.stored += f.stored;
-      sum.blobs += f.blobs;
-      sum.skipped += f.skipped;
-    }
-  }
-  return out;
 }
 
 /**

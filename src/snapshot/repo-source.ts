@@ -75,7 +75,7 @@ export class RepoSnapshotSource {
 
   /**
    * The blob `id` and, when its pack was fetched whole (normal and tree packs), the blobs stored after
-   * it, up to about `maxBytes` of plaintext: one worker message for many small files, which a copy
+   * it, up to about `maxBytes` of plaintext: one addon job for many small files, which a copy
    * out of the mount reads in the order they were stored. The plaintexts are views of one buffer,
    * `alloc(total bytes)` when given.
    */

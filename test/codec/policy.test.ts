@@ -1,6 +1,6 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { CompressionPolicy, mergeFigures } from '../../src/codec/policy.js';
+import { CompressionPolicy } from '../../src/codec/policy.js';
 import { encodeFrame } from '../../src/codec/frame.js';
 
 const text = (n: number): Uint8Array => {
@@ -73,18 +73,4 @@ t.test('without the attempted flag, raw frames of skipped blobs are not taken as
   policy.record('dat', 100_000, textFrame);
   const raw = bigRandom.length + 100_000;
   t.same(policy.figures()['dat'], { raw, stored: bigRandom.length + 1 + textFrame, blobs: 2, skipped: 1 });
-});
-
-t.test('figures add up and merge', async (t) => {
-  const a = new CompressionPolicy('auto');
-  const b = new CompressionPolicy('auto');
-  store(a, 'txt', text(10_000));
-  store(b, 'txt', text(20_000));
-  store(b, 'dat', randomBytes(5000));
-  const merged = mergeFigures(a.figures(), b.figures());
-  t.equal(merged['txt']?.raw, 30_000);
-  t.equal(merged['txt']?.blobs, 2);
-  t.ok((merged['txt']?.stored ?? Infinity) < 10_000);
-  t.same(merged['dat'], { raw: 5000, stored: 5001, blobs: 1, skipped: 1 });
-  t.same(mergeFigures(), {});
 });
