@@ -77,7 +77,31 @@ static int write_sparse(int fd, const uint8_t *data, size_t n, off_t at) {
   return run == SIZE_MAX ? 0 : write_all(fd, data + run, n - run, at + (off_t)run);
 }
 
-/* Makes the xattrs of `fd` exactly the `count` encoded at `x` (name NUL, u32 LE length, value): 0 or an errno. */
+/* One encoded xattr at `p` (name NUL, u32 LE value length, value): fills *name, *value, *len and returns the next
+ * entry, or NULL when it does not fit before `end`. */
+static const uint8_t *xattr_at(const uint8_t *p, const uint8_t *end, const char **name, const uint8_t **value, uint32_t *len) {
+  const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
+  if (nul == NULL || nul == p || end - nul < 5) return NULL;
+  memcpy(len, nul + 1, 4);
+  if ((size_t)(end - nul - 5) < *len) return NULL;
+  *name = (const char *)p;
+  *value = nul + 5;
+  return nul + 5 + *len;
+}
+
+/* Whether `name` is one of the `count` xattrs encoded at `x` (checked by xattrs_fit). */
+static bool wanted(const char *name, const uint8_t *x, const uint8_t *end, uint32_t count) {
+  const char *n = "";
+  const uint8_t *v = NULL;
+  uint32_t len = 0;
+  for (uint32_t i = 0; i < count && x != NULL; i++) {
+    x = xattr_at(x, end, &n, &v, &len);
+    if (x != NULL && strcmp(n, name) == 0) return true;
+  }
+  return false;
+}
+
+/* Makes the xattrs of `fd` exactly the `count` encoded at `x` (checked by xattrs_fit): 0 or an errno. */
 static int set_xattrs(int fd, const uint8_t *x, const uint8_t *end, uint32_t count) {
   ssize_t listed = flistxattr(fd, NULL, 0);
   if (listed < 0) return errno == ENOTSUP && count == 0 ? 0 : errno;
@@ -87,27 +111,17 @@ static int set_xattrs(int fd, const uint8_t *x, const uint8_t *end, uint32_t cou
     listed = flistxattr(fd, names, (size_t)listed);
     int err = listed < 0 ? errno : 0;
     for (ssize_t at = 0; err == 0 && at < listed; at += (ssize_t)strlen(names + at) + 1) {
-      bool wanted = false;
-      const uint8_t *p = x;
-      for (uint32_t i = 0; i < count && !wanted; i++) {
-        size_t name_len = strlen((const char *)p);
-        uint32_t len;
-        memcpy(&len, p + name_len + 1, 4);
-        wanted = strcmp((const char *)p, names + at) == 0;
-        p += name_len + 5 + len;
-      }
-      if (!wanted && fremovexattr(fd, names + at) != 0) err = errno;
+      if (!wanted(names + at, x, end, count) && fremovexattr(fd, names + at) != 0) err = errno;
     }
     free(names);
     if (err) return err;
   }
+  const char *name = "";
+  const uint8_t *value = NULL;
+  uint32_t len = 0;
   for (uint32_t i = 0; i < count; i++) {
-    size_t name_len = strlen((const char *)x);
-    uint32_t len;
-    memcpy(&len, x + name_len + 1, 4);
-    if (x + name_len + 5 + len > end) return EINVAL;
-    if (fsetxattr(fd, (const char *)x, x + name_len + 5, len, 0) != 0) return errno;
-    x += name_len + 5 + len;
+    if ((x = xattr_at(x, end, &name, &value, &len)) == NULL) return EINVAL;
+    if (fsetxattr(fd, name, value, len, 0) != 0) return errno;
   }
   return 0;
 }
@@ -115,16 +129,11 @@ static int set_xattrs(int fd, const uint8_t *x, const uint8_t *end, uint32_t cou
 /* The xattrs at `at` are `count` well-formed entries inside `strings`. */
 static bool xattrs_fit(const write_job *job, double at, double count) {
   if (!(at >= 0 && at <= (double)job->strings_len && count >= 0 && count < 65536)) return false;
-  const uint8_t *p = job->strings + (size_t)at, *end = job->strings + job->strings_len;
-  for (uint32_t i = 0; i < (uint32_t)count; i++) {
-    const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
-    if (nul == NULL || nul == p || end - nul < 5) return false;
-    uint32_t len;
-    memcpy(&len, nul + 1, 4);
-    if ((size_t)(end - nul - 5) < len) return false;
-    p = nul + 5 + len;
-  }
-  return true;
+  const uint8_t *p = job->strings + (size_t)at, *end = job->strings + job->strings_len, *value = NULL;
+  const char *name = "";
+  uint32_t len = 0;
+  for (uint32_t i = 0; i < (uint32_t)count && p != NULL; i++) p = xattr_at(p, end, &name, &value, &len);
+  return p != NULL;
 }
 
 /* Size, owner, xattrs, mode and times of a file made of one blob. Fills r[0..1] on a hard failure, r[2..3] on soft ones. */

@@ -98,7 +98,7 @@ export async function writeBlobs(keys: Uint8Array, sealed: Uint8Array, blobs: re
   let k = 0;
   return blobs.map((b, i) => {
     const code = results[i] as number;
-    const outcomes = b.targets.map((t) => outcomeOf(results.subarray(blobs.length + RESULT_FIELDS * k++), t.path));
+    const outcomes = b.targets.map((t) => outcomeOf(results, blobs.length + RESULT_FIELDS * k++, t.path));
     return { problem: code === 0 ? '' : blobProblem(b.id, code), targets: outcomes };
   });
 }
@@ -107,8 +107,9 @@ function xattrBytes(xattrs: Xattrs): number {
   return xattrs.reduce((n, [name, value]) => n + Buffer.byteLength(name) + 5 + value.length, 0);
 }
 
-function outcomeOf(r: Int32Array, path: Buffer): TargetOutcome {
-  const [step, errno, chown, xattr] = r as unknown as [number, number, number, number];
+/** The outcome of one target from its RESULT_FIELDS numbers at `at`: failed step, its errno, chown and xattr errnos. */
+function outcomeOf(r: Int32Array, at: number, path: Buffer): TargetOutcome {
+  const [step, errno, chown, xattr] = [r[at]!, r[at + 1]!, r[at + 2]!, r[at + 3]!];
   const warnings: string[] = [];
   if (chown !== 0) warnings.push(`cannot restore chown: ${errnoError(chown, 'fchown', path).message}`);
   if (xattr !== 0) warnings.push(`cannot restore xattrs: ${errnoError(xattr, 'fsetxattr', path).message}`);
