@@ -1,11 +1,12 @@
 /** Streams a degenerate pack (FORMAT §6.2–6.3) to tmp/<random> with bounded memory, then renames it to its id. */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Backend } from '../backend/backend.js';
 import { invalidArgument, isRozenError, RozenError } from '../core/errors.js';
 import { toHex, type BlobId, type PackId } from '../core/ids.js';
 import { PackKind, type BlobType, type PackDescription } from '../core/types.js';
 import { checkEntry, type PackHeaderEntry } from './pack-header.js';
 import { packName } from './pack-path.js';
+import { PoolHash } from './pool-hash.js';
 import { describePack, encodePackTail } from './pack-tail.js';
 import type { Sealer } from './sealer.js';
 
@@ -24,7 +25,8 @@ const asBackendError = (err: unknown): RozenError =>
 export class DegeneratePackWriter {
   readonly tmpName: string;
   readonly #maxQueued: number;
-  readonly #hash = createHash('sha256');
+  /** The pack's id, hashed on the pool as pieces are queued (they are written meanwhile). */
+  readonly #hash = new PoolHash();
   readonly #entries: PackHeaderEntry[] = [];
   readonly #queue: Uint8Array[] = [];
   #producers: (() => void)[] = [];
@@ -71,6 +73,8 @@ export class DegeneratePackWriter {
     while (this.#queue.length >= this.#maxQueued && this.#failure === undefined) {
       await new Promise<void>((resolve) => this.#producers.push(resolve));
     }
+    // Queued pieces are also held until hashed: the hash may not fall behind the upload by more than the queue.
+    await this.#hash.below(this.#maxQueued);
     if (this.#failure !== undefined) throw this.#failure;
   }
 
@@ -90,7 +94,7 @@ export class DegeneratePackWriter {
     await this.#upload;
     if (this.#failure === undefined && !this.#drained) this.#failure = asBackendError('stream not fully consumed');
     if (this.#failure !== undefined) return this.#fail(this.#failure);
-    const id = this.#hash.digest('hex') as PackId;
+    const id = (await this.#hash.digest()) as PackId;
     await this.backend.rename(this.tmpName, packName(id)).catch((err: unknown) => this.#fail(asBackendError(err)));
     this.#state = 'done';
     return describePack(id, this.#size + tail.length, tail.length, header);

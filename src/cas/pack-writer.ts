@@ -1,11 +1,11 @@
 /** Writes a normal or tree pack (FORMAT §6.1): sealed blobs collected in memory, stored whole on finish. */
-import { createHash } from 'node:crypto';
 import type { Backend } from '../backend/backend.js';
 import { invalidArgument } from '../core/errors.js';
 import type { BlobId, PackId } from '../core/ids.js';
 import type { BlobType, PackDescription, PackKind } from '../core/types.js';
 import { checkEntry, type PackHeaderEntry } from './pack-header.js';
 import { packName } from './pack-path.js';
+import { sha256OnPool } from './pool-hash.js';
 import { describePack, encodePackTail } from './pack-tail.js';
 import type { Sealer } from './sealer.js';
 
@@ -56,7 +56,7 @@ export class PackWriter {
     this.#blobs = [];
     const bytes = this.#joined;
     const tailLength = bytes.length - this.#size;
-    const id = createHash('sha256').update(bytes).digest('hex') as PackId;
+    const id = (await sha256OnPool(bytes)) as PackId;
     try {
       await this.backend.put(packName(id), bytes);
     } catch (err) {

@@ -7,6 +7,7 @@ import { PACKS_PREFIX, packName } from '../cas/pack-path.js';
 import { RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
 import type { PackDescription } from '../core/types.js';
+import { nativeKeys } from '../repo/native-open.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshots } from '../repo/snapshots.js';
 import { indexFileName } from '../cas/index-file.js';
@@ -78,7 +79,8 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
   });
   const base = { snapshots: snapshots.length, liveBlobs: live.size, packsBefore: stored.size, bytesBefore: sumSizes([...stored.values()]) };
   if (opts.dryRun) return report(plan, [], 0, 0, base, true);
-  const written = await repack({ backend: repo.backend, sealer: repo.sealer, packSize: repo.config.packSize }, plan.repack);
+  const keys = nativeKeys(repo.master.encKey, repo.master.idKey);
+  const written = await repack({ backend: repo.backend, sealer: repo.sealer, keys, packSize: repo.config.packSize }, plan.repack).finally(() => keys.fill(0));
   const rewrite = plan.drop.length + plan.repack.length + plan.lost.length > 0;
   const newIndex = rewrite ? await writeIndexSet(repo.backend, repo.sealer, [...plan.keep, ...written]) : [];
   const oldIndex = rewrite ? [...view.files.keys()].filter((id) => !newIndex.includes(id)) : [];

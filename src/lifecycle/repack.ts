@@ -1,13 +1,14 @@
 /** Copies live blobs out of packs into new packs of the same kind, sealed bytes as they are (no re-encryption). */
 import type { Backend } from '../backend/backend.js';
 import { DegeneratePackWriter } from '../cas/degenerate-writer.js';
-import { verifyPack } from '../cas/pack-reader.js';
 import { packName } from '../cas/pack-path.js';
 import { PackWriter } from '../cas/pack-writer.js';
 import type { Sealer } from '../cas/sealer.js';
-import { blobIdBytes } from '../crypto/blob-id.js';
-import { createHash } from 'node:crypto';
+import { PoolHash, sha256OnPool } from '../cas/pool-hash.js';
+import { corrupt } from '../core/errors.js';
 import type { PackId } from '../core/ids.js';
+import { forEachLimited } from '../repo/for-each-limited.js';
+import { verifyBlobs } from '../repo/native-open.js';
 import { PackKind, type ByteRange, type PackDescription } from '../core/types.js';
 import { describePack, encodePackTail } from '../cas/pack-tail.js';
 import type { RepackJob } from './prune-plan.js';
@@ -15,18 +16,27 @@ import type { RepackJob } from './prune-plan.js';
 export interface RepackTarget {
   readonly backend: Backend;
   readonly sealer: Sealer;
+  /** The repository's keys as the addon takes them (native-open.ts): every copied blob is verified on the libuv pool. */
+  readonly keys: Uint8Array;
   /** Target size of new normal and tree packs. */
   readonly packSize: number;
 }
+
+type Blob = RepackJob['blobs'][number];
+
+/** Items fetched ahead of the one in use: reading and verifying (libuv pool) overlap the copying (this thread). */
+const AHEAD = 2;
+/** Degenerate packs repacked at once (each reads its runs ahead). */
+const DEGENERATE_AT_ONCE = 2;
 
 /** Writes the new packs (durable when this resolves) and describes them. */
 export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promise<PackDescription[]> {
   // Three independent streams (normal, tree, degenerate packs): one's reads overlap another's writes.
   const degenerate = async (): Promise<PackDescription[]> => {
     const out: PackDescription[] = [];
-    for (const job of jobs.filter((j) => j.pack.kind === PackKind.degenerate)) {
+    await forEachLimited(jobs.filter((j) => j.pack.kind === PackKind.degenerate), DEGENERATE_AT_ONCE, async (job) => {
       out.push(await (canCopyRanges(t.backend) ? repackDegenerateByCopy(t, t.backend, job) : repackDegenerate(t, job)));
-    }
+    });
     return out;
   };
   const settled = await Promise.allSettled([
@@ -39,14 +49,30 @@ export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promi
   return settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
 }
 
-/** Normal and tree packs: read each whole, check its hash against its id, copy its live blobs. */
+/**
+ * Opens and re-hashes `blobs` (lying in `bytes`, which starts at pack offset `base`) on the libuv pool.
+ * Throws CorruptData: nothing damaged is copied.
+ */
+async function verifyCopied(keys: Uint8Array, pack: PackId, bytes: Uint8Array, blobs: readonly Blob[], base: number): Promise<void> {
+  const spans = blobs.map((b) => ({ id: b.id, at: b.offset - base, length: b.length, rawLength: b.rawLength }));
+  const { problems } = await verifyBlobs(keys, bytes, spans);
+  const bad = problems.findIndex((p) => p !== '');
+  if (bad >= 0) throw corrupt(`blob ${blobs[bad]!.id} in pack ${pack} (${problems[bad]})`);
+}
+
+/** Normal and tree packs: read each whole, check its hash against its id (on the pool), copy its live blobs. */
 async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: PackKind): Promise<PackDescription[]> {
   const out: PackDescription[] = [];
   let writer = new PackWriter(t.backend, t.sealer, kind);
-  for await (const [job, bytes] of readAhead(jobs, (j) => t.backend.get(packName(j.pack.id)))) {
-    verifyPack(bytes, job.pack.id);
+  const fetch = async (j: RepackJob): Promise<Uint8Array> => {
+    const bytes = await t.backend.get(packName(j.pack.id));
+    if ((await sha256OnPool(bytes)) !== j.pack.id) throw corrupt(`pack ${j.pack.id} (hash mismatch)`);
+    return bytes;
+  };
+  for await (const [job, bytes] of readAhead(jobs, fetch)) {
     for (const b of job.blobs) {
-      writer.add(b.id, b.type, bytes.slice(b.offset, b.offset + b.length), b.rawLength);
+      // A view: the writer keeps it until the pack is stored, then the source pack's bytes go.
+      writer.add(b.id, b.type, bytes.subarray(b.offset, b.offset + b.length), b.rawLength);
       if (writer.size >= t.packSize) {
         out.push(await writer.finish());
         writer = new PackWriter(t.backend, t.sealer, kind);
@@ -73,16 +99,15 @@ function canCopyRanges(b: Backend): b is Backend & RangeCopier {
  * header, so the chunk bytes are never uploaded again.
  */
 async function repackDegenerateByCopy(t: RepackTarget, copier: RangeCopier, job: RepackJob): Promise<PackDescription> {
-  const hash = createHash('sha256');
+  const hash = new PoolHash();
   let size = 0;
-  for await (const [b, sealed] of liveChunks(t.backend, job)) {
-    t.sealer.open(sealed, blobIdBytes(b.id));
+  for await (const [, sealed] of liveChunks(t, job)) {
     hash.update(sealed);
     size += sealed.length;
   }
   const header = { kind: PackKind.degenerate, blobs: job.blobs.map((b) => ({ id: b.id, type: b.type, length: b.length, rawLength: b.rawLength })) };
   const tail = encodePackTail(t.sealer, header);
-  const id = hash.update(tail).digest('hex') as PackId;
+  const id = (await hash.update(tail).digest()) as PackId;
   await copier.copyRange(packName(job.pack.id), job.blobs.map((b) => ({ offset: b.offset, length: b.length })), packName(id), tail);
   return describePack(id, size + tail.length, tail.length, header);
 }
@@ -94,8 +119,7 @@ async function repackDegenerateByCopy(t: RepackTarget, copier: RangeCopier, job:
 async function repackDegenerate(t: RepackTarget, job: RepackJob): Promise<PackDescription> {
   const writer = new DegeneratePackWriter(t.backend, t.sealer);
   try {
-    for await (const [b, sealed] of liveChunks(t.backend, job)) {
-      t.sealer.open(sealed, blobIdBytes(b.id));
+    for await (const [b, sealed] of liveChunks(t, job)) {
       await writer.add(b.id, b.type, sealed, b.rawLength);
     }
     return await writer.finish();
@@ -108,37 +132,43 @@ async function repackDegenerate(t: RepackTarget, job: RepackJob): Promise<PackDe
 const RUN_BYTES = 16 * 1024 * 1024;
 
 /**
- * A degenerate pack's live chunks in the job's order, read in runs of neighbouring chunks (one
- * ranged read per run of up to 16 MiB), the next run read while this one is used.
+ * A degenerate pack's live chunks in the job's order, each verified, read in runs of neighbouring chunks
+ * (one ranged read per run of up to 16 MiB), the next runs read and verified while this one is used.
  */
-async function* liveChunks(backend: Backend, job: RepackJob): AsyncGenerator<[RepackJob['blobs'][number], Uint8Array]> {
-  const runs: RepackJob['blobs'][number][][] = [];
+async function* liveChunks(t: RepackTarget, job: RepackJob): AsyncGenerator<[Blob, Uint8Array]> {
+  const runs: Blob[][] = [];
   for (const b of job.blobs) {
     const cur = runs.at(-1);
     const last = cur?.at(-1);
     if (cur && last && last.offset + last.length === b.offset && b.offset + b.length - cur[0]!.offset <= RUN_BYTES) cur.push(b);
     else runs.push([b]);
   }
-  const range = (run: RepackJob['blobs'][number][]): ByteRange => ({ offset: run[0]!.offset, length: run.at(-1)!.offset + run.at(-1)!.length - run[0]!.offset });
-  for await (const [run, bytes] of readAhead(runs, (run) => backend.get(packName(job.pack.id), range(run)))) {
+  const range = (run: Blob[]): ByteRange => ({ offset: run[0]!.offset, length: run.at(-1)!.offset + run.at(-1)!.length - run[0]!.offset });
+  const fetch = async (run: Blob[]): Promise<Uint8Array> => {
+    const bytes = await t.backend.get(packName(job.pack.id), range(run));
+    await verifyCopied(t.keys, job.pack.id, bytes, run, run[0]!.offset);
+    return bytes;
+  };
+  for await (const [run, bytes] of readAhead(runs, fetch)) {
     const start = run[0]!.offset;
     for (const b of run) yield [b, bytes.subarray(b.offset - start, b.offset - start + b.length)];
   }
 }
 
-/** Yields each item with its bytes, fetching the next item's while this one is used. */
+/** Yields each item with its bytes, fetching the next AHEAD items' while this one is used. */
 async function* readAhead<T>(items: readonly T[], fetch: (item: T) => Promise<Uint8Array>): AsyncGenerator<[T, Uint8Array]> {
-  const start = (i: number): Promise<Uint8Array> | undefined => {
+  const fetching = new Map<number, Promise<Uint8Array>>();
+  const start = (i: number): void => {
     const item = items[i];
-    if (item === undefined) return undefined;
+    if (item === undefined || fetching.has(i)) return;
     const p = fetch(item);
     p.catch(() => undefined); // awaited in its turn; not an unhandled rejection meanwhile
-    return p;
+    fetching.set(i, p);
   };
-  let next = start(0);
   for (const [i, item] of items.entries()) {
-    const bytes = await next!;
-    next = start(i + 1);
+    for (let k = i; k <= i + AHEAD; k++) start(k);
+    const bytes = await fetching.get(i)!;
+    fetching.delete(i);
     yield [item, bytes];
   }
 }

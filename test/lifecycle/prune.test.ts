@@ -4,6 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { checkRepository } from '../../src/lifecycle/check.js';
 import { forget } from '../../src/lifecycle/forget.js';
 import { prune } from '../../src/lifecycle/prune.js';
+import { loadIndexView } from '../../src/lifecycle/index-view.js';
+import { packName } from '../../src/cas/pack-path.js';
+import { PackKind } from '../../src/core/types.js';
 import { memoryRepo, readAllSnapshots, sameFiles, writeSnapshot } from './repo-fixture.js';
 
 const files = (entries: Record<string, Uint8Array>): Map<string, Uint8Array> => new Map(Object.entries(entries));
@@ -49,4 +52,34 @@ t.test('prune refuses when a referenced blob is missing and deletes nothing', as
   await t.rejects(prune(repo, { graceMs: 0 }), { code: 'CorruptData' });
   t.equal(backend.totalBytes, before);
   t.ok((await checkRepository(repo)).problems.length > 0, 'check reports the damage');
+});
+
+t.test('prune copies nothing damaged: a flipped byte in a pack to repack stops it before anything is deleted', async (t) => {
+  for (const kind of [PackKind.normal, PackKind.degenerate]) {
+    const { backend, repo, done } = await memoryRepo();
+    const big = randomBytes(9000);
+    const keep = randomBytes(300);
+    const idA = await writeSnapshot(repo, files({ 'x/a': randomBytes(300), 'x/keep': keep, big }), { time: '2024-01-01T00:00:00.000Z' });
+    await writeSnapshot(repo, files({ 'x/keep': keep, big: Buffer.concat([big.subarray(0, 4200), randomBytes(2000)]) }), { time: '2024-01-02T00:00:00.000Z' });
+    await forget(repo, { ids: [idA] });
+    const plan = await prune(repo, { dryRun: true, graceMs: 0, maxUnused: 0 });
+    t.ok(plan.packsRepacked > 0, `${kind}: something to repack`);
+    // The first live blob of every pack of this kind gets one bit flipped (its seal no longer opens).
+    for (const p of (await loadIndexView(backend, repo.sealer)).packs.values()) {
+      if (p.kind !== kind) continue;
+      const bytes = await backend.get(packName(p.id));
+      bytes[p.blobs[0]!.offset + 30]! ^= 1;
+      await backend.put(packName(p.id), bytes);
+    }
+    const names = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const o of backend.list('')) out.push(o.name);
+      return out;
+    };
+    const before = await names();
+    await t.rejects(prune(repo, { graceMs: 0, maxUnused: 0 }), { code: 'CorruptData' }, `${kind}: refused`);
+    const after = new Set(await names());
+    t.same(before.filter((n) => !after.has(n)), [], `${kind}: nothing deleted`);
+    await done();
+  }
 });
