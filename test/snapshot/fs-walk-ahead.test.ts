@@ -47,17 +47,25 @@ t.test('the same events and errors, in order, whether taken late or at once', as
 });
 
 t.test('a small limit pauses the walk until events are taken', async (t) => {
-  const w = new WalkAhead([base], {}, 8);
+  const w = new WalkAhead([base], {}, 8, 8);
   await sleep(100);
   t.strictSame(await ahead(w, 1), await direct());
 });
 
 t.test('stop ends the walk; the consumer sees the end', async (t) => {
-  const w = new WalkAhead([base], {}, 4);
+  const w = new WalkAhead([base], {}, 4, 4);
   await sleep(50);
   w.stop();
   const got = await ahead(w);
   t.ok(got.length <= 6, `at most the buffered events (${got.length})`);
+});
+
+t.test('before the consumer starts, the walk runs further ahead (the key derivation overlaps more of it)', async (t) => {
+  const w = new WalkAhead([base], {}, 4, 100);
+  await sleep(200);
+  w.stop();
+  const got = await ahead(w);
+  t.ok(got.length > 6 && got.length <= 102, `the start limit, not the running one, held it (${got.length})`);
 });
 
 t.test('a walk that fails passes the failure to the consumer', async (t) => {

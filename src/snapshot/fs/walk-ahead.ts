@@ -8,27 +8,41 @@ import { type WalkEvent, type WalkOptions, walk } from './walk.js';
 type Item = { readonly event: WalkEvent } | { readonly path: Buffer; readonly error: Error };
 
 /**
- * Events kept before the walk pauses. Enough to cover the key derivation; an initial backup,
- * whose consumer is slow, holds the buffer full the whole run: 16,384 events (with their
- * directories' scans) cost 50-70 MB more peak RSS there, for no gain in re-backup speed.
+ * Events kept before the walk pauses once the consumer takes them. An initial backup, whose
+ * consumer is slow, holds the buffer full the whole run: 16,384 events (with their directories'
+ * scans) cost 50-70 MB more peak RSS there.
  */
 const DEFAULT_LIMIT = 1024;
+/**
+ * Events kept before the consumer has started (the key derivation and the index cache opening):
+ * with 1,024 the walk stood still for most of the key derivation. The consumer's first turns take
+ * them down to DEFAULT_LIMIT before the walk goes on.
+ */
+const LIMIT_BEFORE_START = 16384;
 
 export class WalkAhead {
   readonly #items: Item[] = [];
   #head = 0;
   #done = false;
   #stopped = false;
+  #started = false;
   #failure: { readonly err: unknown } | undefined;
   #wakeConsumer: (() => void) | undefined;
   #wakeProducer: (() => void) | undefined;
 
-  constructor(roots: readonly string[], opts: Omit<WalkOptions, 'onError'>, private readonly limit = DEFAULT_LIMIT) {
+  /** `limit`: events kept once the consumer takes them; `startLimit`: before it starts (at least `limit`). */
+  constructor(
+    roots: readonly string[],
+    opts: Omit<WalkOptions, 'onError'>,
+    private readonly limit = DEFAULT_LIMIT,
+    private readonly startLimit = LIMIT_BEFORE_START,
+  ) {
     void this.#run(walk(roots, { ...opts, onError: (path, error) => this.#push({ path, error }) }));
   }
 
   /** The walk's events in order; errors among them go to `onError` as the walk reported them. Call once. */
   async *events(onError: (path: Buffer, err: Error) => void): AsyncGenerator<WalkEvent> {
+    this.#started = true;
     for (;;) {
       if (this.#head < this.#items.length) {
         const item = this.#items[this.#head++]!;
@@ -55,7 +69,7 @@ export class WalkAhead {
     try {
       for await (const event of events) {
         this.#push({ event });
-        while (!this.#stopped && this.#items.length - this.#head >= this.limit) {
+        while (!this.#stopped && this.#items.length - this.#head >= this.#limit()) {
           await new Promise<void>((resolve) => (this.#wakeProducer = resolve));
         }
         if (this.#stopped) break;
@@ -66,6 +80,10 @@ export class WalkAhead {
       this.#done = true;
       this.#wake();
     }
+  }
+
+  #limit(): number {
+    return this.#started ? this.limit : Math.max(this.limit, this.startLimit);
   }
 
   #push(item: Item): void {
@@ -87,7 +105,7 @@ export class WalkAhead {
       this.#items.splice(0, this.#head);
       this.#head = 0;
     }
-    if (this.#wakeProducer !== undefined && this.#items.length - this.#head < this.limit) {
+    if (this.#wakeProducer !== undefined && this.#items.length - this.#head < this.#limit()) {
       const wake = this.#wakeProducer;
       this.#wakeProducer = undefined;
       wake();
