@@ -9,7 +9,8 @@ export interface ObjectInfo {
   readonly mtimeMs: number;
 }
 
-export type PutSource = Uint8Array | AsyncIterable<Uint8Array>;
+/** An object's bytes: whole, in pieces laid end to end (written without joining where the backend can), or a stream. */
+export type PutSource = Uint8Array | readonly Uint8Array[] | AsyncIterable<Uint8Array>;
 
 export interface Backend {
   /** Human-readable location (path or s3://bucket/prefix), never containing secrets. */

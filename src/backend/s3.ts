@@ -19,7 +19,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { RozenError, notFound } from '../core/errors.js';
 import type { ByteRange } from '../core/types.js';
 import type { Backend, ObjectInfo, PutSource } from './backend.js';
-import { concatBytes } from './collect.js';
+import { concatBytes, isPieces } from './collect.js';
 import { planCopyParts, withTail } from './copy-plan.js';
 import type { PlannedPart } from './copy-plan.js';
 import { checkName, checkRange, shortRead } from './names.js';
@@ -127,8 +127,10 @@ export class S3Backend implements Backend {
     return this.call('read', name, () => withRetry(() => this.getOnce(key, name, range), this.readRetry));
   }
 
-  async put(name: string, source: PutSource): Promise<void> {
+  async put(name: string, put: PutSource): Promise<void> {
     const key = this.key(name);
+    // Pieces are joined: a PutObject body is one buffer.
+    const source = isPieces(put) ? Buffer.concat(put) : put;
     if (source instanceof Uint8Array) {
       await this.call('write', name, () =>
         this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: source, ContentLength: source.byteLength })),

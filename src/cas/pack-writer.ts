@@ -5,7 +5,7 @@ import type { BlobId, PackId } from '../core/ids.js';
 import type { BlobType, PackDescription, PackKind } from '../core/types.js';
 import { checkEntry, type PackHeaderEntry } from './pack-header.js';
 import { packName } from './pack-path.js';
-import { sha256OnPool } from './pool-hash.js';
+import { PoolHash } from './pool-hash.js';
 import { describePack, encodePackTail } from './pack-tail.js';
 import type { Sealer } from './sealer.js';
 
@@ -14,8 +14,8 @@ export class PackWriter {
   readonly #entries: PackHeaderEntry[] = [];
   #size = 0;
   #finished = false;
-  /** The whole pack once finish() has joined it (kept for a retry after a failed put). */
-  #joined: Buffer | undefined;
+  /** The sealed header once finish() has made it (kept, with the blobs, for a retry after a failed put). */
+  #tail: Uint8Array | undefined;
 
   constructor(
     private readonly backend: Backend,
@@ -34,7 +34,7 @@ export class PackWriter {
 
   /** Appends one sealed blob; the writer keeps a reference, so the caller must not modify it. */
   add(id: BlobId, type: BlobType, sealedBlob: Uint8Array, rawLength: number): void {
-    if (this.#finished || this.#joined !== undefined) throw invalidArgument('pack writer already finished');
+    if (this.#finished || this.#tail !== undefined) throw invalidArgument('pack writer already finished');
     const entry = { id, type, length: sealedBlob.length, rawLength };
     checkEntry(this.kind, entry);
     this.#entries.push(entry);
@@ -50,20 +50,19 @@ export class PackWriter {
     if (this.#entries.length === 0) throw invalidArgument('pack writer has no blobs');
     if (this.#finished) throw invalidArgument('pack writer already finished');
     this.#finished = true;
-    // The blobs are dropped as soon as they are joined (a retry reuses the joined bytes): a
-    // finishing pack holds its bytes once, not twice, while it uploads.
-    this.#joined ??= Buffer.concat([...this.#blobs, encodePackTail(this.sealer, { kind: this.kind, blobs: this.#entries })]);
-    this.#blobs = [];
-    const bytes = this.#joined;
-    const tailLength = bytes.length - this.#size;
-    const id = (await sha256OnPool(bytes)) as PackId;
+    // The pack is stored as its pieces, never joined into a second copy (a local backend writes them
+    // with writev); the hash of the pieces runs on the libuv pool.
+    this.#tail ??= encodePackTail(this.sealer, { kind: this.kind, blobs: this.#entries });
+    const pieces = [...this.#blobs, this.#tail];
+    const id = (await new PoolHash().update(pieces).digest()) as PackId;
     try {
-      await this.backend.put(packName(id), bytes);
+      await this.backend.put(packName(id), pieces);
     } catch (err) {
       this.#finished = false;
       throw err;
     }
-    this.#joined = undefined;
-    return describePack(id, bytes.length, tailLength, { kind: this.kind, blobs: this.#entries });
+    const size = this.#size + this.#tail.length;
+    this.#blobs = [];
+    return describePack(id, size, this.#tail.length, { kind: this.kind, blobs: this.#entries });
   }
 }

@@ -9,6 +9,9 @@ interface Sha256Native {
 
 const native = (): Sha256Native => addon() as Sha256Native;
 
+/** Pieces handed to one job. */
+const PIECES_PER_CALL = 4096;
+
 export class PoolHash {
   readonly #state = native().sha256Init();
   #chain: Promise<void> = Promise.resolve();
@@ -16,9 +19,19 @@ export class PoolHash {
   readonly #queued: Promise<void>[] = [];
   #done = false;
 
-  /** Queues `pieces` after what came before; they must not change until digest() resolves (they are read where they lie). */
-  update(...pieces: Uint8Array[]): this {
+  /**
+   * Queues `data` (bytes, or pieces in order) after what came before; the bytes must not change until
+   * digest() resolves (they are read where they lie).
+   */
+  update(data: Uint8Array | readonly Uint8Array[]): this {
     if (this.#done) throw new Error('PoolHash: digest() was already called');
+    if (data instanceof Uint8Array) return this.#queue([data]);
+    // The addon takes at most 65,536 pieces a call (a pack of tiny blobs has more).
+    for (let i = 0; i < data.length; i += PIECES_PER_CALL) this.#queue(data.slice(i, i + PIECES_PER_CALL));
+    return this;
+  }
+
+  #queue(pieces: readonly Uint8Array[]): this {
     const state = this.#state;
     const run = this.#chain.then(() => native().sha256Update(state, pieces));
     this.#chain = run;

@@ -182,6 +182,22 @@ export function runConformance(t: Test, make: MakeBackend): void {
     t.equal(sha(await b.get('s/small')), sha(data));
   });
 
+  test('put in pieces: many tiny ones and a few large ones, empty ones among them', async (t, b) => {
+    const data = patternBytes(3 * 1024 * 1024 + 2500, 11);
+    const pieces: Uint8Array[] = [];
+    let at = 0;
+    for (let i = 0; at < data.length; i++) {
+      const len = i < 2500 ? i % 3 : Math.min(data.length - at, 1 << 20);
+      pieces.push(data.subarray(at, at + len));
+      at += len;
+    }
+    t.ok(pieces.length > 2048, `${pieces.length} pieces`);
+    await b.put('p/pieces', pieces);
+    t.equal(sha(await b.get('p/pieces')), sha(data));
+    await b.put('p/none', []);
+    t.equal((await b.get('p/none')).byteLength, 0);
+  });
+
   test('streamed put of 20 MiB from an async generator', async (t, b) => {
     const size = 20 * 1024 * 1024 + 12345;
     const data = patternBytes(size, 42);
