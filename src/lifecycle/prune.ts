@@ -66,13 +66,16 @@ function requireLive(view: IndexView, live: ReadonlySet<BlobId>, missing: number
 }
 
 export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<PruneReport> {
-  const view = await loadIndexView(repo.backend, repo.sealer);
-  const snapshots = await listSnapshots(repo);
+  // Listing the packs (I/O) overlaps reading the index and the snapshots. Under the exclusive lock no backup
+  // adds packs meanwhile; were one to, a pack listed but not indexed is kept through the grace period.
+  const [view, snapshots, packs, tmp] = await Promise.all([
+    loadIndexView(repo.backend, repo.sealer), listSnapshots(repo), listAll(repo, PACKS_PREFIX), listAll(repo, 'tmp/'),
+  ]);
   const reach = await walkSnapshots(repo, view, snapshots, {}, { refsOnly: true });
   const live = new Set<BlobId>([...reach.trees, ...reach.data]);
-  const stored = packObjects(await listAll(repo, PACKS_PREFIX));
+  const stored = packObjects(packs);
   requireLive(view, live, reach.missing.size, stored);
-  const plan = planPrune(view, live, stored, await listAll(repo, 'tmp/'), {
+  const plan = planPrune(view, live, stored, tmp, {
     maxUnused: opts.maxUnused ?? DEFAULT_MAX_UNUSED,
     graceMs: opts.graceMs ?? DEFAULT_GRACE_MS,
     now: (opts.now ?? Date.now)(),
@@ -84,11 +87,15 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
   const rewrite = plan.drop.length + plan.repack.length + plan.lost.length > 0;
   const newIndex = rewrite ? await writeIndexSet(repo.backend, repo.sealer, [...plan.keep, ...written]) : [];
   const oldIndex = rewrite ? [...view.files.keys()].filter((id) => !newIndex.includes(id)) : [];
-  // Old index files are gone (durably) before any pack they name is deleted.
+  // Old index files are gone (durably) before any pack they name is deleted; from then on the local
+  // index cache is rebuilt from the new index files while the packs are deleted.
   await deleteAll(repo.backend, oldIndex.map(indexFileName));
-  await deleteAll(repo.backend, [...plan.drop, ...plan.repack.map((j) => j.pack)].map((p) => packName(p.id)));
-  await deleteAll(repo.backend, [...plan.orphans, ...plan.tmp].map((o) => o.name));
-  await repo.index.refresh();
+  const doomed = [...plan.drop, ...plan.repack.map((j) => j.pack)].map((p) => packName(p.id));
+  const settled = await Promise.allSettled([
+    deleteAll(repo.backend, [...doomed, ...[...plan.orphans, ...plan.tmp].map((o) => o.name)]),
+    repo.index.refresh(),
+  ]);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
   return report(plan, written, newIndex.length, oldIndex.length, base, false);
 }
 

@@ -8,7 +8,7 @@ import { PoolHash, sha256OnPool } from '../cas/pool-hash.js';
 import { corrupt } from '../core/errors.js';
 import type { PackId } from '../core/ids.js';
 import { forEachLimited } from '../repo/for-each-limited.js';
-import { verifyBlobs } from '../repo/native-open.js';
+import { authBlobs } from '../repo/native-open.js';
 import { PackKind, type ByteRange, type PackDescription } from '../core/types.js';
 import { describePack, encodePackTail } from '../cas/pack-tail.js';
 import type { RepackJob } from './prune-plan.js';
@@ -50,12 +50,11 @@ export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promi
 }
 
 /**
- * Opens and re-hashes `blobs` (lying in `bytes`, which starts at pack offset `base`) on the libuv pool.
- * Throws CorruptData: nothing damaged is copied.
+ * Authenticates `blobs` (lying in `bytes`, which starts at pack offset `base`) on the libuv pool: their sealed bytes
+ * are copied as they are, so their tags are what must hold. Throws CorruptData: nothing damaged is copied.
  */
 async function verifyCopied(keys: Uint8Array, pack: PackId, bytes: Uint8Array, blobs: readonly Blob[], base: number): Promise<void> {
-  const spans = blobs.map((b) => ({ id: b.id, at: b.offset - base, length: b.length, rawLength: b.rawLength }));
-  const { problems } = await verifyBlobs(keys, bytes, spans);
+  const problems = await authBlobs(keys, bytes, blobs.map((b) => ({ id: b.id, at: b.offset - base, length: b.length })));
   const bad = problems.findIndex((p) => p !== '');
   if (bad >= 0) throw corrupt(`blob ${blobs[bad]!.id} in pack ${pack} (${problems[bad]})`);
 }

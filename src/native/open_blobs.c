@@ -4,13 +4,16 @@
  * The bulk cipher and the hash are the OpenSSL that Node exports (the same code node:crypto runs); zstd is the
  * copy zstd-napi ships, compiled into this addon (binding.gyp). Each plaintext is written straight into the
  * caller's buffer (or, to verify without keeping them, all at the start of one scratch buffer): no allocation per
- * blob, no copy between threads. Both calls run on the libuv pool: `openBlobs` for the mount and `verifyBlobs` for
- * check --read-data; write_blobs.c opens blobs with `open_blob` for restores. */
+ * blob, no copy between threads. The calls run on the libuv pool: `openBlobs` for the mount, `verifyBlobs` for
+ * check --read-data, and `authBlobs`, which checks each blob's tag with Poly1305 alone (no decryption, no
+ * decompression, no id check: several times cheaper) for prune, which copies sealed blobs as they are;
+ * write_blobs.c opens blobs with `open_blob` for restores. */
 #define _GNU_SOURCE
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <zstd.h>
@@ -86,7 +89,59 @@ int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t *sealed
   return memcmp(mac, id, ID_BYTES) == 0 ? OPEN_OK : OPEN_HASH;
 }
 
+/* ---- authentication alone: the AEAD tag (RFC 8439 §2.8) recomputed without decrypting ---- */
+
+/* A ChaCha20 context for one-time keys and a Poly1305 context, of this thread. */
+static __thread EVP_CIPHER_CTX *tls_stream;
+static __thread EVP_MAC_CTX *tls_poly;
+
+static bool auth_ready(void) {
+  if (tls_stream == NULL && (tls_stream = EVP_CIPHER_CTX_new()) == NULL) return false;
+  if (tls_poly == NULL) {
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "POLY1305", NULL);
+    if (mac == NULL) return false;
+    tls_poly = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+  }
+  return tls_poly != NULL;
+}
+
+static void store64le(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Whether `sealed` (nonce ‖ ciphertext ‖ tag) carries the tag XChaCha20-Poly1305 gives it with `id` as associated
+ * data: Poly1305 under the one-time key (the first 32 bytes of block 0 of the key stream) over id ‖ ciphertext ‖
+ * padding ‖ both lengths. Exactly what decryption checks, without producing the plaintext. */
+static int auth_blob(const uint8_t *enc_key, const uint8_t *sealed, size_t sealed_len, const uint8_t *id) {
+  if (sealed_len < NONCE_BYTES + TAG_BYTES + 1) return OPEN_SHORT;
+  if (!auth_ready()) return OPEN_NOMEM;
+  static const uint8_t zeros[16];
+  size_t ct_len = sealed_len - NONCE_BYTES - TAG_BYTES;
+  const uint8_t *ct = sealed + NONCE_BYTES;
+  /* EVP_chacha20's IV: block counter (4 bytes, little-endian) ‖ the 12-byte nonce, 0000 ‖ nonce[16..24) (§4). */
+  uint8_t subkey[KEY_BYTES], iv[16] = {0}, otk[32] = {0}, lengths[16], tag[TAG_BYTES];
+  hchacha20(enc_key, sealed, subkey);
+  memcpy(iv + 8, sealed + 16, 8);
+  int n;
+  size_t tag_len = 0;
+  bool ok = EVP_EncryptInit_ex(tls_stream, EVP_chacha20(), NULL, subkey, iv) == 1 &&
+            EVP_EncryptUpdate(tls_stream, otk, &n, otk, (int)sizeof otk) == 1 && n == (int)sizeof otk;
+  store64le(lengths, ID_BYTES);
+  store64le(lengths + 8, ct_len);
+  ok = ok && EVP_MAC_init(tls_poly, otk, sizeof otk, NULL) == 1 && EVP_MAC_update(tls_poly, id, ID_BYTES) == 1 &&
+       EVP_MAC_update(tls_poly, ct, ct_len) == 1 && EVP_MAC_update(tls_poly, zeros, (16 - ct_len % 16) % 16) == 1 &&
+       EVP_MAC_update(tls_poly, lengths, sizeof lengths) == 1 && EVP_MAC_final(tls_poly, tag, &tag_len, sizeof tag) == 1 &&
+       tag_len == TAG_BYTES;
+  OPENSSL_cleanse(subkey, sizeof subkey);
+  OPENSSL_cleanse(otk, sizeof otk);
+  if (!ok) return OPEN_NOMEM;
+  return CRYPTO_memcmp(tag, ct + ct_len, TAG_BYTES) == 0 ? OPEN_OK : OPEN_AUTH;
+}
+
 /* ---- the call: keys, sealed bytes, [at, length, rawLength, outAt] per blob, ids, output ---- */
+
+enum { MODE_OPEN, MODE_VERIFY, MODE_AUTH };
 
 typedef struct {
   uint8_t keys[2 * KEY_BYTES];
@@ -98,16 +153,32 @@ typedef struct {
   size_t out_len;
   uint32_t count;
   int32_t *results;
-  /* verifyBlobs: plaintexts go to a scratch buffer of this thread, and `sealed` may be hashed whole. */
-  bool verify_only, hash_whole;
+  /* verifyBlobs: plaintexts go to a scratch buffer of this thread; it and authBlobs may hash `sealed` whole. */
+  int mode;
+  bool hash_whole;
   uint8_t sha256[SHA256_DIGEST_LENGTH];
   napi_ref refs[5];
   napi_deferred deferred;
   napi_async_work work;
 } open_job;
 
+/* authBlobs: each blob's tag, nothing else. */
+static void auth_all(open_job *job) {
+  for (uint32_t i = 0; i < job->count; i++) {
+    const double *l = job->layout + LAYOUT_FIELDS * i;
+    double at = l[0], len = l[1];
+    job->results[i] = at >= 0 && len >= 0 && at + len <= (double)job->sealed_len
+                          ? auth_blob(job->keys, job->sealed + (size_t)at, (size_t)len, job->ids + ID_BYTES * i)
+                          : OPEN_SHORT;
+  }
+}
+
 static void open_all(open_job *job) {
   if (job->hash_whole) SHA256(job->sealed, job->sealed_len, job->sha256);
+  if (job->mode == MODE_AUTH) {
+    auth_all(job);
+    return;
+  }
   /* Frames are decrypted into `frame`; a verification's plaintexts all go to the start of `plain`. */
   size_t largest_raw = 1, largest_sealed = 1;
   for (uint32_t i = 0; i < job->count; i++) {
@@ -116,12 +187,12 @@ static void open_all(open_job *job) {
     if (raw > (double)largest_raw && raw < (double)(1ull << 40)) largest_raw = (size_t)raw;
   }
   blob_buffers *buf = take_buffers();
-  if (buf == NULL || !fit_buffers(buf, job->verify_only ? largest_raw : 1, largest_sealed)) {
+  if (buf == NULL || !fit_buffers(buf, job->mode == MODE_VERIFY ? largest_raw : 1, largest_sealed)) {
     for (uint32_t i = 0; i < job->count; i++) job->results[i] = OPEN_NOMEM;
     if (buf != NULL) give_buffers(buf);
     return;
   }
-  if (job->verify_only) {
+  if (job->mode == MODE_VERIFY) {
     job->out = buf->plain;
     job->out_len = buf->plain_len;
   }
@@ -129,7 +200,7 @@ static void open_all(open_job *job) {
   hmac_init(&ids, job->keys + KEY_BYTES);
   for (uint32_t i = 0; i < job->count; i++) {
     const double *l = job->layout + LAYOUT_FIELDS * i;
-    double at = l[0], len = l[1], raw = l[2], out_at = job->verify_only ? 0 : l[3];
+    double at = l[0], len = l[1], raw = l[2], out_at = job->mode == MODE_VERIFY ? 0 : l[3];
     if (!(at >= 0 && len >= 0 && raw >= 0 && out_at >= 0 && at + len <= (double)job->sealed_len && out_at + raw <= (double)job->out_len)) {
       job->results[i] = OPEN_SHORT;
       continue;
@@ -144,7 +215,8 @@ static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) { ret
 
 /* Reads and checks the arguments; the Int32Array of results is created here. NULL after throwing. The fifth
  * argument is the output buffer, or for verifyBlobs a boolean: hash `sealed` whole with SHA-256. */
-static open_job *parse(napi_env env, napi_callback_info info, napi_value *results, bool verify_only) {
+static open_job *parse(napi_env env, napi_callback_info info, napi_value *results, int mode) {
+  bool verify_only = mode != MODE_OPEN;
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -169,7 +241,7 @@ static open_job *parse(napi_env env, napi_callback_info info, napi_value *result
   job->ids = ids;
   job->out = out;
   job->out_len = out_len;
-  job->verify_only = verify_only;
+  job->mode = mode;
   job->hash_whole = hash_whole;
   job->count = (uint32_t)(layout_len / LAYOUT_FIELDS);
   napi_value ab;
@@ -214,7 +286,7 @@ static void complete(napi_env env, napi_status status, void *data) {
 /* openBlobs(keys, sealed, layout, ids, out): Promise<Int32Array> of per-blob results (0 = opened and verified). */
 static napi_value js_open_blobs(napi_env env, napi_callback_info info) {
   napi_value results;
-  open_job *job = parse(env, info, &results, false);
+  open_job *job = parse(env, info, &results, MODE_OPEN);
   if (job == NULL) return NULL;
   return start_job(env, "openBlobs", execute, complete, job, &job->deferred, &job->work);
 }
@@ -223,12 +295,22 @@ static napi_value js_open_blobs(napi_env env, napi_callback_info info) {
  * results carry `sha256`, the hash of `sealed` (a whole pack). */
 static napi_value js_verify_blobs(napi_env env, napi_callback_info info) {
   napi_value results;
-  open_job *job = parse(env, info, &results, true);
+  open_job *job = parse(env, info, &results, MODE_VERIFY);
   if (job == NULL) return NULL;
   return start_job(env, "verifyBlobs", execute, complete, job, &job->deferred, &job->work);
 }
 
+/* authBlobs(keys, sealed, layout, ids, hashWhole): like verifyBlobs, but each blob only authenticated (auth_blob):
+ * 0, or OPEN_SHORT / OPEN_AUTH; rawLength and outAt are not read. */
+static napi_value js_auth_blobs(napi_env env, napi_callback_info info) {
+  napi_value results;
+  open_job *job = parse(env, info, &results, MODE_AUTH);
+  if (job == NULL) return NULL;
+  return start_job(env, "authBlobs", execute, complete, job, &job->deferred, &job->work);
+}
+
 napi_value open_blobs_register(napi_env env, napi_value exports) {
   export_function(env, exports, "openBlobs", js_open_blobs);
+  export_function(env, exports, "authBlobs", js_auth_blobs);
   return export_function(env, exports, "verifyBlobs", js_verify_blobs);
 }

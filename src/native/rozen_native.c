@@ -19,7 +19,7 @@ napi_value scan_dir_register(napi_env env, napi_value exports); /* scan_dir.c: a
 napi_value read_files_register(napi_env env, napi_value exports); /* read_files.c: adds readFiles */
 napi_value list_dir_register(napi_env env, napi_value exports); /* list_dir.c: adds listDir */
 napi_value fuse_dev_register(napi_env env, napi_value exports); /* fuse_dev.c: adds fuseMount, fuseServe, fuseReply */
-napi_value open_blobs_register(napi_env env, napi_value exports); /* open_blobs.c: adds openBlobs, verifyBlobs */
+napi_value open_blobs_register(napi_env env, napi_value exports); /* open_blobs.c: adds openBlobs, verifyBlobs, authBlobs */
 napi_value seal_blobs_register(napi_env env, napi_value exports); /* seal_blobs.c: adds sealBlobs, hashBlobs */
 napi_value gear_cuts_register(napi_env env, napi_value exports); /* gear_cuts.c: adds gearCuts */
 napi_value write_blobs_register(napi_env env, napi_value exports); /* write_blobs.c: adds writeBlobs */
