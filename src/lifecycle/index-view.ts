@@ -53,11 +53,12 @@ export function viewOf(files: ReadonlyMap<string, readonly PackDescription[]>): 
     for (const pack of files.get(id) ?? []) {
       if (packs.has(pack.id)) continue;
       packs.set(pack.id, pack);
-      for (const { id: blobId, ...rest } of pack.blobs) {
-        const loc = { pack: pack.id, ...rest };
-        const list = blobs.get(blobId);
+      for (const b of pack.blobs) {
+        // A literal, not a spread: this runs for every blob of the repository.
+        const loc = { pack: pack.id, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength };
+        const list = blobs.get(b.id);
         if (list) list.push(loc);
-        else blobs.set(blobId, [loc]);
+        else blobs.set(b.id, [loc]);
       }
     }
   }
