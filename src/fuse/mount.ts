@@ -16,6 +16,13 @@ import type { SnapshotSource } from './snapshot-source.js';
 import { TreeCache } from './tree-cache.js';
 import { detachMount } from './unmount-command.js';
 
+/**
+ * Chunks of a large file read ahead of a sequential reader. 8 rather than 4: the pool decodes (and re-hashes)
+ * more chunks at once while the kernel takes the earlier ones; cat of the benchmark's largest file 0.32 -> 0.29 s,
+ * rsync-out and its GETs unchanged (2026-12-02).
+ */
+const DEFAULT_READ_AHEAD = 8;
+
 export interface MountOptions {
   /** Bytes of plaintext blobs kept in memory (default 256 MiB). */
   readonly cacheSize?: number;
@@ -24,7 +31,7 @@ export interface MountOptions {
   readonly log?: (line: string) => void;
   /** Minimum time between two listings of the snapshots (default 5000 ms). */
   readonly refreshMs?: number;
-  /** Chunks fetched ahead of a sequential reader (default 4). */
+  /** Chunks fetched ahead of a sequential reader (default 8). */
   readonly readAhead?: number;
   /** Concurrent blob fetches (default 4). */
   readonly concurrency?: number;
@@ -55,7 +62,7 @@ export async function mountSnapshots(source: SnapshotSource, mountpoint: string,
   const catalog = new SnapshotCatalog(source, opts.refreshMs ?? 5000, log, opts.now);
   const resolver = new EntryResolver(catalog, new TreeCache(source, opts.treeCacheEntries ?? 250_000), new InodeTable());
   const blobs = new BlobCache(source, opts.cacheSize ?? 256 * MiB, opts.concurrency ?? 4);
-  const reader = new FileReader(blobs, opts.readAhead ?? 4);
+  const reader = new FileReader(blobs, opts.readAhead ?? DEFAULT_READ_AHEAD);
   const fs = new SnapshotFs({ resolver, catalog, reader, blobs, log, xattrs: opts.xattrs ?? true });
   const channel = await openChannel(mnt, opts.allowOther ?? false, log);
   const session = new FuseSession(channel, fs, log);
