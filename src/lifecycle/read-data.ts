@@ -1,7 +1,7 @@
 /** check --read-data: read whole packs, check their hash and header, open and re-hash every blob. */
 import type { Repository } from '../repo/repository.js';
-import { createHash } from 'node:crypto';
 import { packName } from '../cas/pack-path.js';
+import { PoolHash } from '../cas/pool-hash.js';
 import { describePackBytes, readPackHeader, verifyPack } from '../cas/pack-reader.js';
 import { corrupt, invalidArgument } from '../core/errors.js';
 import type { PackId } from '../core/ids.js';
@@ -68,8 +68,8 @@ export async function readPacks(
       if (buffer) spare.push(buffer);
     }
   };
-  // Large packs go one at a time in a lane of their own (their SHA-256 is computed in order on
-  // this thread), beside PACKS_AT_ONCE - 1 lanes of whole packs (hashed on the pool).
+  // Large packs go one at a time in a lane of their own (their SHA-256 is computed in order, on the
+  // pool as their runs come), beside PACKS_AT_ONCE - 1 lanes of whole packs.
   const large = packs.filter((p) => p.size > wholePackMax);
   const whole = packs.filter((p) => p.size <= wholePackMax);
   await Promise.all([
@@ -99,13 +99,13 @@ async function verifyWhole(
 
 /**
  * A large (degenerate) pack, read in runs of whole blobs in order and then its tail, so memory
- * stays bounded: the bytes are hashed as they come and must add up to the pack's id.
+ * stays bounded: the bytes are hashed as they come (on the pool) and must add up to the pack's id.
  */
 async function verifyStreaming(repo: Repository, indexed: PackDescription, keys: Uint8Array, name: string, problem: (line: string) => void): Promise<number> {
   const file = packName(indexed.id);
   const header = await readPackHeader(repo.backend, repo.sealer, indexed.id, indexed.size);
   if (!sameDescription(header, indexed)) problem(`${name}: its header does not match the index`);
-  const hash = createHash('sha256');
+  const hash = new PoolHash();
   let at = 0;
   let ok = 0;
   const pending = new Set<Promise<void>>();
@@ -116,6 +116,8 @@ async function verifyStreaming(repo: Repository, indexed: PackDescription, keys:
     if (run[0]!.offset !== at) throw corrupt(`${name} (blobs do not follow each other)`);
     const end = run.at(-1)!.offset + run.at(-1)!.length;
     const slot = k++ % (RUNS_AT_ONCE + 1);
+    // The run that last used this slot is hashed too (every run but the last RUNS_AT_ONCE is).
+    await hash.below(RUNS_AT_ONCE);
     if ((ring[slot]?.length ?? 0) < end - at) ring[slot] = new Uint8Array(Math.max(end - at, RUN_BYTES));
     const bytes = await repo.backend.get(file, { offset: at, length: end - at }, ring[slot]);
     hash.update(bytes);
@@ -129,7 +131,7 @@ async function verifyStreaming(repo: Repository, indexed: PackDescription, keys:
   }
   await Promise.all(pending);
   hash.update(await repo.backend.get(file, { offset: at, length: indexed.size - at }));
-  if (hash.digest('hex') !== indexed.id) problem(`${name}: hash mismatch: its contents do not match its id`);
+  if ((await hash.digest()) !== indexed.id) problem(`${name}: hash mismatch: its contents do not match its id`);
   return ok;
 }
 
