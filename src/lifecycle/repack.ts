@@ -16,7 +16,7 @@ import type { RepackJob } from './prune-plan.js';
 export interface RepackTarget {
   readonly backend: Backend;
   readonly sealer: Sealer;
-  /** The repository's keys as the addon takes them (native-open.ts): every copied blob is verified on the libuv pool. */
+  /** The repository's keys as the addon takes them (native-open.ts): chunks copied out of degenerate packs are authenticated on the libuv pool. */
   readonly keys: Uint8Array;
   /** Target size of new normal and tree packs. */
   readonly packSize: number;
@@ -24,8 +24,10 @@ export interface RepackTarget {
 
 type Blob = RepackJob['blobs'][number];
 
-/** Items fetched ahead of the one in use: reading and verifying (libuv pool) overlap the copying (this thread). */
-const AHEAD = 2;
+/** Items fetched ahead of the one in use: reading and verifying (libuv pool) overlap the copying. (2 was no faster.) */
+const AHEAD = 1;
+/** Chunk updates of a pack's hash that may wait for the pool: each holds its run of chunks in memory. */
+const HASH_BACKLOG = 8;
 /** Degenerate packs repacked at once (each reads its runs ahead). */
 const DEGENERATE_AT_ONCE = 2;
 
@@ -69,9 +71,11 @@ async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: Pa
     return bytes;
   };
   for await (const [job, bytes] of readAhead(jobs, fetch)) {
+    // Views of a pack that is mostly live; copies out of one that is mostly dead, which a view would keep
+    // whole in memory until the new pack is stored (so what is held stays under twice what is copied).
+    const view = 2 * job.blobs.reduce((n, b) => n + b.length, 0) >= bytes.length;
     for (const b of job.blobs) {
-      // A view: the writer keeps it until the pack is stored, then the source pack's bytes go.
-      writer.add(b.id, b.type, bytes.subarray(b.offset, b.offset + b.length), b.rawLength);
+      writer.add(b.id, b.type, view ? bytes.subarray(b.offset, b.offset + b.length) : bytes.slice(b.offset, b.offset + b.length), b.rawLength);
       if (writer.size >= t.packSize) {
         out.push(await writer.finish());
         writer = new PackWriter(t.backend, t.sealer, kind);
@@ -103,6 +107,7 @@ async function repackDegenerateByCopy(t: RepackTarget, copier: RangeCopier, job:
   for await (const [, sealed] of liveChunks(t, job)) {
     hash.update(sealed);
     size += sealed.length;
+    await hash.below(HASH_BACKLOG);
   }
   const header = { kind: PackKind.degenerate, blobs: job.blobs.map((b) => ({ id: b.id, type: b.type, length: b.length, rawLength: b.rawLength })) };
   const tail = encodePackTail(t.sealer, header);
