@@ -26,10 +26,10 @@ export function backupProgress(mode: ProgressMode, totalHint = 0): BackupProgres
   };
   if (mode !== 'tty') {
     return {
-      update(c: Readonly<BackupCounters>, current: string) {
+      update(c: Readonly<BackupCounters>, current: Buffer) {
         if (mode !== 'json' || Date.now() - last < 1000) return;
         last = Date.now();
-        json({ message_type: 'status', seconds_elapsed: (last - started) / 1000, files_done: c.filesNew + c.filesChanged + c.filesUnmodified, bytes_read: c.bytesRead, bytes_total: c.bytesTotal, current_file: current });
+        json({ message_type: 'status', seconds_elapsed: (last - started) / 1000, files_done: c.filesNew + c.filesChanged + c.filesUnmodified, bytes_read: c.bytesRead, bytes_total: c.bytesTotal, current_file: current.toString() });
       },
       error: errors,
       stop() {},
@@ -43,8 +43,9 @@ export function backupProgress(mode: ProgressMode, totalHint = 0): BackupProgres
   });
   bar.start(totalHint || 1, 0, { files: 0, read: '0 B', rate: '0 B', added: '0 B', left: '?', current: '' });
   return {
-    update(c, current) {
+    update(c, path) {
       if (Date.now() - last < 200) return;
+      const current = path.toString();
       last = Date.now();
       const secs = Math.max(0.001, (last - started) / 1000);
       // ETA from the bytes seen (read or unchanged) against the parent snapshot's total, when there is one.

@@ -177,7 +177,7 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
     }
     if (ev.node.xattrs && ev.node.xattrs.length > 0) ctx.counters.xattrs++;
     top!.entries.push((await entryNode(repo, ev.path, ev.node, top!, ctx, { limit, tasks })).done);
-    ctx.progress.update(ctx.counters, ev.path.toString());
+    ctx.progress.update(ctx.counters, ev.path);
   }
   const node = await root;
   throwIfAborted(opts.signal);

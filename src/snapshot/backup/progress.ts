@@ -20,8 +20,8 @@ export function newCounters(): BackupCounters {
 }
 
 export interface BackupProgress {
-  /** Called often (the sink rate-limits); `current` is the file being read. */
-  update(c: Readonly<BackupCounters>, current: string): void;
+  /** Called for every entry (the sink rate-limits); `current` is the path of the file being read, as bytes. */
+  update(c: Readonly<BackupCounters>, current: Buffer): void;
   /** A file or directory that could not be read: reported, skipped. */
   error(path: string, message: string): void;
 }
