@@ -2,12 +2,30 @@
  * function, and errors shaped like Node's. */
 #ifndef ROZEN_ASYNC_JOB_H
 #define ROZEN_ASYNC_JOB_H
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
+#ifndef SCHED_BATCH
+#define SCHED_BATCH 3 /* Linux's value; <sched.h> names it only with _GNU_SOURCE */
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <node_api.h>
 #include <uv.h>
+
+/* Called first by every job of the addon on the libuv pool: the thread (once) takes the SCHED_BATCH policy, so that
+ * waking it does not preempt the JavaScript thread. That thread hands out the work and is the bottleneck of a
+ * backup: with two cores and sixteen pool threads, each job queued (a file batch read, a batch sealed) woke a
+ * thread that took the core from it (95 µs per readFiles call, 0.66 s in an initial backup). Measured on the
+ * benchmark corpus: initial backup 5.44 -> 4.92 s, mutated 1.75 -> 1.68 s; restore, check, prune and the mount
+ * unchanged (they keep the JavaScript thread idle). Unprivileged; where refused, nothing changes. */
+static inline void pool_thread_yields(void) {
+  static __thread bool done;
+  if (done) return;
+  done = true;
+  struct sched_param p = {0};
+  sched_setscheduler(0, SCHED_BATCH, &p);
+}
 
 /* Queues `data` on the libuv pool (execute there, complete on the JS thread); returns the job's promise. */
 static inline napi_value start_job(napi_env env, const char *name, napi_async_execute_callback execute,

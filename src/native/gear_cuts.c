@@ -20,6 +20,7 @@ typedef struct {
 } cuts_job;
 
 static void execute(napi_env env, void *data) {
+  pool_thread_yields();
   cuts_job *job = data;
   for (int64_t at = 0; at < (int64_t)job->len && job->count < job->room;) {
     int64_t cut = gear_scan(job->buf, at, (int64_t)job->len, job->state, job->params, job->gear);

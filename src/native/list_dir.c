@@ -45,6 +45,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t item) {
 }
 
 static void execute(napi_env env, void *data) {
+  pool_thread_yields();
   job_t *job = data;
   int fd = open(job->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
   if (fd < 0 && errno == EPERM) fd = open(job->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -262,7 +262,10 @@ static void release(napi_env env, open_job *job) {
   free(job);
 }
 
-static void execute(napi_env env, void *data) { open_all(data); }
+static void execute(napi_env env, void *data) {
+  pool_thread_yields();
+  open_all(data);
+}
 
 static void complete(napi_env env, napi_status status, void *data) {
   open_job *job = data;

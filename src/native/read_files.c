@@ -59,6 +59,7 @@ static void read_one(job_t *job, file_t *f) {
 }
 
 static void execute(napi_env env, void *data) {
+  pool_thread_yields();
   job_t *job = data;
   for (size_t i = 0; i < job->n; i++) read_one(job, &job->files[i]);
 }

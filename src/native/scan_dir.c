@@ -236,6 +236,7 @@ static void scan_one(job_t *job, int dfd, size_t i) {
 }
 
 static void execute(napi_env env, void *data) {
+  pool_thread_yields();
   job_t *job = data;
   int dfd = open(job->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   for (size_t i = 0; i < job->n; i++) scan_one(job, dfd, i);

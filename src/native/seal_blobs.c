@@ -214,7 +214,10 @@ static void release(napi_env env, seal_job *job) {
   free(job);
 }
 
-static void execute(napi_env env, void *data) { seal_all(data); }
+static void execute(napi_env env, void *data) {
+  pool_thread_yields();
+  seal_all(data);
+}
 
 static void free_output(napi_env env, void *data, void *hint) { free(data); }
 

@@ -44,6 +44,7 @@ static napi_value js_sha256_init(napi_env env, napi_callback_info info) {
 }
 
 static void execute(napi_env env, void *data) {
+  pool_thread_yields();
   update_job *job = data;
   for (uint32_t i = 0; i < job->count; i++) SHA256_Update(job->ctx, job->pieces[i].data, job->pieces[i].len);
 }

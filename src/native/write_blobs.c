@@ -230,7 +230,10 @@ static void write_all_blobs(write_job *job) {
   give_buffers(buf);
 }
 
-static void execute(napi_env env, void *data) { write_all_blobs(data); }
+static void execute(napi_env env, void *data) {
+  pool_thread_yields();
+  write_all_blobs(data);
+}
 
 static void complete(napi_env env, napi_status status, void *data) {
   write_job *job = data;

@@ -34,3 +34,15 @@ t.test('a spent hash and bad arguments are refused', async (t) => {
   t.throws(() => native['sha256Update']!(native['sha256Init']!()), TypeError, 'no pieces');
   t.throws(() => native['sha256Final']!(new Uint16Array(56)), TypeError, 'not a state');
 });
+
+t.test('the addon pool threads take SCHED_BATCH, so waking them does not preempt the JavaScript thread', async (t) => {
+  await Promise.all(Array.from({ length: 8 }, () => sha256OnPool(new Uint8Array(1 << 20))));
+  const { readdirSync, readFileSync } = await import('node:fs');
+  // Field 41 of /proc/<pid>/task/<tid>/stat is the scheduling policy (3: SCHED_BATCH).
+  const policy = (tid: string): number => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+  };
+  t.ok(readdirSync('/proc/self/task').some((tid) => policy(tid) === 3), 'a pool thread that ran a job is SCHED_BATCH');
+  t.equal(policy(String(process.pid)), 0, 'the JavaScript thread keeps SCHED_OTHER');
+});
