@@ -44,11 +44,6 @@ export class PoolHash {
     return this;
   }
 
-  /** Updates given and not yet hashed. */
-  get backlog(): number {
-    return this.#queued.length;
-  }
-
   /** Resolves once at most `max` updates wait to be hashed (a producer's back-pressure: queued pieces stay in memory). */
   async below(max: number): Promise<void> {
     while (this.#queued.length > max) await this.#queued[0];
