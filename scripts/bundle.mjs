@@ -20,7 +20,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['zstd-napi', 'classic-level', 'level', '@napi-rs/xattr', 'msgpackr', '@aws-sdk/*'],
+  external: ['zstd-napi', 'classic-level', 'level', 'msgpackr', '@aws-sdk/*'],
   // CommonJS packages inside an ES module bundle call require() for Node's built-ins.
   banner: { js: "import { createRequire as __rozenRequire } from 'node:module'; const require = __rozenRequire(import.meta.url);" },
   logLevel: 'warning',
