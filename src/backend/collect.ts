@@ -1,4 +1,4 @@
-/** Gathers a put source (bytes or a stream of chunks) into one byte array, for backends that hold objects whole. */
+/** Gathers a put source (bytes, pieces or a stream of chunks) into one byte array, for backends that hold objects whole. */
 import type { PutSource } from './backend.js';
 
 export async function collect(source: PutSource): Promise<Uint8Array> {

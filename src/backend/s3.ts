@@ -130,7 +130,7 @@ export class S3Backend implements Backend {
   async put(name: string, put: PutSource): Promise<void> {
     const key = this.key(name);
     // Pieces are joined: a PutObject body is one buffer.
-    const source = isPieces(put) ? Buffer.concat(put) : put;
+    const source = isPieces(put) ? concatBytes(put) : put;
     if (source instanceof Uint8Array) {
       await this.call('write', name, () =>
         this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: source, ContentLength: source.byteLength })),
