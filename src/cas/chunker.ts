@@ -96,21 +96,27 @@ export class Chunker {
         this.#hold(data.subarray(start));
         break;
       }
-      out.push(this.#complete(data.subarray(start, cut)));
+      out.push(joined(this.#complete(data.subarray(start, cut))));
       start = cut;
     }
     return out;
   }
 
-  /**
-   * push() with the boundary search on the libuv pool, off the JS thread. The same chunks; `data` and this
-   * chunker are not to be touched until it settles.
-   */
+  /** push() with the boundary search on the libuv pool: the same chunks, each joined into one buffer. */
   async pushAsync(data: Uint8Array): Promise<Uint8Array[]> {
+    return (await this.cutAsync(data)).map(joined);
+  }
+
+  /**
+   * The chunks `data` completes, each as its pieces in stream order: views of this and earlier pushed
+   * buffers, never copied (a chunk inside one buffer is one piece). The boundary search runs on the libuv
+   * pool; `data` and this chunker are not to be touched until it settles.
+   */
+  async cutAsync(data: Uint8Array): Promise<Uint8Array[][]> {
     gearCuts ??= (addon() as { gearCuts: GearCuts }).gearCuts;
     const cuts = new Int32Array(Math.floor(data.length / this.#c.packed[0]!) + 1);
     const n = await gearCuts(data, this.#st, this.#c.packed, this.#c.gear, cuts);
-    const out: Uint8Array[] = [];
+    const out: Uint8Array[][] = [];
     let start = 0;
     for (let i = 0; i < n; i++) {
       out.push(this.#complete(data.subarray(start, cuts[i])));
@@ -122,8 +128,14 @@ export class Chunker {
 
   /** Ends the stream: returns the last (possibly short) chunk, or undefined when nothing is left. */
   finish(): Uint8Array | undefined {
+    const last = this.finishPieces();
+    return last && joined(last);
+  }
+
+  /** finish() giving the last chunk as its pieces. */
+  finishPieces(): Uint8Array[] | undefined {
     this.#st.fill(0);
-    return this.#pendingLen === 0 ? undefined : this.#drain();
+    return this.#pendingLen === 0 ? undefined : this.#take();
   }
 
   #hold(piece: Uint8Array): void {
@@ -131,18 +143,23 @@ export class Chunker {
     this.#pendingLen += piece.length;
   }
 
-  #complete(tail: Uint8Array): Uint8Array {
-    if (this.#pendingLen === 0) return tail;
+  #complete(tail: Uint8Array): Uint8Array[] {
+    if (this.#pendingLen === 0) return [tail];
     this.#hold(tail);
-    return this.#drain();
+    return this.#take();
   }
 
-  #drain(): Uint8Array {
-    const all = concatBytes(this.#pending);
+  #take(): Uint8Array[] {
+    const pieces = this.#pending;
     this.#pending = [];
     this.#pendingLen = 0;
-    return all;
+    return pieces;
   }
+}
+
+/** A chunk's pieces as one buffer (the piece itself when there is one). */
+function joined(pieces: readonly Uint8Array[]): Uint8Array {
+  return pieces.length === 1 ? pieces[0]! : concatBytes(pieces);
 }
 
 /** Chunks an async byte stream (e.g. a file read stream). */

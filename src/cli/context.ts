@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Backend } from '../backend/backend.js';
 import { openBackend } from '../backend/open.js';
 import { Repository, requireRepo } from '../repo/repository.js';
+import { startHeapTrimmer } from './heap-trimmer.js';
 import { readPassword } from './password.js';
 
 export interface GlobalOptions {
@@ -29,12 +30,17 @@ export async function openRepo(url: string, cmd: Command, wrap?: (b: Backend) =>
   }
 }
 
-/** Run `fn` with an opened repository, closing it afterwards whatever happens. */
+/** Run `fn` with an opened repository, closing it afterwards whatever happens; the heap is trimmed meanwhile. */
 export async function withRepo<T>(url: string, cmd: Command, fn: (repo: Repository) => Promise<T>): Promise<T> {
-  const repo = await openRepo(url, cmd);
+  const stopTrimming = startHeapTrimmer();
   try {
-    return await fn(repo);
+    const repo = await openRepo(url, cmd);
+    try {
+      return await fn(repo);
+    } finally {
+      await repo.close();
+    }
   } finally {
-    await repo.close();
+    stopTrimming();
   }
 }

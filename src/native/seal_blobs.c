@@ -3,7 +3,7 @@
  * associated data (§4), for many blobs in one call. The counterpart of open_blobs.c.
  *
  * The plaintexts are read where they lie (views of the caller's read buffers: nothing is copied to another
- * thread first); each sealed blob is written once, compressed straight into its place in one output buffer and
+ * thread first; a blob may be given as its pieces, as a chunk cut across read buffers is); each sealed blob is written once, compressed straight into its place in one output buffer and
  * encrypted in place. The output is trimmed to what was used and handed to JavaScript without a copy. */
 #define _GNU_SOURCE
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -65,20 +65,63 @@ static void give_contexts(contexts *c) {
 typedef struct {
   const uint8_t *data;
   size_t len;
+} piece;
+
+/* One blob's plaintext: one piece, or several that follow each other (a chunk cut across two read buffers, passed
+ * as its pieces rather than joined in JavaScript first). */
+typedef struct {
+  piece one;
+  const piece *pieces; /* &one, or an array of n owned by the part */
+  uint32_t n;
+  size_t len;
 } part;
+
+static void copy_pieces(const part *p, uint8_t *to) {
+  for (uint32_t k = 0; k < p->n; to += p->pieces[k].len, k++) memcpy(to, p->pieces[k].data, p->pieces[k].len);
+}
+
+/* zstd at `level` into `dst` (room for p->len bytes): the compressed length, or 0 when it is not smaller. zstd needs
+ * one contiguous input: a blob in pieces is gathered into a buffer that lives only for this call (malloc'd and
+ * freed here, so no copy outlives its blob, and nothing waits for the garbage collector). */
+static size_t compress_part(contexts *c, const part *p, int32_t level, uint8_t *dst) {
+  const uint8_t *src = p->pieces[0].data;
+  uint8_t *gathered = NULL;
+  if (p->n > 1) {
+    if ((gathered = malloc(p->len)) == NULL) return 0;
+    copy_pieces(p, gathered);
+    src = gathered;
+  }
+  size_t n = ZSTD_compressCCtx(c->zstd, dst, p->len, src, p->len, level);
+  free(gathered);
+  return !ZSTD_isError(n) && n < p->len ? n : 0;
+}
 
 /* The frame of `p` at `frame` (room for 1 + p->len bytes): zstd at `level` when smaller, else raw. Its length. */
 static size_t frame_into(contexts *c, const part *p, int32_t level, uint8_t *frame) {
   if (level != LEVEL_RAW && p->len > 0) {
-    size_t n = ZSTD_compressCCtx(c->zstd, frame + 1, p->len, p->data, p->len, level);
-    if (!ZSTD_isError(n) && n < p->len) {
+    size_t n = compress_part(c, p, level, frame + 1);
+    if (n > 0) {
       frame[0] = 1;
       return 1 + n;
     }
   }
   frame[0] = 0;
-  memcpy(frame + 1, p->data, p->len);
+  copy_pieces(p, frame + 1);
   return 1 + p->len;
+}
+
+/* The blob id of `p`: HMAC-SHA-256 over its pieces in order. */
+static void hmac_part(const hmac_key *h, const part *p, uint8_t out[ID_BYTES]) {
+  if (p->n == 1) {
+    hmac(h, p->one.data, p->one.len, out);
+    return;
+  }
+  SHA256_CTX c = h->inner;
+  for (uint32_t k = 0; k < p->n; k++) SHA256_Update(&c, p->pieces[k].data, p->pieces[k].len);
+  SHA256_Final(out, &c);
+  c = h->outer;
+  SHA256_Update(&c, out, ID_BYTES);
+  SHA256_Final(out, &c);
 }
 
 /* nonce ‖ ciphertext ‖ tag at `out`, the frame already at out + NONCE_BYTES (encrypted in place). */
@@ -123,7 +166,7 @@ static void seal_all(seal_job *job) {
   hmac_key ids;
   hmac_init(&ids, job->keys + KEY_BYTES);
   for (uint32_t i = 0; i < job->count; i++) {
-    if (job->known == NULL || job->known[i] == 0) hmac(&ids, job->parts[i].data, job->parts[i].len, job->ids + ID_BYTES * i);
+    if (job->known == NULL || job->known[i] == 0) hmac_part(&ids, &job->parts[i], job->ids + ID_BYTES * i);
   }
   memset(&ids, 0, sizeof ids);
   if (job->levels == NULL) return;
@@ -161,6 +204,42 @@ static void seal_all(seal_job *job) {
 
 static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) { return typed_array_of(env, v, napi_uint8_array, data, len); }
 
+/* A blob argument: a Uint8Array, or a non-empty array of them (its pieces, in order; at most MAX_PIECES). */
+#define MAX_PIECES 4096
+static bool part_of(napi_env env, napi_value v, part *p) {
+  void *data;
+  bool is_array = false;
+  uint32_t n = 0;
+  if (bytes_of(env, v, &data, &p->one.len)) {
+    p->one.data = data;
+    p->pieces = &p->one;
+    p->n = 1;
+    p->len = p->one.len;
+    return true;
+  }
+  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array || napi_get_array_length(env, v, &n) != napi_ok || n == 0 ||
+      n > MAX_PIECES)
+    return false;
+  piece *pieces = calloc(n, sizeof *pieces);
+  if (pieces == NULL) return false;
+  p->pieces = pieces;
+  p->n = n;
+  p->len = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    napi_value e;
+    if (napi_get_element(env, v, k, &e) != napi_ok || !bytes_of(env, e, &data, &pieces[k].len)) return false;
+    pieces[k].data = data;
+    p->len += pieces[k].len;
+  }
+  return true;
+}
+
+static void free_parts(part *parts, uint32_t count) {
+  for (uint32_t i = 0; parts != NULL && i < count; i++)
+    if (parts[i].pieces != &parts[i].one) free((void *)parts[i].pieces);
+  free(parts);
+}
+
 /* (keys, blobs, ids[, known, levels, layout]): checks the arguments and references them. NULL after throwing. */
 static seal_job *parse(napi_env env, napi_callback_info info, bool hash_only) {
   size_t argc = 6;
@@ -183,16 +262,14 @@ static seal_job *parse(napi_env env, napi_callback_info info, bool hash_only) {
   part *parts = job != NULL ? calloc(count ? count : 1, sizeof *parts) : NULL;
   for (uint32_t i = 0; parts != NULL && i < count && ok; i++) {
     napi_value v;
-    void *data;
-    ok = napi_get_element(env, argv[1], i, &v) == napi_ok && bytes_of(env, v, &data, &parts[i].len);
-    parts[i].data = data;
+    ok = napi_get_element(env, argv[1], i, &v) == napi_ok && part_of(env, v, &parts[i]);
   }
   if (!ok || parts == NULL) {
-    free(parts);
+    free_parts(parts, count);
     free(job);
     if (ok) napi_throw_error(env, NULL, "sealBlobs: out of memory");
-    else if (hash_only) napi_throw_type_error(env, NULL, "hashBlobs(keys: 64 bytes, blobs: Uint8Array[], ids: 32n bytes)");
-    else napi_throw_type_error(env, NULL, "sealBlobs(keys: 64 bytes, blobs: Uint8Array[], ids: 32n bytes, known: n bytes, levels: Int32Array(n), layout: Float64Array(3n))");
+    else if (hash_only) napi_throw_type_error(env, NULL, "hashBlobs(keys: 64 bytes, blobs: (Uint8Array | Uint8Array[])[], ids: 32n bytes)");
+    else napi_throw_type_error(env, NULL, "sealBlobs(keys: 64 bytes, blobs: (Uint8Array | Uint8Array[])[], ids: 32n bytes, known: n bytes, levels: Int32Array(n), layout: Float64Array(3n))");
     return NULL;
   }
   memcpy(job->keys, keys, sizeof job->keys);
@@ -210,7 +287,7 @@ static seal_job *parse(napi_env env, napi_callback_info info, bool hash_only) {
 static void release(napi_env env, seal_job *job) {
   for (int i = 0; i < 5; i++) if (job->refs[i] != NULL) napi_delete_reference(env, job->refs[i]);
   memset(job->keys, 0, sizeof job->keys);
-  free(job->parts);
+  free_parts(job->parts, job->count);
   free(job);
 }
 

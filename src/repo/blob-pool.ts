@@ -8,7 +8,7 @@ import { Semaphore } from '../core/semaphore.js';
 import type { BlobId } from '../core/ids.js';
 import { mostlyZeros } from '../codec/policy.js';
 import type { SealResult, TaskKeys } from './blob-task.js';
-import { hashBlobs, sealBlobs, type SealInput } from './native-seal.js';
+import { hashBlobs, sealBlobs, type BlobData, type SealInput } from './native-seal.js';
 import { nativeKeys } from './native-open.js';
 
 export type { SealResult } from './blob-task.js';
@@ -30,11 +30,11 @@ export interface FileResult extends SealResult {
 
 export interface BlobPool {
   /** `data` must not change until the promise settles (it is read where it lies). */
-  hash(data: Uint8Array): Promise<BlobId>;
+  hash(data: BlobData): Promise<BlobId>;
   /** The same holds for `req.data`. */
   seal(req: SealInput): Promise<SealResult>;
   /** Several blobs in one job. */
-  hashMany(data: readonly Uint8Array[]): Promise<BlobId[]>;
+  hashMany(data: readonly BlobData[]): Promise<BlobId[]>;
   sealMany(reqs: readonly SealInput[]): Promise<SealResult[]>;
   /** Read and seal a small file (batched with others); undefined when it grew past maxSize. */
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;

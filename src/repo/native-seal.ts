@@ -3,9 +3,20 @@ import { addon } from '../core/addon.js';
 import type { BlobId } from '../core/ids.js';
 import { blobIdBytes } from '../crypto/blob-id.js';
 
+/** A blob's plaintext: one buffer, or its pieces in order (a chunk cut across read buffers, not joined first). */
+export type BlobData = Uint8Array | readonly Uint8Array[];
+
+/** The bytes in `data`. */
+export function byteLength(data: BlobData): number {
+  if (data instanceof Uint8Array) return data.length;
+  let n = 0;
+  for (const piece of data) n += piece.length;
+  return n;
+}
+
 export interface SealInput {
   /** Read where it lies: it must not change until the returned promise settles. */
-  readonly data: Uint8Array;
+  readonly data: BlobData;
   /** zstd level (kept only when it makes the blob smaller), or false to store raw. */
   readonly level: number | false;
   /** Known id (from an earlier hash), else computed. */
@@ -22,8 +33,8 @@ export interface SealedBlob {
 }
 
 interface SealNative {
-  sealBlobs(keys: Uint8Array, blobs: readonly Uint8Array[], ids: Uint8Array, known: Uint8Array, levels: Int32Array, layout: Float64Array): Promise<Buffer>;
-  hashBlobs(keys: Uint8Array, blobs: readonly Uint8Array[], ids: Uint8Array): Promise<void>;
+  sealBlobs(keys: Uint8Array, blobs: readonly BlobData[], ids: Uint8Array, known: Uint8Array, levels: Int32Array, layout: Float64Array): Promise<Buffer>;
+  hashBlobs(keys: Uint8Array, blobs: readonly BlobData[], ids: Uint8Array): Promise<void>;
 }
 
 /** levels[i] of a blob stored raw (seal_blobs.c). */
@@ -57,14 +68,14 @@ export async function sealBlobs(keys: Uint8Array, inputs: readonly SealInput[]):
     return {
       id: input.id ?? hex[i]!,
       sealed: out.subarray(at, at + layout[LAYOUT_FIELDS * i + 1]!),
-      rawLength: input.data.length,
+      rawLength: byteLength(input.data),
       framed: layout[LAYOUT_FIELDS * i + 2]!,
     };
   });
 }
 
 /** The ids of `blobs`, hashed in one job on the pool. */
-export async function hashBlobs(keys: Uint8Array, blobs: readonly Uint8Array[]): Promise<BlobId[]> {
+export async function hashBlobs(keys: Uint8Array, blobs: readonly BlobData[]): Promise<BlobId[]> {
   const ids = Buffer.alloc(32 * blobs.length);
   await native().hashBlobs(keys, blobs, ids);
   return idsOf(ids, blobs.length);

@@ -181,6 +181,30 @@ t.test('the native scan matches the reference with the default parameters on lar
   t.same(chunksOf(data, [3 * 1024 * 1024, 9 * 1024 * 1024 + 5], DEFAULT_CHUNKER_PARAMS).map((c) => c.length), expected);
 });
 
+t.test('cutAsync gives each chunk as its pieces: views of the pushed buffers, one per buffer, joined equal to push', async (t) => {
+  await fc.assert(fc.asyncProperty(bytes(0, 6000), fc.array(fc.nat(6000), { maxLength: 6 }), async (data, splits) => {
+    const c = new Chunker(SMALL, gear);
+    const out: Uint8Array[][] = [];
+    const pushed: Uint8Array[] = [];
+    let at = 0;
+    for (const s of [...splits, data.length].sort((x, y) => x - y)) {
+      const buf = data.slice(at, Math.max(at, s));
+      pushed.push(buf);
+      out.push(...(await c.cutAsync(buf)));
+      at = Math.max(at, s);
+    }
+    const last = c.finishPieces();
+    if (last !== undefined) out.push(last);
+    t.same(out.map((pieces) => Buffer.concat(pieces).length), referenceChunks(data, SMALL));
+    t.ok(Buffer.concat(out.flat()).equals(Buffer.from(data)), 'the pieces in order are the stream');
+    for (const pieces of out) {
+      const owners = pieces.map((piece) => pushed.findIndex((b) => b.buffer === piece.buffer));
+      if (owners.some((o) => o < 0)) throw new Error('a piece is a copy, not a view of a pushed buffer');
+      if (new Set(owners).size !== owners.length) throw new Error('two pieces of one chunk in one buffer');
+    }
+  }), { numRuns: 100 });
+});
+
 t.test('pushAsync (cut points found on the thread pool) gives the chunks push gives, however the stream is split', async (t) => {
   await fc.assert(fc.asyncProperty(bytes(0, 6000), fc.array(fc.nat(6000), { maxLength: 6 }), async (data, splits) => {
     const c = new Chunker(SMALL, gear);

@@ -89,6 +89,30 @@ t.test('seal: what the addon seals opens in JavaScript to the same frame the Jav
     }), { numRuns: 60 });
 });
 
+t.test('seal and hash: a blob given as its pieces is the blob they make joined', async (t) => {
+  const split = (data: Uint8Array, cuts: number[]): Uint8Array[] => {
+    const at = [0, ...cuts.map((c) => c % (data.length + 1)).sort((a, b) => a - b), data.length];
+    return at.slice(1).map((end, i) => data.subarray(at[i]!, end));
+  };
+  await fc.assert(fc.asyncProperty(
+    fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 3000 }), fc.constantFrom(Buffer.alloc(70_000, 9), Buffer.from('ab'.repeat(5000)))),
+    fc.array(fc.nat(80_000), { minLength: 1, maxLength: 5 }), fc.constantFrom<number | false>(false, 3),
+    async (data, cuts, level) => {
+      const pieces = split(data, cuts);
+      const [sealed] = await sealBlobs(js.nativeKeys, [{ data: pieces, level }]);
+      const expected = js.seal({ op: 'seal', data, level });
+      if (sealed!.id !== expected.id || sealed!.rawLength !== data.length) throw new Error('id or length differs');
+      if (sealed!.framed !== expected.framed) throw new Error(`frame ${sealed!.framed} != ${expected.framed}`);
+      if (!Buffer.from(openJs(sealed!.id, sealed!.sealed).plain).equals(Buffer.from(data))) throw new Error('plaintext differs');
+      const [id] = await hashBlobs(js.nativeKeys, [pieces]);
+      if (id !== expected.id) throw new Error('hash of the pieces differs');
+    }), { numRuns: 80 });
+  const { addon } = await import('../../src/core/addon.js');
+  const native = addon() as { hashBlobs: (...a: unknown[]) => unknown };
+  t.throws(() => native.hashBlobs(js.nativeKeys, [[]], Buffer.alloc(32)), /hashBlobs\(keys: 64 bytes/, 'no pieces');
+  t.throws(() => native.hashBlobs(js.nativeKeys, [[Buffer.from('a'), 'b']], Buffer.alloc(32)), /hashBlobs\(keys: 64 bytes/, 'a piece not bytes');
+});
+
 t.test('seal: a fresh nonce per blob; hash matches the JavaScript id; bad arguments throw', async (t) => {
   const data = Buffer.from('same');
   const [a, b] = await sealBlobs(js.nativeKeys, [{ data, level: 3 }, { data, level: 3 }]);

@@ -8,6 +8,7 @@ import { RozenError } from '../../core/errors.js';
 import type { BlobId } from '../../core/ids.js';
 import { BlobType } from '../../core/types.js';
 import type { BlobPool, SealResult } from '../../repo/blob-pool.js';
+import { byteLength, type BlobData } from '../../repo/native-seal.js';
 import type { BlobSaver } from '../../repo/blob-saver.js';
 import type { BackupCounters } from './progress.js';
 
@@ -39,6 +40,8 @@ export class FileSaver {
   readonly #policy: CompressionPolicy;
   readonly #chunker: ChunkerSetup;
   readonly #counters: BackupCounters;
+  /** The read buffers of large files, handed from one file to the next (see saveLarge). */
+  #spareRing: Buffer[] | undefined;
 
   constructor(pool: BlobPool, saver: BlobSaver, policy: CompressionPolicy, chunker: ChunkerSetup, counters: BackupCounters) {
     this.#pool = pool;
@@ -84,10 +87,14 @@ export class FileSaver {
     };
     const fh = await openForBackup(path);
     // A ring of read buffers, reused. The chunks cut from a buffer are hashed and sealed where they
-    // lie, so a buffer is refilled only once the chunks cut from it are done. As every buffer but the
-    // last is filled whole, a chunk still being assembled spans at most ceil(max / READ_SIZE) + 1
-    // buffers: the ring's next buffer holds none of it, and is filled (read ahead) while this one is cut.
-    const ring = Array.from({ length: Math.ceil(this.#chunker.params.max / READ_SIZE) + 2 }, () => Buffer.allocUnsafeSlow(READ_SIZE));
+    // lie, a chunk cut across buffers as its pieces (never joined into a copy), so a buffer is refilled
+    // only once every chunk with a piece in it is done. As every buffer but the last is filled whole, a
+    // chunk still being assembled spans at most ceil(max / READ_SIZE) + 1 buffers: the ring's next
+    // buffer holds none of it, and is filled (read ahead) while this one is cut.
+    // Large files are stored one at a time, and each takes the ring the last one gave back: a new ring per
+    // file was garbage only a later GC freed, and 24 MiB of it at the peak of a backup.
+    const ring = this.#spareRing ?? Array.from({ length: Math.ceil(this.#chunker.params.max / READ_SIZE) + 2 }, () => Buffer.allocUnsafeSlow(READ_SIZE));
+    this.#spareRing = undefined;
     const inUse: Promise<unknown>[][] = ring.map(() => []);
     const readInto = (k: number): Promise<number> => {
       const slot = k % ring.length;
@@ -108,13 +115,15 @@ export class FileSaver {
         next = bytesRead < buf.length ? Promise.resolve(0) : readInto(k + 1);
         if (stopped()) throw new RozenError('Interrupted', 'interrupted');
         this.#counters.bytesRead += bytesRead;
-        for (const done of this.#chunks(await chunker.pushAsync(buf.subarray(0, bytesRead)), ext, fresh)) {
-          inUse[k % ring.length]!.push(done);
+        const cut = await chunker.cutAsync(buf.subarray(0, bytesRead));
+        this.#chunks(cut, ext, fresh).forEach((done, i) => {
+          // Its pieces lie in this buffer and the ones before it, one piece per buffer.
+          for (let back = 0; back < cut[i]!.length; back++) inUse[(k - back) % ring.length]!.push(done);
           queue.push(done);
-        }
+        });
         while (queue.length > CHUNKS_IN_FLIGHT) await drainOne();
       }
-      const last = chunker.finish();
+      const last = chunker.finishPieces();
       if (last) queue.push(...this.#chunks([last], ext, fresh));
       while (queue.length > 0) await drainOne();
     } catch (err) {
@@ -123,7 +132,11 @@ export class FileSaver {
       }
       throw err;
     } finally {
+      // A read ahead may still be filling a buffer: the file stays open, and the ring unshared, until it is done.
+      await next.catch(() => 0);
       await fh.close();
+      // No job reads a buffer of the ring any more (all drained; after an error, all settled above): the next file's.
+      this.#spareRing = ring;
     }
     await this.#saver.endLargeFile();
     return { content, sizes, size: sizes.reduce((a, b) => a + b, 0) };
@@ -134,20 +147,21 @@ export class FileSaver {
    * changed file's new chunks are then sealed one by one. They may view the read buffer: it is not
    * refilled until all of these settle.
    */
-  #chunks(chunks: readonly Uint8Array[], ext: string, fresh: boolean): Promise<ChunkResult>[] {
-    if (chunks.length === 0) return [];
+  #chunks(cut: readonly Uint8Array[][], ext: string, fresh: boolean): Promise<ChunkResult>[] {
+    if (cut.length === 0) return [];
+    const chunks = cut.map((pieces) => (pieces.length === 1 ? pieces[0]! : pieces));
     const levels = chunks.map((data) => this.#policy.decide(ext, sampleOf(data)));
     if (fresh) {
       const sealed = this.#pool.sealMany(chunks.map((data, i) => ({ data, level: levels[i]! })));
       return chunks.map(async (data, i) => {
         const r = (await sealed)[i]!;
-        return this.#keep(r.id, data.length, () => Promise.resolve(r), ext);
+        return this.#keep(r.id, byteLength(data), () => Promise.resolve(r), ext);
       });
     }
     const ids = this.#pool.hashMany(chunks);
     return chunks.map(async (data, i) => {
       const id = (await ids)[i]!;
-      return this.#keep(id, data.length, () => this.#pool.seal({ data, level: levels[i]!, id }), ext);
+      return this.#keep(id, byteLength(data), () => this.#pool.seal({ data, level: levels[i]!, id }), ext);
     });
   }
 
@@ -168,10 +182,31 @@ async function fill(fh: FileHandle, buf: Buffer): Promise<number> {
 }
 
 /** Four 16 KiB slices spread over a chunk: a chunk can start with random data and end in zeros. */
-function sampleOf(data: Uint8Array): Uint8Array {
-  if (data.length <= PROBE) return data;
+function sampleOf(data: BlobData): Uint8Array {
+  const length = byteLength(data);
+  const pieces = data instanceof Uint8Array ? [data] : data;
+  if (length <= PROBE) return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
   const part = PROBE / 4;
-  const step = Math.floor((data.length - part) / 3);
-  return Buffer.concat([0, 1, 2, 3].map((i) => data.subarray(i * step, i * step + part)));
+  const step = Math.floor((length - part) / 3);
+  const sample = Buffer.allocUnsafe(PROBE);
+  [0, 1, 2, 3].forEach((i) => copyOut(pieces, i * step, sample.subarray(i * part, (i + 1) * part)));
+  return sample;
+}
+
+/** Fills `into` with the bytes of `pieces` (one stream) from offset `from` on. */
+function copyOut(pieces: readonly Uint8Array[], from: number, into: Uint8Array): void {
+  let at = 0;
+  let skip = from;
+  for (const piece of pieces) {
+    if (at === into.length) return;
+    if (skip >= piece.length) {
+      skip -= piece.length;
+      continue;
+    }
+    const take = piece.subarray(skip, skip + into.length - at);
+    into.set(take, at);
+    at += take.length;
+    skip = 0;
+  }
 }
 
