@@ -1,7 +1,7 @@
 // Bundles the compiled CLI (dist/main.js) into dist/bundle/: one file to load instead of ~190 ES
 // modules read one by one through the thread pool, which cost every command 0.25-0.3 s before it
 // did anything. Packages with native parts and the AWS SDK (loaded only for S3 repositories) stay
-// in node_modules. The chunks sit two levels below the repository root, as dist/core/addon.js
+// in node_modules; LevelDB and zstd-napi are loaded when first used. The chunks sit two levels below the repository root, as dist/core/addon.js
 // does, so the addon path resolves as it does unbundled.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -20,7 +20,11 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['zstd-napi', 'classic-level', 'level', 'msgpackr', '@aws-sdk/*'],
+  external: ['zstd-napi', 'classic-level', 'level', '@aws-sdk/*'],
+  // msgpackr's plain JavaScript build: its Node entry first probes for the optional native msgpackr-extract
+  // (detect-libc, prebuild paths), 17-25 ms at every start, to speed up decoding of long strings, which
+  // Rozen's small records (config, snapshots, locks) do not have.
+  alias: { msgpackr: './node_modules/msgpackr/index.js' },
   // CommonJS packages inside an ES module bundle call require() for Node's built-ins.
   banner: { js: "import { createRequire as __rozenRequire } from 'node:module'; const require = __rozenRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -30,6 +30,11 @@ export class BlobIndex {
    * it has not seen; rebuilds it from scratch when an index file it holds has disappeared
    * (prune replaced it, so some of its entries may name deleted packs).
    */
+  /** Starts loading what open() needs, for a caller with other work to do first (see IndexCache.preload). */
+  static preload(): void {
+    IndexCache.preload();
+  }
+
   static async open(backend: Backend, sealer: Sealer, cacheDir: string): Promise<BlobIndex> {
     const index = new BlobIndex(backend, sealer, await IndexCache.open(cacheDir));
     try {

@@ -26,7 +26,7 @@ import {
   type RawLocation,
 } from './index-cache-codec.js';
 import { BLOB_ENTRY, scanIndexBody } from './index-body.js';
-import { closeStore, openStore, recreateStore, type CacheDb, type OpenedStore } from './index-cache-store.js';
+import { closeStore, openStore, preloadStore, recreateStore, type CacheDb, type OpenedStore } from './index-cache-store.js';
 
 export type { CachedPack } from './index-cache-codec.js';
 
@@ -54,6 +54,11 @@ export class IndexCache {
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(private store: OpenedStore) {}
+
+  /** Loads the store's modules ahead of open() (see preloadStore). */
+  static preload(): void {
+    preloadStore().catch(() => undefined); // open() reports a failure
+  }
 
   static async open(dir: string): Promise<IndexCache> {
     let store = await openStore(dir);

@@ -1,15 +1,18 @@
 /** Writing and reading sealed index files `index/<id>` (docs/FORMAT.md §7). */
 import { createHash } from 'node:crypto';
-import { decompress } from 'zstd-napi';
+import type * as Zstd from 'zstd-napi';
 import type { Backend } from '../backend/backend.js';
 import { corrupt, invalidArgument, isRozenError } from '../core/errors.js';
 import { isHexId } from '../core/ids.js';
+import { lazyModule } from '../core/lazy-module.js';
 import type { PackDescription } from '../core/types.js';
 import { decodeIndexBody, encodeIndexBody } from './index-body.js';
 import type { Sealer } from './sealer.js';
 
 export const INDEX_PREFIX = 'index/';
 export const INDEX_AAD: Uint8Array = new TextEncoder().encode('rozen:index');
+const zstd = lazyModule<typeof Zstd>('zstd-napi');
+
 const COMPRESSION_NONE = 0;
 const COMPRESSION_ZSTD = 1;
 
@@ -73,7 +76,7 @@ function unframe(framed: Uint8Array, id: string): Uint8Array {
 
 function zstdDecompress(payload: Uint8Array, id: string): Uint8Array {
   try {
-    return decompress(payload);
+    return zstd().decompress(payload);
   } catch (err) {
     throw corrupt(`index file ${id} (bad zstd frame)`, err);
   }

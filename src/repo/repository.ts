@@ -69,6 +69,7 @@ export class Repository {
   }
 
   static async open(backend: Backend, password: string, opts: OpenOptions = {}): Promise<Repository> {
+    BlobIndex.preload();
     await requireRepo(backend);
     const { master, keyId } = await unlockMasterKey(backend, password);
     const sealer = new Sealer(master.encKey);

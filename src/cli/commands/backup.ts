@@ -74,10 +74,14 @@ async function backupInto(
 ): Promise<void> {
   await withRepo(url, cmd, async (repo) => {
     const host = opts.host ?? hostname();
-    const parent = await pickParent(repo, host, paths, opts.parent);
-    const progress = backupProgress(progressMode(opts), parent?.summary?.['bytes_total'] ?? 0);
+    // The parent is looked up while the lock is taken (both wait on the repository), and awaited under it.
+    const parentLookup = pickParent(repo, host, paths, opts.parent);
+    parentLookup.catch(() => undefined); // a failure is reported where it is awaited
+    let progress: ReturnType<typeof backupProgress> | undefined;
     const interrupted = 'interrupted: finished packs were kept and indexed, no snapshot was written';
-    await underLock(repo, { exclusive: false, interrupted, progress }, async (signal) => {
+    await underLock(repo, { exclusive: false, interrupted, progress: { stop: () => progress?.stop() } }, async (signal) => {
+      const parent = await parentLookup;
+      progress = backupProgress(progressMode(opts), parent?.summary?.['bytes_total'] ?? 0);
       const result = await runBackup(repo, {
         paths,
         tags: opts.tag,
