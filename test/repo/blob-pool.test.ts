@@ -113,6 +113,26 @@ t.test('seal and hash: a blob given as its pieces is the blob they make joined',
   t.throws(() => native.hashBlobs(js.nativeKeys, [[Buffer.from('a'), 'b']], Buffer.alloc(32)), /hashBlobs\(keys: 64 bytes/, 'a piece not bytes');
 });
 
+t.test('zeros: the ids of all-zero blobs, remembered per key and length, are their HMACs', async (t) => {
+  const other = new BlobTasks({ encKey: keys.encKey, idKey: new Uint8Array(32).fill(3) });
+  const lengths = [4096, 5000, 8 * 1024 * 1024, 4096, 70_000, 5000, 12_345, 8 * 1024 * 1024];
+  for (const n of lengths) {
+    const zeros = Buffer.alloc(n);
+    const [a, b] = await hashBlobs(js.nativeKeys, [zeros, [zeros.subarray(0, 100), zeros.subarray(100)]]);
+    t.equal(a, blobIdOf(keys.idKey, zeros), `${n} zeros`);
+    t.equal(b, a, `${n} zeros in pieces`);
+    t.equal((await hashBlobs(other.nativeKeys, [zeros]))[0], blobIdOf(new Uint8Array(32).fill(3), zeros), `${n} zeros under another key`);
+    const [sealed] = await sealBlobs(js.nativeKeys, [{ data: zeros, level: 3 }]);
+    t.equal(sealed!.id, a, `${n} zeros sealed`);
+  }
+  const almost = Buffer.alloc(9000);
+  almost[8999] = 1;
+  t.equal((await hashBlobs(js.nativeKeys, [almost]))[0], blobIdOf(keys.idKey, almost), 'a last byte that is not zero counts');
+  almost[8999] = 0;
+  almost[0] = 1;
+  t.equal((await hashBlobs(js.nativeKeys, [almost]))[0], blobIdOf(keys.idKey, almost), 'so does a first one');
+});
+
 t.test('seal: a fresh nonce per blob; hash matches the JavaScript id; bad arguments throw', async (t) => {
   const data = Buffer.from('same');
   const [a, b] = await sealBlobs(js.nativeKeys, [{ data, level: 3 }, { data, level: 3 }]);
