@@ -125,6 +125,28 @@ t.test('runs: every blob of a run is cached; reading past the middle fetches the
   await t.rejects(new BlobCache(liar, 1000, 1).get(liar.order[0] as BlobId), /another run/);
 });
 
+t.test('runs: neighbours asked for at once decode each blob once, however many runs they need', async (t) => {
+  // A copy out of the mount asks for the files after the one it reads (neighbours) all at once. Waiting on
+  // the run under way, they must not each start a run when it ends: the next run covers most of them.
+  const source = new RunSource();
+  for (let i = 0; i < 20_000; i++) source.order.push(source.addBlob(new Uint8Array(1000).fill(i % 256)));
+  const decoded = new Map<string, number>();
+  const readRun = source.readRun.bind(source);
+  source.readRun = async (id, maxBytes) => {
+    const run = await readRun(id, maxBytes);
+    for (const [blob] of run.blobs) decoded.set(blob, (decoded.get(blob) ?? 0) + 1);
+    return run;
+  };
+  const cache = new BlobCache(source, 256 * 1024 * 1024, 4);
+  const ids = source.order as BlobId[];
+  const first = cache.get(ids[0]!);
+  const neighbours = ids.slice(1, 15_000).map((id) => cache.get(id, 'neighbour'));
+  await Promise.all([first, ...neighbours]);
+  const twice = [...decoded.values()].filter((n) => n > 1).length;
+  t.equal(twice, 0, 'no blob decoded twice');
+  t.ok(source.runs.length <= Math.ceil(15_000 / Math.floor((4 * 1024 * 1024) / 1000)) + 1, `${source.runs.length} runs`);
+});
+
 t.test('the limiter bounds concurrency and serves demand before prefetch', async (t) => {
   const limiter = new FetchLimiter(1);
   const order: string[] = [];
