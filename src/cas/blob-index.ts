@@ -25,16 +25,16 @@ export class BlobIndex {
     private readonly cache: IndexCache,
   ) {}
 
-  /**
-   * Opens the cache in `cacheDir` and brings it up to date with `index/`: absorbs index files
-   * it has not seen; rebuilds it from scratch when an index file it holds has disappeared
-   * (prune replaced it, so some of its entries may name deleted packs).
-   */
   /** Starts loading what open() needs, for a caller with other work to do first (see IndexCache.preload). */
   static preload(): void {
     IndexCache.preload();
   }
 
+  /**
+   * Opens the cache in `cacheDir` and brings it up to date with `index/`: absorbs index files
+   * it has not seen; rebuilds it from scratch when an index file it holds has disappeared
+   * (prune replaced it, so some of its entries may name deleted packs).
+   */
   static async open(backend: Backend, sealer: Sealer, cacheDir: string): Promise<BlobIndex> {
     const index = new BlobIndex(backend, sealer, await IndexCache.open(cacheDir));
     try {
