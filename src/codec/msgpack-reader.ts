@@ -4,10 +4,22 @@
  * objects avoids the generic decoder's Map per entry, its key strings and its garbage.
  * Every method throws `fail(what)` on a value of another type or on truncated input.
  */
+/** strRepeated keeps this many strings of at most this many bytes. */
+const RECENT_STRINGS = 4;
+const RECENT_MAX_BYTES = 64;
+
+/** Whether `buf` holds `bytes` at `at`. */
+function sameBytes(buf: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false;
+  return true;
+}
+
 export class MsgReader {
   #pos = 0;
   readonly #buf: Buffer;
   readonly #view: DataView;
+  /** The strings strRepeated decoded last, newest first. */
+  readonly #recent: { readonly bytes: Uint8Array; readonly value: string }[] = [];
 
   constructor(bytes: Uint8Array, private readonly fail: (what: string) => Error) {
     this.#buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -43,6 +55,25 @@ export class MsgReader {
     const len = this.#strLength(what);
     const start = this.#skip(len, what);
     return this.#buf.toString('utf8', start, start + len);
+  }
+
+  /**
+   * str() for values that repeat from one record to the next (owner names in tree entries): the
+   * last few short ones are kept, and one whose bytes match is returned without decoding again.
+   */
+  strRepeated(what: string): string {
+    const len = this.#strLength(what);
+    const start = this.#skip(len, what);
+    const buf = this.#buf;
+    for (const seen of this.#recent) {
+      if (seen.bytes.length === len && sameBytes(buf, start, seen.bytes)) return seen.value;
+    }
+    const value = buf.toString('utf8', start, start + len);
+    if (len <= RECENT_MAX_BYTES) {
+      this.#recent.unshift({ bytes: Uint8Array.from(buf.subarray(start, start + len)), value });
+      if (this.#recent.length > RECENT_STRINGS) this.#recent.pop();
+    }
+    return value;
   }
 
   /** A bin value, copied (the result does not keep the input alive). */

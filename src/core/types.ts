@@ -1,6 +1,9 @@
 /** Shared plain types of the storage core (no logic). */
 import type { BlobId, PackId } from './ids.js';
 
+/** `T` with its readonly fields writable: for building an object field by field before handing it out. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** A byte range of a stored object. */
 export interface ByteRange {
   readonly offset: number;

@@ -1,9 +1,10 @@
 /* listDir: a directory's entries, read on the libuv thread pool without changing the directory's atime.
  *
- * listDir(path: Buffer) -> Promise<{ names: Buffer[], dirs: Uint8Array }>
- *   every entry but . and .. in the order the filesystem gives them; dirs[i] is 1 when entry i is a
- *   directory (d_type, or fstatat without following symlinks when the filesystem does not say).
- *   Rejects with an Error shaped like Node's fs errors (code, errno, syscall, path).
+ * listDir(path: Buffer) -> Promise<{ names: Buffer, ends: Uint32Array, dirs: Uint8Array }>
+ *   every entry but . and .., sorted by their bytes (as Buffer.compare orders them): entry i's name is
+ *   names[ends[i-1] .. ends[i]) (from 0 for the first), one buffer for all rather than a buffer each; dirs[i]
+ *   is 1 when entry i is a directory (d_type, or fstatat without following symlinks when the filesystem does
+ *   not say). Rejects with an Error shaped like Node's fs errors (code, errno, syscall, path).
  * fs.readdir would do, but it updates the directory's atime, which the snapshot records: the next
  * backup would then see every directory it listed as changed. The directory is opened with
  * O_NOATIME where permitted (its owner, or root), else plainly. */
@@ -20,6 +21,12 @@
 #include "async_job.h"
 
 typedef struct {
+  size_t at; /* offset of the name in job->names */
+  uint32_t len;
+  uint8_t is_dir;
+} entry;
+
+typedef struct {
   napi_async_work work;
   napi_deferred deferred;
   char *path;
@@ -29,8 +36,8 @@ typedef struct {
   char *names;     /* every name, each followed by its NUL */
   size_t used, cap;
   size_t count;
-  uint8_t *dirs;   /* per entry, in order */
-  size_t dirs_cap;
+  entry *entries;  /* per entry, sorted by name once listed */
+  size_t entries_cap;
 } job_t;
 
 static int grow(void **p, size_t *cap, size_t need, size_t item) {
@@ -42,6 +49,13 @@ static int grow(void **p, size_t *cap, size_t need, size_t item) {
   *p = q;
   *cap = n;
   return 0;
+}
+
+/* Buffer.compare's order: bytes as unsigned, a prefix first. */
+static int by_name(const void *a, const void *b, void *names) {
+  const entry *x = a, *y = b;
+  int c = memcmp((const char *)names + x->at, (const char *)names + y->at, x->len < y->len ? x->len : y->len);
+  return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
 }
 
 static void execute(napi_env env, void *data) {
@@ -68,21 +82,22 @@ static void execute(napi_env env, void *data) {
       is_dir = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
     }
     if (grow((void **)&job->names, &job->cap, job->used + len + 1, 1) != 0
-        || grow((void **)&job->dirs, &job->dirs_cap, job->count + 1, 1) != 0) {
+        || grow((void **)&job->entries, &job->entries_cap, job->count + 1, sizeof(entry)) != 0) {
       job->err = ENOMEM; job->syscall = "scandir";
       break;
     }
     memcpy(job->names + job->used, name, len + 1);
+    job->entries[job->count++] = (entry){job->used, (uint32_t)len, is_dir};
     job->used += len + 1;
-    job->dirs[job->count++] = is_dir;
   }
   closedir(dir);
+  if (job->err == 0 && job->count > 1) qsort_r(job->entries, job->count, sizeof(entry), by_name, job->names);
 }
 
 static void free_job(job_t *job) {
   free(job->path);
   free(job->names);
-  free(job->dirs);
+  free(job->entries);
   free(job);
 }
 
@@ -94,22 +109,25 @@ static void complete(napi_env env, napi_status status, void *data) {
   } else if (job->err != 0) {
     napi_reject_deferred(env, job->deferred, fs_error(env, job->err, job->syscall, job->path, job->path_len));
   } else {
-    napi_value names, dirs, ab;
+    napi_value names, ends, dirs, ends_ab, dirs_ab;
+    void *bytes, *ends_data, *dirs_data;
+    size_t total = job->used - job->count; /* without the NULs */
     napi_create_object(env, &out);
-    napi_create_array_with_length(env, job->count, &names);
-    const char *at = job->names;
+    napi_create_buffer(env, total > 0 ? total : 1, &bytes, &names);
+    napi_create_arraybuffer(env, job->count * sizeof(uint32_t), &ends_data, &ends_ab);
+    napi_create_arraybuffer(env, job->count, &dirs_data, &dirs_ab);
+    size_t at = 0;
     for (size_t i = 0; i < job->count; i++) {
-      size_t len = strlen(at);
-      napi_value name;
-      napi_create_buffer_copy(env, len, at, NULL, &name);
-      napi_set_element(env, names, (uint32_t)i, name);
-      at += len + 1;
+      const entry *e = &job->entries[i];
+      memcpy((char *)bytes + at, job->names + e->at, e->len);
+      at += e->len;
+      ((uint32_t *)ends_data)[i] = (uint32_t)at;
+      ((uint8_t *)dirs_data)[i] = e->is_dir;
     }
-    void *bytes;
-    napi_create_arraybuffer(env, job->count, &bytes, &ab);
-    if (job->count > 0) memcpy(bytes, job->dirs, job->count);
-    napi_create_typedarray(env, napi_uint8_array, job->count, ab, 0, &dirs);
+    napi_create_typedarray(env, napi_uint32_array, job->count, ends_ab, 0, &ends);
+    napi_create_typedarray(env, napi_uint8_array, job->count, dirs_ab, 0, &dirs);
     napi_set_named_property(env, out, "names", names);
+    napi_set_named_property(env, out, "ends", ends);
     napi_set_named_property(env, out, "dirs", dirs);
     napi_resolve_deferred(env, job->deferred, out);
   }

@@ -8,14 +8,24 @@ import { native } from '../../src/snapshot/fs/native.js';
 const dir = mkdtempSync(join(tmpdir(), 'rozen-listdir-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-t.test('every entry but . and .., with directories marked, as readdir lists them', async (t) => {
+/** The listing as one Buffer per name. */
+async function list(path: string): Promise<{ names: Buffer[]; dirs: Uint8Array }> {
+  const { names, ends, dirs } = await native().listDir(Buffer.from(path));
+  t.equal(ends.length, dirs.length);
+  return { names: [...ends].map((end, i) => names.subarray(i === 0 ? 0 : ends[i - 1], end)), dirs };
+}
+
+t.test('every entry but . and .., with directories marked, as readdir lists them, sorted by bytes', async (t) => {
   mkdirSync(join(dir, 'sub'));
   writeFileSync(join(dir, 'file'), 'x');
   symlinkSync('sub', join(dir, 'link-to-dir'));
   const odd = Buffer.from([0x66, 0xff, 0x0a, 0x67]); // not UTF-8, with a newline
   writeFileSync(Buffer.concat([Buffer.from(dir + '/'), odd]), '');
   for (let i = 0; i < 300; i++) writeFileSync(join(dir, `n${i}`), '');
-  const { names, dirs } = await native().listDir(Buffer.from(dir));
+  writeFileSync(join(dir, 'n1x'), ''); // a longer name after its prefix "n1"
+  writeFileSync(Buffer.concat([Buffer.from(dir + '/'), Buffer.from([0x6e, 0x80])]), ''); // high bytes sort last
+  const { names, dirs } = await list(dir);
+  t.same(names, [...names].sort(Buffer.compare), 'in Buffer.compare order');
   const got = names.map((n, i) => `${n.toString('hex')}:${dirs[i]}`).sort();
   const want = readdirSync(Buffer.from(dir), { withFileTypes: true, encoding: 'buffer' })
     .map((d) => `${Buffer.from(d.name).toString('hex')}:${d.isDirectory() ? 1 : 0}`).sort();
@@ -29,8 +39,16 @@ t.test('listing keeps the directory atime', async (t) => {
   mkdirSync(d);
   writeFileSync(join(d, 'a'), '');
   utimesSync(d, new Date('2001-01-01T00:00:00Z'), new Date());
-  await native().listDir(Buffer.from(d));
+  t.same((await list(d)).names, [Buffer.from('a')]);
   t.equal(statSync(d).atimeMs, Date.parse('2001-01-01T00:00:00Z'));
+});
+
+t.test('an empty directory', async (t) => {
+  mkdirSync(join(dir, 'empty'));
+  const { names, ends, dirs } = await native().listDir(Buffer.from(join(dir, 'empty')));
+  t.equal(ends.length, 0);
+  t.equal(dirs.length, 0);
+  t.ok(Buffer.isBuffer(names));
 });
 
 t.test('errors as fs.readdir gives them, and bad arguments refused', async (t) => {

@@ -204,7 +204,7 @@ async function entryNode(
   const save = async (): Promise<Node | undefined> => {
     if (ctx.stopped) return undefined;
     try {
-      const large = (): Promise<Content> => ctx.files.saveLarge(path, old === undefined, () => ctx.stopped);
+      const large = (): Promise<Content> => ctx.files.saveLarge(path, old === undefined, () => ctx.stopped, node.allocated < node.size ? node : undefined);
       const c = node.size >= repo.config.largeFile ? await large() : (await ctx.files.saveSmall(path, node.size, 2 * repo.config.largeFile)) ?? (await large());
       if (old) ctx.counters.filesChanged++;
       else ctx.counters.filesNew++;

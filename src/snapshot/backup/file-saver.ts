@@ -1,5 +1,5 @@
 /** Stores one file's content: small files as one blob in the normal pack, large ones chunked into a degenerate pack. */
-import type { FileHandle } from 'node:fs/promises';
+import { FileReader } from '../fs/file-reader.js';
 import { openForBackup } from '../fs/open-file.js';
 import { Chunker, type ChunkerParams } from '../../cas/chunker.js';
 import { extensionOf } from '../../codec/extension.js';
@@ -71,9 +71,9 @@ export class FileSaver {
    * thread only reads; the addon finds the cut points, hashes and seals on the libuv pool. A
    * `fresh` file (none at this path in the parent) is sealed speculatively in the same trip as
    * its hash, since its chunks are nearly always new; a changed file's chunks are hashed first
-   * and sealed if new.
+   * and sealed if new. A `sparse` file (fewer bytes allocated than its size) is read around its holes.
    */
-  async saveLarge(path: Buffer, fresh: boolean, stopped: () => boolean = () => false): Promise<Content> {
+  async saveLarge(path: Buffer, fresh: boolean, stopped: () => boolean = () => false, sparse?: { readonly size: number }): Promise<Content> {
     const ext = extensionOf(path);
     const chunker = new Chunker(this.#chunker.params, this.#chunker.gear);
     const queue: Promise<ChunkResult>[] = [];
@@ -86,6 +86,7 @@ export class FileSaver {
       if (r.sealed) await this.#saver.saveChunk(r.id, r.sealed, r.size);
     };
     const fh = await openForBackup(path);
+    const reader = new FileReader(fh, sparse); // dataRanges does not throw: the file is closed below
     // A ring of read buffers, reused. The chunks cut from a buffer are hashed and sealed where they
     // lie, a chunk cut across buffers as its pieces (never joined into a copy), so a buffer is refilled
     // only once every chunk with a piece in it is done. As every buffer but the last is filled whole, a
@@ -100,7 +101,7 @@ export class FileSaver {
       const slot = k % ring.length;
       const p = Promise.allSettled(inUse[slot]!).then(() => {
         inUse[slot] = [];
-        return fill(fh, ring[slot]!);
+        return reader.fill(ring[slot]!);
       });
       p.catch(() => undefined); // awaited in its turn; not an unhandled rejection if we stop first
       return p;
@@ -172,13 +173,6 @@ export class FileSaver {
     this.#counters.blobsNew++;
     return { id, size, sealed: r.sealed };
   }
-}
-
-/** Reads until `buf` is full or the file ends; returns the bytes read. */
-async function fill(fh: FileHandle, buf: Buffer): Promise<number> {
-  let got = 0;
-  for (let n = -1; n !== 0 && got < buf.length; got += n) n = (await fh.read(buf, got, buf.length - got, null)).bytesRead;
-  return got;
 }
 
 /** Four 16 KiB slices spread over a chunk: a chunk can start with random data and end in zeros. */

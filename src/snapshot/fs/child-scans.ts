@@ -40,8 +40,10 @@ export async function listChildren(dir: Buffer, opts: ChildScanOptions): Promise
   let children: Listed[];
   try {
     // Not fs.readdir: listing a directory must not change its atime, which the snapshot records.
-    const { names, dirs } = await native().listDir(dir);
-    children = names.map((name, i) => ({ name, isDir: dirs[i] === 1 })).sort((a, b) => Buffer.compare(a.name, b.name));
+    // Sorted by the addon; the names are views of one buffer.
+    const { names, ends, dirs } = await native().listDir(dir);
+    children = new Array<Listed>(ends.length);
+    for (let i = 0, at = 0; i < ends.length; at = ends[i++]!) children[i] = { name: names.subarray(at, ends[i]), isDir: dirs[i] === 1 };
   } catch (err) {
     return { error: asError(err) };
   }

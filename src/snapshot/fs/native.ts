@@ -29,10 +29,11 @@ export interface Native {
    */
   scanDir(dir: Buffer, names: readonly Buffer[]): Promise<RawDirScan>;
   /**
-   * A directory's entries (not . and ..) in the filesystem's order, on the thread pool, without
-   * changing the directory's atime; `dirs[i]` is 1 for a directory. Rejects like fs.readdir.
+   * A directory's entries (not . and ..) sorted as Buffer.compare orders them, on the thread pool,
+   * without changing the directory's atime. Entry i's name is `names` from `ends[i - 1]` (0 for the
+   * first) to `ends[i]`; `dirs[i]` is 1 for a directory. Rejects like fs.readdir.
    */
-  listDir(dir: Buffer): Promise<{ readonly names: Buffer[]; readonly dirs: Uint8Array }>;
+  listDir(dir: Buffer): Promise<{ readonly names: Buffer; readonly ends: Uint32Array; readonly dirs: Uint8Array }>;
   utimensat(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** `mode` includes the S_IFMT type bits; `dev` is an encoded st_rdev. */
   mknod(path: Buffer, mode: number, dev: number): void;

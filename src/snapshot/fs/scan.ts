@@ -2,6 +2,7 @@
 import { lstat, readlink, stat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { RozenError } from '../../core/errors.js';
+import type { Mutable } from '../../core/types.js';
 import type { Node, NodeType } from '../node.js';
 import { type AccountDb, systemAccounts } from './accounts.js';
 import { typeFromMode } from './file-type.js';
@@ -51,20 +52,20 @@ export function knownType(mode: number): NodeType {
   return type;
 }
 
-/** The node for scanned data; `xattrs` as readXattrs gives them (sorted). */
+/**
+ * The node for scanned data; `xattrs` as readXattrs gives them (sorted). Built field by field in the
+ * order the tree decoder builds a Node (no spreads: this runs for every entry), so the two compare
+ * through the same object shape.
+ */
 export function nodeOf(
   name: Buffer, type: NodeType, st: EntryStat, accounts: AccountDb, linkTarget: Buffer | undefined, xattrs: Xattrs,
 ): ScannedNode {
-  const user = accounts.userName(st.uid);
-  const group = accounts.groupName(st.gid);
-  return {
+  const node: Mutable<ScannedNode> = {
     name,
     type,
     mode: st.mode & 0o7777,
     uid: st.uid,
     gid: st.gid,
-    ...(user !== undefined && { user }),
-    ...(group !== undefined && { group }),
     mtimeNs: st.mtimeNs,
     atimeNs: st.atimeNs,
     ctimeNs: st.ctimeNs,
@@ -73,11 +74,17 @@ export function nodeOf(
     device: st.dev,
     inode: st.ino,
     links: st.nlink,
-    ...((type === 'chardev' || type === 'blockdev') && { rdev: st.rdev }),
-    ...(linkTarget !== undefined && { linkTarget }),
-    ...(xattrs.length > 0 && { xattrs }),
   };
+  const user = accounts.userName(st.uid);
+  const group = accounts.groupName(st.gid);
+  if (user !== undefined) node.user = user;
+  if (group !== undefined) node.group = group;
+  if (type === 'chardev' || type === 'blockdev') node.rdev = st.rdev;
+  if (linkTarget !== undefined) node.linkTarget = linkTarget;
+  if (xattrs.length > 0) node.xattrs = xattrs;
+  return node;
 }
+
 
 function entryStat(st: BigIntStats): EntryStat {
   return {

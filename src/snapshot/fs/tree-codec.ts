@@ -3,6 +3,7 @@ import { MsgReader } from '../../codec/msgpack-reader.js';
 import { MsgWriter } from '../../codec/msgpack-writer.js';
 import { corrupt, invalidArgument } from '../../core/errors.js';
 import type { BlobId } from '../../core/ids.js';
+import type { Mutable } from '../../core/types.js';
 import type { Node } from '../node.js';
 import { TYPE_CODES, typeCode } from './file-type.js';
 import { compareNames } from './xattrs.js';
@@ -113,7 +114,6 @@ const BIT = {
 } as const;
 const ALL_REQUIRED = (1 << REQUIRED.length) - 1;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Reads one entry straight into a Node (no intermediate map: trees are decoded by the ten thousand). */
 function decodeNode(r: MsgReader): Node {
@@ -141,8 +141,8 @@ function decodeNode(r: MsgReader): Node {
       case K.d: bit = BIT.d; device = r.uint('tree entry (d)'); break;
       case K.i: bit = BIT.i; inode = r.uint('tree entry (i)'); break;
       case K.l: bit = BIT.l; links = r.uint('tree entry (l)'); break;
-      case K.un: bit = BIT.un; user = r.str('tree entry (un)'); break;
-      case K.gn: bit = BIT.gn; group = r.str('tree entry (gn)'); break;
+      case K.un: bit = BIT.un; user = r.strRepeated('tree entry (un)'); break;
+      case K.gn: bit = BIT.gn; group = r.strRepeated('tree entry (gn)'); break;
       case K.r: bit = BIT.r; rdev = r.uint('tree entry (r)'); break;
       case K.lt: bit = BIT.lt; linkTarget = r.bin('tree entry (lt)'); break;
       case K.x: bit = BIT.x; xattrList = xattrs(r); break;
