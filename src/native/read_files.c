@@ -1,8 +1,10 @@
 /* readFiles: whole small files read in one call on the libuv thread pool (one hop per batch instead of four per file).
  *
- * readFiles(paths: Buffer[], maxSize: number) -> Promise<(Buffer | null | Error)[]>
- *   per path, index-aligned: its bytes (as many as fstat reported, fewer if it shrank meanwhile), null when it is
- *   larger than maxSize, or an Error shaped like Node's fs errors (code, errno, syscall, path).
+ * readFiles(paths: Buffer[], maxSize: number) -> Promise<(Held | null | Error)[]>
+ *   per path, index-aligned: its bytes (as many as fstat reported, fewer if it shrank meanwhile) held in the addon
+ *   (held_bytes.h: an object with `length`, and `mostlyZeros` as the compression policy's mostlyZeros says of the
+ *   first 64 KiB, to pass to sealBlobs), null when it is larger than maxSize, or an Error shaped like Node's fs
+ *   errors (code, errno, syscall, path).
  * Files are opened O_RDONLY | O_NONBLOCK, so a path replaced by a FIFO since it was listed fails instead of hanging,
  * and O_NOATIME where permitted (the owner, or root), so backing a file up does not change its atime. */
 #define _GNU_SOURCE
@@ -17,6 +19,7 @@
 #include <node_api.h>
 #include <uv.h>
 #include "async_job.h"
+#include "held_bytes.h"
 
 typedef struct {
   char *path;
@@ -58,6 +61,33 @@ static void read_one(job_t *job, file_t *f) {
   close(fd);
 }
 
+/* codec/policy.ts mostlyZeros of the first 64 KiB: at least a quarter of its 64-byte blocks start and end with 0. */
+static bool mostly_zeros(const uint8_t *p, size_t len) {
+  size_t n = len < 65536 ? len : 65536, zeros = 0;
+  for (size_t i = 0; i + 63 < n; i += 64) zeros += p[i] == 0 && p[i + 63] == 0;
+  return n >= 4096 && zeros * 64 * 4 >= n;
+}
+
+/* The object JavaScript holds for `f`'s bytes, which it takes over; NULL (with f->data kept) when that fails. */
+static napi_value held_value(napi_env env, file_t *f) {
+  napi_value obj, v;
+  held_bytes *h = malloc(sizeof *h);
+  if (h == NULL || napi_create_object(env, &obj) != napi_ok || napi_wrap(env, obj, h, held_finalize, NULL, NULL) != napi_ok) {
+    free(h);
+    return NULL;
+  }
+  h->data = (uint8_t *)f->data;
+  h->len = f->len;
+  h->taken = false;
+  f->data = NULL;
+  napi_type_tag_object(env, obj, &HELD_TAG);
+  napi_create_double(env, (double)h->len, &v);
+  napi_set_named_property(env, obj, "length", v);
+  napi_get_boolean(env, mostly_zeros(h->data, h->len), &v);
+  napi_set_named_property(env, obj, "mostlyZeros", v);
+  return obj;
+}
+
 static void execute(napi_env env, void *data) {
   pool_thread_yields();
   job_t *job = data;
@@ -85,7 +115,7 @@ static void complete(napi_env env, napi_status status, void *data) {
       napi_value v;
       if (f->err != 0) v = fs_error(env, f->err, f->syscall, f->path, f->path_len);
       else if (f->too_large) napi_get_null(env, &v);
-      else napi_create_buffer_copy(env, f->len, f->len > 0 ? f->data : "", NULL, &v);
+      else if ((v = held_value(env, f)) == NULL) v = fs_error(env, ENOMEM, "read", f->path, f->path_len);
       napi_set_element(env, out, (uint32_t)i, v);
     }
     napi_resolve_deferred(env, job->deferred, out);

@@ -16,6 +16,7 @@
 #include <zstd.h>
 #include "async_job.h"
 #include "blob_crypto.h"
+#include "held_bytes.h"
 
 /* Numbers per blob in the layout written back: offset and length of the sealed blob in the output, frame length. */
 #define LAYOUT_FIELDS 3
@@ -74,6 +75,7 @@ typedef struct {
   const piece *pieces; /* &one, or an array of n owned by the part */
   uint32_t n;
   size_t len;
+  held_bytes *held; /* the bytes are held ones, freed once sealed */
 } part;
 
 static void copy_pieces(const part *p, uint8_t *to) {
@@ -220,6 +222,14 @@ typedef struct {
   napi_async_work work;
 } seal_job;
 
+/* Frees a part's held bytes (on the pool thread that sealed them); its object stays, empty. */
+static void free_held(part *p) {
+  if (p->held == NULL) return;
+  free(p->held->data);
+  p->held->data = NULL;
+  p->held->len = 0;
+}
+
 static void seal_all(seal_job *job) {
   hmac_key ids;
   hmac_init(&ids, job->keys + KEY_BYTES);
@@ -235,6 +245,7 @@ static void seal_all(seal_job *job) {
   if (c == NULL || job->out == NULL) {
     job->error = "sealBlobs: out of memory";
     if (c != NULL) give_contexts(c);
+    for (uint32_t i = 0; i < job->count; i++) free_held(&job->parts[i]);
     return;
   }
   size_t at = 0;
@@ -252,6 +263,7 @@ static void seal_all(seal_job *job) {
     at += sealed_len;
   }
   give_contexts(c);
+  for (uint32_t i = 0; i < job->count; i++) free_held(&job->parts[i]);
   job->out_len = at;
   /* Compressed blobs leave room unused: give it back rather than keep it alive with the views of the output. */
   if (at > 0 && at < room - room / 4) {
@@ -262,12 +274,24 @@ static void seal_all(seal_job *job) {
 
 static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) { return typed_array_of(env, v, napi_uint8_array, data, len); }
 
-/* A blob argument: a Uint8Array, or a non-empty array of them (its pieces, in order; at most MAX_PIECES). */
+/* A blob argument: a Uint8Array, a non-empty array of them (its pieces, in order; at most MAX_PIECES), or held
+ * bytes from readFiles not given to another call (`take`: this call frees them once sealed). */
 #define MAX_PIECES 4096
-static bool part_of(napi_env env, napi_value v, part *p) {
+static bool part_of(napi_env env, napi_value v, part *p, bool take) {
   void *data;
   bool is_array = false;
   uint32_t n = 0;
+  held_bytes *h = held_of(env, v);
+  if (h != NULL) {
+    if (h->taken || h->data == NULL) return false;
+    h->taken = take;
+    p->held = take ? h : NULL;
+    p->one = (piece){h->data, h->len};
+    p->pieces = &p->one;
+    p->n = 1;
+    p->len = h->len;
+    return true;
+  }
   if (bytes_of(env, v, &data, &p->one.len)) {
     p->one.data = data;
     p->pieces = &p->one;
@@ -320,14 +344,16 @@ static seal_job *parse(napi_env env, napi_callback_info info, bool hash_only) {
   part *parts = job != NULL ? calloc(count ? count : 1, sizeof *parts) : NULL;
   for (uint32_t i = 0; parts != NULL && i < count && ok; i++) {
     napi_value v;
-    ok = napi_get_element(env, argv[1], i, &v) == napi_ok && part_of(env, v, &parts[i]);
+    ok = napi_get_element(env, argv[1], i, &v) == napi_ok && part_of(env, v, &parts[i], !hash_only);
   }
   if (!ok || parts == NULL) {
+    for (uint32_t i = 0; parts != NULL && i < count; i++)
+      if (parts[i].held != NULL) parts[i].held->taken = false;
     free_parts(parts, count);
     free(job);
     if (ok) napi_throw_error(env, NULL, "sealBlobs: out of memory");
-    else if (hash_only) napi_throw_type_error(env, NULL, "hashBlobs(keys: 64 bytes, blobs: (Uint8Array | Uint8Array[])[], ids: 32n bytes)");
-    else napi_throw_type_error(env, NULL, "sealBlobs(keys: 64 bytes, blobs: (Uint8Array | Uint8Array[])[], ids: 32n bytes, known: n bytes, levels: Int32Array(n), layout: Float64Array(3n))");
+    else if (hash_only) napi_throw_type_error(env, NULL, "hashBlobs(keys: 64 bytes, blobs: (Uint8Array | Uint8Array[] | held bytes)[], ids: 32n bytes)");
+    else napi_throw_type_error(env, NULL, "sealBlobs(keys: 64 bytes, blobs: (Uint8Array | Uint8Array[] | held bytes not yet sealed)[], ids: 32n bytes, known: n bytes, levels: Int32Array(n), layout: Float64Array(3n))");
     return NULL;
   }
   memcpy(job->keys, keys, sizeof job->keys);

@@ -6,9 +6,8 @@ import { availableParallelism } from 'node:os';
 import { addon } from '../core/addon.js';
 import { Semaphore } from '../core/semaphore.js';
 import type { BlobId } from '../core/ids.js';
-import { mostlyZeros } from '../codec/policy.js';
 import type { SealResult, TaskKeys } from './blob-task.js';
-import { hashBlobs, sealBlobs, type BlobData, type SealInput } from './native-seal.js';
+import { hashBlobs, sealBlobs, type BlobData, type HeldBytes, type SealInput } from './native-seal.js';
 import { nativeKeys } from './native-open.js';
 
 export type { SealResult } from './blob-task.js';
@@ -40,7 +39,8 @@ export interface BlobPool {
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;
 }
 
-type ReadFiles = (paths: readonly Buffer[], maxSize: number) => Promise<(Buffer | null | Error)[]>;
+/** Per path: its bytes held in the addon, null when larger than maxSize, or the error reading it. */
+type ReadFiles = (paths: readonly Buffer[], maxSize: number) => Promise<(HeldBytes | null | Error)[]>;
 
 /** Files per native read call: one pool hop for several files, several calls in flight. */
 const READS_PER_CALL = 4;
@@ -73,9 +73,9 @@ export function createBlobPool(keys: TaskKeys): BlobPool {
     const inputs: SealInput[] = [];
     const at: number[] = [];
     read.forEach((bytes, i) => {
-      if (!(bytes instanceof Buffer)) return;
+      if (bytes === null || bytes instanceof Error) return;
       const f = files[i]!;
-      const level = f.level === 'try' || (f.level === false && mostlyZeros(bytes.subarray(0, 65536))) ? f.tryLevel : f.level;
+      const level = f.level === 'try' || (f.level === false && bytes.mostlyZeros) ? f.tryLevel : f.level;
       at[i] = inputs.push({ data: bytes, level }) - 1;
     });
     const sealed = inputs.length > 0 ? await limited(() => sealBlobs(k, inputs)) : [];

@@ -3,14 +3,27 @@ import { addon } from '../core/addon.js';
 import type { BlobId } from '../core/ids.js';
 import { blobIdBytes } from '../crypto/blob-id.js';
 
-/** A blob's plaintext: one buffer, or its pieces in order (a chunk cut across read buffers, not joined first). */
-export type BlobData = Uint8Array | readonly Uint8Array[];
+/**
+ * A small file's bytes as the addon's readFiles read them, held in the addon (src/native/held_bytes.h): no copy
+ * reaches JavaScript, and sealing them frees them. Sealed once; hashing does not consume them.
+ */
+export interface HeldBytes {
+  readonly length: number;
+  /** mostlyZeros (codec/policy.ts) of the first 64 KiB. */
+  readonly mostlyZeros: boolean;
+  readonly [held]: true;
+}
+declare const held: unique symbol;
+
+/** A blob's plaintext: one buffer, its pieces in order (a chunk cut across read buffers, not joined first), or held bytes. */
+export type BlobData = Uint8Array | readonly Uint8Array[] | HeldBytes;
 
 /** The bytes in `data`. */
 export function byteLength(data: BlobData): number {
   if (data instanceof Uint8Array) return data.length;
+  if (!Array.isArray(data)) return (data as HeldBytes).length;
   let n = 0;
-  for (const piece of data) n += piece.length;
+  for (const piece of data as readonly Uint8Array[]) n += piece.length;
   return n;
 }
 

@@ -84,3 +84,16 @@ t.test('headers, keys, strings and bins', async (t) => {
   t.equal(new MsgReader(packr.pack(new Array(20).fill(0)), fail).arrayHeader('a'), 20);
   t.equal(new MsgReader(packr.pack(new Map(Array.from({ length: 20 }, (_, i) => [i, i]))), fail).mapHeader('m'), 20);
 });
+
+t.test('strRepeated reads what str reads, whatever repeats', async (t) => {
+  const word = fc.oneof(fc.constantFrom('root', 'rooz', 'wheel', 'é', ''), fc.string({ maxLength: 80 }));
+  fc.assert(
+    fc.property(fc.array(word, { maxLength: 30 }), (words) => {
+      const r = new MsgReader(packr.pack(words), fail);
+      const n = r.arrayHeader('a');
+      const got = Array.from({ length: n }, () => r.strRepeated('s'));
+      return r.done && got.length === words.length && got.every((w, i) => w === words[i]);
+    }),
+  );
+  t.throws(() => new MsgReader(packr.pack(1), fail).strRepeated('s'), { message: 's' });
+});

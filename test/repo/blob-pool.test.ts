@@ -10,7 +10,7 @@ import { blobIdOf } from '../../src/crypto/blob-id.js';
 import { Sealer } from '../../src/crypto/sealer.js';
 import { decodeFrame } from '../../src/codec/frame.js';
 import { openBlobRun } from '../../src/repo/native-open.js';
-import { hashBlobs, sealBlobs } from '../../src/repo/native-seal.js';
+import { hashBlobs, sealBlobs, type HeldBytes } from '../../src/repo/native-seal.js';
 import type { BlobId } from '../../src/core/ids.js';
 
 const keys = { encKey: new Uint8Array(32).fill(1), idKey: new Uint8Array(32).fill(2) };
@@ -150,4 +150,27 @@ t.test('seal: a fresh nonce per blob; hash matches the JavaScript id; bad argume
   const native = addon() as { sealBlobs: (...a: unknown[]) => unknown; hashBlobs: (...a: unknown[]) => unknown };
   t.throws(() => native.sealBlobs(new Uint8Array(3), [], Buffer.alloc(0), new Uint8Array(0), new Int32Array(0), new Float64Array(0)), /sealBlobs\(keys: 64 bytes/);
   t.throws(() => native.hashBlobs(js.nativeKeys, ['x'], Buffer.alloc(32)), /hashBlobs\(keys: 64 bytes/);
+});
+
+t.test('held bytes: readFiles keeps a file in the addon, hashing reads it, sealing takes it once', async (t) => {
+  const { addon } = await import('../../src/core/addon.js');
+  const { mostlyZeros } = await import('../../src/codec/policy.js');
+  const readFiles = (addon() as { readFiles: (p: Buffer[], max: number) => Promise<(HeldBytes | null | Error)[]> }).readFiles;
+  const sparse = Buffer.alloc(70_000);
+  for (let i = 0; i < sparse.length; i += 200) sparse[i] = 1; // blocks that start with a byte set: not mostly zeros to the rule
+  const contents = [Buffer.from('held'), Buffer.alloc(100_000), sparse, Buffer.alloc(4096), Buffer.alloc(4000)];
+  const held = (await readFiles(contents.map((c, i) => file(`held${i}`, c)), 1 << 20)) as HeldBytes[];
+  held.forEach((h, i) => {
+    t.equal(h.length, contents[i]!.length);
+    t.equal(h.mostlyZeros, mostlyZeros(contents[i]!.subarray(0, 65536)), `mostlyZeros as the policy says, file ${i}`);
+  });
+  t.same(await hashBlobs(js.nativeKeys, [held[0]!]), [blobIdOf(keys.idKey, contents[0]!)], 'hashing does not take the bytes');
+  const [r] = await sealBlobs(js.nativeKeys, [{ data: held[0]!, level: false }]);
+  t.equal(r!.rawLength, 4);
+  t.same(await open(r!.id, r!.sealed, 4), contents[0]);
+  await t.rejects(sealBlobs(js.nativeKeys, [{ data: held[0]!, level: false }]), /sealBlobs\(keys/, 'sealed bytes cannot be sealed again');
+  await t.rejects(sealBlobs(js.nativeKeys, [{ data: held[1]!, level: 3 }, { data: held[1]!, level: 3 }]), /sealBlobs\(keys/, 'nor twice in one call');
+  const [again] = await sealBlobs(js.nativeKeys, [{ data: held[1]!, level: 3 }]);
+  t.same(await open(again!.id, again!.sealed, 100_000), contents[1], 'a call refused gives its held bytes back');
+  await t.rejects(sealBlobs(js.nativeKeys, [{ data: {} as HeldBytes, level: 3 }]), /sealBlobs\(keys/, 'a plain object is not held bytes');
 });

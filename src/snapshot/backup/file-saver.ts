@@ -8,7 +8,7 @@ import { RozenError } from '../../core/errors.js';
 import type { BlobId } from '../../core/ids.js';
 import { BlobType } from '../../core/types.js';
 import type { BlobPool, SealResult } from '../../repo/blob-pool.js';
-import { byteLength, type BlobData } from '../../repo/native-seal.js';
+import { byteLength } from '../../repo/native-seal.js';
 import type { BlobSaver } from '../../repo/blob-saver.js';
 import type { BackupCounters } from './progress.js';
 
@@ -18,9 +18,13 @@ export interface Content {
   readonly size: number;
 }
 
-const READ_SIZE = 8 * 1024 * 1024;
-/** Chunks of one large file being hashed/sealed at once: about 12 MiB at the 1 MiB average. */
-const CHUNKS_IN_FLIGHT = 12;
+/**
+ * Read buffers of large files, and the chunks of one being hashed/sealed at once (about 6 MiB at the 1 MiB
+ * average). 8 MiB buffers and 12 chunks were no faster on the benchmark corpus (wall within 1 %) and held
+ * 16 MiB more at the peak of an initial backup; 2 MiB buffers saved 4 MiB more, within the noise.
+ */
+const READ_SIZE = 4 * 1024 * 1024;
+const CHUNKS_IN_FLIGHT = 6;
 const PROBE = 64 * 1024;
 
 interface ChunkResult {
@@ -176,7 +180,7 @@ export class FileSaver {
 }
 
 /** Four 16 KiB slices spread over a chunk: a chunk can start with random data and end in zeros. */
-function sampleOf(data: BlobData): Uint8Array {
+function sampleOf(data: Uint8Array | readonly Uint8Array[]): Uint8Array {
   const length = byteLength(data);
   const pieces = data instanceof Uint8Array ? [data] : data;
   if (length <= PROBE) return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);

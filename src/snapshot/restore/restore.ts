@@ -45,8 +45,11 @@ export interface RestoreResult {
 }
 
 const PACKS_IN_FLIGHT = 2;
-/** Addon jobs per pack at once: each holds buffers as large as its largest blob; more were no faster on two cores. */
-const BATCHES_IN_FLIGHT = 2;
+/**
+ * Addon jobs per pack at once: each holds buffers as large as its largest blob. Two restored the benchmark corpus
+ * 6 % faster than one, for 20 MiB more peak RSS (213 against 193 MiB): one, as peak memory is the tighter bound.
+ */
+const BATCHES_IN_FLIGHT = 1;
 const BATCH_BLOBS = 64;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const META_IN_FLIGHT = 32;
