@@ -15,7 +15,7 @@ import type { Repository } from '../../repo/repository.js';
 import { saveSnapshot } from '../../repo/snapshots.js';
 import { encodeTree } from '../fs/tree-codec.js';
 import type { ScannedNode } from '../fs/scan.js';
-import { walk, type WalkOptions } from '../fs/walk.js';
+import { walkRuns, type WalkOptions } from '../fs/walk.js';
 import { WalkAhead } from '../fs/walk-ahead.js';
 import type { Node } from '../node.js';
 import type { Snapshot } from '../../core/snapshot.js';
@@ -63,9 +63,22 @@ interface DirFrame {
   readonly node: ScannedNode;
   /** The directory's entry in the parent snapshot, if any. */
   readonly old: Promise<Node | undefined>;
-  readonly entries: Promise<Node | undefined>[];
+  /** The entries' nodes in walk order: known ones, or promises of them (`pending` of those). */
+  readonly entries: (Node | undefined | Promise<Node | undefined>)[];
+  pending: number;
   readonly parent: Promise<ParentDir>;
+  /** `parent` once it has settled (NOT_YET before), for the entries that need not wait. */
+  parentDir: ParentDir | typeof NOT_YET;
 }
+
+/** A value not known yet (the entry or directory must be awaited). */
+const NOT_YET = Symbol('not yet');
+
+function addEntry(frame: DirFrame, entry: Node | undefined | Promise<Node | undefined>): void {
+  if (entry instanceof Promise) frame.pending++;
+  frame.entries.push(entry);
+}
+
 
 const SMALL_TASKS = 128;
 /** Bytes of small files read and not yet stored: 32 MiB held 25 MiB more at the peak, for no speed. */
@@ -156,33 +169,60 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
     ctx.counters.errors++;
     ctx.progress.error(path.toString(), describe(err));
   };
-  const events = opts.walk?.events(onError) ?? walk(paths, { onError, ...walkOptions(opts) });
-  for await (const ev of events) {
-    throwIfAborted(opts.signal);
-    const top = stack.at(-1);
-    if (ev.kind === 'enter') {
-      const old = top ? top.parent.then((d) => parentEntry(d, ev.node.name)) : Promise.resolve(undefined);
-      const parent = top ? old.then((o) => parents.dir(o?.subtree)) : parents.dir(opts.parent?.tree);
-      stack.push({ node: ev.node, old, entries: [], parent });
-      continue;
+  const batches = opts.walk?.batches() ?? walkRuns(paths, walkOptions(opts));
+  for await (const batch of batches) {
+    for (const ev of batch) {
+      throwIfAborted(opts.signal);
+      if (ev.kind === 'error') {
+        onError(ev.path, ev.error);
+        continue;
+      }
+      const top = stack.at(-1);
+      if (ev.kind === 'enter') {
+        const old = top ? top.parent.then((d) => parentEntry(d, ev.node.name)) : Promise.resolve(undefined);
+        const parent = top ? old.then((o) => parents.dir(o?.subtree)) : parents.dir(opts.parent?.tree);
+        const frame: DirFrame = { node: ev.node, old, entries: [], pending: 0, parent, parentDir: NOT_YET };
+        void parent.then((d) => (frame.parentDir = d), () => undefined);
+        stack.push(frame);
+        continue;
+      }
+      if (ev.kind === 'leave') {
+        const frame = stack.pop()!;
+        ctx.counters.dirs++;
+        if (frame.node.xattrs && frame.node.xattrs.length > 0) ctx.counters.xattrs++;
+        const done = storeDir(frame, ctx);
+        if (stack.length === 0) root = done;
+        else addEntry(stack.at(-1)!, done);
+        continue;
+      }
+      if (ev.node.xattrs && ev.node.xattrs.length > 0) ctx.counters.xattrs++;
+      const known = knownEntry(ev.node, top!, ctx);
+      addEntry(top!, known !== NOT_YET ? known : (await entryNode(repo, ev.path, ev.node, top!, ctx, { limit, tasks })).done);
+      ctx.progress.update(ctx.counters, ev.path);
     }
-    if (ev.kind === 'leave') {
-      const frame = stack.pop()!;
-      ctx.counters.dirs++;
-      if (frame.node.xattrs && frame.node.xattrs.length > 0) ctx.counters.xattrs++;
-      const done = storeDir(frame, ctx);
-      if (stack.length === 0) root = done;
-      else stack.at(-1)!.entries.push(done);
-      continue;
-    }
-    if (ev.node.xattrs && ev.node.xattrs.length > 0) ctx.counters.xattrs++;
-    top!.entries.push((await entryNode(repo, ev.path, ev.node, top!, ctx, { limit, tasks })).done);
-    ctx.progress.update(ctx.counters, ev.path);
   }
   const node = await root;
   throwIfAborted(opts.signal);
   if (!node?.subtree) throw new RozenError('InvalidArgument', 'nothing was backed up');
   return node.subtree;
+}
+
+/** The node of an entry that needs no reading, once the parent directory is loaded (else NOT_YET: it must wait). */
+function knownEntry(node: ScannedNode, dir: DirFrame, ctx: Ctx): Node | typeof NOT_YET {
+  return dir.parentDir === NOT_YET ? NOT_YET : withoutReading(node, parentEntry(dir.parentDir, node.name), ctx);
+}
+
+/** The node of an entry that is not a file, or of a file unchanged since `old`, its parent snapshot's entry; else NOT_YET. */
+function withoutReading(node: ScannedNode, old: Node | undefined, ctx: Ctx): Node | typeof NOT_YET {
+  if (node.type !== 'file') {
+    ctx.counters.others++;
+    // The parent's node when nothing changed: the directory's sameTree then compares identical objects.
+    return old !== undefined && old.content === undefined && sameScan(old, node) ? old : node;
+  }
+  if (!unchanged(old, node)) return NOT_YET;
+  ctx.counters.bytesTotal += node.size;
+  ctx.counters.filesUnmodified++;
+  return sameScan(old, node) ? old : withContent(node, old.content!, old.sizes ?? []);
 }
 
 /** Returns a promise for the finished node; waits only for capacity (small files) or the whole file (large ones). */
@@ -191,16 +231,9 @@ async function entryNode(
   sem: { limit: Semaphore; tasks: Semaphore },
 ): Promise<{ done: Promise<Node | undefined> }> {
   const old = parentEntry(await dir.parent, node.name);
-  if (node.type !== 'file') {
-    ctx.counters.others++;
-    // The parent's node when nothing changed: the directory's sameTree then compares identical objects.
-    return { done: Promise.resolve(old !== undefined && old.content === undefined && sameScan(old, node) ? old : node) };
-  }
+  const known = withoutReading(node, old, ctx);
+  if (known !== NOT_YET) return { done: Promise.resolve(known) };
   ctx.counters.bytesTotal += node.size;
-  if (unchanged(old, node)) {
-    ctx.counters.filesUnmodified++;
-    return { done: Promise.resolve(sameScan(old, node) ? old : withContent(node, old.content!, old.sizes ?? [])) };
-  }
   const save = async (): Promise<Node | undefined> => {
     if (ctx.stopped) return undefined;
     try {
@@ -231,7 +264,8 @@ async function entryNode(
 }
 
 async function storeDir(frame: DirFrame, ctx: Ctx): Promise<Node> {
-  const entries = (await Promise.all(frame.entries)).filter((n): n is Node => n !== undefined);
+  const all = frame.pending === 0 ? frame.entries as (Node | undefined)[] : await Promise.all(frame.entries);
+  const entries = all.filter((n): n is Node => n !== undefined);
   const same = sameTree(await frame.parent, entries);
   if (same !== undefined) {
     const old = await frame.old;
