@@ -274,8 +274,9 @@ static void seal_all(seal_job *job) {
 
 static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) { return typed_array_of(env, v, napi_uint8_array, data, len); }
 
-/* A blob argument: a Uint8Array, a non-empty array of them (its pieces, in order; at most MAX_PIECES), or held
- * bytes from readFiles not given to another call (`take`: this call frees them once sealed). */
+/* A blob argument: a Uint8Array, a non-empty array of them (its pieces, in order; at most MAX_PIECES), or, when
+ * sealing (`take`), held bytes from readFiles not given to another call: this call frees them once sealed. Hashing
+ * refuses held bytes: a seal could free them while the hash read them. */
 #define MAX_PIECES 4096
 static bool part_of(napi_env env, napi_value v, part *p, bool take) {
   void *data;
@@ -283,9 +284,9 @@ static bool part_of(napi_env env, napi_value v, part *p, bool take) {
   uint32_t n = 0;
   held_bytes *h = held_of(env, v);
   if (h != NULL) {
-    if (h->taken || h->data == NULL) return false;
-    h->taken = take;
-    p->held = take ? h : NULL;
+    if (!take || h->taken || h->data == NULL) return false;
+    h->taken = true;
+    p->held = h;
     p->one = (piece){h->data, h->len};
     p->pieces = &p->one;
     p->n = 1;
@@ -352,7 +353,7 @@ static seal_job *parse(napi_env env, napi_callback_info info, bool hash_only) {
     free_parts(parts, count);
     free(job);
     if (ok) napi_throw_error(env, NULL, "sealBlobs: out of memory");
-    else if (hash_only) napi_throw_type_error(env, NULL, "hashBlobs(keys: 64 bytes, blobs: (Uint8Array | Uint8Array[] | held bytes)[], ids: 32n bytes)");
+    else if (hash_only) napi_throw_type_error(env, NULL, "hashBlobs(keys: 64 bytes, blobs: (Uint8Array | Uint8Array[])[], ids: 32n bytes)");
     else napi_throw_type_error(env, NULL, "sealBlobs(keys: 64 bytes, blobs: (Uint8Array | Uint8Array[] | held bytes not yet sealed)[], ids: 32n bytes, known: n bytes, levels: Int32Array(n), layout: Float64Array(3n))");
     return NULL;
   }

@@ -7,7 +7,7 @@ import { addon } from '../core/addon.js';
 import { Semaphore } from '../core/semaphore.js';
 import type { BlobId } from '../core/ids.js';
 import type { SealResult, TaskKeys } from './blob-task.js';
-import { hashBlobs, sealBlobs, type BlobData, type HeldBytes, type SealInput } from './native-seal.js';
+import { hashBlobs, sealBlobs, type BlobBytes, type HeldBytes, type SealInput } from './native-seal.js';
 import { nativeKeys } from './native-open.js';
 
 export type { SealResult } from './blob-task.js';
@@ -29,11 +29,11 @@ export interface FileResult extends SealResult {
 
 export interface BlobPool {
   /** `data` must not change until the promise settles (it is read where it lies). */
-  hash(data: BlobData): Promise<BlobId>;
+  hash(data: BlobBytes): Promise<BlobId>;
   /** The same holds for `req.data`. */
   seal(req: SealInput): Promise<SealResult>;
   /** Several blobs in one job. */
-  hashMany(data: readonly BlobData[]): Promise<BlobId[]>;
+  hashMany(data: readonly BlobBytes[]): Promise<BlobId[]>;
   sealMany(reqs: readonly SealInput[]): Promise<SealResult[]>;
   /** Read and seal a small file (batched with others); undefined when it grew past maxSize. */
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;

@@ -5,7 +5,7 @@ import { blobIdBytes } from '../crypto/blob-id.js';
 
 /**
  * A small file's bytes as the addon's readFiles read them, held in the addon (src/native/held_bytes.h): no copy
- * reaches JavaScript, and sealing them frees them. Sealed once; hashing does not consume them.
+ * reaches JavaScript, and sealing them frees them. Sealed once, never hashed alone (hashBlobs refuses them).
  */
 export interface HeldBytes {
   readonly length: number;
@@ -15,8 +15,11 @@ export interface HeldBytes {
 }
 declare const held: unique symbol;
 
-/** A blob's plaintext: one buffer, its pieces in order (a chunk cut across read buffers, not joined first), or held bytes. */
-export type BlobData = Uint8Array | readonly Uint8Array[] | HeldBytes;
+/** A blob's plaintext in JavaScript: one buffer, or its pieces in order (a chunk cut across read buffers, not joined first). */
+export type BlobBytes = Uint8Array | readonly Uint8Array[];
+
+/** A blob's plaintext to seal: in JavaScript, or held in the addon. */
+export type BlobData = BlobBytes | HeldBytes;
 
 /** The bytes in `data`. */
 export function byteLength(data: BlobData): number {
@@ -47,7 +50,7 @@ export interface SealedBlob {
 
 interface SealNative {
   sealBlobs(keys: Uint8Array, blobs: readonly BlobData[], ids: Uint8Array, known: Uint8Array, levels: Int32Array, layout: Float64Array): Promise<Buffer>;
-  hashBlobs(keys: Uint8Array, blobs: readonly BlobData[], ids: Uint8Array): Promise<void>;
+  hashBlobs(keys: Uint8Array, blobs: readonly BlobBytes[], ids: Uint8Array): Promise<void>;
 }
 
 /** levels[i] of a blob stored raw (seal_blobs.c). */
@@ -88,7 +91,7 @@ export async function sealBlobs(keys: Uint8Array, inputs: readonly SealInput[]):
 }
 
 /** The ids of `blobs`, hashed in one job on the pool. */
-export async function hashBlobs(keys: Uint8Array, blobs: readonly BlobData[]): Promise<BlobId[]> {
+export async function hashBlobs(keys: Uint8Array, blobs: readonly BlobBytes[]): Promise<BlobId[]> {
   const ids = Buffer.alloc(32 * blobs.length);
   await native().hashBlobs(keys, blobs, ids);
   return idsOf(ids, blobs.length);

@@ -79,7 +79,6 @@ function addEntry(frame: DirFrame, entry: Node | undefined | Promise<Node | unde
   frame.entries.push(entry);
 }
 
-
 const SMALL_TASKS = 128;
 /** Bytes of small files read and not yet stored: 32 MiB held 25 MiB more at the peak, for no speed. */
 const SMALL_BYTES = 12 * 1024 * 1024;

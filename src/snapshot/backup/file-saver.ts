@@ -8,7 +8,7 @@ import { RozenError } from '../../core/errors.js';
 import type { BlobId } from '../../core/ids.js';
 import { BlobType } from '../../core/types.js';
 import type { BlobPool, SealResult } from '../../repo/blob-pool.js';
-import { byteLength } from '../../repo/native-seal.js';
+import { byteLength, type BlobBytes } from '../../repo/native-seal.js';
 import type { BlobSaver } from '../../repo/blob-saver.js';
 import type { BackupCounters } from './progress.js';
 
@@ -180,7 +180,7 @@ export class FileSaver {
 }
 
 /** Four 16 KiB slices spread over a chunk: a chunk can start with random data and end in zeros. */
-function sampleOf(data: Uint8Array | readonly Uint8Array[]): Uint8Array {
+function sampleOf(data: BlobBytes): Uint8Array {
   const length = byteLength(data);
   const pieces = data instanceof Uint8Array ? [data] : data;
   if (length <= PROBE) return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);

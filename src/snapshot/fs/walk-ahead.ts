@@ -3,7 +3,7 @@
  * repository is still being opened (key derivation alone takes ~0.1 s), and keeps a bounded
  * number of events, with the errors reported among them, until they are taken.
  */
-import { type WalkError, type WalkEvent, type WalkOptions, walkRuns } from './walk.js';
+import { type WalkError, type WalkEvent, type WalkOptions, eventsOf, walkRuns } from './walk.js';
 
 type Item = WalkEvent | WalkError;
 
@@ -41,13 +41,8 @@ export class WalkAhead {
   }
 
   /** The walk's events in order; errors among them go to `onError` as the walk reported them. Call once. */
-  async *events(onError: (path: Buffer, err: Error) => void): AsyncGenerator<WalkEvent> {
-    for await (const batch of this.batches()) {
-      for (const item of batch) {
-        if (item.kind === 'error') onError(item.path, item.error);
-        else yield item;
-      }
-    }
+  events(onError: (path: Buffer, err: Error) => void): AsyncGenerator<WalkEvent> {
+    return eventsOf(this.batches(), onError);
   }
 
   /**

@@ -47,10 +47,17 @@ interface Frame {
 
 const SLASH = Buffer.from('/');
 
-export async function* walk(roots: readonly string[], opts: WalkOptions): AsyncGenerator<WalkEvent> {
-  for await (const run of walkRuns(roots, opts)) {
+export function walk(roots: readonly string[], opts: WalkOptions): AsyncGenerator<WalkEvent> {
+  return eventsOf(walkRuns(roots, opts), opts.onError);
+}
+
+/** The events of runs as walkRuns gives them, one by one, their errors given to `onError` in order. */
+export async function* eventsOf(
+  runs: AsyncIterable<readonly (WalkEvent | WalkError)[]>, onError: (path: Buffer, err: Error) => void,
+): AsyncGenerator<WalkEvent> {
+  for await (const run of runs) {
     for (const item of run) {
-      if (item.kind === 'error') opts.onError(item.path, item.error);
+      if (item.kind === 'error') onError(item.path, item.error);
       else yield item;
     }
   }
