@@ -1,8 +1,9 @@
 /**
  * Index cache benchmark: 5,000,000 entries, build time, lookup rates, peak RSS.
  * Run after `npm run build`: `node scripts/bench/index-bench.mjs` (ENTRIES=… for a smaller run).
- * It re-runs itself under `--max-semi-space-size=2`, the V8 setting rozen runs with (without
- * it V8 lets its young generation grow to 32 MB of garbage); INDEX_BENCH_PLAIN=1 skips that.
+ * It re-runs itself under `--max-semi-space-size=2`, so that the figure is the index cache's own memory
+ * (without it V8 lets its young generation grow to 32 MB of garbage; rozen itself runs with 8);
+ * INDEX_BENCH_PLAIN=1 skips that.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
