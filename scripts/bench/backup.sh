@@ -35,11 +35,11 @@ one_run() {
   done
   for t in "${ORDER[@]}"; do
     local target="$RUN_DIR/restore-$t"
-    rm -rf "$target"; mkdir -p "$target"
+    discard "$target"; mkdir -p "$target"
     tool_measure "$t" restore restore "$(repo_of "$t")" "$target" || continue
     peak "$t"
     verify_tree "$t" restore "$data" "$(restored_root "$target" "$data")"
-    rm -rf "$target"
+    discard "$target"
   done
   for t in "${ORDER[@]}"; do [ -z "${PEAK[$t]:-}" ] || record "$t" peak_rss "${PEAK[$t]}" KB; done
 }

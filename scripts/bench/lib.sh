@@ -76,6 +76,8 @@ bench_init() {
   select_tools
   mkdir -p "$BENCH_DIR/results" "$BENCH_DIR/corpus"
   RUN_DIR=$BENCH_DIR/run/$BENCH_NAME
+  discard "$RUN_DIR"
+  settle
   RESULTS=$BENCH_DIR/results/$BENCH_NAME-$(date +%Y%m%d-%H%M%S).tsv
   {
     printf '# bench=%s date=%s host=%s cores=%s mem=%s kernel=%s\n' "$BENCH_NAME" "$(date -Is)" \
@@ -237,6 +239,39 @@ pack_count() {
 
 # reset_run: a clean working area with a fresh copy of the corpus at the same absolute path
 # for every tool (both store absolute paths, so the trees they record are identical). ORDER is
+# discard DIR: set a tree the benchmark wrote aside, to be deleted when the script ends (empty_trash).
+# Deleting tens of thousands of files right before the next tool creates as many makes that tool
+# pay for it: for a minute or more ext4 will not reuse the inodes just freed, and its allocator
+# scans past them (ialloc's recently_deleted; perf showed 1 s of kernel CPU in a restore that ran
+# right after another's tree was removed, and an rsync-out at 13 s instead of 7 s). Whoever ran
+# first after a deletion paid, so the order of the tools, not the tools, moved the figures.
+discard() {
+  [ -e "$1" ] || return 0
+  mkdir -p "$BENCH_DIR/trash"
+  mv "$1" "$BENCH_DIR/trash/$(date +%s%N)"
+}
+
+# empty_trash: delete what discard set aside (at the end of a script, and leftovers at the start).
+empty_trash() {
+  [ -d "$BENCH_DIR/trash" ] || return 0
+  rm -rf "$BENCH_DIR/trash"
+  sync
+  date +%s >"$BENCH_DIR/trash.deleted"
+}
+
+# settle: before measuring, wait until BENCH_SETTLE seconds (60 by default: ext4's window for
+# clean inode blocks) have passed since written trees were last deleted.
+settle() {
+  empty_trash
+  local at left
+  at=$(cat "$BENCH_DIR/trash.deleted" 2>/dev/null || echo 0)
+  left=$(( at + ${BENCH_SETTLE:-60} - $(date +%s) ))
+  if [ "$left" -gt 0 ]; then
+    log "waiting ${left} s for the filesystem to settle after deleting the last run's trees"
+    sleep "$left"
+  fi
+}
+
 # the tools' order for this run: reversed on even runs so neither always goes first.
 reset_run() {
   local corpus=$1 i
@@ -244,7 +279,7 @@ reset_run() {
   if [ $(( ${RUN_NO:-1} % 2 )) = 0 ]; then
     ORDER=(); for (( i = ${#TOOLS[@]} - 1; i >= 0; i-- )); do ORDER+=("${TOOLS[$i]}"); done
   fi
-  rm -rf "$RUN_DIR"
+  discard "$RUN_DIR"
   mkdir -p "$RUN_DIR/logs" "$RUN_DIR/cache"
   corpus_copy "$corpus" "$RUN_DIR/data"
   TOOL_DEAD=()
@@ -343,6 +378,7 @@ ratio_table() {
 # bench_finish: the exit status. 1 a command or verification failed; 3 the Rozen half was
 # skipped; 4 a target was missed with BENCH_STRICT=1; else 0.
 bench_finish() {
+  empty_trash
   printf '# loadavg at end=%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS"
   warn_if_busy
   printf '\nresults: %s (medians: %s.summary)\n' "$RESULTS" "$RESULTS"

@@ -107,14 +107,14 @@ browse() {
 copy_out() {
   local t=$1 stats
   local mnt="$RUN_DIR/mnt-$t" out="$RUN_DIR/out-$t"
-  rm -rf "$out"; mkdir -p "$out"
+  discard "$out"; mkdir -p "$out"
   drop_caches
   mount_start "$t" "$mnt" 2 || { tool_kill "$t" mount; return; }
   drop_caches
   measure "$t" rsync_out -- rsync -a "$(readlink -f "$mnt/snapshots/latest")/" "$out/" || tool_kill "$t" rsync_out
   mount_stop "$t" "$mnt" 2
   tool_alive "$t" && verify_tree "$t" rsync_out "$RUN_DIR/data" "$(restored_root "$out" "$RUN_DIR/data")"
-  rm -rf "$out"
+  discard "$out"
   record "$t" packs "$(pack_count "$t" "$(repo_of "$t")")" count
   stats=$(grep -o 'rozen-stats: gets=[0-9]* bytes=[0-9]*' "$RUN_DIR/logs/$t-mount2.log" | tail -1 || true)
   if [ -n "$stats" ]; then
@@ -136,10 +136,10 @@ one_run() {
   done
   for t in "${ORDER[@]}"; do tool_alive "$t" && browse "$t"; done
   for t in "${ORDER[@]}"; do tool_alive "$t" && copy_out "$t"; done
-  rm -rf "$RUN_DIR/out-local"
+  discard "$RUN_DIR/out-local"
   drop_caches
   measure local rsync_out -- rsync -a "$RUN_DIR/data/" "$RUN_DIR/out-local/" || BENCH_FAILED=1
-  rm -rf "$RUN_DIR/out-local"
+  discard "$RUN_DIR/out-local"
 }
 
 for RUN_NO in $(seq 1 "$BENCH_REPEAT"); do
