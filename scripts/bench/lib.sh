@@ -243,8 +243,8 @@ pack_count() {
 # Deleting tens of thousands of files right before the next tool creates as many makes that tool
 # pay for it: for a minute or more ext4 will not reuse the inodes just freed, and its allocator
 # scans past them (ialloc's recently_deleted; perf showed 1 s of kernel CPU in a restore that ran
-# right after another's tree was removed, and an rsync-out at 13 s instead of 7 s). Whoever ran
-# first after a deletion paid, so the order of the tools, not the tools, moved the figures.
+# right after another's tree was removed). Whoever ran first after a deletion paid, so the order
+# of the tools, not the tools, moved the figures.
 discard() {
   [ -e "$1" ] || return 0
   mkdir -p "$BENCH_DIR/trash"
