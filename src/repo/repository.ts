@@ -2,16 +2,15 @@
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import type { Backend } from '../backend/backend.js';
-import { corrupt, RozenError } from '../core/errors.js';
+import { RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
 import { BlobType, type BlobLocation } from '../core/types.js';
 import { BlobIndex } from '../cas/blob-index.js';
 import { readBlob } from '../cas/pack-reader.js';
 import { gearTable } from '../cas/gear.js';
-import { blobIdBytes, blobIdOf } from '../crypto/blob-id.js';
+import { blobIdOf } from '../crypto/blob-id.js';
 import { generateMasterKey, type MasterKey } from '../crypto/master-key.js';
 import { AAD, Sealer } from '../crypto/sealer.js';
-import { decodeFrame } from '../codec/frame.js';
 import { packMsg, unpackMsg } from '../codec/msgpack.js';
 import { newConfig, parseConfig, type RepoConfig } from './config.js';
 import { addKey, unlockMasterKey } from './keys.js';
@@ -98,13 +97,6 @@ export class Repository {
     return loc;
   }
 
-  /** Open a sealed blob read from storage, decompress and re-hash it. */
-  openBlob(id: BlobId, sealed: Uint8Array, rawLength?: number): Uint8Array {
-    const plain = decodeFrame(this.sealer.open(sealed, blobIdBytes(id)), rawLength);
-    if (this.blobId(plain) !== id) throw corrupt(`blob ${id}`);
-    return plain;
-  }
-
   /**
    * Authenticate, decompress, verify. Data blobs cost one ranged GET; tree blobs are read
    * through whole tree packs (cached), since walking a snapshot reads many of one pack.
@@ -124,6 +116,7 @@ export class Repository {
   }
 
   async close(): Promise<void> {
+    this.#keys?.fill(0);
     await this.index.close();
     await this.backend.close();
   }

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../../src/backend/backend.js';
 import { MemoryBackend } from '../../src/backend/memory.js';
-import { readBlob } from '../../src/cas/pack-reader.js';
 import type { BlobId, SnapshotId } from '../../src/core/ids.js';
 import { BlobType } from '../../src/core/types.js';
 import { BlobSaver } from '../../src/repo/blob-saver.js';
@@ -131,7 +130,7 @@ async function readDir(repo: Repository, view: IndexView, tree: BlobId, prefix: 
     for (const id of node.content ?? []) {
       const loc = view.blobs.get(id)?.[0];
       if (!loc) throw new Error(`${path}: blob ${id} not indexed`);
-      parts.push(repo.openBlob(id, await readBlob(repo.backend, loc), loc.rawLength));
+      parts.push(await repo.loadBlob(id, loc));
     }
     out.set(path, Buffer.concat(parts));
   }

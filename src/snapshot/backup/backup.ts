@@ -63,9 +63,8 @@ interface DirFrame {
   readonly node: ScannedNode;
   /** The directory's entry in the parent snapshot, if any. */
   readonly old: Promise<Node | undefined>;
-  /** The entries' nodes in walk order: known ones, or promises of them (`pending` of those). */
+  /** The entries' nodes in walk order: known ones, or promises of them. */
   readonly entries: (Node | undefined | Promise<Node | undefined>)[];
-  pending: number;
   readonly parent: Promise<ParentDir>;
   /** `parent` once it has settled (NOT_YET before), for the entries that need not wait. */
   parentDir: ParentDir | typeof NOT_YET;
@@ -73,11 +72,6 @@ interface DirFrame {
 
 /** A value not known yet (the entry or directory must be awaited). */
 const NOT_YET = Symbol('not yet');
-
-function addEntry(frame: DirFrame, entry: Node | undefined | Promise<Node | undefined>): void {
-  if (entry instanceof Promise) frame.pending++;
-  frame.entries.push(entry);
-}
 
 const SMALL_TASKS = 128;
 /** Bytes of small files read and not yet stored: 32 MiB held 25 MiB more at the peak, for no speed. */
@@ -180,7 +174,7 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
       if (ev.kind === 'enter') {
         const old = top ? top.parent.then((d) => parentEntry(d, ev.node.name)) : Promise.resolve(undefined);
         const parent = top ? old.then((o) => parents.dir(o?.subtree)) : parents.dir(opts.parent?.tree);
-        const frame: DirFrame = { node: ev.node, old, entries: [], pending: 0, parent, parentDir: NOT_YET };
+        const frame: DirFrame = { node: ev.node, old, entries: [], parent, parentDir: NOT_YET };
         void parent.then((d) => (frame.parentDir = d), () => undefined);
         stack.push(frame);
         continue;
@@ -191,12 +185,12 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
         if (frame.node.xattrs && frame.node.xattrs.length > 0) ctx.counters.xattrs++;
         const done = storeDir(frame, ctx);
         if (stack.length === 0) root = done;
-        else addEntry(stack.at(-1)!, done);
+        else stack.at(-1)!.entries.push(done);
         continue;
       }
       if (ev.node.xattrs && ev.node.xattrs.length > 0) ctx.counters.xattrs++;
       const known = knownEntry(ev.node, top!, ctx);
-      addEntry(top!, known !== NOT_YET ? known : (await entryNode(repo, ev.path, ev.node, top!, ctx, { limit, tasks })).done);
+      top!.entries.push(known !== NOT_YET ? known : (await entryNode(repo, ev.path, ev.node, top!, ctx, { limit, tasks })).done);
       ctx.progress.update(ctx.counters, ev.path);
     }
   }
@@ -263,7 +257,9 @@ async function entryNode(
 }
 
 async function storeDir(frame: DirFrame, ctx: Ctx): Promise<Node> {
-  const all = frame.pending === 0 ? frame.entries as (Node | undefined)[] : await Promise.all(frame.entries);
+  // A directory whose entries were all decided without waiting is not put through Promise.all.
+  const waits = frame.entries.some((e) => e instanceof Promise);
+  const all = waits ? await Promise.all(frame.entries) : (frame.entries as (Node | undefined)[]);
   const entries = all.filter((n): n is Node => n !== undefined);
   const same = sameTree(await frame.parent, entries);
   if (same !== undefined) {
