@@ -9,8 +9,9 @@
 enum { OPEN_OK = 0, OPEN_SHORT = 1, OPEN_AUTH = 2, OPEN_FRAME = 3, OPEN_LENGTH = 4, OPEN_HASH = 5, OPEN_NOMEM = 6 };
 
 /* One blob: sealed = nonce ‖ ciphertext ‖ tag, plaintext frame = id byte ‖ payload (FORMAT §3, §4); `out` gets
- * exactly raw_len bytes, checked against the id (§6). Uses cipher and zstd contexts of the calling thread; a
- * compressed frame is decrypted into `scratch` (at least sealed_len bytes). */
+ * exactly raw_len bytes. The tag is always checked, and it covers the id (the blob's associated data); with `ids`,
+ * the plaintext's HMAC is also checked against the id (§6), which NULL skips. Uses cipher and zstd contexts of the
+ * calling thread; a compressed frame is decrypted into `scratch` (at least sealed_len bytes). */
 int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t *sealed, size_t sealed_len,
               const uint8_t *id, uint8_t *out, size_t raw_len, uint8_t *scratch);
 #endif

@@ -4,7 +4,8 @@
  * The bulk cipher and the hash are the OpenSSL that Node exports (the same code node:crypto runs); zstd is the
  * copy zstd-napi ships, compiled into this addon (binding.gyp). Each plaintext is written straight into the
  * caller's buffer (or, to verify without keeping them, all at the start of one scratch buffer): no allocation per
- * blob, no copy between threads. The calls run on the libuv pool: `openBlobs` for the mount, `verifyBlobs` for
+ * blob, no copy between threads. The id check may be left out of `openBlobs`: the tag already covers the id.
+ * The calls run on the libuv pool: `openBlobs` for the mount, `verifyBlobs` for
  * check --read-data, and `authBlobs`, which checks each blob's tag with Poly1305 alone (no decryption, no
  * decompression, no id check: several times cheaper) for prune, which copies sealed blobs as they are;
  * write_blobs.c opens blobs with `open_blob` for restores. */
@@ -84,6 +85,7 @@ int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t *sealed
   } else if (!raw) {
     return OPEN_FRAME;
   }
+  if (ids == NULL) return OPEN_OK;
   uint8_t mac[ID_BYTES];
   hmac(ids, out, raw_len, mac);
   return memcmp(mac, id, ID_BYTES) == 0 ? OPEN_OK : OPEN_HASH;
@@ -156,6 +158,8 @@ typedef struct {
   /* verifyBlobs: plaintexts go to a scratch buffer of this thread; it and authBlobs may hash `sealed` whole. */
   int mode;
   bool hash_whole;
+  /* openBlobs: false when the tag alone vouches for each plaintext (no id re-hash). */
+  bool check_ids;
   uint8_t sha256[SHA256_DIGEST_LENGTH];
   napi_ref refs[5];
   napi_deferred deferred;
@@ -205,7 +209,7 @@ static void open_all(open_job *job) {
       job->results[i] = OPEN_SHORT;
       continue;
     }
-    job->results[i] = open_blob(job->keys, &ids, job->sealed + (size_t)at, (size_t)len, job->ids + ID_BYTES * i, job->out + (size_t)out_at, (size_t)raw, buf->frame);
+    job->results[i] = open_blob(job->keys, job->check_ids ? &ids : NULL, job->sealed + (size_t)at, (size_t)len, job->ids + ID_BYTES * i, job->out + (size_t)out_at, (size_t)raw, buf->frame);
   }
   give_buffers(buf);
   memset(&ids, 0, sizeof ids);
@@ -214,22 +218,24 @@ static void open_all(open_job *job) {
 static bool bytes_of(napi_env env, napi_value v, void **data, size_t *len) { return typed_array_of(env, v, napi_uint8_array, data, len); }
 
 /* Reads and checks the arguments; the Int32Array of results is created here. NULL after throwing. The fifth
- * argument is the output buffer, or for verifyBlobs a boolean: hash `sealed` whole with SHA-256. */
+ * argument is the output buffer, or for verifyBlobs a boolean: hash `sealed` whole with SHA-256. openBlobs takes
+ * a sixth, optional: whether to check each plaintext against its id (true when left out). */
 static open_job *parse(napi_env env, napi_callback_info info, napi_value *results, int mode) {
   bool verify_only = mode != MODE_OPEN;
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   void *keys, *sealed, *ids, *out = NULL, *layout;
   size_t keys_len, sealed_len, ids_len, out_len = 0, layout_len;
-  bool hash_whole = false;
-  bool last_ok = argc == 5 && (verify_only ? napi_get_value_bool(env, argv[4], &hash_whole) == napi_ok : bytes_of(env, argv[4], &out, &out_len));
+  bool hash_whole = false, check_ids = true;
+  bool last_ok = (argc == 5 || (argc == 6 && !verify_only && napi_get_value_bool(env, argv[5], &check_ids) == napi_ok)) &&
+                 (verify_only ? napi_get_value_bool(env, argv[4], &hash_whole) == napi_ok : bytes_of(env, argv[4], &out, &out_len));
   bool ok = last_ok && bytes_of(env, argv[0], &keys, &keys_len) && keys_len == 2 * KEY_BYTES &&
             bytes_of(env, argv[1], &sealed, &sealed_len) &&
             typed_array_of(env, argv[2], napi_float64_array, &layout, &layout_len) && layout_len % LAYOUT_FIELDS == 0 && bytes_of(env, argv[3], &ids, &ids_len) &&
             ids_len == ID_BYTES * (layout_len / LAYOUT_FIELDS);
   if (!ok) {
-    napi_throw_type_error(env, NULL, "openBlobs(keys: 64 bytes, sealed, layout: Float64Array [at, length, rawLength, outAt]*n, ids: 32n bytes, out | hashWhole)");
+    napi_throw_type_error(env, NULL, "openBlobs(keys: 64 bytes, sealed, layout: Float64Array [at, length, rawLength, outAt]*n, ids: 32n bytes, out | hashWhole[, checkIds])");
     return NULL;
   }
   open_job *job = calloc(1, sizeof *job);
@@ -243,6 +249,7 @@ static open_job *parse(napi_env env, napi_callback_info info, napi_value *result
   job->out_len = out_len;
   job->mode = mode;
   job->hash_whole = hash_whole;
+  job->check_ids = check_ids || verify_only;
   job->count = (uint32_t)(layout_len / LAYOUT_FIELDS);
   napi_value ab;
   void *data;
@@ -286,7 +293,8 @@ static void complete(napi_env env, napi_status status, void *data) {
   release(env, job);
 }
 
-/* openBlobs(keys, sealed, layout, ids, out): Promise<Int32Array> of per-blob results (0 = opened and verified). */
+/* openBlobs(keys, sealed, layout, ids, out[, checkIds]): Promise<Int32Array> of per-blob results (0 = opened, and
+ * unless checkIds is false, checked against its id). */
 static napi_value js_open_blobs(napi_env env, napi_callback_info info) {
   napi_value results;
   open_job *job = parse(env, info, &results, MODE_OPEN);

@@ -13,7 +13,7 @@ export interface BlobSpan {
 }
 
 interface OpenNative {
-  openBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, out: Uint8Array): Promise<Int32Array>;
+  openBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, out: Uint8Array, checkIds?: boolean): Promise<Int32Array>;
   verifyBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, hashWhole: boolean): Promise<Int32Array & { sha256?: Buffer }>;
   authBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, hashWhole: boolean): Promise<Int32Array>;
 }
@@ -28,13 +28,22 @@ export function nativeKeys(encKey: Uint8Array, idKey: Uint8Array): Uint8Array {
   return keys;
 }
 
-/**
- * The plaintexts of `blobs` (lying in `sealed`), one after another in one buffer, new or of
- * `alloc(total bytes)`; on the libuv pool.
- */
-export async function openBlobRun(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[], alloc?: (bytes: number) => Uint8Array): Promise<Uint8Array> {
-  const { layout, ids, out } = prepare(blobs, alloc);
-  check(blobs, await (addon() as OpenNative).openBlobs(keys, sealed, layout, ids, out));
+/** How a run of blobs is opened. */
+export interface OpenOptions {
+  /** The buffer for the plaintexts, given their total bytes (a new one when left out). */
+  readonly alloc?: ((bytes: number) => Uint8Array) | undefined;
+  /**
+   * False: each plaintext is vouched for by its authentication tag alone, which covers the blob id as
+   * associated data (FORMAT §3), without re-hashing it to its id (§6). That check catches only a writer
+   * that sealed other bytes than it hashed. True when left out.
+   */
+  readonly checkIds?: boolean;
+}
+
+/** The plaintexts of `blobs` (lying in `sealed`), one after another in one buffer; on the libuv pool. */
+export async function openBlobRun(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[], opts: OpenOptions = {}): Promise<Uint8Array> {
+  const { layout, ids, out } = prepare(blobs, opts.alloc);
+  check(blobs, await (addon() as OpenNative).openBlobs(keys, sealed, layout, ids, out, opts.checkIds ?? true));
   return out;
 }
 

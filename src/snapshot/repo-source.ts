@@ -4,7 +4,7 @@ import { describePackBytes } from '../cas/pack-reader.js';
 import type { BlobId, PackId, SnapshotId } from '../core/ids.js';
 import type { BlobLocation, PackDescription } from '../core/types.js';
 import type { Repository } from '../repo/repository.js';
-import { nativeKeys, openBlobRun, type BlobSpan } from '../repo/native-open.js';
+import { nativeKeys, openBlobRun, type BlobSpan, type OpenOptions } from '../repo/native-open.js';
 import { listSnapshotIds, loadSnapshot } from '../repo/snapshots.js';
 import { WindowReader } from '../repo/window-reader.js';
 import type { Node } from './node.js';
@@ -20,6 +20,16 @@ export interface BlobRun {
 /** Descriptions of whole packs read lately (a few KiB each). */
 const DESCRIPTIONS = 256;
 
+export interface SourceOptions {
+  /**
+   * Also re-hash every data blob's plaintext to its id (HMAC-SHA-256), as `check --read-data` and restore do.
+   * Off by default: each blob's authentication tag, always checked, covers its id, so this catches only a writer
+   * that sealed other bytes than it hashed, and it is a third of the CPU of reading a large file. Trees are
+   * always checked.
+   */
+  readonly verifyIds?: boolean;
+}
+
 export class RepoSnapshotSource {
   readonly #repo: Repository;
   readonly #known = new Map<SnapshotId, Snapshot>();
@@ -29,9 +39,11 @@ export class RepoSnapshotSource {
   readonly #treeWindows: WindowReader;
   readonly #keys: Uint8Array;
   readonly #descriptions = new LRUCache<PackId, PackDescription>({ max: DESCRIPTIONS });
+  readonly #checkData: boolean;
 
-  constructor(repo: Repository) {
+  constructor(repo: Repository, opts: SourceOptions = {}) {
     this.#repo = repo;
+    this.#checkData = opts.verifyIds ?? false;
     this.#windows = new WindowReader(repo.backend, repo.index);
     this.#treeWindows = new WindowReader(repo.backend, repo.index, { cacheBytes: 32 * 1024 * 1024 });
     this.#keys = nativeKeys(repo.master.encKey, repo.master.idKey);
@@ -59,18 +71,18 @@ export class RepoSnapshotSource {
   }
 
   async loadTree(id: BlobId): Promise<readonly Node[]> {
-    return decodeTree(await this.#read(id, this.#treeWindows));
+    return decodeTree(await this.#read(id, this.#treeWindows, true));
   }
 
-  /** Through a pack window (one GET serves a whole small pack), authenticated and verified on the thread pool. */
+  /** Through a pack window (one GET serves a whole small pack), authenticated (and verified, see SourceOptions) on the thread pool. */
   readBlob(id: BlobId): Promise<Uint8Array> {
-    return this.#read(id, this.#windows);
+    return this.#read(id, this.#windows, this.#checkData);
   }
 
-  async #read(id: BlobId, windows: WindowReader): Promise<Uint8Array> {
+  async #read(id: BlobId, windows: WindowReader, checkIds: boolean): Promise<Uint8Array> {
     const loc = await this.#repo.locate(id);
     const sealed = await windows.read(loc);
-    return openBlobRun(this.#keys, sealed, [{ id, at: 0, length: loc.length, rawLength: loc.rawLength }]);
+    return openBlobRun(this.#keys, sealed, [{ id, at: 0, length: loc.length, rawLength: loc.rawLength }], { checkIds });
   }
 
   /**
@@ -80,12 +92,13 @@ export class RepoSnapshotSource {
    * `alloc(total bytes)` when given.
    */
   async readRun(id: BlobId, maxBytes: number, alloc?: (bytes: number) => Uint8Array): Promise<BlobRun> {
+    const opts: OpenOptions = { alloc, checkIds: this.#checkData };
     const loc = await this.#repo.locate(id);
     const w = await this.#windows.readWindow(loc);
     const pack = w.offset === 0 ? this.#wholePack(loc, w.bytes) : undefined;
     if (pack === undefined) {
       const at = loc.offset - w.offset;
-      return { blobs: [[id, await openBlobRun(this.#keys, w.bytes, [{ id, at, length: loc.length, rawLength: loc.rawLength }], alloc)]] };
+      return { blobs: [[id, await openBlobRun(this.#keys, w.bytes, [{ id, at, length: loc.length, rawLength: loc.rawLength }], opts)]] };
     }
     const first = blobAt(pack, loc.offset);
     let last = first;
@@ -93,7 +106,7 @@ export class RepoSnapshotSource {
     while (last + 1 < pack.blobs.length && bytes + (pack.blobs[last + 1]?.rawLength ?? 0) <= maxBytes) bytes += pack.blobs[++last]?.rawLength ?? 0;
     const run = pack.blobs.slice(first, last + 1);
     const spans = run.map((b): BlobSpan => ({ id: b.id, at: b.offset, length: b.length, rawLength: b.rawLength }));
-    const plain = await openBlobRun(this.#keys, w.bytes, spans, alloc);
+    const plain = await openBlobRun(this.#keys, w.bytes, spans, opts);
     let pos = 0;
     const blobs = run.map((b): [BlobId, Uint8Array] => [b.id, plain.subarray(pos, (pos += b.rawLength))]);
     const next = pack.blobs[last + 1]?.id;

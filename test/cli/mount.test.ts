@@ -31,10 +31,10 @@ async function waitFor(path: string, child: { exitCode: number | null }): Promis
 }
 
 /** `rozen mount` in a child process, ready once snapshots/latest appears; unmounted at teardown whatever happens. */
-async function startMount(t: Test, repo: string, dir: string, env: Record<string, string>): Promise<{ mnt: string; child: ChildProcess; done: Promise<CliResult> }> {
+async function startMount(t: Test, repo: string, dir: string, env: Record<string, string>, extra: readonly string[] = []): Promise<{ mnt: string; child: ChildProcess; done: Promise<CliResult> }> {
   const mnt = join(dir, 'mnt');
-  await mkdir(mnt);
-  const child = startCli(['mount', repo, mnt], env);
+  await mkdir(mnt, { recursive: true });
+  const child = startCli(['mount', repo, mnt, ...extra], env);
   const done = collect(child);
   t.teardown(async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
@@ -108,6 +108,63 @@ t.test('a repository without extended attributes is mounted without xattr suppor
   child.kill('SIGTERM');
   t.equal((await done).code, 0);
 });
+
+t.test('--verify-ids re-hashes file data to its ids: a blob sealed from other bytes than were hashed is EIO', { skip }, async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  const src = join(dir, 'src');
+  await mkdir(src);
+  const kept = randomBytes(3000);
+  await writeFile(join(src, 'bad.bin'), kept);
+  await writeFile(join(src, 'good.txt'), 'still served');
+  const repo = join(dir, 'repo');
+  await rozen(['init', repo], env);
+  t.equal((await rozen(['backup', repo, src], env)).code, 0);
+  // The fault only the id check sees: an authentic blob under bad.bin's id whose plaintext is other bytes.
+  const other = await resealOtherBytes(repo, env, join(src, 'bad.bin'));
+
+  const trusting = await startMount(t, repo, join(dir, 'a'), env);
+  t.same(await readFile(join(trusting.mnt, 'snapshots', 'latest', src, 'bad.bin')), other, 'by default the tag vouches for the bytes');
+  trusting.child.kill('SIGTERM');
+  t.equal((await trusting.done).code, 0);
+
+  const verifying = await startMount(t, repo, join(dir, 'b'), env, ['--verify-ids']);
+  const root = join(verifying.mnt, 'snapshots', 'latest', src);
+  const cat = await run('cat', [join(root, 'bad.bin')]);
+  t.not(cat.code, 0, 'with --verify-ids the read fails');
+  t.match(cat.stderr, /Input\/output error/);
+  t.equal(await readFile(join(root, 'good.txt'), 'utf8'), 'still served', 'and the mount keeps serving');
+  verifying.child.kill('SIGTERM');
+  const r = await verifying.done;
+  t.equal(r.code, 0);
+  t.match(r.stderr, /does not match its id/, 'the failed read is logged');
+});
+
+/** Replaces the blob of `file` (small and incompressible: stored raw) by one sealed from other bytes under its id. */
+async function resealOtherBytes(url: string, env: Record<string, string>, file: string): Promise<Buffer> {
+  const { openBackend } = await import('../../src/backend/open.js');
+  const { Repository } = await import('../../src/repo/repository.js');
+  const { findSnapshot } = await import('../../src/repo/snapshots.js');
+  const { findNode } = await import('../../src/snapshot/trees.js');
+  const { seal } = await import('../../src/crypto/xchacha.js');
+  const { blobIdBytes } = await import('../../src/crypto/blob-id.js');
+  const { packName } = await import('../../src/cas/pack-path.js');
+  const backend = await openBackend(url);
+  const repo = await Repository.open(backend, env['ROZEN_PASSWORD'] as string, { cacheDir: env['ROZEN_CACHE_DIR'] as string });
+  try {
+    const snap = await findSnapshot(repo, 'latest');
+    const id = (await findNode(repo, snap.tree, file))!.content![0]!;
+    const loc = await repo.locate(id);
+    const other = randomBytes(loc.rawLength);
+    const sealed = seal(repo.master.encKey, Buffer.concat([Buffer.from([0]), other]), blobIdBytes(id));
+    if (sealed.length !== loc.length) throw new Error('the blob was not stored raw');
+    const bytes = Buffer.from(await backend.get(packName(loc.pack)));
+    bytes.set(sealed, loc.offset);
+    await backend.put(packName(loc.pack), bytes);
+    return other;
+  } finally {
+    await repo.close();
+  }
+}
 
 t.test('mount refuses a non-empty mountpoint with one clear line', { skip }, async (t) => {
   const { dir, env } = await cliSandbox(t);

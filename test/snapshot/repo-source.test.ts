@@ -2,6 +2,8 @@
 import t from 'tap';
 import { packName } from '../../src/cas/pack-path.js';
 import { isRozenError } from '../../src/core/errors.js';
+import { blobIdBytes } from '../../src/crypto/blob-id.js';
+import { seal } from '../../src/crypto/xchacha.js';
 import type { BlobId } from '../../src/core/ids.js';
 import { RepoSnapshotSource } from '../../src/snapshot/repo-source.js';
 import type { Node } from '../../src/snapshot/node.js';
@@ -52,4 +54,40 @@ t.test('runs of small files, single chunks of large ones, and damage detected', 
   const err = await fresh.readRun(ids[5]!, 1 << 20).then(() => undefined, (e: unknown) => e);
   t.ok(isRozenError(err, 'CorruptData'), 'a damaged blob fails its run');
   t.match(String(err), ids[5]!);
+});
+
+t.test('data blobs are vouched for by their tag; re-hashed to their ids only with verifyIds', async (t) => {
+  const { backend, repo, done } = await memoryRepo();
+  t.teardown(done);
+  const files = new Map<string, Uint8Array>([['a', small(1)], ['b', small(2)]]);
+  await writeSnapshot(repo, files);
+  const [snap] = await new RepoSnapshotSource(repo).listSnapshots();
+  const root = await new RepoSnapshotSource(repo).loadTree(snap!.tree);
+  const id = root.find((n) => n.name.toString() === 'a')!.content![0] as BlobId;
+  // A writer that hashed one plaintext and sealed another (a fault the tag cannot see): same id, other bytes.
+  const other = await reseal(id);
+
+  const trusting = new RepoSnapshotSource(repo);
+  t.same(Buffer.from(await trusting.readBlob(id)), other, 'by default the tag alone vouches for the plaintext');
+  t.same(Buffer.from((await trusting.readRun(id, 1 << 20)).blobs[0]![1]), other, 'also in a run');
+  const verifying = new RepoSnapshotSource(repo, { verifyIds: true });
+  for (const read of [() => verifying.readBlob(id), () => verifying.readRun(id, 1 << 20)]) {
+    const err = await read().then(() => undefined, (e: unknown) => e);
+    t.ok(isRozenError(err, 'CorruptData'), 'verifyIds: refused');
+    t.match(String(err), /does not match its id/);
+  }
+  // Trees go through the same check whatever the options (the blob above, read as a tree, fails it first).
+  const err = await trusting.loadTree(id).then(() => undefined, (e: unknown) => e);
+  t.match(String(err), /does not match its id/, 'trees are always re-hashed to their ids');
+
+  async function reseal(blob: BlobId): Promise<Buffer> {
+    const loc = await repo.locate(blob);
+    const plain = Buffer.alloc(loc.rawLength, 'x');
+    const sealed = seal(repo.master.encKey, Buffer.concat([Buffer.from([0]), plain]), blobIdBytes(blob));
+    t.equal(sealed.length, loc.length, 'the original blob was stored raw, so the replacement fits its place');
+    const bytes = Buffer.from(await backend.get(packName(loc.pack)));
+    bytes.set(sealed, loc.offset);
+    await backend.put(packName(loc.pack), bytes);
+    return plain;
+  }
 });

@@ -24,7 +24,8 @@ export function registerMount(program: Command): void {
     .argument('<mountpoint>', 'an empty directory')
     .option('--cache-size <size>', 'memory for cached file data, e.g. 256M or 1G', '256M')
     .option('--allow-other', 'let other users access the mount (needs user_allow_other in /etc/fuse.conf for non-root)')
-    .action(async (url: string, mountpoint: string, opts: { cacheSize: string; allowOther?: boolean }, cmd: Command) => {
+    .option('--verify-ids', 'also re-hash every file chunk read to its blob id, as check --read-data does (more CPU; without it, each chunk is still authenticated by its tag, which covers the id)')
+    .action(async (url: string, mountpoint: string, opts: { cacheSize: string; allowOther?: boolean; verifyIds?: boolean }, cmd: Command) => {
       const cacheSize = parseSize(opts.cacheSize);
       let counting: FaultyBackend | undefined;
       const wrap = process.env['ROZEN_STATS'] === '1' ? (b: import('../../backend/backend.js').Backend) => (counting = new FaultyBackend(b)) : undefined;
@@ -33,7 +34,7 @@ export function registerMount(program: Command): void {
       try {
         const lock = await acquireLock(repo, false);
         try {
-          const source = new RepoSnapshotSource(repo);
+          const source = new RepoSnapshotSource(repo, { verifyIds: opts.verifyIds === true });
           closeSource = () => source.close();
           const snaps = await source.listSnapshots();
           // Snapshots record how many entries had extended attributes (older ones: unknown, so yes).
