@@ -163,6 +163,7 @@ warm_memory() {
   python3 - "$mib" <<'PY'
 import mmap, sys
 size = int(sys.argv[1]) << 20
+# MAP_POPULATE faults the pages in at once; writing a byte per page makes sure each has its own.
 buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
 buf[::4096] = b"\1" * (size // 4096)
 PY

@@ -113,8 +113,7 @@ t.test('--verify-ids re-hashes file data to its ids: a blob sealed from other by
   const { dir, env } = await cliSandbox(t);
   const src = join(dir, 'src');
   await mkdir(src);
-  const kept = randomBytes(3000);
-  await writeFile(join(src, 'bad.bin'), kept);
+  await writeFile(join(src, 'bad.bin'), randomBytes(3000));
   await writeFile(join(src, 'good.txt'), 'still served');
   const repo = join(dir, 'repo');
   await rozen(['init', repo], env);
