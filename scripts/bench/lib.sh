@@ -263,8 +263,6 @@ pack_count() {
   esac
 }
 
-# reset_run: a clean working area with a fresh copy of the corpus at the same absolute path
-# for every tool (both store absolute paths, so the trees they record are identical). ORDER is
 # discard DIR: set a tree the benchmark wrote aside, to be deleted when the script ends (empty_trash).
 # Deleting tens of thousands of files right before the next tool creates as many makes that tool
 # pay for it: for a minute or more ext4 will not reuse the inodes just freed, and its allocator
@@ -298,6 +296,8 @@ settle() {
   fi
 }
 
+# reset_run: a clean working area with a fresh copy of the corpus at the same absolute path
+# for every tool (both store absolute paths, so the trees they record are identical). ORDER is
 # the tools' order for this run: reversed on even runs so neither always goes first.
 reset_run() {
   local corpus=$1 i

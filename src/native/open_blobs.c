@@ -249,7 +249,7 @@ static open_job *parse(napi_env env, napi_callback_info info, napi_value *result
   job->out_len = out_len;
   job->mode = mode;
   job->hash_whole = hash_whole;
-  job->check_ids = check_ids || verify_only;
+  job->check_ids = check_ids;
   job->count = (uint32_t)(layout_len / LAYOUT_FIELDS);
   napi_value ab;
   void *data;

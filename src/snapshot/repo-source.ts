@@ -39,11 +39,11 @@ export class RepoSnapshotSource {
   readonly #treeWindows: WindowReader;
   readonly #keys: Uint8Array;
   readonly #descriptions = new LRUCache<PackId, PackDescription>({ max: DESCRIPTIONS });
-  readonly #checkData: boolean;
+  readonly #verifyIds: boolean;
 
   constructor(repo: Repository, opts: SourceOptions = {}) {
     this.#repo = repo;
-    this.#checkData = opts.verifyIds ?? false;
+    this.#verifyIds = opts.verifyIds ?? false;
     this.#windows = new WindowReader(repo.backend, repo.index);
     this.#treeWindows = new WindowReader(repo.backend, repo.index, { cacheBytes: 32 * 1024 * 1024 });
     this.#keys = nativeKeys(repo.master.encKey, repo.master.idKey);
@@ -76,7 +76,7 @@ export class RepoSnapshotSource {
 
   /** Through a pack window (one GET serves a whole small pack), authenticated (and verified, see SourceOptions) on the thread pool. */
   readBlob(id: BlobId): Promise<Uint8Array> {
-    return this.#read(id, this.#windows, this.#checkData);
+    return this.#read(id, this.#windows, this.#verifyIds);
   }
 
   async #read(id: BlobId, windows: WindowReader, checkIds: boolean): Promise<Uint8Array> {
@@ -92,7 +92,7 @@ export class RepoSnapshotSource {
    * `alloc(total bytes)` when given.
    */
   async readRun(id: BlobId, maxBytes: number, alloc?: (bytes: number) => Uint8Array): Promise<BlobRun> {
-    const opts: OpenOptions = { alloc, checkIds: this.#checkData };
+    const opts: OpenOptions = { alloc, checkIds: this.#verifyIds };
     const loc = await this.#repo.locate(id);
     const w = await this.#windows.readWindow(loc);
     const pack = w.offset === 0 ? this.#wholePack(loc, w.bytes) : undefined;
