@@ -98,7 +98,8 @@ export class FileReader {
       if (ahead !== undefined && j > state.lastAhead) {
         state.lastAhead = j;
         const offset = ends[j - 1] as number;
-        this.blobs.get(id, 'ahead').then((data) => ahead(offset, data), () => undefined);
+        const size = (ends[j] as number) - offset;
+        this.blobs.get(id, 'ahead').then((data) => data.byteLength === size && ahead(offset, data), () => undefined);
       } else if (!this.blobs.has(id)) {
         this.blobs.get(id, 'ahead').catch(() => undefined);
       }

@@ -19,7 +19,7 @@ export interface SnapshotSource {
   /**
    * Optional: blob `id` first, with the blobs stored after it, up to about `maxBytes` of plaintext,
    * where that costs no more fetching (small files are stored in the order a copy reads them). The
-   * plaintexts are views of one buffer of `alloc(total bytes)`, which is called once.
+   * plaintexts are views of one new buffer, which the source does not touch once it has answered.
    */
-  readRun?(id: BlobId, maxBytes: number, alloc: (bytes: number) => Uint8Array): Promise<BlobRun>;
+  readRun?(id: BlobId, maxBytes: number): Promise<BlobRun>;
 }

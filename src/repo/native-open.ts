@@ -30,8 +30,6 @@ export function nativeKeys(encKey: Uint8Array, idKey: Uint8Array): Uint8Array {
 
 /** How a run of blobs is opened. */
 export interface OpenOptions {
-  /** The buffer for the plaintexts, given their total bytes (a new one when left out). */
-  readonly alloc?: ((bytes: number) => Uint8Array) | undefined;
   /**
    * False: each plaintext is vouched for by its authentication tag alone, which covers the blob id as
    * associated data (FORMAT §3), without re-hashing it to its id (§6). That check catches only a writer
@@ -42,7 +40,7 @@ export interface OpenOptions {
 
 /** The plaintexts of `blobs` (lying in `sealed`), one after another in one buffer; on the libuv pool. */
 export async function openBlobRun(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[], opts: OpenOptions = {}): Promise<Uint8Array> {
-  const { layout, ids, out } = prepare(blobs, opts.alloc);
+  const { layout, ids, out } = prepare(blobs);
   check(blobs, await (addon() as OpenNative).openBlobs(keys, sealed, layout, ids, out, opts.checkIds ?? true));
   return out;
 }
@@ -84,12 +82,11 @@ function spans(blobs: readonly BlobSpan[], outAt: (b: BlobSpan, i: number) => nu
   return { layout, ids };
 }
 
-/** Plaintexts one after another: the layout, and the buffer (of `alloc`, or new). */
-function prepare(blobs: readonly BlobSpan[], alloc?: (bytes: number) => Uint8Array): { layout: Float64Array; ids: Uint8Array; out: Uint8Array } {
+/** Plaintexts one after another: the layout, and a new buffer for them. */
+function prepare(blobs: readonly BlobSpan[]): { layout: Float64Array; ids: Uint8Array; out: Uint8Array } {
   let total = 0;
   const { layout, ids } = spans(blobs, (b) => (total += b.rawLength) - b.rawLength);
-  const out = alloc?.(total) ?? Buffer.allocUnsafeSlow(total);
-  if (out.length !== total) throw new RangeError(`a buffer of ${out.length} bytes for ${total}`);
+  const out = Buffer.allocUnsafeSlow(total);
   return { layout, ids, out };
 }
 

@@ -88,11 +88,10 @@ export class RepoSnapshotSource {
   /**
    * The blob `id` and, when its pack was fetched whole (normal and tree packs), the blobs stored after
    * it, up to about `maxBytes` of plaintext: one addon job for many small files, which a copy
-   * out of the mount reads in the order they were stored. The plaintexts are views of one buffer,
-   * `alloc(total bytes)` when given.
+   * out of the mount reads in the order they were stored. The plaintexts are views of one new buffer.
    */
-  async readRun(id: BlobId, maxBytes: number, alloc?: (bytes: number) => Uint8Array): Promise<BlobRun> {
-    const opts: OpenOptions = { alloc, checkIds: this.#verifyIds };
+  async readRun(id: BlobId, maxBytes: number): Promise<BlobRun> {
+    const opts: OpenOptions = { checkIds: this.#verifyIds };
     const loc = await this.#repo.locate(id);
     const w = await this.#windows.readWindow(loc);
     const pack = w.offset === 0 ? this.#wholePack(loc, w.bytes) : undefined;

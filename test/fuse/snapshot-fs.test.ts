@@ -22,10 +22,10 @@ function fsFor(source: MemorySource, logs: string[] = []): SnapshotFs {
 
 /** A source that decodes runs: every blob stored after the one asked for, in the order they were added. */
 class RunSource extends MemorySource {
-  async readRun(id: BlobId, _max: number, alloc: (n: number) => Uint8Array): Promise<BlobRun> {
+  async readRun(id: BlobId): Promise<BlobRun> {
     const ids = [...this.blobs.keys()];
     const run = await Promise.all(ids.slice(ids.indexOf(id)).map(async (b) => [b, await this.readBlob(b)] as const));
-    const out = alloc(run.reduce((n, [, d]) => n + d.length, 0));
+    const out = new Uint8Array(run.reduce((n, [, d]) => n + d.length, 0));
     let at = 0;
     return { blobs: run.map(([b, d]) => (out.set(d, at), [b, out.subarray(at, (at += d.length))] as const)) };
   }
