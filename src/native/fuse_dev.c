@@ -20,8 +20,6 @@
 #include <unistd.h>
 #include "async_job.h"
 
-extern char **environ;
-
 /* Requests other than WRITE (never sent to a read-only mount) are small; the kernel demands at least 8 KiB
  * plus room for max_write, which INIT sets to 4 KiB. */
 #define READ_BUFFER_BYTES (132 * 1024)
@@ -36,6 +34,8 @@ typedef struct {
   int fd;
   int err;
   char detail[512];
+  char *env_block; /* fusermount's environment: "NAME=value" entries, each ended by a NUL */
+  size_t env_len;
   napi_deferred deferred;
   napi_async_work work;
 } mount_job;
@@ -61,11 +61,14 @@ static int spawn_fusermount(mount_job *job, const char *tool, int child_sock, in
   char commfd[32];
   snprintf(commfd, sizeof commfd, "_FUSE_COMMFD=%d", child_sock);
   size_t n = 0;
-  while (environ[n] != NULL) n++;
+  for (size_t at = 0; at < job->env_len; at++) if (job->env_block[at] == 0) n++;
   char **env = calloc(n + 2, sizeof *env);
   if (env == NULL) return ENOMEM;
   size_t k = 0;
-  for (size_t i = 0; i < n; i++) if (strncmp(environ[i], "_FUSE_COMMFD=", 13) != 0) env[k++] = environ[i];
+  /* Only what JS handed over (it leaves out Rozen's own variables and credentials), and the socket. */
+  for (size_t at = 0; at < job->env_len; at += strlen(job->env_block + at) + 1) {
+    if (strncmp(job->env_block + at, "_FUSE_COMMFD=", 13) != 0) env[k++] = job->env_block + at;
+  }
   env[k++] = commfd;
   char opts[OPTIONS_BYTES + 64];
   snprintf(opts, sizeof opts, "ro,nosuid,nodev,fsname=rozen,subtype=rozen%s%s", job->options[0] ? "," : "", job->options);
@@ -154,23 +157,39 @@ static void mount_complete(napi_env env, napi_status status, void *data) {
   }
   napi_delete_async_work(env, job->work);
   free(job->mountpoint);
+  free(job->env_block);
   free(job);
 }
 
-/* fuseMount(mountpoint: Buffer, options: string): Promise<fd> */
+/* Copies the environment block (a Buffer whose last byte is NUL); 0, or -1 when it is not one. */
+static int copy_env_block(napi_env env, napi_value value, mount_job *job) {
+  void *data;
+  size_t len;
+  bool is_buffer = false;
+  if (napi_is_buffer(env, value, &is_buffer) != napi_ok || !is_buffer) return -1;
+  if (napi_get_buffer_info(env, value, &data, &len) != napi_ok || (len > 0 && ((char *)data)[len - 1] != 0)) return -1;
+  job->env_block = malloc(len + 1);
+  if (job->env_block == NULL) return -1;
+  memcpy(job->env_block, data, len);
+  job->env_len = len;
+  return 0;
+}
+
+/* fuseMount(mountpoint: Buffer, options: string, env: Buffer): Promise<fd>; env holds NUL-ended "NAME=value" entries. */
 static napi_value js_fuse_mount(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   mount_job *job = calloc(1, sizeof *job);
   if (job == NULL) return NULL;
   size_t len, olen;
-  if (argc < 2 || copy_path(env, argv[0], &job->mountpoint, &len) != 0 ||
+  if (argc < 3 || copy_path(env, argv[0], &job->mountpoint, &len) != 0 ||
       napi_get_value_string_utf8(env, argv[1], job->options, sizeof job->options, &olen) != napi_ok ||
-      olen >= sizeof job->options - 1) {
+      olen >= sizeof job->options - 1 || copy_env_block(env, argv[2], job) != 0) {
     free(job->mountpoint);
+    free(job->env_block);
     free(job);
-    napi_throw_type_error(env, NULL, "fuseMount(mountpoint: Buffer, options: string)");
+    napi_throw_type_error(env, NULL, "fuseMount(mountpoint: Buffer, options: string, env: Buffer)");
     return NULL;
   }
   job->fd = -1;

@@ -1,11 +1,15 @@
 /** The /dev/fuse connection of one mount, through the addon (src/native/fuse_dev.c). */
 import { close } from 'node:fs';
 import { addon } from '../../core/addon.js';
+import { childEnv } from '../../core/child-env.js';
 import type { ReplySink } from './session.js';
 
 interface FuseNative {
-  /** Opens /dev/fuse and mounts it read-only at `mountpoint` (mount(2) as root, else fusermount); the fd. */
-  fuseMount(mountpoint: Buffer, options: string): Promise<number>;
+  /**
+   * Opens /dev/fuse and mounts it read-only at `mountpoint` (mount(2) as root, else fusermount, run with
+   * `env`: NUL-ended "NAME=value" entries); the fd.
+   */
+  fuseMount(mountpoint: Buffer, options: string, env: Buffer): Promise<number>;
   /** Starts the reader thread: batches of requests, then `null` with the errno that ended the connection. */
   fuseServe(fd: number, onRequests: (batch: Buffer[] | null, errno?: number) => void): ServerHandle;
   /** Writes one reply; 0, or the errno of the write. */
@@ -31,6 +35,8 @@ export class Channel implements ReplySink {
   private markClosed: () => void = () => undefined;
   private failedWrites = 0;
   private server: ServerHandle | undefined;
+  /** The kernel ended the connection: the fd is closed (or about to be) and may be reused by another file. */
+  private ended = false;
 
   private constructor(
     private readonly native: FuseNative,
@@ -41,10 +47,10 @@ export class Channel implements ReplySink {
   }
 
   /** Mounts `mountpoint`; nothing is read from the kernel until `serve`. */
-  static async open(mountpoint: string, opts: ChannelOptions, log: (line: string) => void): Promise<Channel> {
-    const native = addon() as FuseNative;
+  static async open(mountpoint: string, opts: ChannelOptions, log: (line: string) => void, native = addon() as FuseNative): Promise<Channel> {
     const options = ['default_permissions', ...(opts.allowOther ? ['allow_other'] : [])].join(',');
-    const fd = await native.fuseMount(Buffer.from(mountpoint), options);
+    const env = Buffer.from(Object.entries(childEnv()).map(([name, value]) => `${name}=${value ?? ''}\0`).join(''));
+    const fd = await native.fuseMount(Buffer.from(mountpoint), options, env);
     return new Channel(native, fd, log);
   }
 
@@ -53,6 +59,7 @@ export class Channel implements ReplySink {
     this.server = this.native.fuseServe(this.fd, (batch, errno) => {
       if (batch === null) {
         this.server = undefined;
+        this.ended = true;
         if (errno !== ENODEV) this.log(`rozen mount: the FUSE connection ended (errno ${errno ?? 0})`);
         close(this.fd, () => this.markClosed());
         return;
@@ -66,7 +73,9 @@ export class Channel implements ReplySink {
     if (this.server !== undefined) this.native.fuseNotify(this.server, parts);
   }
 
+  /** Writes a reply; dropped once the connection has ended, so a late answer never reaches a reused fd. */
   reply(parts: readonly Uint8Array[]): void {
+    if (this.ended) return;
     const errno = this.native.fuseReply(this.fd, parts);
     // ENOENT: the request was interrupted and is gone; ENODEV: the mount is gone. Neither is news.
     if (errno !== 0 && errno !== ENOENT && errno !== ENODEV && this.failedWrites++ === 0) {
