@@ -5,10 +5,11 @@ import { chmod, link, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { native } from '../../src/snapshot/fs/native.js';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { CLI, cliSandbox, collect, rozen, startCli, type CliResult } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, cliSandbox, collect, rozen, type CliResult } from '../helpers/cli.js';
 import { startS3rver } from '../helpers/s3rver.js';
 import { run } from '../fuse/shell.js';
+import { startMount } from '../helpers/mount.js';
 
 const skip = existsSync('/dev/fuse') ? false : '/dev/fuse is absent on this machine';
 
@@ -20,29 +21,6 @@ async function makeTree(src: string): Promise<void> {
   await link(join(src, 'docs', 'a.txt'), join(src, 'hardlink.txt'));
   await symlink('docs/a.txt', join(src, 'link'));
   native().lsetxattr(Buffer.from(join(src, 'docs', 'a.txt')), 'user.note', Buffer.from('kept'));
-}
-
-async function waitFor(path: string, child: { exitCode: number | null }): Promise<void> {
-  for (let i = 0; i < 200 && child.exitCode === null; i++) {
-    if (existsSync(path)) return;
-    await sleep(100);
-  }
-  throw new Error(`${path} did not appear`);
-}
-
-/** `rozen mount` in a child process, ready once snapshots/latest appears; unmounted at teardown whatever happens. */
-async function startMount(t: Test, repo: string, dir: string, env: Record<string, string>, extra: readonly string[] = []): Promise<{ mnt: string; child: ChildProcess; done: Promise<CliResult> }> {
-  const mnt = join(dir, 'mnt');
-  await mkdir(mnt, { recursive: true });
-  const child = startCli(['mount', repo, mnt, ...extra], env);
-  const done = collect(child);
-  t.teardown(async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await done;
-    await run('fusermount', ['-uz', mnt]);
-  });
-  await waitFor(join(mnt, 'snapshots', 'latest'), child);
-  return { mnt, child, done };
 }
 
 async function mountAndCheck(t: Test, repo: string, src: string, dir: string, env: Record<string, string>): Promise<void> {
