@@ -1,4 +1,5 @@
 /** Stable inode numbers: one per (snapshot, path), shared by the hardlinks of one snapshot. */
+import { createHash } from 'node:crypto';
 import type { Node } from '../snapshot/node.js';
 
 export const ROOT_INO = 1;
@@ -30,7 +31,7 @@ export class InodeTable {
     const base = getOrAllocate(this.dirBase, dirIno, () => this.allocate(count));
     const own = base + index;
     if (node.type === 'dir' || node.links <= 1) return own;
-    return getOrAllocate(this.hardlinks, `${snapshotId}:${node.device}:${node.inode}`, () => own);
+    return getOrAllocate(this.hardlinks, hardlinkKey(snapshotId, node), () => own);
   }
 
   private allocate(count: number): number {
@@ -38,6 +39,15 @@ export class InodeTable {
     this.next += Math.max(1, count);
     return first;
   }
+}
+
+/**
+ * Links share a number only when they recorded the same file: a file changed while a backup read its
+ * links is two files, and one number would have the kernel serve one's cached pages for the other.
+ */
+function hardlinkKey(snapshotId: string, node: Node): string {
+  const what = createHash('sha256').update(`${node.size}:${node.mtimeNs}:${node.mode}:${node.uid}:${node.gid}:${(node.content ?? []).join(',')}`);
+  return `${snapshotId}:${node.device}:${node.inode}:${what.digest('base64')}`;
 }
 
 function getOrAllocate<K>(map: Map<K, number>, key: K, make: () => number): number {

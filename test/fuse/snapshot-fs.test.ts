@@ -150,3 +150,17 @@ t.test('a failing source is EIO and one log line naming the entry', async (t) =>
   t.equal(await catalogFs.lookup(bad, Buffer.from('x')), Errno.EIO);
   t.match(logs[1], /lookup in bad\\x0aname .*failed: injected failure loading tree/, 'control characters escaped: one line');
 });
+
+t.test('links of one inode that recorded different files get numbers of their own', async (t) => {
+  const s = new MemorySource();
+  const link = { device: 7, inode: 42, links: 2 };
+  const a = fileNode(s, 'a', [Buffer.from('first version')], link);
+  const b = fileNode(s, 'b', [Buffer.from('changed while backed up')], link);
+  const c = fileNode(s, 'c', [Buffer.from('first version')], { ...link, content: a.content ?? [], mtimeNs: a.mtimeNs });
+  s.addSnapshot(s.addTree([a, b, c]), { time: '2024-01-01T00:00:00Z' });
+  const fs = fsFor(s);
+  const [ia, ib, ic] = await Promise.all(['a', 'b', 'c'].map((n) => walk(fs, `snapshots/2024-01-01T00:00:00/${n}`)));
+  t.not(ia, ib, 'other content, another number');
+  t.equal(ia, ic, 'the same content and metadata, one number');
+  t.equal(Buffer.concat(await value(fs.read(ib as number, 0, 100))).toString(), 'changed while backed up');
+});
