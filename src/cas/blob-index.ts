@@ -1,10 +1,10 @@
 /** The index as one process sees it: the repository's index files (via the cache) plus packs written in this run. */
 import type { Backend } from '../backend/backend.js';
-import { invalidArgument } from '../core/errors.js';
+import { invalidArgument, isRozenError, type RozenError } from '../core/errors.js';
 import { isHexId, type BlobId, type PackId } from '../core/ids.js';
 import type { BlobLocation, PackDescription, PackKind } from '../core/types.js';
 import { IndexCache } from './index-cache.js';
-import { INDEX_PREFIX, readIndexBody, writeIndexFile } from './index-file.js';
+import { INDEX_PREFIX, indexBatches, readIndexBody, writeIndexFile } from './index-file.js';
 import { BlobIdSet } from './index-id-set.js';
 import type { Sealer } from './sealer.js';
 
@@ -18,6 +18,8 @@ export class BlobIndex {
   private readonly pendingPacks = new Set<PackId>();
   private readonly written = new BlobIdSet();
   private flushing: Promise<unknown> = Promise.resolve();
+  /** Index files that failed to authenticate or parse at the last refresh; lookups throw the first one's error. */
+  readonly #unreadable = new Map<string, RozenError>();
 
   private constructor(
     private readonly backend: Backend,
@@ -48,6 +50,7 @@ export class BlobIndex {
 
   /** Re-synchronises the cache with the repository's index files (done by `open`). */
   async refresh(): Promise<void> {
+    this.#unreadable.clear();
     const present = await listIndexIds(this.backend);
     let absorbed = await this.cache.absorbedIndexIds();
     const partial = await this.cache.partialIndexIds();
@@ -60,16 +63,33 @@ export class BlobIndex {
     await this.absorbAll([...present].filter((id) => !absorbed.has(id)));
   }
 
+  /**
+   * Corrupt index files met by the last refresh. Opening does not fail on them, so that `repair index`
+   * can replace them; any lookup does, naming the first.
+   */
+  get unreadable(): ReadonlyMap<string, RozenError> {
+    return this.#unreadable;
+  }
+
+  /** Throws the first unreadable index file's error: for a command that needs the whole index, before it starts. */
+  throwIfUnreadable(): void {
+    const first = this.#unreadable.values().next();
+    if (!first.done) throw first.value;
+  }
+
   async has(id: BlobId): Promise<boolean> {
+    this.throwIfUnreadable();
     if (this.pending.has(id) || this.written.has(id)) return true;
     return (await this.cache.get(id)) !== undefined;
   }
 
   async lookup(id: BlobId): Promise<BlobLocation | undefined> {
+    this.throwIfUnreadable();
     return this.pending.get(id) ?? (await this.cache.get(id));
   }
 
   async lookupMany(ids: readonly BlobId[]): Promise<(BlobLocation | undefined)[]> {
+    this.throwIfUnreadable();
     const out = ids.map((id) => this.pending.get(id));
     const missing = [...out.keys()].filter((i) => out[i] === undefined);
     for (let start = 0; start < missing.length; start += GET_MANY_CHUNK) {
@@ -82,6 +102,7 @@ export class BlobIndex {
 
   /** Kind and size of a pack this index names, or undefined. */
   packInfo(id: PackId): { readonly kind: PackKind; readonly size: number } | undefined {
+    this.throwIfUnreadable();
     const mine = this.unwritten.find((p) => p.id === id);
     return mine ? { kind: mine.kind, size: mine.size } : this.cache.pack(id);
   }
@@ -103,8 +124,9 @@ export class BlobIndex {
   }
 
   /**
-   * Writes one index file naming every pack added since the last flush, absorbs it into the
-   * cache and forgets the pending entries; undefined when nothing was pending. The caller
+   * Writes index files naming every pack added since the last flush (one, unless they hold more
+   * blobs than one may name), absorbs them into the cache and forgets the pending entries; returns
+   * the last one's id, undefined when nothing was pending. The caller
    * must have made those packs durable first (FORMAT §7).
    */
   flush(): Promise<string | undefined> {
@@ -125,12 +147,14 @@ export class BlobIndex {
   }
 
   private async flushNow(): Promise<string | undefined> {
-    const packs = this.unwritten.slice();
-    if (packs.length === 0) return undefined;
-    const id = await writeIndexFile(this.backend, this.sealer, packs);
-    this.unwritten = this.unwritten.slice(packs.length);
-    await this.cache.absorb(id, packs);
-    for (const pack of packs) this.forgetPending(pack);
+    let id: string | undefined;
+    // More packs than one index file may name go into several (FORMAT §7).
+    for (const packs of indexBatches(this.unwritten.slice())) {
+      id = await writeIndexFile(this.backend, this.sealer, packs);
+      this.unwritten = this.unwritten.slice(packs.length);
+      await this.cache.absorb(id, packs);
+      for (const pack of packs) this.forgetPending(pack);
+    }
     return id;
   }
 
@@ -153,10 +177,17 @@ export class BlobIndex {
     };
     for (const [i, id] of ids.entries()) {
       for (let k = i; k <= i + READ_AHEAD; k++) start(k);
-      const body = await reads.get(i);
+      const body = await reads.get(i)?.catch((err: unknown) => this.#passOver(id, err));
       reads.delete(i);
       if (body !== undefined) await this.cache.absorbBody(id, body);
     }
+  }
+
+  /** Records a corrupt index file (other errors, e.g. of the backend, are thrown). */
+  #passOver(id: string, err: unknown): undefined {
+    if (!isRozenError(err, 'CorruptData')) throw err;
+    this.#unreadable.set(id, err);
+    return undefined;
   }
 }
 

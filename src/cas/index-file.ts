@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import type * as Zstd from 'zstd-napi';
 import type { Backend } from '../backend/backend.js';
-import { corrupt, invalidArgument, isRozenError } from '../core/errors.js';
+import { getBounded } from '../backend/get-bounded.js';
+import { RozenError, corrupt, invalidArgument, isRozenError } from '../core/errors.js';
 import { isHexId } from '../core/ids.js';
 import { lazyModule } from '../core/lazy-module.js';
 import type { PackDescription } from '../core/types.js';
@@ -15,6 +16,13 @@ const zstd = lazyModule<typeof Zstd>('zstd-napi');
 
 const COMPRESSION_NONE = 0;
 const COMPRESSION_ZSTD = 1;
+/**
+ * Largest index file (FORMAT §7). Writers stay below it: a file names at most INDEX_FILE_BLOBS blobs, or
+ * one pack's (at most MAX_PACK_BLOBS), 90 bytes each at worst (a pack record per blob).
+ */
+export const MAX_INDEX_FILE_BYTES = 32 * 1024 * 1024;
+/** Blob entries per index file unless one pack has more (about 5 MB of body). */
+export const INDEX_FILE_BLOBS = 100_000;
 
 export const indexFileName = (id: string): string => `${INDEX_PREFIX}${id}`;
 
@@ -33,9 +41,27 @@ export async function writeIndexFile(
   framed[0] = COMPRESSION_NONE;
   framed.set(body, 1);
   const sealed = sealer.seal(framed, INDEX_AAD);
+  if (sealed.length > MAX_INDEX_FILE_BYTES) throw invalidArgument(`index file of ${sealed.length} bytes (at most ${MAX_INDEX_FILE_BYTES})`);
   const id = sha256Hex(sealed);
   await backend.put(indexFileName(id), sealed);
   return id;
+}
+
+/** Packs in groups of at most `perFile` blobs (a larger pack alone), in order: one index file each. */
+export function indexBatches(packs: readonly PackDescription[], perFile = INDEX_FILE_BLOBS): PackDescription[][] {
+  const batches: PackDescription[][] = [];
+  let blobs = 0;
+  for (const pack of packs) {
+    const last = batches.at(-1);
+    if (last && blobs + pack.blobs.length <= perFile) {
+      last.push(pack);
+      blobs += pack.blobs.length;
+    } else {
+      batches.push([pack]);
+      blobs = pack.blobs.length;
+    }
+  }
+  return batches;
 }
 
 /** Reads, authenticates and parses one index file; CorruptData when any byte is wrong. */
@@ -49,7 +75,7 @@ export async function readIndexFile(backend: Backend, sealer: Sealer, id: string
  */
 export async function readIndexBody(backend: Backend, sealer: Sealer, id: string): Promise<Uint8Array> {
   if (!isHexId(id)) throw invalidArgument(`not an index file id: ${id}`);
-  const sealed = await backend.get(indexFileName(id));
+  const sealed = await getBounded(backend, indexFileName(id), MAX_INDEX_FILE_BYTES);
   if (sha256Hex(sealed) !== id) throw corrupt(`index file ${id} (content does not match its id)`);
   return unframe(openSealed(sealer, sealed, id), id);
 }
@@ -58,7 +84,7 @@ function openSealed(sealer: Sealer, sealed: Uint8Array, id: string): Uint8Array 
   try {
     return sealer.open(sealed, INDEX_AAD);
   } catch (err) {
-    throw isRozenError(err, 'CorruptData') ? err : corrupt(`index file ${id}`, err);
+    throw isRozenError(err, 'CorruptData') ? new RozenError('CorruptData', `index file ${id}: ${err.message}`, { cause: err }) : err;
   }
 }
 

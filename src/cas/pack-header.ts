@@ -4,8 +4,11 @@ import { fromHex, ID_BYTES, isHexId, toHex, type BlobId } from '../core/ids.js';
 import { BlobType, PackKind } from '../core/types.js';
 
 export const PACK_HEADER_VERSION = 1;
-const FIXED = 6;
-const ENTRY = 1 + 4 + 4 + ID_BYTES;
+/** Bytes of the header before its entries, and of one entry (FORMAT §6). */
+export const HEADER_FIXED = 6;
+export const HEADER_ENTRY = 1 + 4 + 4 + ID_BYTES;
+/** Most blobs one pack may hold (FORMAT §6): writers start a new pack first, readers refuse more. */
+export const MAX_PACK_BLOBS = 2 ** 18;
 const U32_MAX = 0xffffffff;
 
 export interface PackHeaderEntry {
@@ -42,18 +45,19 @@ export function checkEntry(kind: PackKind, e: PackHeaderEntry): void {
 
 export function encodePackHeader(h: PackHeader): Uint8Array {
   if (!KINDS.has(h.kind)) throw invalidArgument(`unknown pack kind ${h.kind}`);
-  const out = Buffer.alloc(FIXED + ENTRY * h.blobs.length);
+  if (h.blobs.length > MAX_PACK_BLOBS) throw invalidArgument(`${h.blobs.length} blobs in one pack (at most ${MAX_PACK_BLOBS})`);
+  const out = Buffer.alloc(HEADER_FIXED + HEADER_ENTRY * h.blobs.length);
   out.writeUInt8(PACK_HEADER_VERSION, 0);
   out.writeUInt8(h.kind, 1);
   out.writeUInt32LE(h.blobs.length, 2);
-  let at = FIXED;
+  let at = HEADER_FIXED;
   for (const e of h.blobs) {
     checkEntry(h.kind, e);
     out.writeUInt8(e.type, at);
     out.writeUInt32LE(e.length, at + 1);
     out.writeUInt32LE(e.rawLength, at + 5);
     out.set(fromHex(e.id), at + 9);
-    at += ENTRY;
+    at += HEADER_ENTRY;
   }
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
@@ -61,14 +65,15 @@ export function encodePackHeader(h: PackHeader): Uint8Array {
 /** Decodes and validates a header; anything malformed is CorruptData. */
 export function decodePackHeader(bytes: Uint8Array): PackHeader {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < FIXED) throw corrupt('pack header (too short)');
+  if (buf.length < HEADER_FIXED) throw corrupt('pack header (too short)');
   if (buf.readUInt8(0) !== PACK_HEADER_VERSION) throw corrupt(`pack header (version ${buf.readUInt8(0)})`);
   const kind = buf.readUInt8(1) as PackKind;
   if (!KINDS.has(kind)) throw corrupt(`pack header (kind ${kind})`);
   const n = buf.readUInt32LE(2);
-  if (buf.length !== FIXED + ENTRY * n) throw corrupt('pack header (length does not match blob count)');
+  if (n > MAX_PACK_BLOBS) throw corrupt(`pack header (${n} blobs, at most ${MAX_PACK_BLOBS})`);
+  if (buf.length !== HEADER_FIXED + HEADER_ENTRY * n) throw corrupt('pack header (length does not match blob count)');
   const blobs: PackHeaderEntry[] = [];
-  for (let at = FIXED; at < buf.length; at += ENTRY) blobs.push(decodeEntry(buf, at, kind));
+  for (let at = HEADER_FIXED; at < buf.length; at += HEADER_ENTRY) blobs.push(decodeEntry(buf, at, kind));
   return { kind, blobs };
 }
 

@@ -2,7 +2,7 @@
 import { corrupt, isRozenError } from '../core/errors.js';
 import type { PackId } from '../core/ids.js';
 import type { PackDescription } from '../core/types.js';
-import { decodePackHeader, encodePackHeader, type PackHeader } from './pack-header.js';
+import { decodePackHeader, encodePackHeader, HEADER_ENTRY, HEADER_FIXED, MAX_PACK_BLOBS, type PackHeader } from './pack-header.js';
 import type { Sealer } from './sealer.js';
 
 export const PACK_HEADER_AAD = new TextEncoder().encode('rozen:pack-header');
@@ -10,6 +10,12 @@ export const PACK_HEADER_AAD = new TextEncoder().encode('rozen:pack-header');
 export const LENGTH_BYTES = 4;
 /** Frame byte of the header's plaintext: compression id 0, the header is never compressed. */
 const FRAME_NONE = 0;
+/** Nonce and tag a seal adds (FORMAT §3). */
+const SEAL_OVERHEAD = 40;
+/** The sealed length of a header of no entries; each entry adds HEADER_ENTRY bytes. */
+const SEALED_HEADER_BASE = SEAL_OVERHEAD + 1 + HEADER_FIXED;
+/** The largest sealed header (MAX_PACK_BLOBS entries): a larger length field is refused before anything is read. */
+export const MAX_SEALED_HEADER = SEALED_HEADER_BASE + HEADER_ENTRY * MAX_PACK_BLOBS;
 
 /** sealedHeader ‖ u32 len(sealedHeader). */
 export function encodePackTail(sealer: Sealer, header: PackHeader): Uint8Array {
@@ -24,11 +30,18 @@ export function encodePackTail(sealer: Sealer, header: PackHeader): Uint8Array {
   return tail;
 }
 
-/** The sealed header's length, read from the last 4 bytes of `end` (which ends where the pack ends). */
+/**
+ * The sealed header's length, read from the last 4 bytes of `end` (which ends where the pack ends), and
+ * checked against what a header can be before any of it is read.
+ */
 export function sealedHeaderLength(end: Uint8Array, packSize: number): number {
-  if (end.length < LENGTH_BYTES) throw corrupt('pack (shorter than its length field)');
+  if (end.length < LENGTH_BYTES) throw corrupt(`pack (shorter than its length field)`);
   const len = new DataView(end.buffer, end.byteOffset).getUint32(end.length - LENGTH_BYTES, true);
-  if (len + LENGTH_BYTES > packSize) throw corrupt('pack (header length exceeds pack size)');
+  if (len + LENGTH_BYTES > packSize) throw corrupt(`pack (header length ${len} exceeds the pack's ${packSize} bytes)`);
+  if (len > MAX_SEALED_HEADER) throw corrupt(`pack (header length ${len}, over the ${MAX_SEALED_HEADER} of ${MAX_PACK_BLOBS} blobs)`);
+  if (len < SEALED_HEADER_BASE || (len - SEALED_HEADER_BASE) % HEADER_ENTRY !== 0) {
+    throw corrupt(`pack (header length ${len} is no whole number of entries)`);
+  }
   return len;
 }
 

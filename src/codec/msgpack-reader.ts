@@ -30,12 +30,14 @@ export class MsgReader {
     return this.#pos === this.#buf.length;
   }
 
+  /** Entries of a map; more than the bytes left could hold (2 per entry) is a failure, before any is read. */
   mapHeader(what: string): number {
-    return this.#containerLength(0x80, 0xde, what);
+    return this.#fits(this.#containerLength(0x80, 0xde, what), 2, what);
   }
 
+  /** Items of an array; more than the bytes left could hold (1 per item) is a failure, before any is read. */
   arrayHeader(what: string): number {
-    return this.#containerLength(0x90, 0xdc, what);
+    return this.#fits(this.#containerLength(0x90, 0xdc, what), 1, what);
   }
 
   /**
@@ -161,10 +163,10 @@ export class MsgReader {
       case EXT8: this.#skip(this.#byte(what) + 1, what); return 0;
       case EXT16: this.#skip(this.#u16(what) + 1, what); return 0;
       case EXT32: this.#skip(this.#u32(what) + 1, what); return 0;
-      case ARRAY16: return this.#u16(what);
-      case ARRAY32: return this.#u32(what);
-      case MAP16: return 2 * this.#u16(what);
-      case MAP32: return 2 * this.#u32(what);
+      case ARRAY16: return this.#fits(this.#u16(what), 1, what);
+      case ARRAY32: return this.#fits(this.#u32(what), 1, what);
+      case MAP16: return 2 * this.#fits(this.#u16(what), 2, what);
+      case MAP32: return 2 * this.#fits(this.#u32(what), 2, what);
       default: throw this.fail(what); // 0xc1: never used
     }
   }
@@ -176,6 +178,12 @@ export class MsgReader {
     if (b === c16) return this.#u16(what);
     if (b === c16 + 1) return this.#u32(what);
     throw this.fail(what);
+  }
+
+  /** `n` items of at least `bytesEach` bytes must fit in what is left of the input. */
+  #fits(n: number, bytesEach: number, what: string): number {
+    if (n * bytesEach > this.#buf.length - this.#pos) throw this.fail(what);
+    return n;
   }
 
   #nonNegative(v: number, what: string): number {

@@ -3,6 +3,7 @@ import type { Backend } from '../backend/backend.js';
 import { DegeneratePackWriter } from '../cas/degenerate-writer.js';
 import { packName } from '../cas/pack-path.js';
 import { PackWriter } from '../cas/pack-writer.js';
+import { MAX_PACK_BLOBS } from '../cas/pack-header.js';
 import type { Sealer } from '../cas/sealer.js';
 import { PoolHash, sha256OnPool } from '../cas/pool-hash.js';
 import { corrupt } from '../core/errors.js';
@@ -66,7 +67,8 @@ async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: Pa
   const out: PackDescription[] = [];
   let writer = new PackWriter(t.backend, t.sealer, kind);
   const fetch = async (j: RepackJob): Promise<Uint8Array> => {
-    const bytes = await t.backend.get(packName(j.pack.id));
+    // The indexed size, not the whole object: a file grown or planted under the pack's name is not read whole.
+    const bytes = await t.backend.get(packName(j.pack.id), { offset: 0, length: j.pack.size });
     if ((await sha256OnPool(bytes)) !== j.pack.id) throw corrupt(`pack ${j.pack.id} (hash mismatch)`);
     return bytes;
   };
@@ -76,7 +78,7 @@ async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: Pa
     const view = 2 * job.blobs.reduce((n, b) => n + b.length, 0) >= bytes.length;
     for (const b of job.blobs) {
       writer.add(b.id, b.type, view ? bytes.subarray(b.offset, b.offset + b.length) : bytes.slice(b.offset, b.offset + b.length), b.rawLength);
-      if (writer.size >= t.packSize) {
+      if (writer.size >= t.packSize || writer.count >= MAX_PACK_BLOBS) {
         out.push(await writer.finish());
         writer = new PackWriter(t.backend, t.sealer, kind);
       }

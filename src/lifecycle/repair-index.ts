@@ -19,6 +19,7 @@ export interface RepairIndexReport {
 
 export async function repairIndex(repo: Repository, onProblem: (line: string) => void = () => undefined): Promise<RepairIndexReport> {
   const old = await listIndexFileIds(repo.backend);
+  for (const [id, err] of repo.index.unreadable) onProblem(`index file ${id.slice(0, 8)}: ${err.message}; it is replaced`);
   const listed: { id: ReturnType<typeof parsePackName>; size: number }[] = [];
   for await (const o of repo.backend.list(PACKS_PREFIX)) listed.push({ id: parsePackName(o.name), size: o.size });
   const packs: PackDescription[] = [];

@@ -5,7 +5,7 @@ import { BlobType, PackKind } from '../core/types.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshots } from '../repo/snapshots.js';
 import { loadIndexView } from './index-view.js';
-import { walkSnapshots } from './tree-walker.js';
+import { short, walkSnapshots } from './tree-walker.js';
 
 export interface SizeFigure {
   /** Plaintext bytes. */
@@ -38,7 +38,8 @@ export interface RepoStats {
 
 const KIND_NAMES = { [PackKind.normal]: 'normal', [PackKind.degenerate]: 'degenerate', [PackKind.tree]: 'tree' } as const;
 
-export async function repositoryStats(repo: Repository): Promise<RepoStats> {
+/** The figures; a tree that cannot be loaded is left out of them and handed to `onProblem` as one line. */
+export async function repositoryStats(repo: Repository, onProblem: (line: string) => void = () => undefined): Promise<RepoStats> {
   const view = await loadIndexView(repo.backend, repo.sealer);
   const snapshots = await listSnapshots(repo);
   const trees = new Map<BlobId, { files: number; subtrees: BlobId[] }>();
@@ -46,6 +47,7 @@ export async function repositoryStats(repo: Repository): Promise<RepoStats> {
   const exts = new Map<string, ExtensionStats>();
   const unique: SizeFigure = { raw: 0, stored: 0 };
   await walkSnapshots(repo, view, snapshots, {
+    problem: (_id, what, use) => onProblem(`snapshot ${short(use.snapshot.id)}: ${use.path}: ${what}`),
     tree: (id, nodes) => {
       const entry = { files: 0, subtrees: [] as BlobId[] };
       for (const n of nodes) {

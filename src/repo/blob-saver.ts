@@ -6,6 +6,7 @@
 import type { Backend } from '../backend/backend.js';
 import type { BlobIndex } from '../cas/blob-index.js';
 import { DegeneratePackWriter } from '../cas/degenerate-writer.js';
+import { MAX_PACK_BLOBS } from '../cas/pack-header.js';
 import { PackWriter } from '../cas/pack-writer.js';
 import type { Sealer } from '../cas/sealer.js';
 import type { BlobId } from '../core/ids.js';
@@ -81,7 +82,7 @@ export class BlobSaver {
     }
     writer.add(id, type, sealed, rawLength);
     this.stats.blobs++;
-    if (writer.size >= this.#limits.packSize) {
+    if (writer.size >= this.#limits.packSize || writer.count >= MAX_PACK_BLOBS) {
       if (kind === PackKind.tree) this.#tree = undefined;
       else this.#normal = undefined;
       await this.#upload(writer.finish());
@@ -92,7 +93,8 @@ export class BlobSaver {
   async saveChunk(id: BlobId, sealed: Uint8Array, rawLength: number): Promise<void> {
     this.#throwIfFailed();
     this.#inflight.add(id);
-    if (this.#large && this.#large.size + sealed.length > this.#limits.degenerateMax) await this.endLargeFile();
+    const large = this.#large;
+    if (large && (large.size + sealed.length > this.#limits.degenerateMax || large.count >= MAX_PACK_BLOBS)) await this.endLargeFile();
     this.#large ??= new DegeneratePackWriter(this.#backend, this.#sealer);
     await this.#large.add(id, BlobType.data, sealed, rawLength);
     this.stats.blobs++;

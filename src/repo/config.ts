@@ -1,7 +1,13 @@
 /** The repository configuration record (docs/FORMAT.md §5). */
 import { randomBytes } from 'node:crypto';
+import type { Backend } from '../backend/backend.js';
+import { getBounded } from '../backend/get-bounded.js';
+import type { Sealer } from '../cas/sealer.js';
+import { unpackMsg } from '../codec/msgpack.js';
 import { corrupt } from '../core/errors.js';
 import { toHex } from '../core/ids.js';
+import { AAD } from '../crypto/sealer.js';
+import { openNamed } from './sealed-file.js';
 
 export interface RepoConfig {
   readonly version: 1;
@@ -19,6 +25,8 @@ export interface RepoConfig {
 }
 
 const MiB = 1024 * 1024;
+/** Largest stored config (FORMAT §5); the record is a few hundred bytes. */
+export const MAX_CONFIG_BYTES = 64 * 1024;
 
 export function newConfig(overrides: Partial<Omit<RepoConfig, 'version' | 'id'>> = {}): RepoConfig {
   return {
@@ -53,4 +61,10 @@ export function parseConfig(value: unknown): RepoConfig {
     if (!Number.isSafeInteger(v[k]) || (v[k] as number) <= 0) throw corrupt(`config (bad ${k})`);
   }
   return v as unknown as RepoConfig;
+}
+
+/** Reads `config` (refused unread when over MAX_CONFIG_BYTES), opens and validates it. */
+export async function loadConfig(backend: Backend, sealer: Sealer): Promise<RepoConfig> {
+  const stored = await getBounded(backend, 'config', MAX_CONFIG_BYTES);
+  return parseConfig(unpackMsg(openNamed(sealer, AAD.config, stored, 'config'), 'config'));
 }

@@ -1,13 +1,19 @@
 /** Snapshot records in the repository: save, list, load, and resolve selectors (id, prefix, latest). */
-import { RozenError, corrupt } from '../core/errors.js';
-import { fromHex, toHex, type BlobId, type SnapshotId } from '../core/ids.js';
+import { RozenError, corrupt, isRozenError } from '../core/errors.js';
+import { fromHex, isHexId, toHex, type BlobId, type SnapshotId } from '../core/ids.js';
+import { oneLine } from '../core/one-line.js';
 import { AAD } from '../crypto/sealer.js';
-import { packMsg } from '../codec/msgpack.js';
+import { packMsg, unpackMsg } from '../codec/msgpack.js';
 import type { Snapshot, SnapshotRecord } from '../core/snapshot.js';
 import type { Repository } from './repository.js';
-import { putSealedFile } from './sealed-file.js';
+import { forEachLimited } from './for-each-limited.js';
+import { getSealedFile, putSealedFile } from './sealed-file.js';
 
 const DIR = 'snapshots';
+/** Largest stored snapshot record (FORMAT §9.1): writers refuse a larger one, readers do not read it. */
+export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
+/** Snapshot records read at once. */
+const READ_AHEAD = 16;
 
 function encodeRecord(r: SnapshotRecord): Uint8Array {
   return packMsg({
@@ -26,11 +32,11 @@ function encodeRecord(r: SnapshotRecord): Uint8Array {
 function decodeRecord(id: string, v: unknown): Snapshot {
   const o = v as Record<string, unknown>;
   const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
-  if (typeof o !== 'object' || o === null || o['version'] !== 1) throw corrupt(`snapshot ${id}`);
+  if (typeof o !== 'object' || o === null || o['version'] !== 1) throw corrupt(`snapshot ${oneLine(id)}`);
   const tree = o['tree'];
   if (typeof o['time'] !== 'string' || typeof o['hostname'] !== 'string' || !strings(o['paths']) || !strings(o['tags'])
     || !(tree instanceof Uint8Array) || tree.length !== 32) {
-    throw corrupt(`snapshot ${id}`);
+    throw corrupt(`snapshot ${oneLine(id)}`);
   }
   return {
     id: id as SnapshotId,
@@ -46,23 +52,45 @@ function decodeRecord(id: string, v: unknown): Snapshot {
 }
 
 export async function saveSnapshot(repo: Repository, record: SnapshotRecord): Promise<SnapshotId> {
-  return (await putSealedFile(repo.backend, repo.sealer, DIR, AAD.snapshot, encodeRecord(record))) as SnapshotId;
+  return (await putSealedFile(repo.backend, repo.sealer, DIR, AAD.snapshot, encodeRecord(record), MAX_SNAPSHOT_BYTES)) as SnapshotId;
 }
 
 export async function listSnapshotIds(repo: Repository): Promise<SnapshotId[]> {
-  const ids: SnapshotId[] = [];
-  for await (const o of repo.backend.list(`${DIR}/`)) ids.push(o.name.slice(DIR.length + 1) as SnapshotId);
-  return ids;
+  return (await listSnapshotFiles(repo)).map((f) => f.id);
 }
 
-export async function loadSnapshot(repo: Repository, id: SnapshotId): Promise<Snapshot> {
-  return decodeRecord(id, await repo.readSealed(DIR, id, AAD.snapshot));
+/** Records named by 64 hex digits (FORMAT §1), with their listed sizes; other names are no snapshots. */
+async function listSnapshotFiles(repo: Repository): Promise<{ id: SnapshotId; size: number }[]> {
+  const files: { id: SnapshotId; size: number }[] = [];
+  for await (const o of repo.backend.list(`${DIR}/`)) {
+    const id = o.name.slice(DIR.length + 1);
+    if (isHexId(id)) files.push({ id: id as SnapshotId, size: o.size });
+  }
+  return files;
 }
 
-/** Every snapshot, oldest first. */
-export async function listSnapshots(repo: Repository): Promise<Snapshot[]> {
-  const ids = await listSnapshotIds(repo);
-  const snaps = await Promise.all(ids.map((id) => loadSnapshot(repo, id)));
+/** One snapshot record; `size` (from a listing) saves a stat. CorruptData names the file. */
+export async function loadSnapshot(repo: Repository, id: SnapshotId, size?: number): Promise<Snapshot> {
+  const name = `${DIR}/${id}`;
+  const plain = await getSealedFile(repo.backend, repo.sealer, DIR, id, AAD.snapshot, { maxBytes: MAX_SNAPSHOT_BYTES, size });
+  return decodeRecord(id, unpackMsg(plain, oneLine(name)));
+}
+
+/**
+ * Every snapshot, oldest first. With `onError`, a record that cannot be read (CorruptData, NotFound) is
+ * handed to it and left out; without, the first such error is thrown.
+ */
+export async function listSnapshots(repo: Repository, onError?: (id: SnapshotId, err: RozenError) => void): Promise<Snapshot[]> {
+  const files = await listSnapshotFiles(repo);
+  const snaps: Snapshot[] = [];
+  await forEachLimited(files, READ_AHEAD, async ({ id, size }) => {
+    try {
+      snaps.push(await loadSnapshot(repo, id, size));
+    } catch (err) {
+      if (!onError || !(isRozenError(err, 'CorruptData') || isRozenError(err, 'NotFound'))) throw err;
+      onError(id, err);
+    }
+  });
   return snaps.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
 }
 

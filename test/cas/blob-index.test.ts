@@ -107,12 +107,35 @@ t.test('a partially absorbed index file that vanished also triggers a rebuild', 
   await index.close();
 });
 
-t.test('a corrupt index file in the repository fails open with CorruptData', async (t) => {
+t.test('a corrupt index file opens (so repair can replace it) but fails every lookup with CorruptData', async (t) => {
   const backend = new MemoryBackend();
   const sealer = new FakeSealer();
-  const id = await writeIndexFile(backend, sealer, [makePack(1)]);
+  const pack = makePack(1);
+  const id = await writeIndexFile(backend, sealer, [pack]);
   const bytes = await backend.get(`index/${id}`);
   bytes[5] = (bytes[5] ?? 0) ^ 1;
   await backend.put(`index/${id}`, bytes);
-  await t.rejects(BlobIndex.open(backend, sealer, join(t.testdir(), 'cache')), { code: 'CorruptData' });
+  const index = await BlobIndex.open(backend, sealer, join(t.testdir(), 'cache'));
+  t.same([...index.unreadable.keys()], [id]);
+  await t.rejects(index.lookup(pack.blobs[0]!.id), { code: 'CorruptData', message: new RegExp(id) });
+  await t.rejects(index.has(pack.blobs[0]!.id), { code: 'CorruptData' });
+  await backend.delete(`index/${id}`);
+  await index.refresh();
+  t.equal(index.unreadable.size, 0, 'gone once the file is');
+  t.equal(await index.lookup(pack.blobs[0]!.id), undefined);
+  await index.close();
+});
+
+t.test('a flush of more blobs than one index file may name writes several', async (t) => {
+  const backend = new MemoryBackend();
+  const sealer = new FakeSealer();
+  const index = await BlobIndex.open(backend, sealer, join(t.testdir(), 'cache'));
+  const packs = [makePack(60_000), makePack(60_000)];
+  for (const p of packs) index.addPack(p);
+  await index.flush();
+  const files = [];
+  for await (const o of backend.list('index/')) files.push(o.name);
+  t.equal(files.length, 2);
+  t.equal(index.pendingBlobCount, 0);
+  await index.close();
 });

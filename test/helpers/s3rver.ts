@@ -34,6 +34,8 @@ export interface RunningS3rver {
   readonly endpoint: string;
   /** An existing, empty bucket. */
   readonly bucket: string;
+  /** The server's storage: object `key` of the bucket is the file `<directory>/<bucket>/<key>._S3rver_object`. */
+  readonly directory: string;
   /** Variables a child process needs to reach this server through the SDK's usual chain. */
   readonly env: Readonly<Record<string, string>>;
   stop(): Promise<void>;
@@ -77,6 +79,7 @@ export async function startS3rver(bucket = 'rozen-test'): Promise<RunningS3rver>
   return {
     endpoint,
     bucket,
+    directory,
     env: {
       AWS_ENDPOINT_URL_S3: endpoint,
       AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,

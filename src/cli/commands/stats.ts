@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { repositoryStats, type RepoStats } from '../../lifecycle/stats.js';
 import { acquireLock } from '../../repo/lock.js';
 import { withRepo } from '../context.js';
-import { formatBytes, json, out } from '../output.js';
+import { formatBytes, json, out, warn } from '../output.js';
 
 const ratio = (raw: number, stored: number): string => (stored > 0 ? `${(raw / stored).toFixed(2)}x` : '-');
 
@@ -31,7 +31,7 @@ export function registerStats(program: Command): void {
       await withRepo(url, c, async (repo) => {
         const lock = await acquireLock(repo, false);
         try {
-          const s = await repositoryStats(repo);
+          const s = await repositoryStats(repo, warn);
           if (opts.json) json({ ...s, extensions: s.extensions.map((e) => ({ ...e, ratio: e.stored > 0 ? e.raw / e.stored : 1 })) });
           else printStats(s);
         } finally {

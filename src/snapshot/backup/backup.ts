@@ -79,6 +79,8 @@ const SMALL_BYTES = 12 * 1024 * 1024;
 
 export async function runBackup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
   const started = Date.now();
+  // Every file would fail on an unreadable index file: fail once, naming it.
+  repo.index.throwIfUnreadable();
   const now = opts.now ?? (() => new Date());
   const time = now();
   const paths = opts.paths.map((p) => resolve(p));
