@@ -1,4 +1,5 @@
 /** Maps Node filesystem errors to RozenErrors with one clear line of text. */
+import type { Stats } from 'node:fs';
 import { RozenError, notFound } from '../core/errors.js';
 
 export function errnoCode(err: unknown): string | undefined {
@@ -31,4 +32,10 @@ export function mapFsError(err: unknown, op: string, path: string): RozenError {
       return new RozenError('BackendError', `cannot ${op} ${path}: ${text}`, { cause: err });
     }
   }
+}
+
+/** A link or special file where the repository layout puts a directory or an object: an error naming it, never followed. */
+export function foreignEntry(path: string, s: Stats): RozenError {
+  if (s.isSymbolicLink()) return new RozenError('CorruptData', `${path} is a symbolic link; Rozen never follows links inside a repository`);
+  return new RozenError('CorruptData', `${path} is a special file, not a directory or object of the repository`);
 }

@@ -1,4 +1,5 @@
 /** check: the repository's structure from its own index files and snapshots, and optionally every byte of its packs. */
+import { isFormatName, unexpectedObject } from '../backend/format-names.js';
 import type { ObjectInfo } from '../backend/backend.js';
 import { PACKS_PREFIX } from '../cas/pack-path.js';
 import type { PackId } from '../core/ids.js';
@@ -6,7 +7,7 @@ import type { PackDescription } from '../core/types.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { nativeKeys } from '../repo/native-open.js';
 import type { Repository } from '../repo/repository.js';
-import { listSnapshotIds, loadSnapshot } from '../repo/snapshots.js';
+import { listSnapshots } from '../repo/snapshots.js';
 import { loadIndexView, type IndexView } from './index-view.js';
 import { packLayoutProblems, sameDescription } from './pack-layout.js';
 import { packObjects } from './prune-plan.js';
@@ -104,17 +105,11 @@ async function checkPacksStored(repo: Repository, view: IndexView, problem: (lin
     if (!view.packs.has(id as PackId)) note(`pack ${short(id)} (${o.size} bytes) is not in any index; \`rozen prune\` removes it`);
   }
   for (const o of listed) if (!stored.has(o.name.split('/').at(-1) ?? '')) note(`unexpected object ${o.name} under packs/`);
-  for await (const o of repo.backend.list('tmp/')) note(`${o.name}: an unfinished upload; \`rozen prune\` removes it`);
+  for await (const o of repo.backend.list('tmp/')) {
+    note(isFormatName(o.name) ? `${o.name}: an unfinished upload; \`rozen prune\` removes it` : unexpectedObject(o.name));
+  }
 }
 
 async function loadAllSnapshots(repo: Repository, problem: (line: string) => void): Promise<Snapshot[]> {
-  const out: Snapshot[] = [];
-  for (const id of await listSnapshotIds(repo)) {
-    try {
-      out.push(await loadSnapshot(repo, id));
-    } catch (err) {
-      problem(`snapshot ${short(id)}: ${(err as Error).message}`);
-    }
-  }
-  return out;
+  return listSnapshots(repo, (id, err) => problem(`snapshot ${short(id)}: ${err.message}`));
 }

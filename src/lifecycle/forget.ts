@@ -1,4 +1,5 @@
 /** forget: remove snapshot records, named by id or not kept by a policy (data goes with `prune`). */
+import { deleteFormatObjects } from '../backend/format-names.js';
 import { invalidArgument } from '../core/errors.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { Repository } from '../repo/repository.js';
@@ -41,6 +42,6 @@ export async function forget(repo: Repository, opts: ForgetOptions): Promise<For
     for (const g of groupSnapshots(candidates)) groups.push({ ...g, ...applyPolicy(g.snapshots, policy) });
   }
   const removed = [...new Map([...byId, ...groups.flatMap((g) => g.remove)].map((s) => [s.id, s])).values()];
-  if (!opts.dryRun) for (const s of removed) await repo.backend.delete(`snapshots/${s.id}`);
+  if (!opts.dryRun) await deleteFormatObjects(repo.backend, removed.map((s) => `snapshots/${s.id}`));
   return { byId, groups, removed };
 }

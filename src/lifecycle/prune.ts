@@ -1,8 +1,10 @@
 /**
  * Prune: keep what remaining snapshots reach, delete the rest. Order (crash-safe at every step):
  * new packs → new index files naming every live pack → old index files deleted → old packs deleted.
+ * Only names the format defines are deleted; anything else found under packs/ or tmp/ is reported and left.
  */
-import { deleteAll, type ObjectInfo } from '../backend/backend.js';
+import type { ObjectInfo } from '../backend/backend.js';
+import { deleteFormatObjects, isFormatName } from '../backend/format-names.js';
 import { PACKS_PREFIX, packName } from '../cas/pack-path.js';
 import { RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
@@ -45,6 +47,8 @@ export interface PruneReport {
   readonly lostPacks: number;
   readonly indexFilesWritten: number;
   readonly indexFilesDeleted: number;
+  /** Objects under packs/ and tmp/ whose names the format does not define: reported, never deleted. */
+  readonly unexpected: readonly string[];
   /** Bytes deleted minus bytes written. */
   readonly reclaimed: number;
 }
@@ -56,31 +60,37 @@ async function listAll(repo: Repository, prefix: string): Promise<ObjectInfo[]> 
 }
 
 /** Refuses to go on when a snapshot references a blob that no stored pack holds. */
-function requireLive(view: IndexView, live: ReadonlySet<BlobId>, missing: number, stored: ReadonlyMap<string, ObjectInfo>): void {
+function requireLive(view: IndexView, live: ReadonlySet<BlobId>, missing: number, stored: ReadonlyMap<string, ObjectInfo>, first?: string): void {
   let lost = missing;
   for (const id of live) if (!view.blobs.get(id)?.some((l) => stored.has(l.pack))) lost++;
   if (lost > 0) {
+    const example = first === undefined ? '' : ` (${first})`;
     throw new RozenError('CorruptData',
-      `${lost} blob(s) referenced by snapshots are missing; nothing was deleted (run \`rozen check\`, then \`rozen repair index\` or \`rozen repair snapshots\`)`);
+      `${lost} blob(s) referenced by snapshots are missing${example}; nothing was deleted (run \`rozen check\`, then \`rozen repair index\` or \`rozen repair snapshots\`)`);
   }
 }
 
 export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<PruneReport> {
   // Listing the packs (I/O) overlaps reading the index and the snapshots. Under the exclusive lock no backup
   // adds packs meanwhile; were one to, a pack listed but not indexed is kept through the grace period.
-  const [view, snapshots, packs, tmp] = await Promise.all([
+  const [view, snapshots, packs, tmpListed] = await Promise.all([
     loadIndexView(repo.backend, repo.sealer), listSnapshots(repo), listAll(repo, PACKS_PREFIX), listAll(repo, 'tmp/'),
   ]);
-  const reach = await walkSnapshots(repo, view, snapshots, {}, { refsOnly: true });
+  const tmp = tmpListed.filter((o) => isFormatName(o.name));
+  let firstProblem: string | undefined;
+  const reach = await walkSnapshots(repo, view, snapshots, { problem: (_id, line) => (firstProblem ??= line) }, { refsOnly: true });
   const live = new Set<BlobId>([...reach.trees, ...reach.data]);
   const stored = packObjects(packs);
-  requireLive(view, live, reach.missing.size, stored);
+  requireLive(view, live, reach.missing.size, stored, firstProblem);
   const plan = planPrune(view, live, stored, tmp, {
     maxUnused: opts.maxUnused ?? DEFAULT_MAX_UNUSED,
     graceMs: opts.graceMs ?? DEFAULT_GRACE_MS,
     now: (opts.now ?? Date.now)(),
   });
-  const base = { snapshots: snapshots.length, liveBlobs: live.size, packsBefore: stored.size, bytesBefore: sumSizes([...stored.values()]) };
+  const base = {
+    snapshots: snapshots.length, liveBlobs: live.size, packsBefore: stored.size, bytesBefore: sumSizes([...stored.values()]),
+    unexpected: [...packs, ...tmpListed].map((o) => o.name).filter((n) => !isFormatName(n)).sort(),
+  };
   if (opts.dryRun) return report(plan, [], 0, 0, base, true);
   const keys = nativeKeys(repo.master.encKey, repo.master.idKey);
   const written = await repack({ backend: repo.backend, sealer: repo.sealer, keys, packSize: repo.config.packSize }, plan.repack).finally(() => keys.fill(0));
@@ -89,10 +99,10 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
   const oldIndex = rewrite ? [...view.files.keys()].filter((id) => !newIndex.includes(id)) : [];
   // Old index files are gone (durably) before any pack they name is deleted; from then on the local
   // index cache is rebuilt from the new index files while the packs are deleted.
-  await deleteAll(repo.backend, oldIndex.map(indexFileName));
+  await deleteFormatObjects(repo.backend, oldIndex.map(indexFileName));
   const doomed = [...plan.drop, ...plan.repack.map((j) => j.pack)].map((p) => packName(p.id));
   const settled = await Promise.allSettled([
-    deleteAll(repo.backend, [...doomed, ...[...plan.orphans, ...plan.tmp].map((o) => o.name)]),
+    deleteFormatObjects(repo.backend, [...doomed, ...[...plan.orphans, ...plan.tmp].map((o) => o.name)]),
     repo.index.refresh(),
   ]);
   for (const r of settled) if (r.status === 'rejected') throw r.reason;
@@ -103,7 +113,7 @@ const sumSizes = (xs: readonly { size: number }[]): number => xs.reduce((n, x) =
 
 function report(
   plan: PrunePlan, written: readonly PackDescription[], indexWritten: number, indexDeleted: number,
-  base: Pick<PruneReport, 'snapshots' | 'liveBlobs' | 'packsBefore' | 'bytesBefore'>, dryRun: boolean,
+  base: Pick<PruneReport, 'snapshots' | 'liveBlobs' | 'packsBefore' | 'bytesBefore' | 'unexpected'>, dryRun: boolean,
 ): PruneReport {
   const repacked = plan.repack.map((j) => j.pack);
   const deleted = sumSizes([...plan.drop, ...repacked, ...plan.orphans, ...plan.tmp]);

@@ -1,4 +1,6 @@
 /** repair snapshots: rewrite snapshots whose trees reference lost blobs, dropping what is lost so the rest restores. */
+import { deleteFormatObjects } from '../backend/format-names.js';
+import { isRozenError } from '../core/errors.js';
 import type { BlobId, SnapshotId } from '../core/ids.js';
 import { BlobType } from '../core/types.js';
 import { encodeTree } from '../snapshot/fs/tree-codec.js';
@@ -31,6 +33,8 @@ type Rewrite = { id: BlobId; dropped: string[] } | undefined;
 
 class TreeRewriter {
   readonly #memo = new Map<BlobId, Promise<Rewrite>>();
+  /** Why each lost tree could not be loaded (its error, which names the pack). */
+  readonly #why = new Map<BlobId, string>();
   readonly #tasks: BlobTasks;
 
   constructor(private readonly repo: Repository, private readonly view: IndexView, private readonly saver: BlobSaver | undefined) {
@@ -46,9 +50,16 @@ class TreeRewriter {
 
   async #rewrite(id: BlobId, path: string): Promise<Rewrite> {
     let nodes: Node[];
+    if (!this.view.blobs.get(id)?.some((l) => l.type === BlobType.tree)) {
+      this.#why.set(id, 'not in the index');
+      return undefined;
+    }
     try {
       nodes = await loadTreeFrom(this.repo, this.view, id);
-    } catch {
+    } catch (err) {
+      // Only damage is loss: a backend that fails (network, permissions) must not make a repair drop data.
+      if (!isRozenError(err, 'CorruptData')) throw err;
+      this.#why.set(id, err.message);
       return undefined;
     }
     const kept: Node[] = [];
@@ -66,7 +77,7 @@ class TreeRewriter {
     if (node.type === 'dir' && node.subtree) {
       const sub = await this.rewrite(node.subtree, at);
       if (!sub) {
-        dropped.push(`${at}/ (directory listing lost)`);
+        dropped.push(`${at}/ (directory listing lost: ${this.why(node.subtree)})`);
         return undefined;
       }
       dropped.push(...sub.dropped);
@@ -77,6 +88,11 @@ class TreeRewriter {
       return undefined;
     }
     return node;
+  }
+
+  /** Why tree `id` was lost. */
+  why(id: BlobId): string {
+    return this.#why.get(id) ?? 'unknown';
   }
 
   async #store(nodes: readonly Node[]): Promise<BlobId> {
@@ -93,25 +109,37 @@ export async function repairSnapshots(repo: Repository, opts: RepairSnapshotsOpt
   const saver = opts.dryRun ? undefined : new BlobSaver(repo.backend, repo.sealer, repo.index, repo.config);
   const rewriter = new TreeRewriter(repo, view, saver);
   const todo: { snap: Snapshot; result: Rewrite }[] = [];
-  for (const snap of await listSnapshots(repo)) {
+  const unreadable: { id: SnapshotId; why: string }[] = [];
+  for (const snap of await listSnapshots(repo, (id, err) => unreadable.push({ id, why: err.message }))) {
     const result = await rewriter.rewrite(snap.tree, '/');
     if (!result || result.id !== snap.tree) todo.push({ snap, result });
   }
   await saver?.flush();
   const out: RepairedSnapshot[] = [];
-  for (const { snap, result } of todo) out.push(await replace(repo, snap, result, opts));
+  for (const { snap, result } of todo) out.push(await replace(repo, snap, result ?? rewriter.why(snap.tree), opts));
+  for (const u of unreadable) out.push(await dropUnreadable(repo, u.id, u.why, opts));
   return out;
 }
 
-async function replace(repo: Repository, snap: Snapshot, result: Rewrite, opts: RepairSnapshotsOptions): Promise<RepairedSnapshot> {
-  const lost = result === undefined;
-  const dropped = result?.dropped ?? ['/ (root tree lost)'];
+/** A record that does not open or parse: nothing of it can be kept; removed like a lost root with `forget`. */
+async function dropUnreadable(repo: Repository, id: SnapshotId, why: string, opts: RepairSnapshotsOptions): Promise<RepairedSnapshot> {
+  const gone = { old: id, dropped: [`the snapshot record itself: ${why}`], lost: true };
+  if (opts.forget && !opts.dryRun) await deleteFormatObjects(repo.backend, [`snapshots/${id}`]);
+  return gone;
+}
+
+/** Writes the rewritten snapshot (or, with `forget`, drops one whose root is lost: `result` is then why). */
+async function replace(
+  repo: Repository, snap: Snapshot, result: NonNullable<Rewrite> | string, opts: RepairSnapshotsOptions,
+): Promise<RepairedSnapshot> {
+  const lost = typeof result === 'string';
+  const dropped = lost ? [`/ (root tree lost: ${result})`] : result.dropped;
   if (opts.dryRun || (lost && !opts.forget)) return { old: snap.id, dropped, lost };
   let replacement: SnapshotId | undefined;
-  if (result) {
+  if (!lost) {
     const { id: _old, ...record } = snap;
     replacement = await saveSnapshot(repo, { ...record, tree: result.id });
   }
-  await repo.backend.delete(`snapshots/${snap.id}`);
+  await deleteFormatObjects(repo.backend, [`snapshots/${snap.id}`]);
   return { old: snap.id, dropped, lost, ...(replacement && { replacement }) };
 }

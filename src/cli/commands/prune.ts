@@ -1,12 +1,13 @@
 /** `rozen prune <repo>`: delete what no snapshot references; repack packs that are mostly dead. */
 import type { Command } from 'commander';
+import { unexpectedObject } from '../../backend/format-names.js';
 import { invalidArgument } from '../../core/errors.js';
 import { durationMs, parseDuration } from '../../lifecycle/duration.js';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_UNUSED, prune, type PruneOptions, type PruneReport } from '../../lifecycle/prune.js';
 import { acquireLock } from '../../repo/lock.js';
 import type { Repository } from '../../repo/repository.js';
 import { withRepo } from '../context.js';
-import { formatBytes, out } from '../output.js';
+import { formatBytes, out, warn } from '../output.js';
 
 interface PruneCliOpts {
   readonly maxUnused: string;
@@ -38,6 +39,7 @@ export function printPruneReport(r: PruneReport): void {
   if (r.youngKept > 0) out(`kept ${r.youngKept} unindexed pack(s) younger than the grace period`);
   if (r.lostPacks > 0) out(`dropped ${r.lostPacks} missing pack(s) from the index (none held live data)`);
   out(`${r.dryRun ? 'would reclaim' : 'reclaimed'} ${formatBytes(Math.max(0, r.reclaimed))}`);
+  for (const name of r.unexpected) warn(unexpectedObject(name));
 }
 
 /** Prune under an exclusive lock the caller already holds. */
