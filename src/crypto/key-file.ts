@@ -41,16 +41,26 @@ interface KeyFileJson extends KdfParams {
 }
 
 const SALT_BYTES = 32;
+/** A larger key file is corrupt: it is read whole before anything else is checked. */
+export const MAX_KEY_FILE_BYTES = 4096;
+/** Longest hostname or username, as UTF-8; writers cut longer ones at a character boundary. */
+const MAX_NAME_BYTES = 255;
 /** Refuse parameters that would take more than this much memory (a hostile key file must not exhaust the host). */
 const MAX_KDF_MEMORY = 2 ** 30;
+/** Refuse more scrypt work (N·r·p) than the largest ROZEN_KDF_N asks for, 2^19 with r = 8, p = 1 (a hostile key file must not hold the CPU either). */
+const MAX_KDF_WORK = 2 ** 22;
 const KDF_N_ENV = 'ROZEN_KDF_N';
 
 const kdfMemory = ({ N, r, p }: KdfParams): number => 128 * r * (N + p + 2);
 
+/** What trying a password on a key file costs, in units of scrypt's BlockMix over 128 bytes. */
+export const kdfWork = ({ N, r, p }: KdfParams): number => N * r * p;
+
 function validKdf(kdf: KdfParams): boolean {
   const { N, r, p } = kdf;
   const ints = [N, r, p].every((v) => Number.isSafeInteger(v) && v >= 1);
-  return ints && N >= 2 && (N & (N - 1)) === 0 && r * p < 2 ** 30 && kdfMemory(kdf) <= MAX_KDF_MEMORY;
+  const bounded = r * p < 2 ** 30 && kdfMemory(kdf) <= MAX_KDF_MEMORY && kdfWork(kdf) <= MAX_KDF_WORK;
+  return ints && N >= 2 && (N & (N - 1)) === 0 && bounded;
 }
 
 /** DEFAULT_KDF, with N taken from ROZEN_KDF_N when set (tests use a small N to stay fast). */
@@ -62,15 +72,37 @@ export function defaultKdf(env: NodeJS.ProcessEnv = process.env): KdfParams {
   return kdf;
 }
 
+/** The wrapping key; the caller zeroes it when done. */
 function deriveWrapKey(password: string, salt: Uint8Array, kdf: KdfParams): Promise<Uint8Array> {
   const { N, r, p } = kdf;
   const maxmem = kdfMemory(kdf) + 2 ** 20;
+  const secret = Buffer.from(password, 'utf8');
   return new Promise((resolve, reject) => {
-    scrypt(Buffer.from(password, 'utf8'), salt, KEY_BYTES, { N, r, p, maxmem }, (err, key) => {
+    scrypt(secret, salt, KEY_BYTES, { N, r, p, maxmem }, (err, key) => {
+      secret.fill(0);
       if (err) reject(new RozenError('Unsupported', `scrypt failed: ${err.message}`, { cause: err }));
       else resolve(key);
     });
   });
+}
+
+/** `text` cut to MAX_NAME_BYTES of UTF-8 at a character boundary. */
+function clipName(text: string): string {
+  let bytes = 0;
+  let out = '';
+  for (const ch of text) {
+    bytes += Buffer.byteLength(ch, 'utf8');
+    if (bytes > MAX_NAME_BYTES) break;
+    out += ch;
+  }
+  return out;
+}
+
+const nameFits = (v: unknown): v is string => typeof v === 'string' && Buffer.byteLength(v, 'utf8') <= MAX_NAME_BYTES;
+
+/** The key file id: hex SHA-256 of its bytes. */
+export function keyFileId(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function currentUser(): string {
@@ -91,6 +123,10 @@ export async function createKeyFile(
   if (!validKdf(kdf)) throw invalidArgument(`invalid scrypt parameters N=${kdf.N} r=${kdf.r} p=${kdf.p}`);
   const salt = (opts.random ?? randomBytes)(SALT_BYTES);
   const wrapKey = await deriveWrapKey(password, salt, kdf);
+  const plain = encodeMasterKey(master);
+  const data = seal(wrapKey, plain, AAD.key);
+  wrapKey.fill(0);
+  plain.fill(0);
   const json: KeyFileJson = {
     version: 1,
     kdf: 1,
@@ -99,12 +135,12 @@ export async function createKeyFile(
     p: kdf.p,
     salt: Buffer.from(salt).toString('base64'),
     created: (opts.now ?? new Date()).toISOString(),
-    hostname: opts.hostname ?? osHostname(),
-    username: opts.username ?? currentUser(),
-    data: Buffer.from(seal(wrapKey, encodeMasterKey(master), AAD.key)).toString('base64'),
+    hostname: clipName(opts.hostname ?? osHostname()),
+    username: clipName(opts.username ?? currentUser()),
+    data: Buffer.from(data).toString('base64'),
   };
   const bytes = new Uint8Array(Buffer.from(JSON.stringify(json), 'utf8'));
-  return { id: createHash('sha256').update(bytes).digest('hex'), bytes };
+  return { id: keyFileId(bytes), bytes };
 }
 
 /** The master key if `password` opens this key file, undefined if it does not. Malformed files throw CorruptData. */
@@ -116,8 +152,14 @@ export async function openKeyFile(bytes: Uint8Array, password: string): Promise<
     plain = open(wrapKey, Buffer.from(json.data, 'base64'), AAD.key);
   } catch {
     return undefined;
+  } finally {
+    wrapKey.fill(0);
   }
-  return decodeMasterKey(plain);
+  try {
+    return decodeMasterKey(plain);
+  } finally {
+    plain.fill(0);
+  }
 }
 
 export function describeKeyFile(bytes: Uint8Array): KeyFileInfo {
@@ -134,6 +176,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const isBase64 = (v: unknown): v is string => typeof v === 'string' && v.length % 4 === 0 && BASE64.test(v);
 
 function parseKeyFile(bytes: Uint8Array): KeyFileJson {
+  if (bytes.length > MAX_KEY_FILE_BYTES) throw corrupt(`key file (larger than ${MAX_KEY_FILE_BYTES} bytes)`);
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -158,7 +201,7 @@ function hasKeyFileFields(o: Record<string, unknown>): o is Record<string, unkno
     isBase64(o['data']) &&
     typeof o['created'] === 'string' &&
     !Number.isNaN(Date.parse(o['created'])) &&
-    typeof o['hostname'] === 'string' &&
-    typeof o['username'] === 'string'
+    nameFits(o['hostname']) &&
+    nameFits(o['username'])
   );
 }

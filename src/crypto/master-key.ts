@@ -11,7 +11,18 @@ export interface MasterKey {
 export const MASTER_KEY_BYTES = 2 * KEY_BYTES;
 
 export function generateMasterKey(random: (n: number) => Uint8Array = randomBytes): MasterKey {
-  return decodeMasterKey(random(MASTER_KEY_BYTES));
+  const bytes = random(MASTER_KEY_BYTES);
+  try {
+    return decodeMasterKey(bytes);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/** Zero both keys, when the repository that held them is closed. */
+export function wipeMasterKey(key: MasterKey): void {
+  key.encKey.fill(0);
+  key.idKey.fill(0);
 }
 
 /** `encKey ‖ idKey`, 64 bytes (FORMAT §4). */
@@ -24,8 +35,9 @@ export function encodeMasterKey(key: MasterKey): Uint8Array {
 
 export function decodeMasterKey(bytes: Uint8Array): MasterKey {
   if (bytes.length !== MASTER_KEY_BYTES) throw corrupt('master key (wrong length)');
+  // Copies (a Buffer's slice would be a view), so the caller may zero `bytes`.
   return {
-    encKey: bytes.slice(0, KEY_BYTES),
-    idKey: bytes.slice(KEY_BYTES, MASTER_KEY_BYTES),
+    encKey: new Uint8Array(bytes.subarray(0, KEY_BYTES)),
+    idKey: new Uint8Array(bytes.subarray(KEY_BYTES, MASTER_KEY_BYTES)),
   };
 }

@@ -29,4 +29,9 @@ export class Sealer {
   open(sealed: Uint8Array, aad: Uint8Array): Uint8Array {
     return open(this.#key, sealed, aad);
   }
+
+  /** Zero the key copy, when the repository closes; nothing can be sealed or opened afterwards. */
+  wipe(): void {
+    this.#key.fill(0);
+  }
 }

@@ -1,13 +1,20 @@
 /** `rozen key list|add|remove|passwd`: manage the passwords that open a repository. */
 import type { Command } from 'commander';
 import { RozenError } from '../../core/errors.js';
-import { addKey, describeKeys, listKeyIds, resolveKeyId } from '../../repo/keys.js';
+import { oneLine } from '../../core/one-line.js';
+import { type KeyInfo, addKey, describeBadKeyFile, describeKeys, listKeyIds, resolveKeyId } from '../../repo/keys.js';
 import { globals, withRepo } from '../context.js';
-import { json, out } from '../output.js';
+import { json, out, warn } from '../output.js';
 import { readNewPassword } from '../password.js';
 
 interface NewPasswordOpts {
   readonly newPasswordFile?: string;
+}
+
+/** One table row; host and user names come from the repository and are escaped. */
+function keyRow(k: KeyInfo, current: string): string {
+  const mark = k.id === current ? '*' : ' ';
+  return `${mark}${k.id.slice(0, 8)}  ${oneLine(k.username).padEnd(10)}  ${oneLine(k.hostname).padEnd(18)}  ${k.created}`;
 }
 
 async function newPassword(opts: NewPasswordOpts, cmd: Command): Promise<string> {
@@ -26,13 +33,11 @@ export function registerKey(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (url: string, opts: { json?: boolean }, cmd: Command) => {
       await withRepo(url, cmd, async (repo) => {
-        const keys = await describeKeys(repo.backend);
+        const { keys, bad } = await describeKeys(repo.backend);
+        for (const b of bad) warn(describeBadKeyFile(b));
         if (opts.json) return json(keys.map((k) => ({ ...k, current: k.id === repo.keyId })));
         out(' ID        User        Host                Created');
-        for (const k of keys) {
-          const mark = k.id === repo.keyId ? '*' : ' ';
-          out(`${mark}${k.id.slice(0, 8)}  ${k.username.padEnd(10)}  ${k.hostname.padEnd(18)}  ${k.created}`);
-        }
+        for (const k of keys) out(keyRow(k, repo.keyId));
       });
     });
 
@@ -60,7 +65,7 @@ export function registerKey(program: Command): void {
         if (id === repo.keyId) throw new RozenError('InvalidArgument', 'refusing to remove the key in use; open the repository with another password to remove it');
         if ((await listKeyIds(repo.backend)).length <= 1) throw new RozenError('InvalidArgument', 'refusing to remove the last key');
         await repo.backend.delete(`keys/${id}`);
-        out(`removed key ${id.slice(0, 8)}`);
+        out(`removed key ${oneLine(id.slice(0, 8))}`);
       });
     });
 
