@@ -23,6 +23,7 @@ import { concatBytes, isPieces } from './collect.js';
 import { planCopyParts, withTail } from './copy-plan.js';
 import type { PlannedPart } from './copy-plan.js';
 import { checkName, checkRange, shortRead } from './names.js';
+import { warnIfPlainHttp } from './plain-http.js';
 import { withRetry } from './retry.js';
 import type { RetryPolicy } from './retry.js';
 import { errorName, isNotImplemented, isTransientS3Error, mapS3Error } from './s3-error.js';
@@ -89,7 +90,9 @@ export class S3Backend implements Backend {
     const prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.keyPrefix = prefix === '' ? '' : `${prefix}/`;
     this.location = `s3://${this.bucket}${prefix === '' ? '' : `/${prefix}`}`;
-    this.client = new S3Client(resolveS3Config(options));
+    const config = resolveS3Config(options);
+    warnIfPlainHttp(typeof config.endpoint === 'string' ? config.endpoint : undefined);
+    this.client = new S3Client(config);
     this.readRetry = { attempts: 4, baseMs: 200, maxMs: 5_000, isRetryable: isTransientS3Error, ...options.readRetry };
   }
 
@@ -239,6 +242,11 @@ export class S3Backend implements Backend {
       throw err;
     }
     if (out.Body === undefined) throw new RozenError('BackendError', `empty response for ${this.what(name)}`);
+    if (range !== undefined && out.ContentLength !== undefined && out.ContentLength !== range.length) {
+      // A server that ignores the range may send the whole object: it is not read into memory.
+      (out.Body as { destroy?: () => void }).destroy?.();
+      throw shortRead(name, range, out.ContentLength);
+    }
     const bytes = await out.Body.transformToByteArray();
     if (out.ContentLength !== undefined && bytes.byteLength !== out.ContentLength) {
       throw Object.assign(new Error(`body ended after ${bytes.byteLength} of ${out.ContentLength} bytes`), { name: 'ShortBody' });

@@ -6,9 +6,28 @@ export interface PasswordSource {
   readonly passwordFile?: string | undefined;
 }
 
+interface PasswordEnv {
+  readonly password: string | undefined;
+  readonly file: string | undefined;
+}
+
+/** ROZEN_PASSWORD and ROZEN_PASSWORD_FILE, taken out of the environment at first use so no child process inherits them. */
+let fromEnv: PasswordEnv | undefined;
+
+function passwordEnv(): PasswordEnv {
+  if (fromEnv === undefined) {
+    fromEnv = { password: process.env['ROZEN_PASSWORD'], file: process.env['ROZEN_PASSWORD_FILE'] };
+    delete process.env['ROZEN_PASSWORD'];
+    delete process.env['ROZEN_PASSWORD_FILE'];
+  }
+  return fromEnv;
+}
+
 async function fromFile(path: string): Promise<string> {
   try {
-    const text = await readFile(path, 'utf8');
+    const bytes = await readFile(path);
+    const text = bytes.toString('utf8');
+    bytes.fill(0);
     return text.replace(/\r?\n$/, '');
   } catch (err) {
     throw new RozenError('InvalidArgument', `cannot read password file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
@@ -26,7 +45,9 @@ export async function promptHidden(question: string): Promise<string> {
   let line = '';
   try {
     for await (const chunk of stdin as AsyncIterable<Buffer>) {
-      for (const ch of chunk.toString('utf8')) {
+      const typed = chunk.toString('utf8');
+      chunk.fill(0);
+      for (const ch of typed) {
         if (ch === '\r' || ch === '\n') return line;
         if (ch === '\u0003') throw new RozenError('Interrupted', 'interrupted');
         if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
@@ -42,11 +63,10 @@ export async function promptHidden(question: string): Promise<string> {
 }
 
 export async function readPassword(src: PasswordSource, prompt = 'enter password for repository: '): Promise<string> {
+  const env = passwordEnv();
   if (src.passwordFile) return fromFile(src.passwordFile);
-  const env = process.env['ROZEN_PASSWORD'];
-  if (env !== undefined) return env;
-  const envFile = process.env['ROZEN_PASSWORD_FILE'];
-  if (envFile) return fromFile(envFile);
+  if (env.password !== undefined) return env.password;
+  if (env.file) return fromFile(env.file);
   return promptHidden(prompt);
 }
 

@@ -2,19 +2,19 @@
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import type { Backend } from '../backend/backend.js';
-import { RozenError } from '../core/errors.js';
-import type { BlobId } from '../core/ids.js';
+import { RozenError, isRozenError } from '../core/errors.js';
+import type { BlobId, PackId } from '../core/ids.js';
 import { BlobType, type BlobLocation } from '../core/types.js';
 import { BlobIndex } from '../cas/blob-index.js';
 import { readBlob } from '../cas/pack-reader.js';
 import { gearTable } from '../cas/gear.js';
 import { blobIdOf } from '../crypto/blob-id.js';
-import { generateMasterKey, type MasterKey } from '../crypto/master-key.js';
+import { generateMasterKey, wipeMasterKey, type MasterKey } from '../crypto/master-key.js';
 import { AAD, Sealer } from '../crypto/sealer.js';
-import { packMsg, unpackMsg } from '../codec/msgpack.js';
-import { newConfig, parseConfig, type RepoConfig } from './config.js';
+import { packMsg } from '../codec/msgpack.js';
+import { loadConfig, newConfig, type RepoConfig } from './config.js';
 import { addKey, unlockMasterKey } from './keys.js';
-import { getSealedFile, openFile, sealFile } from './sealed-file.js';
+import { sealFile } from './sealed-file.js';
 import { WindowReader } from './window-reader.js';
 import { nativeKeys, openBlobRun } from './native-open.js';
 
@@ -46,12 +46,12 @@ export class Repository {
   /** The keys as the addon takes them (native-open.ts). */
   #keys: Uint8Array | undefined;
 
-  private constructor(backend: Backend, master: MasterKey, keyId: string, config: RepoConfig, index: BlobIndex) {
+  private constructor(backend: Backend, master: MasterKey, keyId: string, config: RepoConfig, sealer: Sealer, index: BlobIndex) {
     this.backend = backend;
     this.master = master;
     this.keyId = keyId;
     this.config = config;
-    this.sealer = new Sealer(master.encKey);
+    this.sealer = sealer;
     this.index = index;
   }
 
@@ -64,11 +64,16 @@ export class Repository {
       throw new RozenError('RepoExists', `${backend.location} already holds key files; refusing to initialise over them`);
     }
     const master = generateMasterKey();
-    const config = newConfig(overrides);
-    const keyId = await addKey(backend, master, password);
     const sealer = new Sealer(master.encKey);
-    await backend.put('config', sealFile(sealer, AAD.config, packMsg(config), false));
-    return { id: config.id, keyId };
+    try {
+      const config = newConfig(overrides);
+      const keyId = await addKey(backend, master, password);
+      await backend.put('config', sealFile(sealer, AAD.config, packMsg(config), false));
+      return { id: config.id, keyId };
+    } finally {
+      sealer.wipe();
+      wipeMasterKey(master);
+    }
   }
 
   static async open(backend: Backend, password: string, opts: OpenOptions = {}): Promise<Repository> {
@@ -76,10 +81,16 @@ export class Repository {
     await requireRepo(backend);
     const { master, keyId } = await unlockMasterKey(backend, password);
     const sealer = new Sealer(master.encKey);
-    const config = parseConfig(unpackMsg(openFile(sealer, AAD.config, await backend.get('config'))));
-    const cacheDir = join(opts.cacheDir ?? defaultCacheDir(), config.id, 'index');
-    const index = await BlobIndex.open(backend, sealer, cacheDir);
-    return new Repository(backend, master, keyId, config, index);
+    try {
+      const config = await loadConfig(backend, sealer);
+      const cacheDir = join(opts.cacheDir ?? defaultCacheDir(), config.id, 'index');
+      const index = await BlobIndex.open(backend, sealer, cacheDir);
+      return new Repository(backend, master, keyId, config, sealer, index);
+    } catch (err) {
+      sealer.wipe();
+      wipeMasterKey(master);
+      throw err;
+    }
   }
 
   get gear(): Uint32Array {
@@ -108,17 +119,25 @@ export class Repository {
     // Opened in the addon on the libuv pool: a backup, restore or mount loads trees by the hundred, and opening
     // them here (decipher, zstd, HMAC) held the JavaScript thread for 20 ms of a 0.5 s unchanged backup.
     this.#keys ??= nativeKeys(this.master.encKey, this.master.idKey);
-    return openBlobRun(this.#keys, sealed, [{ id, at: 0, length: sealed.length, rawLength: where.rawLength }]);
+    return openBlobRun(this.#keys, sealed, [{ id, at: 0, length: sealed.length, rawLength: where.rawLength }])
+      .catch((err: unknown) => Promise.reject(inPack(err, where.pack)));
   }
 
-  async readSealed(dir: string, id: string, aad: Uint8Array): Promise<unknown> {
-    return unpackMsg(await getSealedFile(this.backend, this.sealer, dir, id, aad));
-  }
-
+  /** Close the index and backend, then zero every copy of the keys this repository held. */
   async close(): Promise<void> {
-    this.#keys?.fill(0);
-    await this.index.close();
-    await this.backend.close();
+    try {
+      await this.index.close();
+      await this.backend.close();
+    } finally {
+      this.#keys?.fill(0);
+      this.#gear?.fill(0);
+      this.sealer.wipe();
+      wipeMasterKey(this.master);
+    }
   }
 }
 
+/** A blob's CorruptData naming the pack file it was read from, the file to repair. */
+function inPack(err: unknown, pack: PackId): unknown {
+  return isRozenError(err, 'CorruptData') ? new RozenError('CorruptData', `pack ${pack.slice(0, 8)}: ${err.message}`, { cause: err }) : err;
+}
