@@ -3,6 +3,7 @@
  * trees and blobs where it must, EIO (logged, one line) when the source fails.
  */
 import type { BlobId } from '../core/ids.js';
+import { oneLine } from '../core/one-line.js';
 import type { Node } from '../snapshot/node.js';
 import type { BlobCache } from './blob-cache.js';
 import type { EntryResolver, Resolved } from './entry-resolver.js';
@@ -260,8 +261,4 @@ function describe(e: FsEntry): string {
   const t = e as TreeEntry;
   const name = t.node.name.length > 0 ? t.node.name.toString('utf8') : '/';
   return `${oneLine(name)} (snapshot ${t.snapshot.id.slice(0, 8)})`;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
