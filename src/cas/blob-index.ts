@@ -73,6 +73,7 @@ export class BlobIndex {
 
   /** Throws the first unreadable index file's error: for a command that needs the whole index, before it starts. */
   throwIfUnreadable(): void {
+    if (this.#unreadable.size === 0) return; // every lookup asks: no iterator on the common path
     const first = this.#unreadable.values().next();
     if (!first.done) throw first.value;
   }
