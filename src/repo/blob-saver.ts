@@ -6,6 +6,7 @@
 import type { Backend } from '../backend/backend.js';
 import type { BlobIndex } from '../cas/blob-index.js';
 import { DegeneratePackWriter } from '../cas/degenerate-writer.js';
+import { INDEX_FILE_BLOBS } from '../cas/index-file.js';
 import { MAX_PACK_BLOBS } from '../cas/pack-header.js';
 import { PackWriter } from '../cas/pack-writer.js';
 import type { Sealer } from '../cas/sealer.js';
@@ -19,6 +20,8 @@ export interface SaverLimits {
   readonly uploads?: number;
   /** Write an index file after this many new packs (crash safety for long runs). */
   readonly indexEvery?: number;
+  /** Write an index file once this many blobs wait for one: their locations are held in memory until then. */
+  readonly indexBlobs?: number;
 }
 
 export interface SaverStats {
@@ -45,7 +48,7 @@ export class BlobSaver {
     this.#backend = backend;
     this.#sealer = sealer;
     this.#index = index;
-    this.#limits = { uploads: 2, indexEvery: 32, ...limits };
+    this.#limits = { uploads: 2, indexEvery: 32, indexBlobs: INDEX_FILE_BLOBS, ...limits };
   }
 
   /** Whether the blob is already stored, indexed, or being written by this run. */
@@ -126,7 +129,7 @@ export class BlobSaver {
     for (const b of desc.blobs) this.#inflight.delete(b.id);
     this.stats.packs++;
     this.stats.storedBytes += desc.size;
-    if (++this.#sinceIndex >= this.#limits.indexEvery) {
+    if (++this.#sinceIndex >= this.#limits.indexEvery || this.#index.pendingBlobCount >= this.#limits.indexBlobs) {
       this.#sinceIndex = 0;
       await this.#index.flush();
     }
