@@ -5,6 +5,7 @@ import type { Node } from '../node.js';
 import type { ScannedNode } from '../fs/scan.js';
 import type { BlobLocation } from '../../core/types.js';
 import { decodeTree } from '../fs/tree-codec.js';
+import { TreeAhead } from '../tree-ahead.js';
 
 /** A parent snapshot's directory: its tree id and its entries by name (in tree order). */
 export type ParentDir = { readonly tree: BlobId; readonly entries: ReadonlyMap<string, Node> } | undefined;
@@ -12,24 +13,27 @@ export type ParentDir = { readonly tree: BlobId; readonly entries: ReadonlyMap<s
 const key = (name: Buffer): string => name.toString('latin1');
 
 /**
- * Loads the parent snapshot's directories for a walk. When a directory is loaded, the trees of
- * its subdirectories are located (one index lookup for all) and read ahead, so the walk rarely
- * waits for a tree when it enters a directory: one level ahead, bounded by the directory's size.
+ * Loads the parent snapshot's directories for a walk. When the walk enters a directory, the trees
+ * of its subdirectories are queued and a few of them read ahead (located with one index lookup per
+ * batch), so the walk rarely waits for a tree and memory holds a few directories, not the snapshot.
  */
 export class ParentTrees {
-  readonly #ahead = new Map<BlobId, Promise<ParentDir>>();
+  readonly #ahead = new TreeAhead<ParentDir>((ids) => this.#loadMany(ids));
 
   constructor(private readonly repo: Repository) {}
 
   /** The directory listed by `tree`; undefined when there is none or it cannot be read (the walk then reads everything). */
   async dir(tree: BlobId | undefined): Promise<ParentDir> {
     if (tree === undefined) return undefined;
-    const ahead = this.#ahead.get(tree);
-    this.#ahead.delete(tree);
-    const dir = await (ahead ?? this.#load(tree, undefined));
+    const dir = await this.#ahead.take(tree);
     // Only directories the walk enters read ahead: a subtree that is gone from disk is not loaded.
-    if (dir !== undefined) this.#readAhead(dir.entries.values());
+    if (dir !== undefined) this.#ahead.upcoming(subtreesOf(dir.entries.values()));
     return dir;
+  }
+
+  #loadMany(ids: readonly BlobId[]): Promise<ParentDir>[] {
+    const located = this.repo.index.lookupMany(ids);
+    return ids.map((id, i) => located.then((locs) => this.#load(id, locs[i]), () => this.#load(id, undefined)));
   }
 
   async #load(tree: BlobId, loc: BlobLocation | undefined): Promise<ParentDir> {
@@ -39,17 +43,12 @@ export class ParentTrees {
       return undefined;
     }
   }
+}
 
-  #readAhead(nodes: Iterable<Node>): void {
-    const subtrees: BlobId[] = [];
-    for (const n of nodes) if (n.subtree !== undefined && !this.#ahead.has(n.subtree)) subtrees.push(n.subtree);
-    if (subtrees.length === 0) return;
-    const located = this.repo.index.lookupMany(subtrees);
-    for (const [i, id] of subtrees.entries()) {
-      const p = located.then((locs) => this.#load(id, locs[i]), () => this.#load(id, undefined));
-      this.#ahead.set(id, p);
-    }
-  }
+function subtreesOf(nodes: Iterable<Node>): BlobId[] {
+  const out: BlobId[] = [];
+  for (const n of nodes) if (n.subtree !== undefined) out.push(n.subtree);
+  return out;
 }
 
 export function parentEntry(dir: ParentDir, name: Buffer): Node | undefined {
