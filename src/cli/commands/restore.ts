@@ -27,9 +27,12 @@ function restoreProgress(mode: ReturnType<typeof progressMode>): RestoreProgress
   let started = false;
   return {
     update(d) {
-      if (!started) bar.start(Math.max(1, d.totalBytes), 0, { done: '0 B', size: formatBytes(d.totalBytes) });
+      // A selection's total is not known ahead (the walk streams the snapshot): the bar then shows bytes done.
+      const size = d.totalBytes > 0 ? formatBytes(d.totalBytes) : '?';
+      if (!started) bar.start(Math.max(1, d.totalBytes), 0, { done: '0 B', size });
       started = true;
-      bar.update(d.bytes, { done: formatBytes(d.bytes), size: formatBytes(d.totalBytes) });
+      if (d.totalBytes <= 0) bar.setTotal(Math.max(1, d.bytes));
+      bar.update(d.bytes, { done: formatBytes(d.bytes), size });
     },
     error,
     stop() {

@@ -4,6 +4,7 @@ import type { BlobLocation } from '../../core/types.js';
 import type { Repository } from '../../repo/repository.js';
 import type { Node } from '../node.js';
 import { loadTree } from '../trees.js';
+import { TreeAhead } from '../tree-ahead.js';
 
 export interface PlannedEntry {
   /** Path relative to the snapshot root, '/'-separated, starting with '/'. */
@@ -18,53 +19,71 @@ export interface Selection {
   readonly exclude?: ((path: string) => boolean) | undefined;
 }
 
-const TREE_LOADS = 16;
+/** A step of the walk: an entry to create, or a created directory whose whole subtree has been walked. */
+export type WalkStep = { readonly kind: 'entry' | 'leave'; readonly entry: PlannedEntry };
 
-/** Every tree below `root`, loaded breadth-first with bounded concurrency. */
-async function loadAllTrees(repo: Repository, root: BlobId): Promise<Map<BlobId, Node[]>> {
-  const trees = new Map<BlobId, Node[]>();
-  let level: BlobId[] = [root];
-  while (level.length > 0) {
-    const next: BlobId[] = [];
-    for (let i = 0; i < level.length; i += TREE_LOADS) {
-      const batch = level.slice(i, i + TREE_LOADS).filter((id) => !trees.has(id));
-      const loaded = await Promise.all(batch.map((id) => loadTree(repo, id)));
-      batch.forEach((id, k) => {
-        trees.set(id, loaded[k]!);
-        for (const n of loaded[k]!) if (n.type === 'dir' && n.subtree && !trees.has(n.subtree)) next.push(n.subtree);
-      });
-    }
-    level = [...new Set(next)];
-  }
-  return trees;
+const SLASH = Buffer.from('/');
+
+/**
+ * The entries to restore, depth-first, parents before children, each directory's `leave` after its
+ * subtree, handed to `take` in runs of about `run` steps (it is awaited before the walk goes on).
+ * A directory is given only once something below it is selected (or it is itself), so directories
+ * leading to selected entries are kept and others are not created. Trees are loaded a few ahead
+ * of the walk and dropped behind it: memory holds the path being walked, not the snapshot.
+ */
+export async function walkSelected(
+  repo: Repository, root: BlobId, sel: Selection, run: number, take: (steps: WalkStep[]) => Promise<void>,
+): Promise<void> {
+  const ahead = new TreeAhead((ids) => ids.map((id) => loadTree(repo, id)));
+  const w: Walk = { ahead, sel, open: [], given: 0, steps: [], run, take };
+  await visit(w, root, Buffer.alloc(0), false);
+  if (w.steps.length > 0) await take(w.steps);
 }
 
-/** Depth-first list of the entries to restore, parents before children; directories leading to selected entries are kept. */
-export async function planEntries(repo: Repository, root: BlobId, sel: Selection = {}): Promise<PlannedEntry[]> {
-  const trees = await loadAllTrees(repo, root);
-  const out: PlannedEntry[] = [];
-  const visit = (tree: BlobId, prefix: Buffer, parentIncluded: boolean): boolean => {
-    let any = false;
-    for (const node of trees.get(tree) ?? []) {
-      const path = Buffer.concat([prefix, Buffer.from('/'), node.name]);
-      const str = path.toString();
-      if (sel.exclude?.(str)) continue;
-      const included = parentIncluded || !sel.include || sel.include(str);
-      if (node.type === 'dir' && node.subtree) {
-        const at = out.length;
-        out.push({ path, node });
-        const inner = visit(node.subtree, path, included);
-        if (!included && !inner) out.splice(at, 1);
-        any ||= included || inner;
-      } else if (included) {
-        out.push({ path, node });
-        any = true;
+interface Walk {
+  readonly ahead: TreeAhead<Node[]>;
+  readonly sel: Selection;
+  /** The directories being walked, outermost first. */
+  readonly open: PlannedEntry[];
+  /** How many of `open` have been given (a prefix of them). */
+  given: number;
+  steps: WalkStep[];
+  readonly run: number;
+  readonly take: (steps: WalkStep[]) => Promise<void>;
+}
+
+async function visit(w: Walk, tree: BlobId, prefix: Buffer, parentIncluded: boolean): Promise<void> {
+  const entries = (await w.ahead.take(tree))
+    .map((node) => ({ path: Buffer.concat([prefix, SLASH, node.name]), node }))
+    .filter((e) => !w.sel.exclude?.(e.path.toString()));
+  w.ahead.upcoming(entries.flatMap((e) => (e.node.type === 'dir' && e.node.subtree ? [e.node.subtree] : [])));
+  for (const entry of entries) {
+    const included = parentIncluded || !w.sel.include || w.sel.include(entry.path.toString());
+    const subtree = entry.node.type === 'dir' ? entry.node.subtree : undefined;
+    if (subtree === undefined) {
+      if (included) giveOpen(w, entry);
+    } else {
+      w.open.push(entry);
+      if (included) giveOpen(w);
+      await visit(w, subtree, entry.path, included);
+      w.open.pop();
+      if (w.given > w.open.length) {
+        w.given = w.open.length;
+        w.steps.push({ kind: 'leave', entry });
       }
     }
-    return any;
-  };
-  visit(root, Buffer.alloc(0), false);
-  return out;
+    if (w.steps.length >= w.run) {
+      const steps = w.steps;
+      w.steps = [];
+      await w.take(steps);
+    }
+  }
+}
+
+/** Gives the open directories not given yet, then `entry`. */
+function giveOpen(w: Walk, entry?: PlannedEntry): void {
+  for (; w.given < w.open.length; w.given++) w.steps.push({ kind: 'entry', entry: w.open[w.given]! });
+  if (entry) w.steps.push({ kind: 'entry', entry });
 }
 
 export interface BlobUse {
