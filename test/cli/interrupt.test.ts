@@ -1,6 +1,6 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cliSandbox, collect, rozen, startCli } from '../helpers/cli.js';
@@ -9,6 +9,16 @@ async function bigTree(dir: string, files: number, size: number): Promise<void> 
   await mkdir(dir, { recursive: true });
   for (let i = 0; i < files; i++) await writeFile(join(dir, `f${i}.bin`), randomBytes(size));
   for (let i = 0; i < 200; i++) await writeFile(join(dir, `s${i}.txt`), `small ${i} `.repeat(50 + i));
+}
+
+/** Waits until the pack files under `dir` hold `bytes`: the backup has stored data an interrupt must keep. */
+async function packedAtLeast(dir: string, bytes: number): Promise<void> {
+  for (;;) {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+    const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size, () => 0)));
+    if (sizes.reduce((a, b) => a + b, 0) >= bytes) return;
+    await sleep(20);
+  }
 }
 
 t.test('Ctrl-C (SIGINT) stops a backup cleanly: exit 130, no snapshot, lock released, next backup works', async (t) => {
@@ -24,7 +34,7 @@ t.test('Ctrl-C (SIGINT) stops a backup cleanly: exit 130, no snapshot, lock rele
       if (d.toString().includes('"status"')) resolve();
     });
   });
-  await sleep(300);
+  await packedAtLeast(join(repo, 'packs'), 48 * 1024 * 1024);
   child.kill('SIGINT');
   const r = await done;
   t.equal(r.code, 130, r.stderr);
