@@ -103,19 +103,25 @@ warn_if_busy() {
 
 # --- corpus ---------------------------------------------------------------------------
 
-# corpus_cached SIZE_MB: print the path of the pristine corpus, building it once.
-corpus_cached() {
-  local size=$1 dir="$BENCH_DIR/corpus/${1}MB"
+# cached_build DIR WHAT CMD...: build DIR once with `CMD... DIR.tmp`, moved into place when
+# complete and marked by DIR.done, so an interrupted build is redone; print DIR.
+cached_build() {
+  local dir=$1 what=$2; shift 2
   if [ ! -f "$dir.done" ]; then
-    [ -x "$BENCH_SHARED/make-corpus.sh" ] || [ -f "$BENCH_SHARED/make-corpus.sh" ] \
-      || die "make-corpus.sh not found in $BENCH_SHARED (set BENCH_SHARED)"
     rm -rf "$dir" "$dir.tmp"
-    log "building a ${size} MiB corpus in $dir (once)"
-    bash "$BENCH_SHARED/make-corpus.sh" "$dir.tmp" "$size" >&2
+    log "building $what in $dir (once)"
+    "$@" "$dir.tmp" >&2 || die "building $what failed"
     mv "$dir.tmp" "$dir" && touch "$dir.done"
   fi
   printf '%s\n' "$dir"
 }
+
+# corpus_cached SIZE_MB: print the path of the pristine corpus, building it once.
+corpus_cached() {
+  [ -f "$BENCH_SHARED/make-corpus.sh" ] || die "make-corpus.sh not found in $BENCH_SHARED (set BENCH_SHARED)"
+  cached_build "$BENCH_DIR/corpus/${1}MB" "a ${1} MiB corpus" corpus_make "$1"
+}
+corpus_make() { bash "$BENCH_SHARED/make-corpus.sh" "$2" "$1"; }
 
 # corpus_copy SRC DEST: a fresh working copy (times, modes and holes kept) to mutate freely.
 corpus_copy() {
@@ -224,6 +230,75 @@ tool_kill() {
   echo "# run ${RUN_NO:-1}: $1 failed at $2" >>"$RESULTS"
 }
 
+# --- FUSE mounts ----------------------------------------------------------------------
+
+MOUNT_TIMEOUT=${BENCH_MOUNT_TIMEOUT:-120}
+declare -A MOUNT_PID=()   # mount point -> pid of the /usr/bin/time wrapping the mount
+declare -A MOUNT_TOOL=()  # mount point -> tool
+
+# The mount process itself: the child of /usr/bin/time.
+mount_child() { awk '{print $1}' "/proc/$1/task/$1/children" 2>/dev/null || true; }
+is_mounted() { awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts; }
+
+# mount_start TOOL MNT SESSION: start the tool's mount in the background under /usr/bin/time -v,
+# and set MOUNT_READY to the seconds until `ls MNT/snapshots` shows an entry.
+mount_start() {
+  local tool=$1 mnt=$2 session=$3 start now
+  mkdir -p "$mnt" "$RUN_DIR/logs"
+  tool_argv "$tool" mount "$(repo_of "$tool")" "$mnt"
+  start=$(date +%s.%N)
+  /usr/bin/time -v -o "$RUN_DIR/logs/$tool-mount$session.time" "${TOOL_ARGV[@]}" \
+    >"$RUN_DIR/logs/$tool-mount$session.log" 2>&1 &
+  MOUNT_PID[$mnt]=$!
+  MOUNT_TOOL[$mnt]=$tool
+  while :; do
+    if [ -n "$(ls -A "$mnt/snapshots" 2>/dev/null)" ]; then break; fi
+    if ! kill -0 "${MOUNT_PID[$mnt]}" 2>/dev/null; then
+      log "$tool mount exited early:"; tail -n 5 "$RUN_DIR/logs/$tool-mount$session.log" >&2
+      unset "MOUNT_PID[$mnt]"; return 1
+    fi
+    now=$(date +%s.%N)
+    if awk -v a="$start" -v b="$now" -v t="$MOUNT_TIMEOUT" 'BEGIN{exit !(b - a > t)}'; then
+      log "$tool mount: no snapshot listed after ${MOUNT_TIMEOUT}s"; mount_stop "$tool" "$mnt" "$session"; return 1
+    fi
+    sleep 0.02
+  done
+  now=$(date +%s.%N)
+  MOUNT_READY=$(awk -v a="$start" -v b="$now" 'BEGIN{printf "%.2f", b - a}')
+  log "$tool mount session $session: first listing after ${MOUNT_READY}s"
+}
+
+# mount_stop TOOL MNT [SESSION]: Rozen is stopped with SIGTERM (it unmounts and prints its
+# stats), restic by unmounting; then fusermount -u / umount -l and SIGKILL as fallbacks. With a
+# SESSION, the mount's max RSS is recorded as mount<SESSION>.rss.
+mount_stop() {
+  local tool=$1 mnt=$2 session=${3:-} pid=${MOUNT_PID[$2]:-} child i
+  [ -n "$pid" ] || return 0
+  child=$(mount_child "$pid")
+  if [ "$tool" = rozen ] && [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true
+  else fusermount -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || true; fi
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$tool mount did not exit by itself; forcing the unmount"
+    echo "# run ${RUN_NO:-1}: $tool mount did not exit by itself (forced)" >>"$RESULTS"
+    fusermount -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+    sleep 1
+    child=$(mount_child "$pid"); [ -z "$child" ] || kill -KILL "$child" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  is_mounted "$mnt" && { fusermount -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true; }
+  unset "MOUNT_PID[$mnt]" "MOUNT_TOOL[$mnt]"
+  local tf="$RUN_DIR/logs/$tool-mount$session.time"
+  [ -n "$session" ] && [ -f "$tf" ] && record "$tool" "mount$session.rss" "$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tf")" KB
+  return 0
+}
+
+# mounts_cleanup: stop every mount still running (for an EXIT trap).
+mounts_cleanup() {
+  local mnt
+  for mnt in "${!MOUNT_PID[@]}"; do mount_stop "${MOUNT_TOOL[$mnt]:-restic}" "$mnt"; done
+}
+
 # --- the tools' command lines ---------------------------------------------------------
 
 # tool_argv TOOL VERB REPO [ARGS...]: set TOOL_ARGV to the command line for one operation.
@@ -300,15 +375,20 @@ settle() {
 # for every tool (both store absolute paths, so the trees they record are identical). ORDER is
 # the tools' order for this run: reversed on even runs so neither always goes first.
 reset_run() {
-  local corpus=$1 i
+  tool_order
+  discard "$RUN_DIR"
+  mkdir -p "$RUN_DIR/logs" "$RUN_DIR/cache"
+  corpus_copy "$1" "$RUN_DIR/data"
+  TOOL_DEAD=()
+}
+
+# tool_order: set ORDER, the tools' order for this run, reversed on even runs.
+tool_order() {
+  local i
   ORDER=("${TOOLS[@]}")
   if [ $(( ${RUN_NO:-1} % 2 )) = 0 ]; then
     ORDER=(); for (( i = ${#TOOLS[@]} - 1; i >= 0; i-- )); do ORDER+=("${TOOLS[$i]}"); done
   fi
-  discard "$RUN_DIR"
-  mkdir -p "$RUN_DIR/logs" "$RUN_DIR/cache"
-  corpus_copy "$corpus" "$RUN_DIR/data"
-  TOOL_DEAD=()
 }
 
 # --- verification ---------------------------------------------------------------------

@@ -10,73 +10,9 @@
 # the corpus is the reference. Every mount is unmounted on exit, whatever happens.
 set -euo pipefail
 SIZE_MB=${1:-${SIZE_MB:-1024}}
-MOUNT_TIMEOUT=${BENCH_MOUNT_TIMEOUT:-120}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-declare -A MOUNT_PID=()   # mount point -> pid of the /usr/bin/time wrapping the mount
-
-# The mount process itself: the child of /usr/bin/time.
-mount_child() { awk '{print $1}' "/proc/$1/task/$1/children" 2>/dev/null || true; }
-is_mounted() { awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts; }
-
-# mount_start TOOL MNT: start the tool's mount in the background under /usr/bin/time -v, and
-# record the seconds until `ls MNT/snapshots` shows an entry as mount_ready.
-mount_start() {
-  local tool=$1 mnt=$2 session=$3 start now
-  mkdir -p "$mnt"
-  tool_argv "$tool" mount "$(repo_of "$tool")" "$mnt"
-  start=$(date +%s.%N)
-  /usr/bin/time -v -o "$RUN_DIR/logs/$tool-mount$session.time" "${TOOL_ARGV[@]}" \
-    >"$RUN_DIR/logs/$tool-mount$session.log" 2>&1 &
-  MOUNT_PID[$mnt]=$!
-  while :; do
-    if [ -n "$(ls -A "$mnt/snapshots" 2>/dev/null)" ]; then break; fi
-    if ! kill -0 "${MOUNT_PID[$mnt]}" 2>/dev/null; then
-      log "$tool mount exited early:"; tail -n 5 "$RUN_DIR/logs/$tool-mount$session.log" >&2
-      unset "MOUNT_PID[$mnt]"; return 1
-    fi
-    now=$(date +%s.%N)
-    if awk -v a="$start" -v b="$now" -v t="$MOUNT_TIMEOUT" 'BEGIN{exit !(b - a > t)}'; then
-      log "$tool mount: no snapshot listed after ${MOUNT_TIMEOUT}s"; mount_stop "$tool" "$mnt" "$session"; return 1
-    fi
-    sleep 0.02
-  done
-  now=$(date +%s.%N)
-  MOUNT_READY=$(awk -v a="$start" -v b="$now" 'BEGIN{printf "%.2f", b - a}')
-  log "$tool mount session $session: first listing after ${MOUNT_READY}s"
-}
-
-# mount_stop TOOL MNT SESSION: Rozen is stopped with SIGTERM (it unmounts and prints its
-# stats), restic by unmounting; then fusermount -u / umount -l and SIGKILL as fallbacks.
-mount_stop() {
-  local tool=$1 mnt=$2 session=${3:-} pid=${MOUNT_PID[$2]:-} child i
-  [ -n "$pid" ] || return 0
-  child=$(mount_child "$pid")
-  if [ "$tool" = rozen ] && [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true
-  else fusermount -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || true; fi
-  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$tool mount did not exit by itself; forcing the unmount"
-    echo "# run ${RUN_NO:-1}: $tool mount did not exit by itself (forced)" >>"$RESULTS"
-    fusermount -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
-    sleep 1
-    child=$(mount_child "$pid"); [ -z "$child" ] || kill -KILL "$child" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-  is_mounted "$mnt" && { fusermount -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true; }
-  unset "MOUNT_PID[$mnt]"
-  local tf="$RUN_DIR/logs/$tool-mount$session.time"
-  [ -n "$session" ] && [ -f "$tf" ] && record "$tool" "mount$session.rss" "$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tf")" KB
-  return 0
-}
-
-cleanup() {
-  local mnt
-  for mnt in "${!MOUNT_PID[@]}"; do
-    case $mnt in */rozen*) mount_stop rozen "$mnt" ;; *) mount_stop restic "$mnt" ;; esac
-  done
-}
-trap cleanup EXIT
+trap mounts_cleanup EXIT
 trap 'exit 130' INT TERM
 
 bench_init mount
