@@ -3,7 +3,7 @@
  * window's entries, fetch each of its packs once (in ranges) and write every blob to the files
  * that use it, apply the files' metadata, then that of the directories whose subtree is complete
  * (deepest first). A file whose data cannot be read or verified is removed and reported; the rest
- * is restored. Memory holds one window's plan, whatever the snapshot's size.
+ * is restored. Memory holds two windows' plans, whatever the snapshot's size.
  */
 import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import { lstat, mkdir, rm, unlink } from 'node:fs/promises';
@@ -106,9 +106,19 @@ export async function runRestore(repo: Repository, snap: Snapshot, opts: Restore
     totals: { files: 0, dirs: 0, others: 0, skipped: 0, bytes: 0, errors: 0 },
     totalBytes: wholeSize(snap, opts.selection),
   };
+  // A window's entries are created while the window before it is written: at most two windows are held.
+  let writing = Promise.resolve();
   try {
-    await walkSelected(repo, snap.tree, opts.selection ?? {}, opts.windowSteps ?? WINDOW_STEPS, (steps) => restoreWindow(run, steps));
+    await walkSelected(repo, snap.tree, opts.selection ?? {}, opts.windowSteps ?? WINDOW_STEPS, async (steps) => {
+      const w = await createEntries(run, steps);
+      const previous = writing;
+      writing = previous.then(() => writeWindow(run, w));
+      writing.catch(() => undefined); // awaited by the next window or below
+      await previous;
+    });
+    await writing;
   } finally {
+    await writing.catch(() => undefined);
     keys.fill(0);
   }
   return { ...run.totals, seconds: (Date.now() - started) / 1000 };
@@ -119,8 +129,8 @@ function wholeSize(snap: Snapshot, sel: Selection | undefined): number {
   return sel?.include || sel?.exclude ? 0 : (snap.summary?.['bytes_total'] ?? 0);
 }
 
-async function restoreWindow(run: Run, steps: WalkStep[]): Promise<void> {
-  const w = await createEntries(run, steps);
+/** Writes a window whose entries exist: its files' data and metadata, its links, then its finished directories' metadata. */
+async function writeWindow(run: Run, w: Window): Promise<void> {
   await forEachLimited(w.specials, META_IN_FLIGHT, async (e) => {
     await rm(run.dest(e), { force: true });
     await createSpecial(run.dest(e), e.node);
