@@ -1,4 +1,5 @@
 /** Finds the children of mount entries: the virtual top levels from the layout, then snapshot trees. */
+import type { BlobId } from '../core/ids.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { Node } from '../snapshot/node.js';
 import { Errno } from './errno.js';
@@ -56,14 +57,17 @@ export class EntryResolver {
   listing(dir: TreeEntry): Listing | Promise<Listing> | number {
     const subtree = dir.node.type === 'dir' ? dir.node.subtree : undefined;
     if (subtree === undefined) return Errno.ENOTDIR;
-    return this.trees.peek(subtree) ?? this.trees.load(subtree);
+    return this.trees.get(subtree);
   }
+
+  /** The listing of tree `id`, from memory if loaded. */
+  readonly listingOf = (id: BlobId): Listing | Promise<Listing> => this.trees.get(id);
 
   /** Entry `index` of `dir`, whose listing is `listing`. */
   childAt(dir: TreeEntry, listing: Listing, index: number): TreeEntry {
     const node = listing[index] as Node;
     const ino = this.inodes.forChild(dir.snapshot.id, dir.ino, index, listing.length, node);
-    return { kind: 'node', ino, snapshot: dir.snapshot, node, siblings: listing, index };
+    return { kind: 'node', ino, snapshot: dir.snapshot, node, siblings: listing, index, listedIn: dir.node.subtree as BlobId };
   }
 
   private named(dir: TreeEntry, listing: Listing, name: Buffer): Resolved {

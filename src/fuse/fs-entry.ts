@@ -1,4 +1,5 @@
 /** A resolved path of the mount: a top-level directory, a `latest` link, or a node of a snapshot. */
+import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
 import type { Snapshot } from '../core/snapshot.js';
 
@@ -20,9 +21,10 @@ export interface TreeEntry {
   readonly ino: number;
   readonly snapshot: Snapshot;
   readonly node: Node;
-  /** The entries of the directory holding this one, in order, and this one's position (absent for roots). */
+  /** The entries of the directory holding this one, in order, this one's position, and their tree (absent for roots). */
   readonly siblings?: readonly Node[];
   readonly index?: number;
+  readonly listedIn?: BlobId;
 }
 
 export type FsEntry = VirtualDir | VirtualLink | TreeEntry;

@@ -2,7 +2,6 @@
  * The read-only filesystem of the mount, by kernel node id: answers from memory where it can, loads
  * trees and blobs where it must, EIO (logged, one line) when the source fails.
  */
-import type { BlobId } from '../core/ids.js';
 import { oneLine } from '../core/one-line.js';
 import type { Node } from '../snapshot/node.js';
 import type { BlobCache } from './blob-cache.js';
@@ -11,7 +10,7 @@ import { Errno } from './errno.js';
 import type { FileReader, ReadState } from './file-reader.js';
 import { newReadState } from './file-reader.js';
 import type { FsEntry, TreeEntry } from './fs-entry.js';
-import { ROOT_INO } from './inode-table.js';
+import { HeldEntries, wholeBlob } from './held-entries.js';
 import type { KernelFs, MaybeAsync, Result } from './kernel/session.js';
 import type { Attr, DirentWriter, EntryReply } from './kernel/wire.js';
 import { entryAttr, entryMode } from './node-attrs.js';
@@ -42,15 +41,9 @@ export interface PageCache {
   store(ino: number, offset: number, data: Uint8Array): void;
 }
 
-/** An entry the kernel holds, and how many references it holds (lookups minus forgets). */
-interface Held {
-  readonly entry: FsEntry;
-  refs: number;
-}
-
 export class SnapshotFs implements KernelFs {
   readonly xattrs: boolean;
-  private readonly held = new Map<number, Held>();
+  private readonly held: HeldEntries;
   /** Listings of top-level directories, fixed at opendir so a listing read in parts stays consistent. */
   private readonly virtualListings = new Map<number, readonly [Buffer, FsEntry][]>();
   private nextFh = 1;
@@ -59,12 +52,10 @@ export class SnapshotFs implements KernelFs {
   private pageCache: PageCache | undefined;
   /** Files already pushed to the page cache (the kernel keeps them until memory runs short; then they are read). */
   private readonly pushed = new WeakSet<Node>();
-  /** Held files stored in one blob, by that blob: what to push when the blob is decoded. */
-  private readonly wholeFiles = new Map<BlobId, TreeEntry>();
 
   constructor(private readonly deps: SnapshotFsDeps) {
     this.xattrs = deps.xattrs;
-    this.held.set(ROOT_INO, { entry: deps.resolver.root, refs: Infinity });
+    this.held = new HeldEntries(deps.resolver.listingOf, deps.resolver.root);
   }
 
   /**
@@ -74,60 +65,58 @@ export class SnapshotFs implements KernelFs {
    */
   pushTo(cache: PageCache): void {
     this.pageCache = cache;
-    this.deps.blobs.onDecoded = (id, data) => {
-      const e = this.wholeFiles.get(id);
-      if (e !== undefined) this.push(e, data);
-    };
+    this.deps.blobs.onDecoded = (id, data) =>
+      this.held.withWholeBlob(id, (ino) => {
+        const e = this.held.cachedEntry(ino);
+        if (e !== undefined && wholeBlob(e.node) === id) this.push(e, data);
+      });
   }
 
   /** How many entries the kernel holds (for tests). */
   get heldCount(): number {
-    return this.held.size;
+    return this.held.count;
+  }
+
+  /** Bytes of the records of held nodes (for tests). */
+  get heldRecordBytes(): number {
+    return this.held.recordBytes;
   }
 
   lookup(parent: number, name: Buffer): MaybeAsync<EntryReply> {
-    const dir = this.entry(parent);
-    if (dir === undefined) return Errno.ENOENT;
-    return this.guard('lookup in', dir, this.deps.resolver.child(dir, name), (child: Resolved) => {
-      if (typeof child === 'number') return child;
-      this.hold(child);
-      return this.entryReply(dir, child);
-    });
+    return this.withEntry('lookup in', parent, (dir) =>
+      this.guard('lookup in', dir, this.deps.resolver.child(dir, name), (child: Resolved) => {
+        if (typeof child === 'number') return child;
+        this.hold(child);
+        return this.entryReply(dir, child);
+      }),
+    );
   }
 
   forget(ino: number, count: number): void {
-    const held = this.held.get(ino);
-    if (held === undefined) return;
-    held.refs -= count;
-    if (held.refs > 0) return;
-    this.held.delete(ino);
-    const e = held.entry;
-    const blob = e.kind === 'node' ? e.node.content?.[0] : undefined;
-    if (blob !== undefined && this.wholeFiles.get(blob) === e) this.wholeFiles.delete(blob);
+    this.held.forget(ino, count);
   }
 
-  getattr(ino: number): Result<{ attr: Attr; seconds: number }> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    return { attr: entryAttr(e, this.topNs()), seconds: e.kind === 'node' ? TREE_SECONDS : VIRTUAL_SECONDS };
+  getattr(ino: number): MaybeAsync<{ attr: Attr; seconds: number }> {
+    return this.withEntry('attributes of', ino, (e) => ({ attr: entryAttr(e, this.topNs()), seconds: e.kind === 'node' ? TREE_SECONDS : VIRTUAL_SECONDS }));
   }
 
-  readlink(ino: number): Result<Uint8Array> {
-    const e = this.entry(ino);
-    if (e?.kind === 'vlink') return Buffer.from(e.target);
-    if (e?.kind === 'node' && e.node.type === 'symlink') return e.node.linkTarget ?? Buffer.alloc(0);
-    return e === undefined ? Errno.ENOENT : Errno.EINVAL;
+  readlink(ino: number): MaybeAsync<Uint8Array> {
+    return this.withEntry('link target of', ino, (e) => {
+      if (e.kind === 'vlink') return Buffer.from(e.target);
+      if (e.kind === 'node' && e.node.type === 'symlink') return e.node.linkTarget ?? Buffer.alloc(0);
+      return Errno.EINVAL;
+    });
   }
 
   opendir(ino: number): MaybeAsync<{ fh: number; cache: boolean }> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    if (e.kind === 'vlink' || (e.kind === 'node' && e.node.type !== 'dir')) return Errno.ENOTDIR;
-    if (e.kind === 'node') return { fh: 0, cache: true };
-    return this.guard('listing of', e, this.deps.resolver.listVirtual(e), (listing) => {
-      const fh = this.nextFh++;
-      this.virtualListings.set(fh, listing);
-      return { fh, cache: false };
+    return this.withEntry('listing of', ino, (e) => {
+      if (e.kind === 'vlink' || (e.kind === 'node' && e.node.type !== 'dir')) return Errno.ENOTDIR;
+      if (e.kind === 'node') return { fh: 0, cache: true };
+      return this.guard('listing of', e, this.deps.resolver.listVirtual(e), (listing) => {
+        const fh = this.nextFh++;
+        this.virtualListings.set(fh, listing);
+        return { fh, cache: false };
+      });
     });
   }
 
@@ -136,58 +125,58 @@ export class SnapshotFs implements KernelFs {
   }
 
   readdir(ino: number, fh: number, offset: number, out: DirentWriter): MaybeAsync<DirentWriter> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    if (e.kind === 'vdir') {
-      const listing = this.virtualListings.get(fh) ?? [];
-      return this.fill(e, listing.length, (i) => listing[i] as [Buffer, FsEntry], offset, out);
-    }
-    if (e.kind !== 'node') return Errno.ENOTDIR;
-    return this.guard('listing of', e, this.deps.resolver.listing(e), (listing: Listing | number) => {
-      if (typeof listing === 'number') return listing;
-      return this.fill(e, listing.length, (i) => {
-        const child = this.deps.resolver.childAt(e, listing, i);
-        return [child.node.name, child];
-      }, offset, out);
+    return this.withEntry('listing of', ino, (e) => {
+      if (e.kind === 'vdir') {
+        const listing = this.virtualListings.get(fh) ?? [];
+        return this.fill(e, listing.length, (i) => listing[i] as [Buffer, FsEntry], offset, out);
+      }
+      if (e.kind !== 'node') return Errno.ENOTDIR;
+      return this.guard('listing of', e, this.deps.resolver.listing(e), (listing: Listing | number) => {
+        if (typeof listing === 'number') return listing;
+        return this.fill(e, listing.length, (i) => {
+          const child = this.deps.resolver.childAt(e, listing, i);
+          return [child.node.name, child];
+        }, offset, out);
+      });
     });
   }
 
   read(ino: number, offset: number, size: number): MaybeAsync<readonly Uint8Array[]> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    if (e.kind !== 'node' || e.node.type === 'dir') return Errno.EISDIR;
-    const node = e.node;
-    let state = this.states.get(node);
-    if (state === undefined) this.states.set(node, (state = newReadState()));
-    const { reader } = this.deps;
     const what = `read at ${offset} of`;
-    const ahead = (at: number, data: Uint8Array): void => {
-      if (this.held.has(e.ino)) this.pageCache?.store(e.ino, at, data);
-    };
-    let result: MaybeAsync<readonly Uint8Array[]>;
-    try {
-      result = this.guard(what, e, reader.read(node, state, size, offset, ahead), (parts) => parts);
-    } catch (err) {
-      return this.failed(what, e, err);
-    }
-    // A file read from its start: the files after it in its directory are likely next (rsync, cp -r).
-    // Fetched after the file itself, whose run brings many of them.
-    if (offset === 0 && e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index);
-    return result;
+    return this.withEntry(what, ino, (e) => {
+      if (e.kind !== 'node' || e.node.type === 'dir') return Errno.EISDIR;
+      const node = e.node;
+      let state = this.states.get(node);
+      if (state === undefined) this.states.set(node, (state = newReadState()));
+      const { reader } = this.deps;
+      const ahead = (at: number, data: Uint8Array): void => {
+        if (this.held.has(e.ino)) this.pageCache?.store(e.ino, at, data);
+      };
+      let result: MaybeAsync<readonly Uint8Array[]>;
+      try {
+        result = this.guard(what, e, reader.read(node, state, size, offset, ahead), (parts) => parts);
+      } catch (err) {
+        return this.failed(what, e, err);
+      }
+      // A file read from its start: the files after it in its directory are likely next (rsync, cp -r).
+      // Fetched after the file itself, whose run brings many of them.
+      if (offset === 0 && e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index);
+      return result;
+    });
   }
 
-  getxattr(ino: number, name: string): Result<Uint8Array> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    const found = e.kind === 'node' ? e.node.xattrs?.find(([n]) => n === name) : undefined;
-    return found ? found[1] : Errno.ENODATA;
+  getxattr(ino: number, name: string): MaybeAsync<Uint8Array> {
+    return this.withEntry('attributes of', ino, (e) => {
+      const found = e.kind === 'node' ? e.node.xattrs?.find(([n]) => n === name) : undefined;
+      return found ? found[1] : Errno.ENODATA;
+    });
   }
 
-  listxattr(ino: number): Result<Uint8Array> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    const names = e.kind === 'node' ? (e.node.xattrs ?? []).map(([n]) => `${n}\0`) : [];
-    return Buffer.from(names.join(''));
+  listxattr(ino: number): MaybeAsync<Uint8Array> {
+    return this.withEntry('attributes of', ino, (e) => {
+      const names = e.kind === 'node' ? (e.node.xattrs ?? []).map(([n]) => `${n}\0`) : [];
+      return Buffer.from(names.join(''));
+    });
   }
 
   /** A held file's whole content, once, into the kernel's page cache. */
@@ -197,22 +186,25 @@ export class SnapshotFs implements KernelFs {
     this.pageCache.store(e.ino, 0, data);
   }
 
-  private entry(ino: number): FsEntry | undefined {
-    return this.held.get(ino)?.entry;
+  /** `then(entry)` for an entry the kernel holds, at once or once its directory is listed again; ENOENT for others. */
+  private withEntry<R>(what: string, ino: number, then: (e: FsEntry) => MaybeAsync<R>): MaybeAsync<R> {
+    let e: FsEntry | undefined | Promise<FsEntry | undefined>;
+    try {
+      e = this.held.entry(ino);
+    } catch (err) {
+      return this.failedNode(what, ino, err);
+    }
+    if (e === undefined) return Errno.ENOENT;
+    if (!(e instanceof Promise)) return then(e);
+    return e.then((found) => (found === undefined ? Errno.ENOENT : then(found)), (err: unknown) => this.failedNode(what, ino, err));
   }
 
+  /** One more kernel reference; a file newly held whose blob is already decoded is pushed at once. */
   private hold(e: FsEntry): void {
-    const held = this.held.get(e.ino);
-    if (held) {
-      held.refs++;
-      return;
-    }
-    this.held.set(e.ino, { entry: e, refs: 1 });
-    const blob = e.kind === 'node' && e.node.type === 'file' && e.node.content?.length === 1 ? e.node.content[0] : undefined;
-    if (blob === undefined || this.pageCache === undefined) return;
-    this.wholeFiles.set(blob, e as TreeEntry);
-    const data = this.deps.blobs.cachedData(blob);
-    if (data !== undefined) this.push(e as TreeEntry, data);
+    if (!this.held.hold(e) || this.pageCache === undefined || e.kind !== 'node') return;
+    const blob = wholeBlob(e.node);
+    const data = blob === undefined ? undefined : this.deps.blobs.cachedData(blob);
+    if (data !== undefined) this.push(e, data);
   }
 
   private entryReply(dir: FsEntry, child: FsEntry): EntryReply {
@@ -249,7 +241,13 @@ export class SnapshotFs implements KernelFs {
   }
 
   private failed(what: string, e: FsEntry, err: unknown): number {
-    this.deps.log(`rozen mount: ${what} ${describe(e)} failed: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+    return this.failedNode(what, describe(e), err);
+  }
+
+  /** EIO, and a log line naming the entry (a description, or the node number when its listing could not be read). */
+  private failedNode(what: string, entry: string | number, err: unknown): number {
+    const name = typeof entry === 'number' ? `node ${entry}` : entry;
+    this.deps.log(`rozen mount: ${what} ${name} failed: ${oneLine(err instanceof Error ? err.message : String(err))}`);
     return Errno.EIO;
   }
 }

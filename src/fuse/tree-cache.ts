@@ -25,6 +25,11 @@ export class TreeCache {
     return this.lru.get(id);
   }
 
+  /** From the cache, else loaded once however many ask at the same time. */
+  get(id: BlobId): Listing | Promise<Listing> {
+    return this.peek(id) ?? this.load(id);
+  }
+
   async load(id: BlobId): Promise<Listing> {
     const hit = this.lru.get(id);
     if (hit) return hit;
