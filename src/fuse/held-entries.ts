@@ -7,13 +7,12 @@
 import type { BlobId } from '../core/ids.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { corrupt } from '../core/errors.js';
-import type { Node } from '../snapshot/node.js';
+import type { DirListing } from './dir-listing.js';
 import type { FsEntry, TreeEntry } from './fs-entry.js';
-import { blobKeyOf, HeldNodes, NO_BLOB } from './held-nodes.js';
-import type { Listing } from './tree-cache.js';
+import { blobKeyOf, HeldNodes } from './held-nodes.js';
 
 /** A directory's listing: at once when cached, else once loaded. */
-export type ListingOf = (tree: BlobId) => Listing | Promise<Listing>;
+export type ListingOf = (tree: BlobId) => DirListing | Promise<DirListing>;
 
 interface HeldDir {
   readonly snapshot: Snapshot;
@@ -53,7 +52,7 @@ export class HeldEntries {
 
   /** One more reference to `e`; true when the kernel held none before. */
   hold(e: FsEntry): boolean {
-    if (e.kind === 'node' && e.listedIn !== undefined && e.index !== undefined) return this.holdNode(e.snapshot, e.listedIn, e.index, e.ino, e.node);
+    if (e.kind === 'node' && e.listedIn !== undefined) return this.holdNode(e.snapshot, e.listedIn, e.listing, e.index, e.ino);
     const held = this.others.get(e.ino);
     if (held !== undefined) {
       held.refs++;
@@ -63,11 +62,10 @@ export class HeldEntries {
     return true;
   }
 
-  /** One more reference to `node`, entry `index` of the listing `tree` of `snapshot`, numbered `ino`. */
-  holdNode(snapshot: Snapshot, tree: BlobId, index: number, ino: number, node: Node): boolean {
+  /** One more reference to `ino`, entry `index` of `listing`, the tree `tree` of `snapshot`. */
+  holdNode(snapshot: Snapshot, tree: BlobId, listing: DirListing, index: number, ino: number): boolean {
     if (this.nodes.addRef(ino)) return false;
-    const blob = wholeBlob(node);
-    this.nodes.add(ino, this.retainDir(snapshot, tree), index, blob === undefined ? NO_BLOB : blobKeyOf(blob));
+    this.nodes.add(ino, this.retainDir(snapshot, tree), index, listing.wholeBlobKey(index));
     return true;
   }
 
@@ -102,6 +100,11 @@ export class HeldEntries {
     return listing instanceof Promise ? undefined : treeEntry(dir, listing, this.nodes.indexAt(slot), ino);
   }
 
+  /** True the first time since `ino` is held: its whole content goes to the kernel's page cache once. */
+  firstPush(ino: number): boolean {
+    return this.nodes.firstPush(ino);
+  }
+
   /** Calls `fn` with each held node recorded as stored whole in blob `id` (maybe another blob of the same key: check). */
   withWholeBlob(id: BlobId, fn: (ino: number) => void): void {
     this.nodes.withBlob(blobKeyOf(id), fn);
@@ -131,13 +134,7 @@ export class HeldEntries {
   }
 }
 
-/** The blob holding all of a file's bytes, for files stored in one. */
-export function wholeBlob(node: Node): BlobId | undefined {
-  return node.type === 'file' && node.content?.length === 1 ? node.content[0] : undefined;
-}
-
-function treeEntry(dir: HeldDir, listing: Listing, index: number, ino: number): TreeEntry {
-  const node = listing[index];
-  if (node === undefined) throw corrupt(`tree ${dir.tree} has no entry ${index}`);
-  return { kind: 'node', ino, snapshot: dir.snapshot, node, siblings: listing, index, listedIn: dir.tree };
+function treeEntry(dir: HeldDir, listing: DirListing, index: number, ino: number): TreeEntry {
+  if (index >= listing.length) throw corrupt(`tree ${dir.tree} has no entry ${index}`);
+  return { kind: 'node', ino, snapshot: dir.snapshot, listing, index, listedIn: dir.tree };
 }

@@ -16,6 +16,8 @@ export class HeldNodes {
   private dir = new Uint32Array(MIN_SLOTS);
   private index = new Uint32Array(MIN_SLOTS);
   private blob = new Float64Array(MIN_SLOTS);
+  /** 1 once the node's whole content was pushed to the kernel's page cache. */
+  private pushed = new Uint8Array(MIN_SLOTS);
   /** Slots ever used; freed ones are chained through `index` from `freeHead`. */
   private used = 0;
   private freeHead = -1;
@@ -28,7 +30,7 @@ export class HeldNodes {
 
   /** Bytes of every array the records take (for the per-node bound). */
   get byteLength(): number {
-    const columns = this.ino.byteLength + this.refs.byteLength + this.dir.byteLength + this.index.byteLength + this.blob.byteLength;
+    const columns = this.ino.byteLength + this.refs.byteLength + this.dir.byteLength + this.index.byteLength + this.blob.byteLength + this.pushed.byteLength;
     return columns + this.byIno.byteLength + this.byBlob.byteLength;
   }
 
@@ -50,6 +52,7 @@ export class HeldNodes {
     this.dir[slot] = dir;
     this.index[slot] = index;
     this.blob[slot] = blobKey;
+    this.pushed[slot] = 0;
     this.byIno.add(ino, slot);
     if (blobKey !== NO_BLOB) this.byBlob.add(blobKey, slot);
   }
@@ -88,6 +91,14 @@ export class HeldNodes {
     return this.refs[slot] as number;
   }
 
+  /** Marks the whole content of `ino` as pushed to the kernel's page cache: true the first time since it is held. */
+  firstPush(ino: number): boolean {
+    const slot = this.byIno.find(ino);
+    if (slot < 0 || this.pushed[slot] === 1) return false;
+    this.pushed[slot] = 1;
+    return true;
+  }
+
   /** Calls `fn` with each held node recorded with `blobKey`. */
   withBlob(blobKey: number, fn: (ino: number) => void): void {
     if (blobKey !== NO_BLOB) this.byBlob.forEach(blobKey, (slot) => fn(this.ino[slot] as number));
@@ -109,10 +120,11 @@ export class HeldNodes {
     this.dir = resized(this.dir, slots);
     this.index = resized(this.index, slots);
     this.blob = resized(this.blob, slots);
+    this.pushed = resized(this.pushed, slots);
   }
 }
 
-function resized<T extends Float64Array | Uint32Array>(a: T, length: number): T {
+function resized<T extends Float64Array | Uint32Array | Uint8Array>(a: T, length: number): T {
   const b = new (a.constructor as new (n: number) => T)(length);
   b.set(a);
   return b;
@@ -122,4 +134,11 @@ function resized<T extends Float64Array | Uint32Array>(a: T, length: number): T 
 export function blobKeyOf(id: string): number {
   const key = Number.parseInt(id.slice(0, 13), 16);
   return Number.isNaN(key) ? NO_BLOB : key;
+}
+
+/** blobKeyOf of the id whose bytes start at `at`. */
+export function blobKeyAt(bytes: Uint8Array, at: number): number {
+  let key = 0;
+  for (let k = 0; k < 6; k++) key = key * 256 + (bytes[at + k] as number);
+  return key * 16 + ((bytes[at + 6] as number) >> 4);
 }

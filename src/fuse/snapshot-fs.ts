@@ -3,19 +3,18 @@
  * trees and blobs where it must, EIO (logged, one line) when the source fails.
  */
 import { oneLine } from '../core/one-line.js';
-import type { Node } from '../snapshot/node.js';
 import type { BlobCache } from './blob-cache.js';
 import type { EntryResolver, Resolved } from './entry-resolver.js';
 import { Errno } from './errno.js';
+import type { DirListing, FileChunks } from './dir-listing.js';
 import type { FileReader, ReadState } from './file-reader.js';
 import { newReadState } from './file-reader.js';
 import type { FsEntry, TreeEntry } from './fs-entry.js';
-import { HeldEntries, wholeBlob } from './held-entries.js';
+import { HeldEntries } from './held-entries.js';
 import type { KernelFs, MaybeAsync, Result } from './kernel/session.js';
 import type { Attr, DirentWriter, EntryReply } from './kernel/wire.js';
 import { entryAttr, entryMode } from './node-attrs.js';
 import type { SnapshotCatalog } from './snapshot-catalog.js';
-import type { Listing } from './tree-cache.js';
 
 export interface SnapshotFsDeps {
   readonly resolver: EntryResolver;
@@ -35,6 +34,8 @@ const VIRTUAL_SECONDS = 1;
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
 const DIR_MODE = 0o040000;
+/** Files whose chunks and read state are kept (a sequential reader's state must outlive its next read). */
+const RECENT_FILES = 256;
 
 /** Where file bytes can be pushed into the kernel's page cache before they are read (FuseSession.store). */
 export interface PageCache {
@@ -47,11 +48,12 @@ export class SnapshotFs implements KernelFs {
   /** Listings of top-level directories, fixed at opendir so a listing read in parts stays consistent. */
   private readonly virtualListings = new Map<number, readonly [Buffer, FsEntry][]>();
   private nextFh = 1;
-  /** Sequential-read detection per file (shared by concurrent readers of one file: it is only a hint). */
-  private readonly states = new WeakMap<Node, ReadState>();
+  /**
+   * Files read lately, by node id, least recently first: their chunks (rebuilt from the listing once,
+   * not per read) and sequential-read detection (shared by concurrent readers: it is only a hint).
+   */
+  private readonly recentFiles = new Map<number, { readonly chunks: FileChunks; readonly state: ReadState }>();
   private pageCache: PageCache | undefined;
-  /** Files already pushed to the page cache (the kernel keeps them until memory runs short; then they are read). */
-  private readonly pushed = new WeakSet<Node>();
 
   constructor(private readonly deps: SnapshotFsDeps) {
     this.xattrs = deps.xattrs;
@@ -68,7 +70,7 @@ export class SnapshotFs implements KernelFs {
     this.deps.blobs.onDecoded = (id, data) =>
       this.held.withWholeBlob(id, (ino) => {
         const e = this.held.cachedEntry(ino);
-        if (e !== undefined && wholeBlob(e.node) === id) this.push(e, data);
+        if (e !== undefined && e.listing.wholeBlob(e.index) === id) this.push(e, data);
       });
   }
 
@@ -103,14 +105,14 @@ export class SnapshotFs implements KernelFs {
   readlink(ino: number): MaybeAsync<Uint8Array> {
     return this.withEntry('link target of', ino, (e) => {
       if (e.kind === 'vlink') return Buffer.from(e.target);
-      if (e.kind === 'node' && e.node.type === 'symlink') return e.node.linkTarget ?? Buffer.alloc(0);
+      if (e.kind === 'node' && e.listing.type(e.index) === 'symlink') return e.listing.linkTarget(e.index);
       return Errno.EINVAL;
     });
   }
 
   opendir(ino: number): MaybeAsync<{ fh: number; cache: boolean }> {
     return this.withEntry('listing of', ino, (e) => {
-      if (e.kind === 'vlink' || (e.kind === 'node' && e.node.type !== 'dir')) return Errno.ENOTDIR;
+      if (e.kind === 'vlink' || (e.kind === 'node' && !e.listing.isDir(e.index))) return Errno.ENOTDIR;
       if (e.kind === 'node') return { fh: 0, cache: true };
       return this.guard('listing of', e, this.deps.resolver.listVirtual(e), (listing) => {
         const fh = this.nextFh++;
@@ -131,12 +133,9 @@ export class SnapshotFs implements KernelFs {
         return this.fill(e, listing.length, (i) => listing[i] as [Buffer, FsEntry], offset, out);
       }
       if (e.kind !== 'node') return Errno.ENOTDIR;
-      return this.guard('listing of', e, this.deps.resolver.listing(e), (listing: Listing | number) => {
+      return this.guard('listing of', e, this.deps.resolver.listing(e), (listing: DirListing | number) => {
         if (typeof listing === 'number') return listing;
-        return this.fill(e, listing.length, (i) => {
-          const child = this.deps.resolver.childAt(e, listing, i);
-          return [child.node.name, child];
-        }, offset, out);
+        return this.fill(e, listing.length, (i) => [listing.name(i), this.deps.resolver.childAt(e, listing, i)], offset, out);
       });
     });
   }
@@ -144,46 +143,53 @@ export class SnapshotFs implements KernelFs {
   read(ino: number, offset: number, size: number): MaybeAsync<readonly Uint8Array[]> {
     const what = `read at ${offset} of`;
     return this.withEntry(what, ino, (e) => {
-      if (e.kind !== 'node' || e.node.type === 'dir') return Errno.EISDIR;
-      const node = e.node;
-      let state = this.states.get(node);
-      if (state === undefined) this.states.set(node, (state = newReadState()));
+      if (e.kind !== 'node' || e.listing.isDir(e.index)) return Errno.EISDIR;
+      const { chunks, state } = this.recentFile(e);
       const { reader } = this.deps;
       const ahead = (at: number, data: Uint8Array): void => {
         if (this.held.has(e.ino)) this.pageCache?.store(e.ino, at, data);
       };
       let result: MaybeAsync<readonly Uint8Array[]>;
       try {
-        result = this.guard(what, e, reader.read(node, state, size, offset, ahead), (parts) => parts);
+        result = this.guard(what, e, reader.read(chunks, state, size, offset, ahead), (parts) => parts);
       } catch (err) {
         return this.failed(what, e, err);
       }
       // A file read from its start: the files after it in its directory are likely next (rsync, cp -r).
       // Fetched after the file itself, whose run brings many of them.
-      if (offset === 0 && e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index);
+      if (offset === 0 && e.listedIn !== undefined) reader.prefetchSiblings(e.listing, e.index);
       return result;
     });
   }
 
   getxattr(ino: number, name: string): MaybeAsync<Uint8Array> {
     return this.withEntry('attributes of', ino, (e) => {
-      const found = e.kind === 'node' ? e.node.xattrs?.find(([n]) => n === name) : undefined;
+      const found = e.kind === 'node' ? e.listing.xattrs(e.index)?.find(([n]) => n === name) : undefined;
       return found ? found[1] : Errno.ENODATA;
     });
   }
 
   listxattr(ino: number): MaybeAsync<Uint8Array> {
     return this.withEntry('attributes of', ino, (e) => {
-      const names = e.kind === 'node' ? (e.node.xattrs ?? []).map(([n]) => `${n}\0`) : [];
+      const names = e.kind === 'node' ? (e.listing.xattrs(e.index) ?? []).map(([n]) => `${n}\0`) : [];
       return Buffer.from(names.join(''));
     });
   }
 
-  /** A held file's whole content, once, into the kernel's page cache. */
+  /** A held file's whole content, once while it is held, into the kernel's page cache. */
   private push(e: TreeEntry, data: Uint8Array): void {
-    if (this.pageCache === undefined || this.pushed.has(e.node) || !this.held.has(e.ino) || data.byteLength !== e.node.size) return;
-    this.pushed.add(e.node);
+    if (this.pageCache === undefined || data.byteLength !== e.listing.size(e.index) || !this.held.firstPush(e.ino)) return;
     this.pageCache.store(e.ino, 0, data);
+  }
+
+  /** The chunks and read state of a file, kept for the files read last. */
+  private recentFile(e: TreeEntry): { readonly chunks: FileChunks; readonly state: ReadState } {
+    let file = this.recentFiles.get(e.ino);
+    if (file === undefined) file = { chunks: e.listing.chunks(e.index), state: newReadState() };
+    else this.recentFiles.delete(e.ino);
+    this.recentFiles.set(e.ino, file);
+    if (this.recentFiles.size > RECENT_FILES) this.recentFiles.delete(this.recentFiles.keys().next().value as number);
+    return file;
   }
 
   /** `then(entry)` for an entry the kernel holds, at once or once its directory is listed again; ENOENT for others. */
@@ -202,7 +208,7 @@ export class SnapshotFs implements KernelFs {
   /** One more kernel reference; a file newly held whose blob is already decoded is pushed at once. */
   private hold(e: FsEntry): void {
     if (!this.held.hold(e) || this.pageCache === undefined || e.kind !== 'node') return;
-    const blob = wholeBlob(e.node);
+    const blob = e.listing.wholeBlob(e.index);
     const data = blob === undefined ? undefined : this.deps.blobs.cachedData(blob);
     if (data !== undefined) this.push(e, data);
   }
@@ -257,6 +263,6 @@ function describe(e: FsEntry): string {
   if (e.kind === 'vdir') return `/${e.path.join('/')}`;
   if (e.kind === 'vlink') return `link to ${e.target}`;
   const t = e as TreeEntry;
-  const name = t.node.name.length > 0 ? t.node.name.toString('utf8') : '/';
+  const name = t.listedIn !== undefined ? t.listing.name(t.index).toString('utf8') : '/';
   return `${oneLine(name)} (snapshot ${t.snapshot.id.slice(0, 8)})`;
 }
