@@ -61,9 +61,9 @@ export class EntryResolver {
   /** The listing of tree `id`, from memory if loaded. */
   readonly listingOf = (id: BlobId): DirListing | Promise<DirListing> => this.trees.get(id);
 
-  /** Entry `index` of `dir`, whose listing is `listing`. */
-  childAt(dir: TreeEntry, listing: DirListing, index: number): TreeEntry {
-    return { kind: 'node', ino: this.childIno(dir, listing, index), snapshot: dir.snapshot, listing, index, listedIn: dir.listing.subtree(dir.index) as BlobId };
+  /** Entry `index` of `dir`, whose listing is `listing`, the tree `listedIn` (passed when known: it is read from bytes). */
+  childAt(dir: TreeEntry, listing: DirListing, index: number, listedIn = dir.listing.subtree(dir.index) as BlobId): TreeEntry {
+    return { kind: 'node', ino: this.childIno(dir, listing, index), snapshot: dir.snapshot, listing, index, listedIn };
   }
 
   /** The number of entry `index` of `dir`, whose listing is `listing`. */

@@ -135,7 +135,8 @@ export class SnapshotFs implements KernelFs {
       if (e.kind !== 'node') return Errno.ENOTDIR;
       return this.guard('listing of', e, this.deps.resolver.listing(e), (listing: DirListing | number) => {
         if (typeof listing === 'number') return listing;
-        return this.fill(e, listing.length, (i) => [listing.name(i), this.deps.resolver.childAt(e, listing, i)], offset, out);
+        const tree = e.listing.subtree(e.index);
+        return this.fill(e, listing.length, (i) => [listing.name(i), this.deps.resolver.childAt(e, listing, i, tree)], offset, out);
       });
     });
   }
