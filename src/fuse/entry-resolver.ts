@@ -1,13 +1,14 @@
 /** Finds the children of mount entries: the virtual top levels from the layout, then snapshot trees. */
+import type { BlobId } from '../core/ids.js';
 import type { Snapshot } from '../core/snapshot.js';
-import type { Node } from '../snapshot/node.js';
+import { DirListing } from './dir-listing.js';
 import { Errno } from './errno.js';
 import type { FsEntry, TreeEntry, VirtualDir } from './fs-entry.js';
 import { InodeTable, ROOT_INO } from './inode-table.js';
 import { snapshotRootNode } from './node-attrs.js';
 import type { SnapshotCatalog } from './snapshot-catalog.js';
 import { LATEST, latestName, type SnapshotLayout, type SnapshotsByName } from './snapshot-layout.js';
-import { findName, type Listing, type TreeCache } from './tree-cache.js';
+import type { TreeCache } from './tree-cache.js';
 
 export const TOP_DIRS = ['snapshots', 'ids', 'hosts', 'tags'] as const;
 
@@ -34,11 +35,10 @@ export class EntryResolver {
   child(dir: FsEntry, name: Buffer): Resolved | Promise<Resolved> {
     if (dir.kind === 'vlink') return Errno.ENOTDIR;
     if (dir.kind === 'vdir') return this.virtualChild(dir, name);
-    const subtree = dir.node.type === 'dir' ? dir.node.subtree : undefined;
-    if (subtree === undefined) return Errno.ENOTDIR;
-    const listing = this.trees.peek(subtree);
-    if (listing) return this.named(dir, listing, name);
-    return this.trees.load(subtree).then((l) => this.named(dir, l, name));
+    const listing = this.listing(dir);
+    if (typeof listing === 'number') return listing;
+    if (!(listing instanceof Promise)) return this.named(dir, listing, name);
+    return listing.then((l) => this.named(dir, l, name));
   }
 
   /** The children of a top-level directory, listing the snapshots again if the list is stale. */
@@ -53,21 +53,27 @@ export class EntryResolver {
   }
 
   /** The listing of a directory of a snapshot, from memory if loaded. */
-  listing(dir: TreeEntry): Listing | Promise<Listing> | number {
-    const subtree = dir.node.type === 'dir' ? dir.node.subtree : undefined;
-    if (subtree === undefined) return Errno.ENOTDIR;
-    return this.trees.peek(subtree) ?? this.trees.load(subtree);
+  listing(dir: TreeEntry): DirListing | Promise<DirListing> | number {
+    const subtree = dir.listing.subtree(dir.index);
+    return subtree === undefined ? Errno.ENOTDIR : this.trees.get(subtree);
   }
 
-  /** Entry `index` of `dir`, whose listing is `listing`. */
-  childAt(dir: TreeEntry, listing: Listing, index: number): TreeEntry {
-    const node = listing[index] as Node;
-    const ino = this.inodes.forChild(dir.snapshot.id, dir.ino, index, listing.length, node);
-    return { kind: 'node', ino, snapshot: dir.snapshot, node, siblings: listing, index };
+  /** The listing of tree `id`, from memory if loaded. */
+  readonly listingOf = (id: BlobId): DirListing | Promise<DirListing> => this.trees.get(id);
+
+  /** Entry `index` of `dir`, whose listing is `listing`, the tree `listedIn` (passed when known: it is read from bytes). */
+  childAt(dir: TreeEntry, listing: DirListing, index: number, listedIn = dir.listing.subtree(dir.index) as BlobId): TreeEntry {
+    return { kind: 'node', ino: this.childIno(dir, listing, index), snapshot: dir.snapshot, listing, index, listedIn };
   }
 
-  private named(dir: TreeEntry, listing: Listing, name: Buffer): Resolved {
-    const i = findName(listing, name);
+  /** The number of entry `index` of `dir`, whose listing is `listing`. */
+  childIno(dir: TreeEntry, listing: DirListing, index: number): number {
+    const own = this.inodes.forChild(dir.ino, index, listing.length);
+    return listing.sharesInode(index) ? this.inodes.forLink(dir.snapshot.id, own, listing.node(index)) : own;
+  }
+
+  private named(dir: TreeEntry, listing: DirListing, name: Buffer): Resolved {
+    const i = listing.find(name);
     return i < 0 ? Errno.ENOENT : this.childAt(dir, listing, i);
   }
 
@@ -98,7 +104,7 @@ export class EntryResolver {
   private rootEntry(snapshot: Snapshot): TreeEntry {
     let root = this.roots.get(snapshot.id);
     if (!root) {
-      root = { kind: 'node', ino: this.inodes.forSnapshotRoot(snapshot.id), snapshot, node: snapshotRootNode(snapshot) };
+      root = { kind: 'node', ino: this.inodes.forSnapshotRoot(snapshot.id), snapshot, listing: DirListing.from([snapshotRootNode(snapshot)]), index: 0 };
       this.roots.set(snapshot.id, root);
     }
     return root;

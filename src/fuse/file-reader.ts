@@ -1,7 +1,7 @@
 /** Reads byte ranges of recorded files chunk by chunk, with sequential read-ahead. */
 import { corrupt } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
-import type { Node } from '../snapshot/node.js';
+import type { DirListing, FileChunks } from './dir-listing.js';
 import type { BlobCache } from './blob-cache.js';
 
 /** Per file: the last chunk read, to tell sequential from random access, and the last chunk handed to `ahead`. */
@@ -19,7 +19,7 @@ const SIBLING_BYTES = 8 * 1024 * 1024;
 export const newReadState = (): ReadState => ({ lastChunk: -1, lastAhead: -1 });
 
 export class FileReader {
-  private readonly ends = new WeakMap<Node, Float64Array>();
+  private readonly ends = new WeakMap<FileChunks, Float64Array>();
 
   constructor(
     private readonly blobs: BlobCache,
@@ -31,9 +31,9 @@ export class FileReader {
    * every chunk needed is cached, else once they are fetched. A sequential read fetches the next
    * chunks ahead and hands each, once, to `ahead`.
    */
-  read(node: Node, state: ReadState, len: number, pos: number, ahead?: AheadSink): Uint8Array[] | Promise<Uint8Array[]> {
-    const content = node.content ?? [];
-    const ends = this.chunkEnds(node);
+  read(file: FileChunks, state: ReadState, len: number, pos: number, ahead?: AheadSink): Uint8Array[] | Promise<Uint8Array[]> {
+    const content = file.content ?? [];
+    const ends = this.chunkEnds(file);
     const first = chunkAt(ends, pos);
     const end = Math.min(pos + len, ends.length === 0 ? 0 : (ends[ends.length - 1] as number));
     if (first >= content.length || end <= pos) return [];
@@ -73,21 +73,19 @@ export class FileReader {
    * Copies walk a directory in order, one file at a time: on the first read of a file, fetch the
    * files after it, so backend latency overlaps instead of adding up per file.
    */
-  prefetchSiblings(siblings: readonly Node[], after: number): void {
+  prefetchSiblings(siblings: DirListing, after: number): void {
     let bytes = 0;
     let large = false;
     const last = Math.min(siblings.length - 1, after + SIBLING_FILES);
     for (let j = after + 1; j <= last && bytes < SIBLING_BYTES; j++) {
-      const node = siblings[j] as Node;
-      const id = node.type === 'file' ? node.content?.[0] : undefined;
-      if (id === undefined) continue;
-      const whole = node.content?.length === 1;
+      const first = siblings.firstChunk(j);
+      if (first === undefined) continue;
       // Only the next large file's first chunk: each costs a window of its pack, and windows
       // fetched far ahead are evicted before they are read.
-      if (!whole && large) continue;
-      large ||= !whole;
-      bytes += node.sizes?.[0] ?? 0;
-      if (!this.blobs.has(id)) this.blobs.get(id, 'neighbour').catch(() => undefined);
+      if (!first.whole && large) continue;
+      large ||= !first.whole;
+      bytes += first.size;
+      if (!this.blobs.has(first.id)) this.blobs.get(first.id, 'neighbour').catch(() => undefined);
     }
   }
 
@@ -106,16 +104,16 @@ export class FileReader {
     }
   }
 
-  private chunkEnds(node: Node): Float64Array {
-    let ends = this.ends.get(node);
+  private chunkEnds(file: FileChunks): Float64Array {
+    let ends = this.ends.get(file);
     if (!ends) {
-      ends = new Float64Array(node.sizes?.length ?? 0);
+      ends = new Float64Array(file.sizes?.length ?? 0);
       let total = 0;
-      node.sizes?.forEach((size, i) => {
+      file.sizes?.forEach((size, i) => {
         total += size;
         (ends as Float64Array)[i] = total;
       });
-      this.ends.set(node, ends);
+      this.ends.set(file, ends);
     }
     return ends;
   }

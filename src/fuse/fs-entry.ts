@@ -1,6 +1,7 @@
 /** A resolved path of the mount: a top-level directory, a `latest` link, or a node of a snapshot. */
-import type { Node } from '../snapshot/node.js';
+import type { BlobId } from '../core/ids.js';
 import type { Snapshot } from '../core/snapshot.js';
+import type { DirListing } from './dir-listing.js';
 
 export interface VirtualDir {
   readonly kind: 'vdir';
@@ -19,10 +20,11 @@ export interface TreeEntry {
   readonly kind: 'node';
   readonly ino: number;
   readonly snapshot: Snapshot;
-  readonly node: Node;
-  /** The entries of the directory holding this one, in order, and this one's position (absent for roots). */
-  readonly siblings?: readonly Node[];
-  readonly index?: number;
+  /** The listing holding this entry (a snapshot root has one of its own) and its position there. */
+  readonly listing: DirListing;
+  readonly index: number;
+  /** The tree of `listing`, for entries of a directory (absent for roots). */
+  readonly listedIn?: BlobId;
 }
 
 export type FsEntry = VirtualDir | VirtualLink | TreeEntry;

@@ -26,11 +26,15 @@ export class InodeTable {
     return getOrAllocate(this.roots, snapshotId, () => this.allocate(1));
   }
 
-  /** Entry `index` of the `count` entries of the directory numbered `dirIno`. */
-  forChild(snapshotId: string, dirIno: number, index: number, count: number, node: Node): number {
-    const base = getOrAllocate(this.dirBase, dirIno, () => this.allocate(count));
-    const own = base + index;
-    if (node.type === 'dir' || node.links <= 1) return own;
+  /** Entry `index` of the `count` entries of the directory numbered `dirIno`: a number of its own. */
+  forChild(dirIno: number, index: number, count: number): number {
+    let base = this.dirBase.get(dirIno);
+    if (base === undefined) this.dirBase.set(dirIno, (base = this.allocate(count)));
+    return base + index;
+  }
+
+  /** A node with several links, numbered `own` where it is listed: the number of the first link seen that recorded the same file. */
+  forLink(snapshotId: string, own: number, node: Node): number {
     return getOrAllocate(this.hardlinks, hardlinkKey(snapshotId, node), () => own);
   }
 

@@ -35,8 +35,8 @@ export interface MountOptions {
   readonly readAhead?: number;
   /** Concurrent blob fetches (default 4). */
   readonly concurrency?: number;
-  /** Directory entries kept in the tree cache (default 250,000). */
-  readonly treeCacheEntries?: number;
+  /** Bytes of directory listings kept in memory (default 32 MiB). */
+  readonly treeCacheBytes?: number;
   readonly now?: () => number;
   /** Serve extended attributes (default true); see KernelFs.xattrs. */
   readonly xattrs?: boolean;
@@ -51,6 +51,11 @@ export interface MountHandle {
 }
 
 const MiB = 1024 * 1024;
+/**
+ * Listings kept: a directory of 1,000 small files takes about 150 KiB, so a walk keeps the directories
+ * it is in and many it lists again. What the kernel holds is kept apart, as records.
+ */
+const DEFAULT_TREE_CACHE = 32 * MiB;
 /** A lazy unmount of a mount still in use ends the connection only when the last user leaves: wait this long. */
 const DETACH_WAIT_MS = 2000;
 
@@ -60,7 +65,7 @@ export async function mountSnapshots(source: SnapshotSource, mountpoint: string,
   const mnt = path.resolve(mountpoint);
   await prepareMountpoint(mnt, log);
   const catalog = new SnapshotCatalog(source, opts.refreshMs ?? 5000, log, opts.now);
-  const resolver = new EntryResolver(catalog, new TreeCache(source, opts.treeCacheEntries ?? 250_000), new InodeTable());
+  const resolver = new EntryResolver(catalog, new TreeCache(source, opts.treeCacheBytes ?? DEFAULT_TREE_CACHE), new InodeTable());
   const blobs = new BlobCache(source, opts.cacheSize ?? 256 * MiB, opts.concurrency ?? 4);
   const reader = new FileReader(blobs, opts.readAhead ?? DEFAULT_READ_AHEAD);
   const fs = new SnapshotFs({ resolver, catalog, reader, blobs, log, xattrs: opts.xattrs ?? true });

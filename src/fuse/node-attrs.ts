@@ -1,5 +1,4 @@
 /** Attributes for the kernel from recorded nodes and from the top-level directories. */
-import { modeBitsOf } from '../snapshot/fs/file-type.js';
 import type { Node } from '../snapshot/node.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { FsEntry } from './fs-entry.js';
@@ -8,25 +7,9 @@ import type { Attr } from './kernel/wire.js';
 const VIRTUAL_DIR_MODE = 0o040555;
 const VIRTUAL_LINK_MODE = 0o120777;
 
-export function nodeAttr(node: Node, ino: number): Attr {
-  return {
-    ino,
-    mode: modeBitsOf(node.type) | (node.mode & 0o7777),
-    nlink: Math.max(1, node.links),
-    uid: node.uid,
-    gid: node.gid,
-    rdev: node.rdev ?? 0,
-    size: node.type === 'symlink' ? (node.linkTarget?.length ?? 0) : node.size,
-    blocks: Math.ceil(node.allocated / 512),
-    atimeNs: node.atimeNs,
-    mtimeNs: node.mtimeNs,
-    ctimeNs: node.ctimeNs,
-  };
-}
-
 /** A top-level directory or `latest` link is owned by the mounting user and has the newest snapshot's time. */
 export function entryAttr(entry: FsEntry, topNs: bigint): Attr {
-  if (entry.kind === 'node') return nodeAttr(entry.node, entry.ino);
+  if (entry.kind === 'node') return entry.listing.attr(entry.index, entry.ino);
   const link = entry.kind === 'vlink';
   return {
     ino: entry.ino,
@@ -45,7 +28,7 @@ export function entryAttr(entry: FsEntry, topNs: bigint): Attr {
 
 /** The mode bits an entry is listed with (type and permissions). */
 export function entryMode(entry: FsEntry): number {
-  if (entry.kind === 'node') return modeBitsOf(entry.node.type) | (entry.node.mode & 0o7777);
+  if (entry.kind === 'node') return entry.listing.modeBits(entry.index);
   return entry.kind === 'vlink' ? VIRTUAL_LINK_MODE : VIRTUAL_DIR_MODE;
 }
 

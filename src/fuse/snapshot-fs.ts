@@ -2,21 +2,19 @@
  * The read-only filesystem of the mount, by kernel node id: answers from memory where it can, loads
  * trees and blobs where it must, EIO (logged, one line) when the source fails.
  */
-import type { BlobId } from '../core/ids.js';
 import { oneLine } from '../core/one-line.js';
-import type { Node } from '../snapshot/node.js';
 import type { BlobCache } from './blob-cache.js';
 import type { EntryResolver, Resolved } from './entry-resolver.js';
 import { Errno } from './errno.js';
+import type { DirListing, FileChunks } from './dir-listing.js';
 import type { FileReader, ReadState } from './file-reader.js';
 import { newReadState } from './file-reader.js';
 import type { FsEntry, TreeEntry } from './fs-entry.js';
-import { ROOT_INO } from './inode-table.js';
+import { HeldEntries } from './held-entries.js';
 import type { KernelFs, MaybeAsync, Result } from './kernel/session.js';
 import type { Attr, DirentWriter, EntryReply } from './kernel/wire.js';
 import { entryAttr, entryMode } from './node-attrs.js';
 import type { SnapshotCatalog } from './snapshot-catalog.js';
-import type { Listing } from './tree-cache.js';
 
 export interface SnapshotFsDeps {
   readonly resolver: EntryResolver;
@@ -36,35 +34,30 @@ const VIRTUAL_SECONDS = 1;
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
 const DIR_MODE = 0o040000;
+/** Files whose chunks and read state are kept (a sequential reader's state must outlive its next read). */
+const RECENT_FILES = 256;
 
 /** Where file bytes can be pushed into the kernel's page cache before they are read (FuseSession.store). */
 export interface PageCache {
   store(ino: number, offset: number, data: Uint8Array): void;
 }
 
-/** An entry the kernel holds, and how many references it holds (lookups minus forgets). */
-interface Held {
-  readonly entry: FsEntry;
-  refs: number;
-}
-
 export class SnapshotFs implements KernelFs {
   readonly xattrs: boolean;
-  private readonly held = new Map<number, Held>();
+  private readonly held: HeldEntries;
   /** Listings of top-level directories, fixed at opendir so a listing read in parts stays consistent. */
   private readonly virtualListings = new Map<number, readonly [Buffer, FsEntry][]>();
   private nextFh = 1;
-  /** Sequential-read detection per file (shared by concurrent readers of one file: it is only a hint). */
-  private readonly states = new WeakMap<Node, ReadState>();
+  /**
+   * Files read lately, by node id, least recently first: their chunks (rebuilt from the listing once,
+   * not per read) and sequential-read detection (shared by concurrent readers: it is only a hint).
+   */
+  private readonly recentFiles = new Map<number, { readonly chunks: FileChunks; readonly state: ReadState }>();
   private pageCache: PageCache | undefined;
-  /** Files already pushed to the page cache (the kernel keeps them until memory runs short; then they are read). */
-  private readonly pushed = new WeakSet<Node>();
-  /** Held files stored in one blob, by that blob: what to push when the blob is decoded. */
-  private readonly wholeFiles = new Map<BlobId, TreeEntry>();
 
   constructor(private readonly deps: SnapshotFsDeps) {
     this.xattrs = deps.xattrs;
-    this.held.set(ROOT_INO, { entry: deps.resolver.root, refs: Infinity });
+    this.held = new HeldEntries(deps.resolver.listingOf, deps.resolver.root);
   }
 
   /**
@@ -74,60 +67,58 @@ export class SnapshotFs implements KernelFs {
    */
   pushTo(cache: PageCache): void {
     this.pageCache = cache;
-    this.deps.blobs.onDecoded = (id, data) => {
-      const e = this.wholeFiles.get(id);
-      if (e !== undefined) this.push(e, data);
-    };
+    this.deps.blobs.onDecoded = (id, data) =>
+      this.held.withWholeBlob(id, (ino) => {
+        const e = this.held.cachedEntry(ino);
+        if (e !== undefined && e.listing.wholeBlob(e.index) === id) this.push(e, data);
+      });
   }
 
   /** How many entries the kernel holds (for tests). */
   get heldCount(): number {
-    return this.held.size;
+    return this.held.count;
+  }
+
+  /** Bytes of the records of held nodes (for tests). */
+  get heldRecordBytes(): number {
+    return this.held.recordBytes;
   }
 
   lookup(parent: number, name: Buffer): MaybeAsync<EntryReply> {
-    const dir = this.entry(parent);
-    if (dir === undefined) return Errno.ENOENT;
-    return this.guard('lookup in', dir, this.deps.resolver.child(dir, name), (child: Resolved) => {
-      if (typeof child === 'number') return child;
-      this.hold(child);
-      return this.entryReply(dir, child);
-    });
+    return this.withEntry('lookup in', parent, (dir) =>
+      this.guard('lookup in', dir, this.deps.resolver.child(dir, name), (child: Resolved) => {
+        if (typeof child === 'number') return child;
+        this.hold(child);
+        return this.entryReply(dir, child);
+      }),
+    );
   }
 
   forget(ino: number, count: number): void {
-    const held = this.held.get(ino);
-    if (held === undefined) return;
-    held.refs -= count;
-    if (held.refs > 0) return;
-    this.held.delete(ino);
-    const e = held.entry;
-    const blob = e.kind === 'node' ? e.node.content?.[0] : undefined;
-    if (blob !== undefined && this.wholeFiles.get(blob) === e) this.wholeFiles.delete(blob);
+    this.held.forget(ino, count);
   }
 
-  getattr(ino: number): Result<{ attr: Attr; seconds: number }> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    return { attr: entryAttr(e, this.topNs()), seconds: e.kind === 'node' ? TREE_SECONDS : VIRTUAL_SECONDS };
+  getattr(ino: number): MaybeAsync<{ attr: Attr; seconds: number }> {
+    return this.withEntry('attributes of', ino, (e) => ({ attr: entryAttr(e, this.topNs()), seconds: e.kind === 'node' ? TREE_SECONDS : VIRTUAL_SECONDS }));
   }
 
-  readlink(ino: number): Result<Uint8Array> {
-    const e = this.entry(ino);
-    if (e?.kind === 'vlink') return Buffer.from(e.target);
-    if (e?.kind === 'node' && e.node.type === 'symlink') return e.node.linkTarget ?? Buffer.alloc(0);
-    return e === undefined ? Errno.ENOENT : Errno.EINVAL;
+  readlink(ino: number): MaybeAsync<Uint8Array> {
+    return this.withEntry('link target of', ino, (e) => {
+      if (e.kind === 'vlink') return Buffer.from(e.target);
+      if (e.kind === 'node' && e.listing.type(e.index) === 'symlink') return e.listing.linkTarget(e.index);
+      return Errno.EINVAL;
+    });
   }
 
   opendir(ino: number): MaybeAsync<{ fh: number; cache: boolean }> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    if (e.kind === 'vlink' || (e.kind === 'node' && e.node.type !== 'dir')) return Errno.ENOTDIR;
-    if (e.kind === 'node') return { fh: 0, cache: true };
-    return this.guard('listing of', e, this.deps.resolver.listVirtual(e), (listing) => {
-      const fh = this.nextFh++;
-      this.virtualListings.set(fh, listing);
-      return { fh, cache: false };
+    return this.withEntry('listing of', ino, (e) => {
+      if (e.kind === 'vlink' || (e.kind === 'node' && !e.listing.isDir(e.index))) return Errno.ENOTDIR;
+      if (e.kind === 'node') return { fh: 0, cache: true };
+      return this.guard('listing of', e, this.deps.resolver.listVirtual(e), (listing) => {
+        const fh = this.nextFh++;
+        this.virtualListings.set(fh, listing);
+        return { fh, cache: false };
+      });
     });
   }
 
@@ -136,83 +127,91 @@ export class SnapshotFs implements KernelFs {
   }
 
   readdir(ino: number, fh: number, offset: number, out: DirentWriter): MaybeAsync<DirentWriter> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    if (e.kind === 'vdir') {
-      const listing = this.virtualListings.get(fh) ?? [];
-      return this.fill(e, listing.length, (i) => listing[i] as [Buffer, FsEntry], offset, out);
-    }
-    if (e.kind !== 'node') return Errno.ENOTDIR;
-    return this.guard('listing of', e, this.deps.resolver.listing(e), (listing: Listing | number) => {
-      if (typeof listing === 'number') return listing;
-      return this.fill(e, listing.length, (i) => {
-        const child = this.deps.resolver.childAt(e, listing, i);
-        return [child.node.name, child];
-      }, offset, out);
+    return this.withEntry('listing of', ino, (e) => {
+      if (e.kind === 'vdir') {
+        const listing = this.virtualListings.get(fh) ?? [];
+        return this.fill(e, listing.length, (i) => listing[i] as [Buffer, FsEntry], offset, out);
+      }
+      if (e.kind !== 'node') return Errno.ENOTDIR;
+      return this.guard('listing of', e, this.deps.resolver.listing(e), (listing: DirListing | number) => {
+        if (typeof listing === 'number') return listing;
+        const tree = e.listing.subtree(e.index);
+        return this.fill(e, listing.length, (i) => [listing.name(i), this.deps.resolver.childAt(e, listing, i, tree)], offset, out);
+      });
     });
   }
 
   read(ino: number, offset: number, size: number): MaybeAsync<readonly Uint8Array[]> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    if (e.kind !== 'node' || e.node.type === 'dir') return Errno.EISDIR;
-    const node = e.node;
-    let state = this.states.get(node);
-    if (state === undefined) this.states.set(node, (state = newReadState()));
-    const { reader } = this.deps;
     const what = `read at ${offset} of`;
-    const ahead = (at: number, data: Uint8Array): void => {
-      if (this.held.has(e.ino)) this.pageCache?.store(e.ino, at, data);
-    };
-    let result: MaybeAsync<readonly Uint8Array[]>;
-    try {
-      result = this.guard(what, e, reader.read(node, state, size, offset, ahead), (parts) => parts);
-    } catch (err) {
-      return this.failed(what, e, err);
-    }
-    // A file read from its start: the files after it in its directory are likely next (rsync, cp -r).
-    // Fetched after the file itself, whose run brings many of them.
-    if (offset === 0 && e.siblings && e.index !== undefined) reader.prefetchSiblings(e.siblings, e.index);
-    return result;
+    return this.withEntry(what, ino, (e) => {
+      if (e.kind !== 'node' || e.listing.isDir(e.index)) return Errno.EISDIR;
+      const { chunks, state } = this.recentFile(e);
+      const { reader } = this.deps;
+      const ahead = (at: number, data: Uint8Array): void => {
+        if (this.held.has(e.ino)) this.pageCache?.store(e.ino, at, data);
+      };
+      let result: MaybeAsync<readonly Uint8Array[]>;
+      try {
+        result = this.guard(what, e, reader.read(chunks, state, size, offset, ahead), (parts) => parts);
+      } catch (err) {
+        return this.failed(what, e, err);
+      }
+      // A file read from its start: the files after it in its directory are likely next (rsync, cp -r).
+      // Fetched after the file itself, whose run brings many of them.
+      if (offset === 0 && e.listedIn !== undefined) reader.prefetchSiblings(e.listing, e.index);
+      return result;
+    });
   }
 
-  getxattr(ino: number, name: string): Result<Uint8Array> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    const found = e.kind === 'node' ? e.node.xattrs?.find(([n]) => n === name) : undefined;
-    return found ? found[1] : Errno.ENODATA;
+  getxattr(ino: number, name: string): MaybeAsync<Uint8Array> {
+    return this.withEntry('attributes of', ino, (e) => {
+      const found = e.kind === 'node' ? e.listing.xattrs(e.index)?.find(([n]) => n === name) : undefined;
+      return found ? found[1] : Errno.ENODATA;
+    });
   }
 
-  listxattr(ino: number): Result<Uint8Array> {
-    const e = this.entry(ino);
-    if (e === undefined) return Errno.ENOENT;
-    const names = e.kind === 'node' ? (e.node.xattrs ?? []).map(([n]) => `${n}\0`) : [];
-    return Buffer.from(names.join(''));
+  listxattr(ino: number): MaybeAsync<Uint8Array> {
+    return this.withEntry('attributes of', ino, (e) => {
+      const names = e.kind === 'node' ? (e.listing.xattrs(e.index) ?? []).map(([n]) => `${n}\0`) : [];
+      return Buffer.from(names.join(''));
+    });
   }
 
-  /** A held file's whole content, once, into the kernel's page cache. */
+  /** A held file's whole content, once while it is held, into the kernel's page cache. */
   private push(e: TreeEntry, data: Uint8Array): void {
-    if (this.pageCache === undefined || this.pushed.has(e.node) || !this.held.has(e.ino) || data.byteLength !== e.node.size) return;
-    this.pushed.add(e.node);
+    if (this.pageCache === undefined || data.byteLength !== e.listing.size(e.index) || !this.held.firstPush(e.ino)) return;
     this.pageCache.store(e.ino, 0, data);
   }
 
-  private entry(ino: number): FsEntry | undefined {
-    return this.held.get(ino)?.entry;
+  /** The chunks and read state of a file, kept for the files read last. */
+  private recentFile(e: TreeEntry): { readonly chunks: FileChunks; readonly state: ReadState } {
+    let file = this.recentFiles.get(e.ino);
+    if (file === undefined) file = { chunks: e.listing.chunks(e.index), state: newReadState() };
+    else this.recentFiles.delete(e.ino);
+    this.recentFiles.set(e.ino, file);
+    if (this.recentFiles.size > RECENT_FILES) this.recentFiles.delete(this.recentFiles.keys().next().value as number);
+    return file;
   }
 
-  private hold(e: FsEntry): void {
-    const held = this.held.get(e.ino);
-    if (held) {
-      held.refs++;
-      return;
+  /** `then(entry)` for an entry the kernel holds, at once or once its directory is listed again; ENOENT for others. */
+  private withEntry<R>(what: string, ino: number, then: (e: FsEntry) => MaybeAsync<R>): MaybeAsync<R> {
+    let e: FsEntry | undefined | Promise<FsEntry | undefined>;
+    try {
+      e = this.held.entry(ino);
+    } catch (err) {
+      return this.failedNode(what, ino, err);
     }
-    this.held.set(e.ino, { entry: e, refs: 1 });
-    const blob = e.kind === 'node' && e.node.type === 'file' && e.node.content?.length === 1 ? e.node.content[0] : undefined;
-    if (blob === undefined || this.pageCache === undefined) return;
-    this.wholeFiles.set(blob, e as TreeEntry);
-    const data = this.deps.blobs.cachedData(blob);
-    if (data !== undefined) this.push(e as TreeEntry, data);
+    if (e === undefined) return Errno.ENOENT;
+    if (!(e instanceof Promise)) return then(e);
+    return e.then((found) => (found === undefined ? Errno.ENOENT : then(found)), (err: unknown) => this.failedNode(what, ino, err));
+  }
+
+  /** One more kernel reference; a file newly held whose blob is already decoded is pushed at once. */
+  private hold(e: FsEntry): void {
+    if (!this.held.hold(e) || this.pageCache === undefined || e.kind !== 'node') return;
+    const blob = e.listing.wholeBlob(e.index);
+    const data = blob === undefined ? undefined : this.deps.blobs.cachedData(blob);
+    if (data !== undefined) this.push(e, data);
   }
 
   private entryReply(dir: FsEntry, child: FsEntry): EntryReply {
@@ -249,7 +248,13 @@ export class SnapshotFs implements KernelFs {
   }
 
   private failed(what: string, e: FsEntry, err: unknown): number {
-    this.deps.log(`rozen mount: ${what} ${describe(e)} failed: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+    return this.failedNode(what, describe(e), err);
+  }
+
+  /** EIO, and a log line naming the entry (a description, or the node number when its listing could not be read). */
+  private failedNode(what: string, entry: string | number, err: unknown): number {
+    const name = typeof entry === 'number' ? `node ${entry}` : entry;
+    this.deps.log(`rozen mount: ${what} ${name} failed: ${oneLine(err instanceof Error ? err.message : String(err))}`);
     return Errno.EIO;
   }
 }
@@ -259,6 +264,6 @@ function describe(e: FsEntry): string {
   if (e.kind === 'vdir') return `/${e.path.join('/')}`;
   if (e.kind === 'vlink') return `link to ${e.target}`;
   const t = e as TreeEntry;
-  const name = t.node.name.length > 0 ? t.node.name.toString('utf8') : '/';
+  const name = t.listedIn !== undefined ? t.listing.name(t.index).toString('utf8') : '/';
   return `${oneLine(name)} (snapshot ${t.snapshot.id.slice(0, 8)})`;
 }

@@ -1,33 +1,48 @@
-/** Directory listings by tree blob id: loaded on first use, kept in an LRU bounded by entry count. */
-import { LRUCache } from 'lru-cache';
+/** Directory listings by tree blob id: loaded on first use, kept compact, least recently used out first, bounded in bytes. */
 import type { BlobId } from '../core/ids.js';
-import type { Node } from '../snapshot/node.js';
+import { DirListing } from './dir-listing.js';
 import type { SnapshotSource } from './snapshot-source.js';
 
-/** A directory's entries, sorted by name bytes. */
-export type Listing = readonly Node[];
+/** What a cached listing costs besides its arrays: the object and its eleven typed arrays. */
+const LISTING_OVERHEAD = 1024;
+
+interface Cached {
+  readonly listing: DirListing;
+  readonly bytes: number;
+}
 
 export class TreeCache {
-  private readonly lru: LRUCache<BlobId, Listing>;
-  private readonly inflight = new Map<BlobId, Promise<Listing>>();
+  /** Least recently used first. */
+  private readonly cached = new Map<BlobId, Cached>();
+  private bytes = 0;
+  private readonly inflight = new Map<BlobId, Promise<DirListing>>();
 
   constructor(
     private readonly source: Pick<SnapshotSource, 'loadTree'>,
-    maxEntries: number,
-  ) {
-    this.lru = new LRUCache<BlobId, Listing>({
-      maxSize: maxEntries,
-      sizeCalculation: (l) => Math.max(1, l.length),
-    });
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Estimated bytes of the listings kept (for tests). */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
-  peek(id: BlobId): Listing | undefined {
-    return this.lru.get(id);
+  peek(id: BlobId): DirListing | undefined {
+    const hit = this.cached.get(id);
+    if (hit === undefined) return undefined;
+    this.cached.delete(id);
+    this.cached.set(id, hit);
+    return hit.listing;
   }
 
-  async load(id: BlobId): Promise<Listing> {
-    const hit = this.lru.get(id);
-    if (hit) return hit;
+  /** From the cache, else loaded once however many ask at the same time. */
+  get(id: BlobId): DirListing | Promise<DirListing> {
+    return this.peek(id) ?? this.load(id);
+  }
+
+  load(id: BlobId): Promise<DirListing> {
+    const hit = this.peek(id);
+    if (hit) return Promise.resolve(hit);
     let pending = this.inflight.get(id);
     if (!pending) {
       pending = this.fetch(id).finally(() => this.inflight.delete(id));
@@ -36,23 +51,24 @@ export class TreeCache {
     return pending;
   }
 
-  private async fetch(id: BlobId): Promise<Listing> {
-    const listing = await this.source.loadTree(id);
-    this.lru.set(id, listing);
+  private async fetch(id: BlobId): Promise<DirListing> {
+    const listing = DirListing.from(await this.source.loadTree(id));
+    this.keep(id, listing);
     return listing;
   }
-}
 
-/** Position of the entry named `name` (binary search over the sorted names), or -1. */
-export function findName(listing: Listing, name: Uint8Array): number {
-  let lo = 0;
-  let hi = listing.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const c = Buffer.compare((listing[mid] as Node).name, name);
-    if (c === 0) return mid;
-    if (c < 0) lo = mid + 1;
-    else hi = mid - 1;
+  /** Keeps the newest listing even when it alone is over the bound: a large directory is listed in parts. */
+  private keep(id: BlobId, listing: DirListing): void {
+    const bytes = listing.byteLength + LISTING_OVERHEAD;
+    const old = this.cached.get(id);
+    if (old !== undefined) this.bytes -= old.bytes;
+    this.cached.delete(id);
+    this.cached.set(id, { listing, bytes });
+    this.bytes += bytes;
+    for (const [oldest, c] of this.cached) {
+      if (this.bytes <= this.maxBytes || oldest === id) break;
+      this.cached.delete(oldest);
+      this.bytes -= c.bytes;
+    }
   }
-  return -1;
 }

@@ -132,7 +132,7 @@ t.test('INIT negotiates the protocol, features and limits', async (t) => {
   t.equal(r.body.readUInt32LE(4), 38, 'the lower of the two minors');
   t.equal(r.body.readUInt32LE(8), 131072, 'readahead as the kernel offered');
   const flags = r.body.readUInt32LE(12);
-  for (const f of [Init.ASYNC_READ, Init.DO_READDIRPLUS, Init.PARALLEL_DIROPS, Init.MAX_PAGES, Init.CACHE_SYMLINKS]) t.ok(flags & f, `flag ${f}`);
+  for (const f of [Init.ASYNC_READ, Init.DO_READDIRPLUS, Init.READDIRPLUS_AUTO, Init.PARALLEL_DIROPS, Init.MAX_PAGES, Init.CACHE_SYMLINKS]) t.ok(flags & f, `flag ${f}`);
   t.notOk(flags & Init.NO_OPEN_SUPPORT, 'only flags the server wants');
   t.equal(r.body.readUInt32LE(24), 1, 'nanosecond times');
   t.equal(r.body.readUInt16LE(28), 256, '1 MiB requests');

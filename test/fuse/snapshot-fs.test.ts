@@ -1,4 +1,7 @@
 /** The mount's filesystem by node id, without a kernel: references, listings, reads, pushes, failures. */
+import { createHash } from 'node:crypto';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import t from 'tap';
 import { BlobCache } from '../../src/fuse/blob-cache.js';
 import { EntryResolver } from '../../src/fuse/entry-resolver.js';
@@ -11,11 +14,11 @@ import { SnapshotFs } from '../../src/fuse/snapshot-fs.js';
 import { TreeCache } from '../../src/fuse/tree-cache.js';
 import type { BlobId } from '../../src/core/ids.js';
 import type { BlobRun } from '../../src/fuse/snapshot-source.js';
-import { dirNode, fileNode, MemorySource } from './memory-source.js';
+import { baseNode, dirNode, fileNode, MemorySource } from './memory-source.js';
 
-function fsFor(source: MemorySource, logs: string[] = []): SnapshotFs {
+function fsFor(source: MemorySource, logs: string[] = [], treeCache = 1000): SnapshotFs {
   const catalog = new SnapshotCatalog(source, 5000, () => undefined);
-  const resolver = new EntryResolver(catalog, new TreeCache(source, 1000), new InodeTable());
+  const resolver = new EntryResolver(catalog, new TreeCache(source, treeCache), new InodeTable());
   const blobs = new BlobCache(source, 1 << 20, 2);
   return new SnapshotFs({ resolver, catalog, reader: new FileReader(blobs, 2), blobs, log: (l) => logs.push(l), xattrs: true });
 }
@@ -163,4 +166,37 @@ t.test('links of one inode that recorded different files get numbers of their ow
   t.not(ia, ib, 'other content, another number');
   t.equal(ia, ic, 'the same content and metadata, one number');
   t.equal(Buffer.concat(await value(fs.read(ib as number, 0, 100))).toString(), 'changed while backed up');
+});
+
+t.test('a held file costs a compact record, not its decoded tree', async (t) => {
+  const s = new MemorySource();
+  const id = (d: number, i: number): BlobId => createHash('sha256').update(`${d}/${i}`).digest('hex') as BlobId;
+  const dirs = Array.from({ length: 200 }, (_, d) =>
+    dirNode(s, `d${d}`, Array.from({ length: 1000 }, (_, i) => baseNode(`f${i}`, { size: 10, allocated: 4096, content: [id(d, i)], sizes: [10] }))),
+  );
+  s.addSnapshot(s.addTree(dirs), { time: '2024-01-01T00:00:00Z' });
+  const fs = fsFor(s, [], 1);
+  fs.pushTo({ store: () => undefined });
+  const inos = await Promise.all(dirs.map((_, d) => walk(fs, `snapshots/2024-01-01T00:00:00/d${d}`)));
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  // Objects on the heap, after a full collection; the records' typed arrays are counted exactly apart.
+  const heap = async (): Promise<number> => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const before = await heap();
+  const out = new DirentWriter(1 << 20, true);
+  for (const ino of inos) {
+    out.used = 0;
+    await value(fs.readdir(ino, 0, 0, out));
+  }
+  const objects = ((await heap()) - before) / 200_000;
+  const records = fs.heldRecordBytes / 200_000;
+  t.equal(fs.heldCount, 1 + 2 + 200 + 200_000, 'the root, the path to the snapshot, the directories, every file');
+  t.ok(records < 64, `records: ${records.toFixed(1)} bytes each`);
+  t.ok(objects + records < 100, `${(objects + records).toFixed(1)} bytes per held file in all (${objects.toFixed(1)} on the heap)`);
+  const f = await value(fs.getattr(inos[7]! + 1 + 500));
+  t.equal(f.attr.size, 10, 'a held file whose listing is no longer cached is listed again');
 });

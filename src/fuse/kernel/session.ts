@@ -48,7 +48,12 @@ export interface ReplySink {
 const MAX_PAGES = 256;
 const MAX_WRITE = 4096;
 const MAX_REPLY_PARTS = 15;
-const WANTED_FLAGS = Init.ASYNC_READ | Init.DO_READDIRPLUS | Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS;
+/**
+ * READDIRPLUS_AUTO: the kernel asks for attributes with a listing only where they are wanted (the first
+ * part of a listing, and directories whose entries are being looked up, as `ls -l` does); a walk that
+ * only lists (`find`) gets plain, five-times-denser READDIR and creates no node per file.
+ */
+const WANTED_FLAGS = Init.ASYNC_READ | Init.DO_READDIRPLUS | Init.READDIRPLUS_AUTO | Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS;
 
 export class FuseSession {
   /** The kernel opens files without asking (no OPEN/RELEASE round trips), keeping their cached pages. */
