@@ -5,13 +5,12 @@
  * takes about 150 bytes in a few buffers the collector never walks, and what a request needs is
  * read from them; a whole Node is rebuilt only for hardlinks.
  */
-import type { BlobId } from '../core/ids.js';
+import { ID_BYTES, type BlobId } from '../core/ids.js';
 import type { Node, NodeType } from '../snapshot/node.js';
 import { modeBitsOf, TYPE_CODES, typeCode } from '../snapshot/fs/file-type.js';
 import { blobKeyAt, NO_BLOB } from './held-nodes.js';
 import type { Attr } from './kernel/wire.js';
 
-const ID_BYTES = 32;
 /** Numbers per entry in `numbers`, in this order. */
 const SIZE = 0;
 const ALLOCATED = 1;
