@@ -61,7 +61,9 @@ export async function readPacks(
     let buffer = streaming ? undefined : spare.pop();
     if (!streaming && (buffer === undefined || buffer.length < indexed.size)) buffer = new Uint8Array(Math.max(indexed.size, RUN_BYTES));
     try {
-      blobs += streaming ? await verifyStreaming(repo, indexed, keys, name, problem) : await verifyWhole(repo, indexed, keys, name, problem, buffer);
+      // Not `blobs += await …`: that reads `blobs` before the await, and another lane's count in between is lost.
+      const verified = streaming ? await verifyStreaming(repo, indexed, keys, name, problem) : await verifyWhole(repo, indexed, keys, name, problem, buffer);
+      blobs += verified;
     } catch (err) {
       problem(`${name}: ${(err as Error).message}`);
     } finally {

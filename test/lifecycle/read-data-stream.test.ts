@@ -27,3 +27,13 @@ t.test('every pack verified in pieces; one flipped byte is found', async (t) => 
   await readPacks(repo, packs, keys, (l) => found.push(l), 0);
   t.ok(found.some((l) => l.includes(victim.id.slice(0, 8))), found.join('\n'));
 });
+
+t.test('the blobs verified by packs read side by side are all counted', async (t) => {
+  const { repo, done } = await memoryRepo();
+  t.teardown(done);
+  await writeSnapshot(repo, new Map(Array.from({ length: 40 }, (_, i) => [`f${i}`, randomBytes(400)])));
+  const packs = [...(await loadIndexView(repo.backend, repo.sealer)).packs.values()];
+  t.ok(packs.length > 3, `${packs.length} packs`);
+  const keys = nativeKeys(repo.master.encKey, repo.master.idKey);
+  t.equal(await readPacks(repo, packs, keys, (l) => t.fail(l)), packs.reduce((a, p) => a + p.blobs.length, 0));
+});
