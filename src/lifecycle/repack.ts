@@ -13,6 +13,7 @@ import { authBlobs } from '../repo/native-open.js';
 import { PackKind, type ByteRange, type PackDescription } from '../core/types.js';
 import { describePack, encodePackTail } from '../cas/pack-tail.js';
 import type { RepackJob } from './prune-plan.js';
+import { readAhead } from './read-ahead.js';
 
 export interface RepackTarget {
   readonly backend: Backend;
@@ -72,7 +73,7 @@ async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: Pa
     if ((await sha256OnPool(bytes)) !== j.pack.id) throw corrupt(`pack ${j.pack.id} (hash mismatch)`);
     return bytes;
   };
-  for await (const [job, bytes] of readAhead(jobs, fetch)) {
+  for await (const [job, bytes] of readAhead(jobs, fetch, AHEAD)) {
     // Views of a pack that is mostly live; copies out of one that is mostly dead, which a view would keep
     // whole in memory until the new pack is stored (so what is held stays under twice what is copied).
     const view = 2 * job.blobs.reduce((n, b) => n + b.length, 0) >= bytes.length;
@@ -155,26 +156,8 @@ async function* liveChunks(t: RepackTarget, job: RepackJob): AsyncGenerator<[Blo
     await verifyCopied(t.keys, job.pack.id, bytes, run, run[0]!.offset);
     return bytes;
   };
-  for await (const [run, bytes] of readAhead(runs, fetch)) {
+  for await (const [run, bytes] of readAhead(runs, fetch, AHEAD)) {
     const start = run[0]!.offset;
     for (const b of run) yield [b, bytes.subarray(b.offset - start, b.offset - start + b.length)];
-  }
-}
-
-/** Yields each item with its bytes, fetching the next AHEAD items' while this one is used. */
-async function* readAhead<T>(items: readonly T[], fetch: (item: T) => Promise<Uint8Array>): AsyncGenerator<[T, Uint8Array]> {
-  const fetching = new Map<number, Promise<Uint8Array>>();
-  const start = (i: number): void => {
-    const item = items[i];
-    if (item === undefined || fetching.has(i)) return;
-    const p = fetch(item);
-    p.catch(() => undefined); // awaited in its turn; not an unhandled rejection meanwhile
-    fetching.set(i, p);
-  };
-  for (const [i, item] of items.entries()) {
-    for (let k = i; k <= i + AHEAD; k++) start(k);
-    const bytes = await fetching.get(i)!;
-    fetching.delete(i);
-    yield [item, bytes];
   }
 }
