@@ -166,6 +166,17 @@ export function decodeIndexBody(body: Uint8Array): PackDescription[] {
 
 type IndexedBlobOfPack = PackDescription['blobs'][number];
 
+/** The blob record (BLOB_ENTRY bytes) at `bytes[at]` of a body `scanIndexBody` has validated. */
+export function decodeBlobRecord(bytes: Buffer, at: number): IndexedBlobOfPack {
+  return {
+    id: bytes.toString('hex', at, at + ID_BYTES) as BlobId,
+    type: bytes[at + ID_BYTES] as BlobType,
+    offset: bytes.readUIntLE(at + ID_BYTES + 1, 6),
+    length: bytes.readUInt32LE(at + ID_BYTES + 7),
+    rawLength: bytes.readUInt32LE(at + ID_BYTES + 11),
+  };
+}
+
 /** Bounds-checked little-endian reader whose every overrun is CorruptData. */
 class BodyReader {
   private at = 0;
