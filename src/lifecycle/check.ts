@@ -8,7 +8,7 @@ import { nativeKeys } from '../repo/native-open.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshots } from '../repo/snapshots.js';
 import { loadIndexView, type IndexView } from './index-view.js';
-import { packLayoutProblems, sameDescription } from './pack-layout.js';
+import { indexedLayoutProblems, sameDescription } from './pack-layout.js';
 import { packObjects } from './prune-plan.js';
 import { readPacks, selectPacks, type DataSubset } from './read-data.js';
 import { short, walkSnapshots } from './tree-walker.js';
@@ -66,7 +66,7 @@ async function checkWith(
   const reading = opts.readData ? readData(repo, view, opts.readData, keys, opts, problem) : Promise.resolve({ packsRead: 0, blobsRead: 0 });
   reading.catch(() => undefined);
   for (const line of disagreements) problem(line);
-  for (const p of view.packs) for (const line of packLayoutProblems(p.describe())) problem(line);
+  for (const p of view.packs) for (const line of indexedLayoutProblems(view.blobs, p)) problem(line);
   await checkPacksStored(repo, view, problem, note);
   const snapshots = await loadAllSnapshots(repo, problem);
   await walkSnapshots(repo, view, snapshots, {

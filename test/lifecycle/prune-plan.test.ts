@@ -17,8 +17,9 @@ import { Sealer } from '../../src/crypto/sealer.js';
 import { BitSet } from '../../src/lifecycle/bit-set.js';
 import { BlobMarks } from '../../src/lifecycle/blob-marks.js';
 import { loadIndexView } from '../../src/lifecycle/index-view.js';
+import { indexedLayoutProblems, packLayoutProblems } from '../../src/lifecycle/pack-layout.js';
 import { countLive, planPrune, type PrunePolicy } from '../../src/lifecycle/prune-plan.js';
-import { hexId } from '../cas/index-arbitraries.js';
+import { hexId, packArb as describedPackArb } from '../cas/index-arbitraries.js';
 
 /** The former IndexView: every pack's first description, every blob's locations. */
 function modelView(files: ReadonlyMap<string, readonly PackDescription[]>): { packs: Map<PackId, PackDescription>; blobs: Map<BlobId, BlobLocation[]> } {
@@ -146,3 +147,37 @@ t.test('the view, the live count and the plan are those of the former maps and s
   t.pass('as the model');
 });
 
+t.test('the layout of an indexed pack is judged as from its description', async (t) => {
+  const sealer = new Sealer(randomBytes(32));
+  // Packs as described at random, or with their blobs of the kind's type laid end to end (as writers lay
+  // them), one of them maybe moved back onto the one before, and some tail.
+  const laidOut = fc.tuple(describedPackArb, fc.boolean(), fc.nat(100), fc.nat(8), fc.nat(3)).map(([p, contiguous, tail, moved, by]) => {
+    if (!contiguous) return p;
+    let offset = 0;
+    const type = p.kind === 2 ? (1 as const) : (0 as const);
+    const blobs = p.blobs.map((b, i) => {
+      const length = 1 + (b.length % 5000);
+      offset += length;
+      return { ...b, type, length, offset: offset - length - (i === moved ? Math.min(by, offset - length) : 0) };
+    });
+    return { ...p, blobs, size: offset + tail };
+  });
+  const packs = fc.uniqueArray(laidOut, { maxLength: 5, selector: (p) => p.id });
+  await fc.assert(
+    fc.asyncProperty(packs, fc.array(fc.tuple(fc.nat(4), fc.nat(7), fc.nat(4), fc.nat(7))), async (list, copies) => {
+      // Some blobs take the id of another (in the same pack or another one).
+      const blobs = list.map((p) => p.blobs.map((b) => ({ ...b })));
+      for (const [p, b, q, c] of copies) {
+        const to = blobs[p]?.[b];
+        const from = blobs[q]?.[c];
+        if (to && from) to.id = from.id;
+      }
+      const backend = new MemoryBackend();
+      await writeIndexFile(backend, sealer, list.map((p, i) => ({ ...p, blobs: blobs[i]! })));
+      const view = await loadIndexView(backend, sealer);
+      for (const p of view.packs) assert.deepEqual(indexedLayoutProblems(view.blobs, p), packLayoutProblems(p.describe()));
+    }),
+    { numRuns: 200 },
+  );
+  t.pass('the same lines');
+});
