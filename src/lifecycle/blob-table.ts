@@ -32,8 +32,8 @@ export class BlobTable {
   #starts = new Uint32Array(3);
   #shift = 31;
   #duplicates = new BitSet(0);
-  /** Records are appended, then looked up by id. */
-  #phase: 'filling' | 'indexed' = 'filling';
+  /** Records are appended, then looked up by id, then (releaseLookup) only read by number, then released. */
+  #phase: 'filling' | 'indexed' | 'records' | 'released' = 'filling';
   readonly #key = Buffer.alloc(ID_BYTES);
 
   /** `capacity`: the records expected; more may be appended (the bytes are then copied once more). */
@@ -80,6 +80,26 @@ export class BlobTable {
     this.#duplicates = new BitSet(n);
     for (let b = 0; b + 1 < starts.length; b++) this.#sortBucket(starts[b]!, starts[b + 1]!);
     this.#phase = 'indexed';
+  }
+
+  /** Frees the lookup by id now (see `release`): the records are still read by number. */
+  releaseLookup(): void {
+    freeNow(this.#sorted.buffer);
+    this.#sorted = new Uint32Array(0);
+    this.#starts = new Uint32Array(3);
+    if (this.#phase !== 'released') this.#phase = 'records';
+  }
+
+  /**
+   * Frees the table's memory now. Dropped, it would wait for V8's next full collection, which a command
+   * that goes on allocating little (prune rebuilding the index cache) may not run for a long while.
+   */
+  release(): void {
+    this.releaseLookup();
+    freeNow(this.#bytes.buffer);
+    this.#bytes = Buffer.alloc(0);
+    this.#count = 0;
+    this.#phase = 'released';
   }
 
   /** The first record of `id` (in the order appended), or -1. */
@@ -221,6 +241,14 @@ export class BlobTable {
       this.#duplicates.add(this.#recordAt(i));
     }
   }
+}
+
+/**
+ * Hands an ArrayBuffer's memory to a clone dropped at once: the buffer is detached (its views empty), and the
+ * clone, a young object, is collected with its memory at the next minor collection.
+ */
+function freeNow(buffer: ArrayBufferLike): void {
+  if (buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer as ArrayBuffer] });
 }
 
 function compareIds(x: Uint8Array, xAt: number, y: Uint8Array, yAt: number): number {

@@ -92,11 +92,15 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
     unexpected: [...packs, ...tmpListed].map((o) => o.name).filter((n) => !isFormatName(n)).sort(),
   };
   if (opts.dryRun) return report(plan, [], 0, 0, base, true);
+  // Nothing is looked up by id from here on, and nothing at all once the new index is written: the
+  // index cache is rebuilt then, and would otherwise add its memory to the view's.
+  view.blobs.releaseLookup();
   const keys = nativeKeys(repo.master.encKey, repo.master.idKey);
   const written = await repack({ backend: repo.backend, sealer: repo.sealer, keys, packSize: repo.config.packSize }, plan.repack).finally(() => keys.fill(0));
   const rewrite = plan.drop.length + plan.repack.length + plan.lost.length > 0;
   const newIndex = rewrite ? await writeIndexSet(repo.backend, repo.sealer, encoded(plan.keep, written)) : [];
   const oldIndex = rewrite ? view.files.filter((id) => !newIndex.includes(id)) : [];
+  view.blobs.release();
   // Old index files are gone (durably) before any pack they name is deleted; from then on the local
   // index cache is rebuilt from the new index files while the packs are deleted.
   await deleteFormatObjects(repo.backend, oldIndex.map(indexFileName));

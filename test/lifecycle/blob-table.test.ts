@@ -161,5 +161,13 @@ t.test('a table of 200,000 blobs and a mark set over it take at most 60 bytes pe
   t.ok(perBlob <= 60, `${perBlob.toFixed(1)} bytes per blob`);
   t.equal(marks.size, Math.ceil(n / 3));
   t.equal(table.find(table.idOf(n - 1)), n - 1);
+  const last = table.blob(n - 1);
+  table.releaseLookup();
+  t.same(table.blob(n - 1), last, 'records are read by number without the lookup');
+  t.throws(() => table.find(last.id), /no lookup by id/);
+  table.release();
+  t.equal(table.size, 0);
+  const left = ((await held()) - before) / n;
+  t.ok(left < 8, `${left.toFixed(1)} bytes per blob held once released, the table still referenced`);
   t.equal(body.length, n * BLOB_ENTRY, 'the records read stay held throughout, outside the measure');
 });
