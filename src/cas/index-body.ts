@@ -11,11 +11,27 @@ const U48_MAX = 2 ** 48 - 1;
 const PACK_KINDS: ReadonlySet<number> = new Set(Object.values(PackKind));
 const BLOB_TYPES: ReadonlySet<number> = new Set(Object.values(BlobType));
 
+/**
+ * A pack whose blob entries are already encoded as an index body holds them (`records`: BLOB_ENTRY bytes
+ * each, FORMAT §7), as read from an index file: written again without an object per blob.
+ */
+export interface EncodedPack {
+  readonly id: PackId;
+  readonly kind: PackKind;
+  readonly size: number;
+  readonly records: Uint8Array;
+}
+
+/** What an index file lists of a pack: its description, or its header with its blob records as they are encoded. */
+export type IndexPack = PackDescription | EncodedPack;
+
+export const blobCountOf = (p: IndexPack): number => ('blobs' in p ? p.blobs.length : p.records.length / BLOB_ENTRY);
+
 /** Serialises packs as one index body; throws InvalidArgument on values the format cannot hold. */
-export function encodeIndexBody(packs: readonly PackDescription[]): Uint8Array {
+export function encodeIndexBody(packs: readonly IndexPack[]): Uint8Array {
   checkCount(packs.length, 'pack count');
   let size = 1 + 4;
-  for (const p of packs) size += PACK_HEAD + BLOB_ENTRY * p.blobs.length;
+  for (const p of packs) size += PACK_HEAD + BLOB_ENTRY * blobCountOf(p);
   const out = Buffer.alloc(size);
   out.writeUInt8(INDEX_VERSION, 0);
   out.writeUInt32LE(packs.length, 1);
@@ -29,13 +45,15 @@ export function encodeIndexBody(packs: readonly PackDescription[]): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-function encodePack(out: Buffer, at: number, p: PackDescription): number {
+function encodePack(out: Buffer, at: number, p: IndexPack): number {
   at = putId(out, at, p.id, 'pack id');
   at = putEnum(out, at, p.kind, PACK_KINDS, 'pack kind');
   at = putU48(out, at, p.size, 'pack size');
-  checkCount(p.blobs.length, 'blob count');
-  out.writeUInt32LE(p.blobs.length, at);
+  const count = blobCountOf(p);
+  checkCount(count, 'blob count');
+  out.writeUInt32LE(count, at);
   at += 4;
+  if (!('blobs' in p)) return putRecords(out, at, p);
   for (const b of p.blobs) {
     at = putId(out, at, b.id, 'blob id');
     at = putEnum(out, at, b.type, BLOB_TYPES, 'blob type');
@@ -44,6 +62,18 @@ function encodePack(out: Buffer, at: number, p: PackDescription): number {
     at = putU32(out, at, b.rawLength, 'blob raw length');
   }
   return at;
+}
+
+/** Encoded records, checked as a reader checks them (`scanPack`). */
+function putRecords(out: Buffer, at: number, p: EncodedPack): number {
+  if (!Number.isInteger(p.records.length / BLOB_ENTRY)) throw invalidArgument(`pack ${p.id}: blob records of ${p.records.length} bytes`);
+  out.set(p.records, at);
+  for (let r = at; r < at + p.records.length; r += BLOB_ENTRY) {
+    const type = out[r + ID_BYTES] ?? -1;
+    if (!BLOB_TYPES.has(type)) throw invalidArgument(`unknown blob type ${type}`);
+    if (out.readUIntLE(r + ID_BYTES + 1, 6) + out.readUInt32LE(r + ID_BYTES + 7) > p.size) throw invalidArgument(`a blob lies outside pack ${p.id}`);
+  }
+  return at + p.records.length;
 }
 
 function putId(out: Buffer, at: number, id: string, what: string): number {
@@ -135,6 +165,17 @@ export function decodeIndexBody(body: Uint8Array): PackDescription[] {
 }
 
 type IndexedBlobOfPack = PackDescription['blobs'][number];
+
+/** The blob record (BLOB_ENTRY bytes) at `bytes[at]` of a body `scanIndexBody` has validated. */
+export function decodeBlobRecord(bytes: Buffer, at: number): IndexedBlobOfPack {
+  return {
+    id: bytes.toString('hex', at, at + ID_BYTES) as BlobId,
+    type: bytes[at + ID_BYTES] as BlobType,
+    offset: bytes.readUIntLE(at + ID_BYTES + 1, 6),
+    length: bytes.readUInt32LE(at + ID_BYTES + 7),
+    rawLength: bytes.readUInt32LE(at + ID_BYTES + 11),
+  };
+}
 
 /** Bounds-checked little-endian reader whose every overrun is CorruptData. */
 class BodyReader {

@@ -7,7 +7,7 @@ import { RozenError, corrupt, invalidArgument, isRozenError } from '../core/erro
 import { isHexId } from '../core/ids.js';
 import { lazyModule } from '../core/lazy-module.js';
 import type { PackDescription } from '../core/types.js';
-import { decodeIndexBody, encodeIndexBody } from './index-body.js';
+import { blobCountOf, decodeIndexBody, encodeIndexBody, type IndexPack } from './index-body.js';
 import type { Sealer } from './sealer.js';
 
 export const INDEX_PREFIX = 'index/';
@@ -34,7 +34,7 @@ export const indexFileName = (id: string): string => `${INDEX_PREFIX}${id}`;
 export async function writeIndexFile(
   backend: Backend,
   sealer: Sealer,
-  packs: readonly PackDescription[],
+  packs: readonly IndexPack[],
 ): Promise<string> {
   const body = encodeIndexBody(packs);
   const framed = new Uint8Array(body.length + 1);
@@ -48,20 +48,25 @@ export async function writeIndexFile(
 }
 
 /** Packs in groups of at most `perFile` blobs (a larger pack alone), in order: one index file each. */
-export function indexBatches(packs: readonly PackDescription[], perFile = INDEX_FILE_BLOBS): PackDescription[][] {
-  const batches: PackDescription[][] = [];
+export function indexBatches<P extends IndexPack>(packs: readonly P[], perFile = INDEX_FILE_BLOBS): P[][] {
+  return [...batchPacks(packs, perFile)];
+}
+
+/** `indexBatches` of packs taken as they come: only the batch being filled is held. */
+export function* batchPacks<P extends IndexPack>(packs: Iterable<P>, perFile = INDEX_FILE_BLOBS): Generator<P[]> {
+  let batch: P[] = [];
   let blobs = 0;
   for (const pack of packs) {
-    const last = batches.at(-1);
-    if (last && blobs + pack.blobs.length <= perFile) {
-      last.push(pack);
-      blobs += pack.blobs.length;
-    } else {
-      batches.push([pack]);
-      blobs = pack.blobs.length;
+    const count = blobCountOf(pack);
+    if (batch.length > 0 && blobs + count > perFile) {
+      yield batch;
+      batch = [];
+      blobs = 0;
     }
+    batch.push(pack);
+    blobs += count;
   }
-  return batches;
+  if (batch.length > 0) yield batch;
 }
 
 /** Reads, authenticates and parses one index file; CorruptData when any byte is wrong. */

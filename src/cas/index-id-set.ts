@@ -1,13 +1,13 @@
-/** A compact, exact, bounded set of blob ids (32 raw bytes a slot) for "written in this run" checks. */
-import { fromHex, ID_BYTES, type BlobId } from '../core/ids.js';
+/** A compact, exact set of blob ids (32 raw bytes a slot), bounded unless told otherwise. */
+import { fromHex, ID_BYTES, toHex, type BlobId } from '../core/ids.js';
 
 const MIN_SLOTS = 1 << 10;
 
 /**
  * Open addressing with linear probing; ids are HMAC outputs, so their first bytes are a
  * uniform hash. About 32–85 bytes per id instead of ≈ 100 for a Set of hex strings.
- * When `maxSize` ids are held the set empties itself: it is an accelerator in front of the
- * authoritative index, never the only record of an id.
+ * When `maxSize` ids are held the set empties itself: it is then an accelerator in front of the
+ * authoritative index, never the only record of an id. With an infinite `maxSize` it is a plain set.
  */
 export class BlobIdSet {
   private slots = new Uint8Array(MIN_SLOTS * ID_BYTES);
@@ -30,6 +30,13 @@ export class BlobIdSet {
     if (this.count >= this.maxSize) this.clear();
     if ((this.count + 1) * 4 > this.used.length * 3) this.grow();
     this.insert(bytes);
+  }
+
+  /** The ids held, in no particular order. */
+  *[Symbol.iterator](): IterableIterator<BlobId> {
+    for (let i = 0; i < this.used.length; i++) {
+      if (this.used[i] === 1) yield toHex(this.slots.subarray(i * ID_BYTES, (i + 1) * ID_BYTES)) as BlobId;
+    }
   }
 
   clear(): void {

@@ -3,13 +3,12 @@ import { isFormatName, unexpectedObject } from '../backend/format-names.js';
 import type { ObjectInfo } from '../backend/backend.js';
 import { PACKS_PREFIX } from '../cas/pack-path.js';
 import type { PackId } from '../core/ids.js';
-import type { PackDescription } from '../core/types.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { nativeKeys } from '../repo/native-open.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshots } from '../repo/snapshots.js';
 import { loadIndexView, type IndexView } from './index-view.js';
-import { packLayoutProblems, sameDescription } from './pack-layout.js';
+import { indexedLayoutProblems, sameDescription } from './pack-layout.js';
 import { packObjects } from './prune-plan.js';
 import { readPacks, selectPacks, type DataSubset } from './read-data.js';
 import { short, walkSnapshots } from './tree-walker.js';
@@ -55,54 +54,47 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
 async function checkWith(
   repo: Repository, opts: CheckOptions, keys: Uint8Array, problems: string[], notes: string[], problem: (line: string) => void, note: (line: string) => void,
 ): Promise<CheckReport> {
+  const disagreements: string[] = [];
   const view = await loadIndexView(repo.backend, repo.sealer, {
     onError: (id, err) => problem(`index file ${short(id)}: ${(err as Error).message}`),
+    // A pack listed by several index files must be described the same way by each.
+    onRepeat: (id, again, first) => {
+      if (!sameDescription(first, again)) disagreements.push(`pack ${short(again.id)}: index file ${short(id)} describes it differently from another index file`);
+    },
   });
   // Reading the data (I/O and the pool) overlaps the listing of the packs and the walk of the snapshots' trees.
   const reading = opts.readData ? readData(repo, view, opts.readData, keys, opts, problem) : Promise.resolve({ packsRead: 0, blobsRead: 0 });
   reading.catch(() => undefined);
-  checkIndexAgreement(view, problem);
+  for (const line of disagreements) problem(line);
+  for (const p of view.packs) for (const line of indexedLayoutProblems(view.blobs, p)) problem(line);
   await checkPacksStored(repo, view, problem, note);
   const snapshots = await loadAllSnapshots(repo, problem);
   await walkSnapshots(repo, view, snapshots, {
     problem: (_id, what, use) => problem(`snapshot ${short(use.snapshot.id)}: ${use.path}: ${what}`),
   });
   const { packsRead, blobsRead } = await reading;
-  return { problems, notes, snapshots: snapshots.length, packs: view.packs.size, packsRead, blobsRead };
+  return { problems, notes, snapshots: snapshots.length, packs: view.packs.length, packsRead, blobsRead };
 }
 
 async function readData(
   repo: Repository, view: IndexView, subset: DataSubset, keys: Uint8Array, opts: CheckOptions, problem: (line: string) => void,
 ): Promise<{ packsRead: number; blobsRead: number }> {
-  const chosen = selectPacks([...view.packs.keys()], subset, opts.random);
-  const blobsRead = await readPacks(repo, chosen.map((id) => view.packs.get(id) as PackDescription), keys, problem);
+  const chosen = selectPacks(view.packs.map((p) => p.id), subset, opts.random);
+  const blobsRead = await readPacks(repo, chosen.map((id) => view.pack(id)!), keys, problem);
   return { packsRead: chosen.length, blobsRead };
-}
-
-/** A pack listed by several index files must be described the same way by each. */
-function checkIndexAgreement(view: IndexView, problem: (line: string) => void): void {
-  for (const [fileId, packs] of view.files) {
-    for (const p of packs) {
-      const first = view.packs.get(p.id);
-      if (first && first !== p && !sameDescription(first, p)) {
-        problem(`pack ${short(p.id)}: index file ${short(fileId)} describes it differently from another index file`);
-      }
-    }
-  }
-  for (const p of view.packs.values()) for (const line of packLayoutProblems(p)) problem(line);
 }
 
 async function checkPacksStored(repo: Repository, view: IndexView, problem: (line: string) => void, note: (line: string) => void): Promise<void> {
   const listed: ObjectInfo[] = [];
   for await (const o of repo.backend.list(PACKS_PREFIX)) listed.push(o);
   const stored = packObjects(listed);
-  for (const p of view.packs.values()) {
+  for (const p of view.packs) {
     const o = stored.get(p.id);
     if (!o) problem(`pack ${short(p.id)}: in the index but not in the repository`);
     else if (o.size !== p.size) problem(`pack ${short(p.id)}: size ${o.size}, the index says ${p.size}`);
   }
   for (const [id, o] of stored) {
-    if (!view.packs.has(id as PackId)) note(`pack ${short(id)} (${o.size} bytes) is not in any index; \`rozen prune\` removes it`);
+    if (!view.pack(id as PackId)) note(`pack ${short(id)} (${o.size} bytes) is not in any index; \`rozen prune\` removes it`);
   }
   for (const o of listed) if (!stored.has(o.name.split('/').at(-1) ?? '')) note(`unexpected object ${o.name} under packs/`);
   for await (const o of repo.backend.list('tmp/')) {

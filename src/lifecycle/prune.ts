@@ -7,15 +7,16 @@ import type { ObjectInfo } from '../backend/backend.js';
 import { deleteFormatObjects, isFormatName } from '../backend/format-names.js';
 import { PACKS_PREFIX, packName } from '../cas/pack-path.js';
 import { RozenError } from '../core/errors.js';
-import type { BlobId } from '../core/ids.js';
 import type { PackDescription } from '../core/types.js';
 import { nativeKeys } from '../repo/native-open.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshots } from '../repo/snapshots.js';
+import type { IndexPack } from '../cas/index-body.js';
 import { indexFileName } from '../cas/index-file.js';
-import { loadIndexView, type IndexView } from './index-view.js';
+import { BitSet } from './bit-set.js';
+import { loadIndexView, type IndexedPack } from './index-view.js';
 import { writeIndexSet } from './index-writer.js';
-import { packObjects, planPrune, type PrunePlan } from './prune-plan.js';
+import { countLive, packObjects, planPrune, type PrunePlan } from './prune-plan.js';
 import { repack } from './repack.js';
 import { walkSnapshots } from './tree-walker.js';
 
@@ -60,9 +61,7 @@ async function listAll(repo: Repository, prefix: string): Promise<ObjectInfo[]> 
 }
 
 /** Refuses to go on when a snapshot references a blob that no stored pack holds. */
-function requireLive(view: IndexView, live: ReadonlySet<BlobId>, missing: number, stored: ReadonlyMap<string, ObjectInfo>, first?: string): void {
-  let lost = missing;
-  for (const id of live) if (!view.blobs.get(id)?.some((l) => stored.has(l.pack))) lost++;
+function requireLive(lost: number, first?: string): void {
   if (lost > 0) {
     const example = first === undefined ? '' : ` (${first})`;
     throw new RozenError('CorruptData',
@@ -79,24 +78,29 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
   const tmp = tmpListed.filter((o) => isFormatName(o.name));
   let firstProblem: string | undefined;
   const reach = await walkSnapshots(repo, view, snapshots, { problem: (_id, line) => (firstProblem ??= line) }, { refsOnly: true });
-  const live = new Set<BlobId>([...reach.trees, ...reach.data]);
+  const live = BitSet.union(reach.trees.records, reach.data.records);
   const stored = packObjects(packs);
-  requireLive(view, live, reach.missing.size, stored, firstProblem);
+  const counted = countLive(view, reach, live, stored);
+  requireLive(counted.lost, firstProblem);
   const plan = planPrune(view, live, stored, tmp, {
     maxUnused: opts.maxUnused ?? DEFAULT_MAX_UNUSED,
     graceMs: opts.graceMs ?? DEFAULT_GRACE_MS,
     now: (opts.now ?? Date.now)(),
   });
   const base = {
-    snapshots: snapshots.length, liveBlobs: live.size, packsBefore: stored.size, bytesBefore: sumSizes([...stored.values()]),
+    snapshots: snapshots.length, liveBlobs: counted.live, packsBefore: stored.size, bytesBefore: sumSizes([...stored.values()]),
     unexpected: [...packs, ...tmpListed].map((o) => o.name).filter((n) => !isFormatName(n)).sort(),
   };
   if (opts.dryRun) return report(plan, [], 0, 0, base, true);
+  // Nothing is looked up by id from here on, and nothing at all once the new index is written: the
+  // index cache is rebuilt then, and would otherwise add its memory to the view's.
+  view.blobs.releaseLookup();
   const keys = nativeKeys(repo.master.encKey, repo.master.idKey);
   const written = await repack({ backend: repo.backend, sealer: repo.sealer, keys, packSize: repo.config.packSize }, plan.repack).finally(() => keys.fill(0));
   const rewrite = plan.drop.length + plan.repack.length + plan.lost.length > 0;
-  const newIndex = rewrite ? await writeIndexSet(repo.backend, repo.sealer, [...plan.keep, ...written]) : [];
-  const oldIndex = rewrite ? [...view.files.keys()].filter((id) => !newIndex.includes(id)) : [];
+  const newIndex = rewrite ? await writeIndexSet(repo.backend, repo.sealer, encoded(plan.keep, written)) : [];
+  const oldIndex = rewrite ? view.files.filter((id) => !newIndex.includes(id)) : [];
+  view.blobs.release();
   // Old index files are gone (durably) before any pack they name is deleted; from then on the local
   // index cache is rebuilt from the new index files while the packs are deleted.
   await deleteFormatObjects(repo.backend, oldIndex.map(indexFileName));
@@ -111,20 +115,26 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
 
 const sumSizes = (xs: readonly { size: number }[]): number => xs.reduce((n, x) => n + x.size, 0);
 
+/** The packs of the new index: the kept ones with their records as the old index files held them. */
+function* encoded(keep: readonly IndexedPack[], written: readonly PackDescription[]): Iterable<IndexPack> {
+  for (const p of keep) yield p.encoded();
+  yield* written;
+}
+
 function report(
   plan: PrunePlan, written: readonly PackDescription[], indexWritten: number, indexDeleted: number,
   base: Pick<PruneReport, 'snapshots' | 'liveBlobs' | 'packsBefore' | 'bytesBefore' | 'unexpected'>, dryRun: boolean,
 ): PruneReport {
   const repacked = plan.repack.map((j) => j.pack);
   const deleted = sumSizes([...plan.drop, ...repacked, ...plan.orphans, ...plan.tmp]);
-  const bytesWritten = dryRun ? sumSizes(plan.repack.flatMap((j) => j.blobs.map((b) => ({ size: b.length })))) : sumSizes(written);
+  const bytesWritten = dryRun ? plan.repack.reduce((n, j) => n + j.bytes, 0) : sumSizes(written);
   return {
     ...base,
     dryRun,
     packsDeleted: plan.drop.length + plan.orphans.length,
     packsRepacked: repacked.length,
     packsWritten: written.length,
-    blobsCopied: plan.repack.reduce((n, j) => n + j.blobs.length, 0),
+    blobsCopied: plan.repack.reduce((n, j) => n + j.count, 0),
     bytesWritten,
     orphansDeleted: plan.orphans.length,
     youngKept: plan.young.length,

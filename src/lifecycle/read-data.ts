@@ -45,23 +45,33 @@ const RUNS_AT_ONCE = 2;
 /** Packs larger than this are verified piece by piece instead of read whole. */
 const WHOLE_PACK_MAX = 64 * 1024 * 1024;
 
+/** A pack to read: its id and size, and its description as the index gives it, asked for when its turn comes. */
+export interface PackToRead {
+  readonly id: PackId;
+  readonly size: number;
+  describe(): PackDescription;
+}
+
 /**
  * Reads the packs; reports one line per problem. Returns the number of blobs verified. `keys` are the
  * repository's keys as the addon takes them (native-open.ts): blobs are opened on the libuv pool.
  */
 export async function readPacks(
-  repo: Repository, packs: readonly PackDescription[], keys: Uint8Array, problem: (line: string) => void,
+  repo: Repository, packs: readonly PackToRead[], keys: Uint8Array, problem: (line: string) => void,
   wholePackMax = WHOLE_PACK_MAX,
 ): Promise<number> {
   let blobs = 0;
   // Whole packs are read into buffers kept for the next pack (a new buffer per pack made V8 run full GCs).
   const spare: Uint8Array[] = [];
-  const verifyOne = async (indexed: PackDescription, streaming: boolean): Promise<void> => {
-    const name = `pack ${indexed.id.slice(0, 8)}`;
+  const verifyOne = async (pack: PackToRead, streaming: boolean): Promise<void> => {
+    const name = `pack ${pack.id.slice(0, 8)}`;
     let buffer = streaming ? undefined : spare.pop();
-    if (!streaming && (buffer === undefined || buffer.length < indexed.size)) buffer = new Uint8Array(Math.max(indexed.size, RUN_BYTES));
+    if (!streaming && (buffer === undefined || buffer.length < pack.size)) buffer = new Uint8Array(Math.max(pack.size, RUN_BYTES));
     try {
-      blobs += streaming ? await verifyStreaming(repo, indexed, keys, name, problem) : await verifyWhole(repo, indexed, keys, name, problem, buffer);
+      const indexed = pack.describe();
+      // Not `blobs += await …`: that reads `blobs` before the await, and another lane's count in between is lost.
+      const verified = streaming ? await verifyStreaming(repo, indexed, keys, name, problem) : await verifyWhole(repo, indexed, keys, name, problem, buffer);
+      blobs += verified;
     } catch (err) {
       problem(`${name}: ${(err as Error).message}`);
     } finally {

@@ -13,6 +13,7 @@ import { authBlobs } from '../repo/native-open.js';
 import { PackKind, type ByteRange, type PackDescription } from '../core/types.js';
 import { describePack, encodePackTail } from '../cas/pack-tail.js';
 import type { RepackJob } from './prune-plan.js';
+import { readAhead } from './read-ahead.js';
 
 export interface RepackTarget {
   readonly backend: Backend;
@@ -23,7 +24,7 @@ export interface RepackTarget {
   readonly packSize: number;
 }
 
-type Blob = RepackJob['blobs'][number];
+type Blob = ReturnType<RepackJob['blobs']>[number];
 
 /** Items fetched ahead of the one in use: reading and verifying (libuv pool) overlap the copying. (2 was no faster.) */
 const AHEAD = 1;
@@ -72,11 +73,11 @@ async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: Pa
     if ((await sha256OnPool(bytes)) !== j.pack.id) throw corrupt(`pack ${j.pack.id} (hash mismatch)`);
     return bytes;
   };
-  for await (const [job, bytes] of readAhead(jobs, fetch)) {
+  for await (const [job, bytes] of readAhead(jobs, fetch, AHEAD)) {
     // Views of a pack that is mostly live; copies out of one that is mostly dead, which a view would keep
     // whole in memory until the new pack is stored (so what is held stays under twice what is copied).
-    const view = 2 * job.blobs.reduce((n, b) => n + b.length, 0) >= bytes.length;
-    for (const b of job.blobs) {
+    const view = 2 * job.bytes >= bytes.length;
+    for (const b of job.blobs()) {
       writer.add(b.id, b.type, view ? bytes.subarray(b.offset, b.offset + b.length) : bytes.slice(b.offset, b.offset + b.length), b.rawLength);
       if (writer.size >= t.packSize || writer.count >= MAX_PACK_BLOBS) {
         out.push(await writer.finish());
@@ -105,16 +106,17 @@ function canCopyRanges(b: Backend): b is Backend & RangeCopier {
  */
 async function repackDegenerateByCopy(t: RepackTarget, copier: RangeCopier, job: RepackJob): Promise<PackDescription> {
   const hash = new PoolHash();
+  const blobs = job.blobs();
   let size = 0;
-  for await (const [, sealed] of liveChunks(t, job)) {
+  for await (const [, sealed] of liveChunks(t, job.pack.id, blobs)) {
     hash.update(sealed);
     size += sealed.length;
     await hash.below(HASH_BACKLOG);
   }
-  const header = { kind: PackKind.degenerate, blobs: job.blobs.map((b) => ({ id: b.id, type: b.type, length: b.length, rawLength: b.rawLength })) };
+  const header = { kind: PackKind.degenerate, blobs: blobs.map((b) => ({ id: b.id, type: b.type, length: b.length, rawLength: b.rawLength })) };
   const tail = encodePackTail(t.sealer, header);
   const id = (await hash.update(tail).digest()) as PackId;
-  await copier.copyRange(packName(job.pack.id), job.blobs.map((b) => ({ offset: b.offset, length: b.length })), packName(id), tail);
+  await copier.copyRange(packName(job.pack.id), blobs.map((b) => ({ offset: b.offset, length: b.length })), packName(id), tail);
   return describePack(id, size + tail.length, tail.length, header);
 }
 
@@ -125,7 +127,7 @@ async function repackDegenerateByCopy(t: RepackTarget, copier: RangeCopier, job:
 async function repackDegenerate(t: RepackTarget, job: RepackJob): Promise<PackDescription> {
   const writer = new DegeneratePackWriter(t.backend, t.sealer);
   try {
-    for await (const [b, sealed] of liveChunks(t, job)) {
+    for await (const [b, sealed] of liveChunks(t, job.pack.id, job.blobs())) {
       await writer.add(b.id, b.type, sealed, b.rawLength);
     }
     return await writer.finish();
@@ -138,12 +140,12 @@ async function repackDegenerate(t: RepackTarget, job: RepackJob): Promise<PackDe
 const RUN_BYTES = 16 * 1024 * 1024;
 
 /**
- * A degenerate pack's live chunks in the job's order, each verified, read in runs of neighbouring chunks
+ * A degenerate pack's live chunks in the given order, each verified, read in runs of neighbouring chunks
  * (one ranged read per run of up to 16 MiB), the next runs read and verified while this one is used.
  */
-async function* liveChunks(t: RepackTarget, job: RepackJob): AsyncGenerator<[Blob, Uint8Array]> {
+async function* liveChunks(t: RepackTarget, pack: PackId, blobs: readonly Blob[]): AsyncGenerator<[Blob, Uint8Array]> {
   const runs: Blob[][] = [];
-  for (const b of job.blobs) {
+  for (const b of blobs) {
     const cur = runs.at(-1);
     const last = cur?.at(-1);
     if (cur && last && last.offset + last.length === b.offset && b.offset + b.length - cur[0]!.offset <= RUN_BYTES) cur.push(b);
@@ -151,30 +153,12 @@ async function* liveChunks(t: RepackTarget, job: RepackJob): AsyncGenerator<[Blo
   }
   const range = (run: Blob[]): ByteRange => ({ offset: run[0]!.offset, length: run.at(-1)!.offset + run.at(-1)!.length - run[0]!.offset });
   const fetch = async (run: Blob[]): Promise<Uint8Array> => {
-    const bytes = await t.backend.get(packName(job.pack.id), range(run));
-    await verifyCopied(t.keys, job.pack.id, bytes, run, run[0]!.offset);
+    const bytes = await t.backend.get(packName(pack), range(run));
+    await verifyCopied(t.keys, pack, bytes, run, run[0]!.offset);
     return bytes;
   };
-  for await (const [run, bytes] of readAhead(runs, fetch)) {
+  for await (const [run, bytes] of readAhead(runs, fetch, AHEAD)) {
     const start = run[0]!.offset;
     for (const b of run) yield [b, bytes.subarray(b.offset - start, b.offset - start + b.length)];
-  }
-}
-
-/** Yields each item with its bytes, fetching the next AHEAD items' while this one is used. */
-async function* readAhead<T>(items: readonly T[], fetch: (item: T) => Promise<Uint8Array>): AsyncGenerator<[T, Uint8Array]> {
-  const fetching = new Map<number, Promise<Uint8Array>>();
-  const start = (i: number): void => {
-    const item = items[i];
-    if (item === undefined || fetching.has(i)) return;
-    const p = fetch(item);
-    p.catch(() => undefined); // awaited in its turn; not an unhandled rejection meanwhile
-    fetching.set(i, p);
-  };
-  for (const [i, item] of items.entries()) {
-    for (let k = i; k <= i + AHEAD; k++) start(k);
-    const bytes = await fetching.get(i)!;
-    fetching.delete(i);
-    yield [item, bytes];
   }
 }

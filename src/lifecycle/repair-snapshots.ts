@@ -50,7 +50,7 @@ class TreeRewriter {
 
   async #rewrite(id: BlobId, path: string): Promise<Rewrite> {
     let nodes: Node[];
-    if (!this.view.blobs.get(id)?.some((l) => l.type === BlobType.tree)) {
+    if (!this.view.has(id, BlobType.tree)) {
       this.#why.set(id, 'not in the index');
       return undefined;
     }
@@ -83,7 +83,7 @@ class TreeRewriter {
       dropped.push(...sub.dropped);
       return sub.id === node.subtree ? node : { ...node, subtree: sub.id };
     }
-    if ((node.content ?? []).some((b) => !this.view.blobs.get(b)?.some((l) => l.type === BlobType.data))) {
+    if ((node.content ?? []).some((b) => !this.view.has(b, BlobType.data))) {
       dropped.push(`${at} (content lost)`);
       return undefined;
     }
@@ -97,7 +97,7 @@ class TreeRewriter {
 
   async #store(nodes: readonly Node[]): Promise<BlobId> {
     const r = this.#tasks.seal({ op: 'seal', data: encodeTree(nodes), level: 3 });
-    if (this.saver && !this.view.blobs.has(r.id) && !(await this.saver.has(r.id))) {
+    if (this.saver && !this.view.has(r.id) && !(await this.saver.has(r.id))) {
       await this.saver.saveSmall(BlobType.tree, r.id, r.sealed, r.rawLength);
     }
     return r.id;

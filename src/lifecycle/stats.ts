@@ -4,6 +4,7 @@ import type { BlobId } from '../core/ids.js';
 import { BlobType, PackKind } from '../core/types.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshots } from '../repo/snapshots.js';
+import { BitSet } from './bit-set.js';
 import { loadIndexView } from './index-view.js';
 import { short, walkSnapshots } from './tree-walker.js';
 
@@ -43,7 +44,8 @@ export async function repositoryStats(repo: Repository, onProblem: (line: string
   const view = await loadIndexView(repo.backend, repo.sealer);
   const snapshots = await listSnapshots(repo);
   const trees = new Map<BlobId, { files: number; subtrees: BlobId[] }>();
-  const counted = new Set<BlobId>();
+  /** The record of each blob counted (its first with type data). */
+  const counted = new BitSet(view.blobs.size);
   const exts = new Map<string, ExtensionStats>();
   const unique: SizeFigure = { raw: 0, stored: 0 };
   await walkSnapshots(repo, view, snapshots, {
@@ -59,12 +61,11 @@ export async function repositoryStats(repo: Repository, onProblem: (line: string
         if (!e) exts.set(ext, (e = { extension: ext, files: 0, raw: 0, stored: 0 }));
         e.files++;
         for (const blob of n.content ?? []) {
-          const loc = view.blobs.get(blob)?.find((l) => l.type === BlobType.data);
-          if (!loc || counted.has(blob)) continue;
-          counted.add(blob);
+          const r = view.blobs.findOfType(blob, BlobType.data);
+          if (r < 0 || !counted.add(r)) continue;
           for (const f of [e, unique]) {
-            f.raw += loc.rawLength;
-            f.stored += loc.length;
+            f.raw += view.blobs.rawLengthOf(r);
+            f.stored += view.blobs.lengthOf(r);
           }
         }
       }
@@ -72,7 +73,7 @@ export async function repositoryStats(repo: Repository, onProblem: (line: string
     },
   });
   const packs = { normal: { count: 0, bytes: 0 }, degenerate: { count: 0, bytes: 0 }, tree: { count: 0, bytes: 0 } };
-  for (const p of view.packs.values()) {
+  for (const p of view.packs) {
     const k = packs[KIND_NAMES[p.kind]];
     k.count++;
     k.bytes += p.size;

@@ -1,4 +1,5 @@
 /** Visits every distinct tree reachable from snapshots, loading trees through an IndexView. */
+import { BlobIdSet } from '../cas/index-id-set.js';
 import type { BlobId } from '../core/ids.js';
 import { BlobType } from '../core/types.js';
 import { decodeTree, decodeTreeRefs, type TreeRefs } from '../snapshot/fs/tree-codec.js';
@@ -6,6 +7,7 @@ import type { Node } from '../snapshot/node.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { Repository } from '../repo/repository.js';
 import { forEachLimited } from '../repo/for-each-limited.js';
+import { BlobMarks } from './blob-marks.js';
 import type { IndexView } from './index-view.js';
 
 /** Where a blob was met: the snapshot and the path inside it. */
@@ -35,10 +37,10 @@ export interface WalkVisitor {
 }
 
 export interface Reachable {
-  readonly trees: Set<BlobId>;
-  readonly data: Set<BlobId>;
+  readonly trees: BlobMarks;
+  readonly data: BlobMarks;
   /** Referenced but not indexed or not loadable. */
-  readonly missing: Set<BlobId>;
+  readonly missing: BlobIdSet;
 }
 
 const TREE_LOADS = 8;
@@ -48,7 +50,7 @@ export async function loadTreeFrom(repo: Repository, view: IndexView, id: BlobId
 }
 
 async function loadTreeBytes(repo: Repository, view: IndexView, id: BlobId): Promise<Uint8Array> {
-  const loc = view.blobs.get(id)?.find((l) => l.type === BlobType.tree);
+  const loc = view.locate(id, BlobType.tree);
   if (!loc) throw new Error('tree blob not in the index');
   // Through the repository's tree-pack window: a walk reads many trees of each tree pack.
   return repo.loadBlob(id, loc);
@@ -66,12 +68,12 @@ export interface WalkOptions {
 export async function walkSnapshots(
   repo: Repository, view: IndexView, snapshots: readonly Snapshot[], visitor: WalkVisitor = {}, opts: WalkOptions = {},
 ): Promise<Reachable> {
-  const result: Reachable = { trees: new Set(), data: new Set(), missing: new Set() };
+  const result: Reachable = {
+    trees: new BlobMarks(view.blobs), data: new BlobMarks(view.blobs), missing: new BlobIdSet(Number.POSITIVE_INFINITY),
+  };
   let level: { id: BlobId; use: Use }[] = [];
   const enqueue = (id: BlobId, use: Use): void => {
-    if (result.trees.has(id)) return;
-    result.trees.add(id);
-    level.push({ id, use });
+    if (result.trees.add(id)) level.push({ id, use });
   };
   for (const s of snapshots) enqueue(s.tree, new Use(s));
   while (level.length > 0) {
@@ -108,9 +110,10 @@ function visitNode(
   const content = node.content;
   if (content === undefined) return;
   for (const id of content) {
-    if (result.data.has(id)) continue;
-    result.data.add(id);
-    if (!view.blobs.get(id)?.some((l) => l.type === BlobType.data)) {
+    const first = view.blobs.find(id);
+    if (!result.data.add(id, first)) continue;
+    // One lookup for the common case: the first record of the id is a data blob.
+    if (first < 0 || (view.blobs.typeOf(first) !== BlobType.data && !view.has(id, BlobType.data))) {
       result.missing.add(id);
       visitor.problem?.(id, `data blob ${short(id)} is not in the index`, new Use(parent.snapshot, parent, node.name));
     }

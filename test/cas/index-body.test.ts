@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import type { PackDescription } from '../../src/core/types.js';
-import { decodeIndexBody, encodeIndexBody } from '../../src/cas/index-body.js';
+import { BLOB_ENTRY, decodeIndexBody, encodeIndexBody, type EncodedPack } from '../../src/cas/index-body.js';
 import { makePack, packsArb } from './index-arbitraries.js';
 
 const corruptCode = { code: 'CorruptData' };
@@ -69,4 +69,32 @@ t.test('encode rejects what the format cannot hold', async (t) => {
   ];
   for (const packs of bad) t.throws(() => encodeIndexBody(packs), { code: 'InvalidArgument' });
   t.same(decodeIndexBody(encodeIndexBody([])), []);
+});
+
+/** `pack` with its blob records as an index body holds them. */
+function encodedOf(pack: PackDescription): EncodedPack {
+  const body = encodeIndexBody([pack]);
+  return { id: pack.id, kind: pack.kind, size: pack.size, records: body.subarray(5 + 43) };
+}
+
+t.test('packs given as encoded records are written byte for byte as their descriptions', async (t) => {
+  fc.assert(
+    fc.property(packsArb, fc.array(fc.boolean()), (packs, raw) => {
+      const mixed = packs.map((p, i) => (raw[i] ? encodedOf(p) : p));
+      t.same(encodeIndexBody(mixed), encodeIndexBody(packs));
+    }),
+  );
+});
+
+t.test('encoded records are checked as a reader checks them', async (t) => {
+  const pack = makePack(2);
+  const records = (mutate: (b: Buffer) => void): EncodedPack => {
+    const e = encodedOf(pack);
+    const b = Buffer.from(e.records);
+    mutate(b);
+    return { ...e, records: b };
+  };
+  t.throws(() => encodeIndexBody([records((b) => (b[BLOB_ENTRY + 32] = 2))]), { code: 'InvalidArgument' }, 'blob type');
+  t.throws(() => encodeIndexBody([records((b) => b.writeUIntLE(pack.size, BLOB_ENTRY + 33, 6))]), { code: 'InvalidArgument' }, 'outside the pack');
+  t.throws(() => encodeIndexBody([{ ...encodedOf(pack), records: new Uint8Array(BLOB_ENTRY + 1) }]), { code: 'InvalidArgument' }, 'a part record');
 });

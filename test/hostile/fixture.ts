@@ -63,7 +63,7 @@ export async function buildBase(url: string, backend: Backend, src: string, env:
   const repo = await Repository.open(backend, PASSWORD, { cacheDir: join(work, 'cache') });
   const view = await loadIndexView(repo.backend, repo.sealer);
   await repo.index.close();
-  const ofKind = (set: Set<string>, kind: PackKind): Set<string> => new Set([...set].filter((id) => view.packs.get(id as never)?.kind === kind));
+  const ofKind = (set: Set<string>, kind: PackKind): Set<string> => new Set([...set].filter((id) => view.pack(id as never)?.kind === kind));
   return {
     snapA: only(snaps1, 'snapshot'),
     snapB: only(minus(await names(backend, 'snapshots/'), snaps1), 'snapshot'),

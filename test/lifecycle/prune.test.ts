@@ -65,10 +65,10 @@ t.test('prune copies nothing damaged: a flipped byte in a pack to repack stops i
     const plan = await prune(repo, { dryRun: true, graceMs: 0, maxUnused: 0 });
     t.ok(plan.packsRepacked > 0, `${kind}: something to repack`);
     // The first live blob of every pack of this kind gets one bit flipped (its seal no longer opens).
-    for (const p of (await loadIndexView(backend, repo.sealer)).packs.values()) {
+    for (const p of (await loadIndexView(backend, repo.sealer)).packs) {
       if (p.kind !== kind) continue;
       const bytes = await backend.get(packName(p.id));
-      bytes[p.blobs[0]!.offset + 30]! ^= 1;
+      bytes[p.describe().blobs[0]!.offset + 30]! ^= 1;
       await backend.put(packName(p.id), bytes);
     }
     const names = async (): Promise<string[]> => {

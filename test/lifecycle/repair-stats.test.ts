@@ -40,7 +40,7 @@ t.test('repair snapshots drops lost files so the rest restores', async (t) => {
   await writeSnapshot(repo, new Map([['keep/x', keep]]));
   const id = await writeSnapshot(repo, new Map([['keep/x', keep], ['big/lost.bin', lost]]));
   const view = await loadIndexView(backend, repo.sealer);
-  const degenerate = [...view.packs.values()].find((p) => p.kind === 1)!;
+  const degenerate = view.packs.find((p) => p.kind === 1)!;
   await backend.delete(packName(degenerate.id));
   await repairIndex(repo);
   const problems = (await checkRepository(repo)).problems;
@@ -80,7 +80,7 @@ t.test('check --read-data finds a flipped byte; structure check finds a wrong si
   const { backend, repo, done } = await memoryRepo();
   t.teardown(done);
   await writeSnapshot(repo, new Map([['a', randomBytes(1000)], ['b', randomBytes(1000)]]));
-  const pack = packName([...(await loadIndexView(backend, repo.sealer)).packs.values()].find((p) => p.kind === 0)!.id);
+  const pack = packName((await loadIndexView(backend, repo.sealer)).packs.find((p) => p.kind === 0)!.id);
   const bytes = await backend.get(pack);
   bytes[10]! ^= 1;
   await backend.put(pack, bytes);

@@ -128,7 +128,7 @@ async function readDir(repo: Repository, view: IndexView, tree: BlobId, prefix: 
     if (node.type !== 'file') continue;
     const parts: Uint8Array[] = [];
     for (const id of node.content ?? []) {
-      const loc = view.blobs.get(id)?.[0];
+      const loc = view.locations(id)[0];
       if (!loc) throw new Error(`${path}: blob ${id} not indexed`);
       parts.push(await repo.loadBlob(id, loc));
     }
