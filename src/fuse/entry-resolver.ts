@@ -24,7 +24,8 @@ export class EntryResolver {
 
   constructor(
     private readonly catalog: SnapshotCatalog,
-    private readonly trees: TreeCache,
+    /** Listings of snapshot directories (also where held nodes are rebuilt from). */
+    readonly trees: TreeCache,
     private readonly inodes: InodeTable,
   ) {}
 
@@ -57,9 +58,6 @@ export class EntryResolver {
     const subtree = dir.listing.subtree(dir.index);
     return subtree === undefined ? Errno.ENOTDIR : this.trees.get(subtree);
   }
-
-  /** The listing of tree `id`, from memory if loaded. */
-  readonly listingOf = (id: BlobId): DirListing | Promise<DirListing> => this.trees.get(id);
 
   /** Entry `index` of `dir`, whose listing is `listing`, the tree `listedIn` (passed when known: it is read from bytes). */
   childAt(dir: TreeEntry, listing: DirListing, index: number, listedIn = dir.listing.subtree(dir.index) as BlobId): TreeEntry {

@@ -10,9 +10,10 @@ import { corrupt } from '../core/errors.js';
 import type { DirListing } from './dir-listing.js';
 import type { FsEntry, TreeEntry } from './fs-entry.js';
 import { blobKeyOf, HeldNodes } from './held-nodes.js';
+import type { TreeCache } from './tree-cache.js';
 
-/** A directory's listing: at once when cached, else once loaded. */
-export type ListingOf = (tree: BlobId) => DirListing | Promise<DirListing>;
+/** Listings by tree: at once when cached (`peek` only then), else once loaded. */
+export type Listings = Pick<TreeCache, 'get' | 'peek'>;
 
 interface HeldDir {
   readonly snapshot: Snapshot;
@@ -30,7 +31,7 @@ export class HeldEntries {
   private readonly freeDirs: number[] = [];
 
   constructor(
-    private readonly listingOf: ListingOf,
+    private readonly listings: Listings,
     root: FsEntry,
   ) {
     this.others.set(root.ino, { entry: root, refs: Infinity });
@@ -86,7 +87,7 @@ export class HeldEntries {
     if (slot < 0) return undefined;
     const dir = this.dirs[this.nodes.dirAt(slot)] as HeldDir;
     const index = this.nodes.indexAt(slot);
-    const listing = this.listingOf(dir.tree);
+    const listing = this.listings.get(dir.tree);
     if (!(listing instanceof Promise)) return treeEntry(dir, listing, index, ino);
     return listing.then((l) => treeEntry(dir, l, index, ino));
   }
@@ -96,8 +97,8 @@ export class HeldEntries {
     const slot = this.nodes.slotOf(ino);
     if (slot < 0) return undefined;
     const dir = this.dirs[this.nodes.dirAt(slot)] as HeldDir;
-    const listing = this.listingOf(dir.tree);
-    return listing instanceof Promise ? undefined : treeEntry(dir, listing, this.nodes.indexAt(slot), ino);
+    const listing = this.listings.peek(dir.tree);
+    return listing === undefined ? undefined : treeEntry(dir, listing, this.nodes.indexAt(slot), ino);
   }
 
   /** True the first time since `ino` is held: its whole content goes to the kernel's page cache once. */

@@ -57,7 +57,7 @@ export class SnapshotFs implements KernelFs {
 
   constructor(private readonly deps: SnapshotFsDeps) {
     this.xattrs = deps.xattrs;
-    this.held = new HeldEntries(deps.resolver.listingOf, deps.resolver.root);
+    this.held = new HeldEntries(deps.resolver.trees, deps.resolver.root);
   }
 
   /**

@@ -136,6 +136,23 @@ t.test('files the kernel holds are pushed to the page cache, once, when their bl
   t.same(stores.at(-1), [f4, '0:content 4'], 'a file looked up again whose blob is cached is pushed at once');
 });
 
+t.test('a held file whose listing is no longer cached is not pushed, and its tree is not loaded for it', async (t) => {
+  const s = new RunSource();
+  const later = Array.from({ length: 3 }, (_, i) => fileNode(s, `e${i}`, [Buffer.from(`e ${i}`)]));
+  const held = Array.from({ length: 3 }, (_, i) => fileNode(s, `d${i}`, [Buffer.from(`d ${i}`)]));
+  s.addSnapshot(s.addTree([dirNode(s, 'd', held), dirNode(s, 'e', later)]), { time: '2024-01-01T00:00:00Z' });
+  const fs = fsFor(s);
+  const stores: string[] = [];
+  fs.pushTo({ store: (_ino, _offset, data) => stores.push(Buffer.from(data).toString()) });
+  await value(fs.readdir(await walk(fs, 'snapshots/2024-01-01T00:00:00/d'), 0, 0, new DirentWriter(4096, true)));
+  const e0 = await walk(fs, 'snapshots/2024-01-01T00:00:00/e/e0');
+  const loads = s.treeLoads;
+  t.equal(Buffer.concat(await value(fs.read(e0, 0, 100))).toString(), 'e 0');
+  await new Promise((r) => setTimeout(r, 20));
+  t.same(stores, ['e 0'], 'the d files are held, but their listing is no longer in memory');
+  t.equal(s.treeLoads, loads, 'no listing loaded again to push');
+});
+
 t.test('a failing source is EIO and one log line naming the entry', async (t) => {
   const s = source();
   const logs: string[] = [];
