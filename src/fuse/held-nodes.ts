@@ -3,26 +3,28 @@
  * (its directory's listing and its position there) and how many references the kernel holds, never
  * the node itself. A million held files cost tens of MB, not the decoded trees they came from.
  */
+import { PagedArray } from './paged-array.js';
 import { SlotIndex } from './slot-index.js';
 
-const MIN_SLOTS = 64;
 /** Key of a record without a whole-file blob (see blobKey). */
 export const NO_BLOB = 0;
+const NO_SLOT = 0xffffffff;
 
 export class HeldNodes {
-  private ino = new Float64Array(MIN_SLOTS);
-  private refs = new Float64Array(MIN_SLOTS);
+  private readonly ino = new PagedArray((n) => new Float64Array(n));
+  private readonly refs = new PagedArray((n) => new Float64Array(n));
   /** The held directory listing the node (a number the caller hands out) and the node's position in it. */
-  private dir = new Uint32Array(MIN_SLOTS);
-  private index = new Uint32Array(MIN_SLOTS);
-  private blob = new Float64Array(MIN_SLOTS);
+  private readonly dir = new PagedArray((n) => new Uint32Array(n));
+  private readonly index = new PagedArray((n) => new Uint32Array(n));
+  private readonly blob = new PagedArray((n) => new Float64Array(n));
   /** 1 once the node's whole content was pushed to the kernel's page cache. */
-  private pushed = new Uint8Array(MIN_SLOTS);
+  private readonly pushed = new PagedArray((n) => new Uint8Array(n));
+  private readonly columns = [this.ino, this.refs, this.dir, this.index, this.blob, this.pushed];
   /** Slots ever used; freed ones are chained through `index` from `freeHead`. */
   private used = 0;
-  private freeHead = -1;
-  private readonly byIno = new SlotIndex((slot) => this.ino[slot] as number);
-  private readonly byBlob = new SlotIndex((slot) => this.blob[slot] as number);
+  private freeHead = NO_SLOT;
+  private readonly byIno = new SlotIndex((slot) => this.ino.get(slot));
+  private readonly byBlob = new SlotIndex((slot) => this.blob.get(slot));
 
   get size(): number {
     return this.byIno.size;
@@ -30,14 +32,13 @@ export class HeldNodes {
 
   /** Bytes of every array the records take (for the per-node bound). */
   get byteLength(): number {
-    const columns = this.ino.byteLength + this.refs.byteLength + this.dir.byteLength + this.index.byteLength + this.blob.byteLength + this.pushed.byteLength;
-    return columns + this.byIno.byteLength + this.byBlob.byteLength;
+    return this.columns.reduce((n, c) => n + c.byteLength, 0) + this.byIno.byteLength + this.byBlob.byteLength;
   }
 
   /** One more kernel reference to `ino` if it is held; false if it is not. */
   addRef(ino: number): boolean {
     const slot = this.byIno.find(ino);
-    if (slot >= 0) this.refs[slot] = (this.refs[slot] as number) + 1;
+    if (slot >= 0) this.refs.set(slot, this.refs.get(slot) + 1);
     return slot >= 0;
   }
 
@@ -47,12 +48,12 @@ export class HeldNodes {
    */
   add(ino: number, dir: number, index: number, blobKey: number): void {
     const slot = this.allocate();
-    this.ino[slot] = ino;
-    this.refs[slot] = 1;
-    this.dir[slot] = dir;
-    this.index[slot] = index;
-    this.blob[slot] = blobKey;
-    this.pushed[slot] = 0;
+    this.ino.set(slot, ino);
+    this.refs.set(slot, 1);
+    this.dir.set(slot, dir);
+    this.index.set(slot, index);
+    this.blob.set(slot, blobKey);
+    this.pushed.set(slot, 0);
     this.byIno.add(ino, slot);
     if (blobKey !== NO_BLOB) this.byBlob.add(blobKey, slot);
   }
@@ -61,17 +62,17 @@ export class HeldNodes {
   forget(ino: number, count: number): number {
     const slot = this.byIno.find(ino);
     if (slot < 0) return -1;
-    const refs = (this.refs[slot] as number) - count;
+    const refs = this.refs.get(slot) - count;
     if (refs > 0) {
-      this.refs[slot] = refs;
+      this.refs.set(slot, refs);
       return -1;
     }
     this.byIno.remove(ino, slot);
-    const blobKey = this.blob[slot] as number;
+    const blobKey = this.blob.get(slot);
     if (blobKey !== NO_BLOB) this.byBlob.remove(blobKey, slot);
-    this.index[slot] = this.freeHead;
+    this.index.set(slot, this.freeHead);
     this.freeHead = slot;
-    return this.dir[slot] as number;
+    return this.dir.get(slot);
   }
 
   /** The record of `ino`, or -1. */
@@ -80,54 +81,39 @@ export class HeldNodes {
   }
 
   dirAt(slot: number): number {
-    return this.dir[slot] as number;
+    return this.dir.get(slot);
   }
 
   indexAt(slot: number): number {
-    return this.index[slot] as number;
+    return this.index.get(slot);
   }
 
   refsAt(slot: number): number {
-    return this.refs[slot] as number;
+    return this.refs.get(slot);
   }
 
   /** Marks the whole content of `ino` as pushed to the kernel's page cache: true the first time since it is held. */
   firstPush(ino: number): boolean {
     const slot = this.byIno.find(ino);
-    if (slot < 0 || this.pushed[slot] === 1) return false;
-    this.pushed[slot] = 1;
+    if (slot < 0 || this.pushed.get(slot) === 1) return false;
+    this.pushed.set(slot, 1);
     return true;
   }
 
   /** Calls `fn` with each held node recorded with `blobKey`. */
   withBlob(blobKey: number, fn: (ino: number) => void): void {
-    if (blobKey !== NO_BLOB) this.byBlob.forEach(blobKey, (slot) => fn(this.ino[slot] as number));
+    if (blobKey !== NO_BLOB) this.byBlob.forEach(blobKey, (slot) => fn(this.ino.get(slot)));
   }
 
   private allocate(): number {
-    if (this.freeHead >= 0) {
+    if (this.freeHead !== NO_SLOT) {
       const slot = this.freeHead;
-      this.freeHead = this.index[slot] === 0xffffffff ? -1 : (this.index[slot] as number);
+      this.freeHead = this.index.get(slot);
       return slot;
     }
-    if (this.used === this.ino.length) this.grow(Math.ceil(this.used * 1.5));
+    if (this.used === this.ino.length) for (const c of this.columns) c.reserve(this.used + 1);
     return this.used++;
   }
-
-  private grow(slots: number): void {
-    this.ino = resized(this.ino, slots);
-    this.refs = resized(this.refs, slots);
-    this.dir = resized(this.dir, slots);
-    this.index = resized(this.index, slots);
-    this.blob = resized(this.blob, slots);
-    this.pushed = resized(this.pushed, slots);
-  }
-}
-
-function resized<T extends Float64Array | Uint32Array | Uint8Array>(a: T, length: number): T {
-  const b = new (a.constructor as new (n: number) => T)(length);
-  b.set(a);
-  return b;
 }
 
 /** A blob id's first 52 bits as a number: the key that finds held files by the blob of their bytes (0 finds none). */

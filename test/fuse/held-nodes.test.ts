@@ -1,7 +1,8 @@
-/** The compact table of held nodes against a Map, and what a held node costs. */
+/** The compact table of held nodes against a Map, what a held node costs, and the paged arrays it is made of. */
 import t from 'tap';
 import fc from 'fast-check';
 import { blobKeyOf, HeldNodes, NO_BLOB } from '../../src/fuse/held-nodes.js';
+import { PagedArray } from '../../src/fuse/paged-array.js';
 
 interface Model {
   refs: number;
@@ -88,13 +89,31 @@ t.test('a held node costs a fixed record, whatever the count', async (t) => {
   t.ok(perNode < 64, `${perNode.toFixed(1)} bytes per held node`);
   for (let i = 0; i < count; i += 2) table.forget(1000 + i, 1);
   t.equal(table.size, count / 2);
-  for (let i = 0; i < count; i += 2) table.add(1000 + i, 0, 0, NO_BLOB);
+  for (let i = 0; i < count; i += 2) table.add(1000 + i, 7, i, NO_BLOB);
   t.equal(table.byteLength / count, perNode, 'freed records are reused');
-  t.equal(table.indexAt(table.slotOf(1001)), 1, 'the others kept theirs');
+  let wrong = 0;
+  for (let i = 0; i < count; i++) {
+    const slot = table.slotOf(1000 + i);
+    const [dir, index] = i % 2 === 0 ? [7, i] : [i >> 10, i & 1023];
+    if (table.dirAt(slot) !== dir || table.indexAt(slot) !== index || table.refsAt(slot) !== 1) wrong++;
+  }
+  t.equal(wrong, 0, 'every record, on every page, as written');
 });
 
 t.test('blob keys are the first 52 bits of an id', async (t) => {
   t.equal(blobKeyOf('ffffffffffffff00'), 2 ** 52 - 1);
   t.equal(blobKeyOf('0000000000001fff'), 1);
   t.equal(blobKeyOf('not hex at all!'), NO_BLOB);
+});
+
+t.test('a paged array grows by pages and keeps what it holds', async (t) => {
+  const a = new PagedArray((n) => new Uint32Array(n));
+  t.equal(a.length, 0);
+  a.reserve(5000);
+  t.equal(a.length, 8192, 'two pages');
+  for (let i = 0; i < 5000; i++) a.set(i, i * 3);
+  a.reserve(9000);
+  t.equal(a.byteLength, 3 * 4096 * 4);
+  t.ok(Array.from({ length: 5000 }, (_, i) => a.get(i) === i * 3).every(Boolean), 'values kept across growth');
+  t.equal(a.get(8999), 0, 'new elements are 0');
 });
