@@ -53,8 +53,11 @@ function encodePack(out: Buffer, at: number, p: IndexPack): number {
   checkCount(count, 'blob count');
   out.writeUInt32LE(count, at);
   at += 4;
-  if (!('blobs' in p)) return putRecords(out, at, p);
-  for (const b of p.blobs) {
+  return 'blobs' in p ? putBlobs(out, at, p.blobs) : putRecords(out, at, p);
+}
+
+function putBlobs(out: Buffer, at: number, blobs: PackDescription['blobs']): number {
+  for (const b of blobs) {
     at = putId(out, at, b.id, 'blob id');
     at = putEnum(out, at, b.type, BLOB_TYPES, 'blob type');
     at = putU48(out, at, b.offset, 'blob offset');
@@ -62,6 +65,13 @@ function encodePack(out: Buffer, at: number, p: IndexPack): number {
     at = putU32(out, at, b.rawLength, 'blob raw length');
   }
   return at;
+}
+
+/** `p` with its blobs as encoded records (BLOB_ENTRY bytes each), not an object and a hex id apiece. */
+export function encodedPack(p: PackDescription): EncodedPack {
+  const records = Buffer.alloc(p.blobs.length * BLOB_ENTRY);
+  putBlobs(records, 0, p.blobs);
+  return { id: p.id, kind: p.kind, size: p.size, records };
 }
 
 /** Encoded records, checked as a reader checks them (`scanPack`). */

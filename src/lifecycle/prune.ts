@@ -7,11 +7,10 @@ import type { ObjectInfo } from '../backend/backend.js';
 import { deleteFormatObjects, isFormatName } from '../backend/format-names.js';
 import { PACKS_PREFIX, packName } from '../cas/pack-path.js';
 import { RozenError } from '../core/errors.js';
-import type { PackDescription } from '../core/types.js';
 import { nativeKeys } from '../repo/native-open.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshots } from '../repo/snapshots.js';
-import type { IndexPack } from '../cas/index-body.js';
+import type { EncodedPack, IndexPack } from '../cas/index-body.js';
 import { indexFileName } from '../cas/index-file.js';
 import { BitSet } from './bit-set.js';
 import { loadIndexView, type IndexedPack } from './index-view.js';
@@ -116,13 +115,13 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
 const sumSizes = (xs: readonly { size: number }[]): number => xs.reduce((n, x) => n + x.size, 0);
 
 /** The packs of the new index: the kept ones with their records as the old index files held them. */
-function* encoded(keep: readonly IndexedPack[], written: readonly PackDescription[]): Iterable<IndexPack> {
+function* encoded(keep: readonly IndexedPack[], written: readonly EncodedPack[]): Iterable<IndexPack> {
   for (const p of keep) yield p.encoded();
   yield* written;
 }
 
 function report(
-  plan: PrunePlan, written: readonly PackDescription[], indexWritten: number, indexDeleted: number,
+  plan: PrunePlan, written: readonly EncodedPack[], indexWritten: number, indexDeleted: number,
   base: Pick<PruneReport, 'snapshots' | 'liveBlobs' | 'packsBefore' | 'bytesBefore' | 'unexpected'>, dryRun: boolean,
 ): PruneReport {
   const repacked = plan.repack.map((j) => j.pack);

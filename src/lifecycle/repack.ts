@@ -12,6 +12,7 @@ import { forEachLimited } from '../repo/for-each-limited.js';
 import { authBlobs } from '../repo/native-open.js';
 import { PackKind, type ByteRange, type PackDescription } from '../core/types.js';
 import { describePack, encodePackTail } from '../cas/pack-tail.js';
+import { encodedPack, type EncodedPack } from '../cas/index-body.js';
 import type { RepackJob } from './prune-plan.js';
 import { readAhead } from './read-ahead.js';
 
@@ -33,13 +34,16 @@ const HASH_BACKLOG = 8;
 /** Degenerate packs repacked at once (each reads its runs ahead). */
 const DEGENERATE_AT_ONCE = 2;
 
-/** Writes the new packs (durable when this resolves) and describes them. */
-export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promise<PackDescription[]> {
+/**
+ * Writes the new packs (durable when this resolves) and describes them, each with its blobs as encoded index
+ * records as soon as it is written: a prune may copy millions of blobs.
+ */
+export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promise<EncodedPack[]> {
   // Three independent streams (normal, tree, degenerate packs): one's reads overlap another's writes.
-  const degenerate = async (): Promise<PackDescription[]> => {
-    const out: PackDescription[] = [];
+  const degenerate = async (): Promise<EncodedPack[]> => {
+    const out: EncodedPack[] = [];
     await forEachLimited(jobs.filter((j) => j.pack.kind === PackKind.degenerate), DEGENERATE_AT_ONCE, async (job) => {
-      out.push(await (canCopyRanges(t.backend) ? repackDegenerateByCopy(t, t.backend, job) : repackDegenerate(t, job)));
+      out.push(encodedPack(await (canCopyRanges(t.backend) ? repackDegenerateByCopy(t, t.backend, job) : repackDegenerate(t, job))));
     });
     return out;
   };
@@ -64,8 +68,8 @@ async function verifyCopied(keys: Uint8Array, pack: PackId, bytes: Uint8Array, b
 }
 
 /** Normal and tree packs: read each whole, check its hash against its id (on the pool), copy its live blobs. */
-async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: PackKind): Promise<PackDescription[]> {
-  const out: PackDescription[] = [];
+async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: PackKind): Promise<EncodedPack[]> {
+  const out: EncodedPack[] = [];
   let writer = new PackWriter(t.backend, t.sealer, kind);
   const fetch = async (j: RepackJob): Promise<Uint8Array> => {
     // The indexed size, not the whole object: a file grown or planted under the pack's name is not read whole.
@@ -80,12 +84,12 @@ async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: Pa
     for (const b of job.blobs()) {
       writer.add(b.id, b.type, view ? bytes.subarray(b.offset, b.offset + b.length) : bytes.slice(b.offset, b.offset + b.length), b.rawLength);
       if (writer.size >= t.packSize || writer.count >= MAX_PACK_BLOBS) {
-        out.push(await writer.finish());
+        out.push(encodedPack(await writer.finish()));
         writer = new PackWriter(t.backend, t.sealer, kind);
       }
     }
   }
-  if (writer.count > 0) out.push(await writer.finish());
+  if (writer.count > 0) out.push(encodedPack(await writer.finish()));
   return out;
 }
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import type { PackDescription } from '../../src/core/types.js';
-import { BLOB_ENTRY, decodeIndexBody, encodeIndexBody, type EncodedPack } from '../../src/cas/index-body.js';
+import { BLOB_ENTRY, decodeIndexBody, encodeIndexBody, encodedPack, type EncodedPack } from '../../src/cas/index-body.js';
 import { makePack, packsArb } from './index-arbitraries.js';
 
 const corruptCode = { code: 'CorruptData' };
@@ -82,6 +82,7 @@ t.test('packs given as encoded records are written byte for byte as their descri
     fc.property(packsArb, fc.array(fc.boolean()), (packs, raw) => {
       const mixed = packs.map((p, i) => (raw[i] ? encodedOf(p) : p));
       t.same(encodeIndexBody(mixed), encodeIndexBody(packs));
+      for (const p of packs) t.same(Buffer.from(encodedPack(p).records), Buffer.from(encodedOf(p).records));
     }),
   );
 });
