@@ -31,6 +31,11 @@ type Blob = ReturnType<RepackJob['blobs']>[number];
 const AHEAD = 1;
 /** Chunk updates of a pack's hash that may wait for the pool: each holds its run of chunks in memory. */
 const HASH_BACKLOG = 8;
+/**
+ * Blobs in one new normal or tree pack at most: a pack being written holds an object per blob, and packs
+ * of tiny blobs would otherwise reach MAX_PACK_BLOBS of them before the pack size.
+ */
+const NEW_PACK_BLOBS = Math.min(MAX_PACK_BLOBS, 16_384);
 /** Degenerate packs repacked at once (each reads its runs ahead). */
 const DEGENERATE_AT_ONCE = 2;
 
@@ -83,7 +88,7 @@ async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: Pa
     const view = 2 * job.bytes >= bytes.length;
     for (const b of job.blobs()) {
       writer.add(b.id, b.type, view ? bytes.subarray(b.offset, b.offset + b.length) : bytes.slice(b.offset, b.offset + b.length), b.rawLength);
-      if (writer.size >= t.packSize || writer.count >= MAX_PACK_BLOBS) {
+      if (writer.size >= t.packSize || writer.count >= NEW_PACK_BLOBS) {
         out.push(encodedPack(await writer.finish()));
         writer = new PackWriter(t.backend, t.sealer, kind);
       }
