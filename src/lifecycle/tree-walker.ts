@@ -1,7 +1,7 @@
 /** Visits every distinct tree reachable from snapshots, loading trees through an IndexView. */
 import { BlobIdSet } from '../cas/index-id-set.js';
 import type { BlobId } from '../core/ids.js';
-import { BlobType } from '../core/types.js';
+import { BlobType, type BlobLocation } from '../core/types.js';
 import { decodeTree, decodeTreeRefs, type TreeRefs } from '../snapshot/fs/tree-codec.js';
 import type { Node } from '../snapshot/node.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -44,16 +44,20 @@ export interface Reachable {
 }
 
 const TREE_LOADS = 8;
+/** Bytes of whole tree packs a walk keeps: it meets trees in about the order they were written. */
+const WALK_PACK_CACHE = 32 * 1024 * 1024;
+
+type ReadTree = (id: BlobId, loc: BlobLocation) => Promise<Uint8Array>;
 
 export async function loadTreeFrom(repo: Repository, view: IndexView, id: BlobId): Promise<Node[]> {
-  return decodeTree(await loadTreeBytes(repo, view, id));
+  return decodeTree(await loadTreeBytes((i, loc) => repo.loadBlob(i, loc), view, id));
 }
 
-async function loadTreeBytes(repo: Repository, view: IndexView, id: BlobId): Promise<Uint8Array> {
+async function loadTreeBytes(read: ReadTree, view: IndexView, id: BlobId): Promise<Uint8Array> {
   const loc = view.locate(id, BlobType.tree);
   if (!loc) throw new Error('tree blob not in the index');
-  // Through the repository's tree-pack window: a walk reads many trees of each tree pack.
-  return repo.loadBlob(id, loc);
+  // Through a tree-pack window: a walk reads many trees of each tree pack.
+  return read(id, loc);
 }
 
 export interface WalkOptions {
@@ -76,13 +80,15 @@ export async function walkSnapshots(
     if (result.trees.add(id)) level.push({ id, use });
   };
   for (const s of snapshots) enqueue(s.tree, new Use(s));
+  // A tree-pack cache of the walk's own, gone with it (the repository's serves other readers for longer).
+  const read = repo.treeReader(WALK_PACK_CACHE);
   while (level.length > 0) {
     const current = level;
     level = [];
     await forEachLimited(current, TREE_LOADS, async ({ id, use }) => {
       let entries: readonly TreeRefs[];
       try {
-        const bytes = await loadTreeBytes(repo, view, id);
+        const bytes = await loadTreeBytes(read, view, id);
         if (opts.refsOnly) {
           entries = decodeTreeRefs(bytes);
         } else {
