@@ -9,9 +9,9 @@
  * directory, 2,000 blobs per normal pack, tree packs of up to 16 MiB; SNAPSHOTS snapshots of /data,
  * the k-th holding 60 % of the directories starting at k × 10 %, so `forget --keep-last 3` leaves
  * the first 20 % of them unreferenced. Every tenth pack also holds 30 % of blobs no file references
- * (prune repacks it), the others 2 % (prune keeps them as they are). The repository's pack size is
- * PACK_SIZE (default 128 KiB), so that the packs prune writes hold about as many blobs as those
- * written here, as with real files in 16 MiB packs (16 MiB of these blobs would be 262,144 of them).
+ * (prune repacks it), the others 2 % (prune keeps them as they are). The repository has the
+ * default configuration unless PACK_SIZE (bytes) sets its pack size, which is what prune's new packs
+ * are cut by.
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { LocalBackend } from '../../dist/backend/local.js';
@@ -29,7 +29,7 @@ import { encodeTree } from '../../dist/snapshot/fs/tree-codec.js';
 const BLOBS = Number(process.env.BLOBS ?? 5_000_000);
 const FILES_PER_DIR = 1000;
 const BLOBS_PER_PACK = 2000;
-const PACK_SIZE = Number(process.env.PACK_SIZE ?? 128 * 1024);
+const PACK_SIZE = process.env.PACK_SIZE === undefined ? undefined : Number(process.env.PACK_SIZE);
 const TREE_PACK_BYTES = 16 * 1024 * 1024;
 const SNAPSHOTS = 5;
 /** Blob types and pack kinds (FORMAT §2). */
@@ -51,7 +51,7 @@ if (readdirSync(dir).length > 0) {
 }
 
 const backend = new LocalBackend(dir);
-await Repository.init(backend, password, { packSize: PACK_SIZE });
+await Repository.init(backend, password, PACK_SIZE === undefined ? {} : { packSize: PACK_SIZE });
 const { master } = await unlockMasterKey(backend, password);
 const sealer = new Sealer(master.encKey);
 const keys = nativeKeys(master.encKey, master.idKey);
