@@ -151,11 +151,20 @@ export class IndexCache {
     );
   }
 
+  /**
+   * Asked in key order: LevelDB keeps few tables open (index-cache-store.ts), and random ids met one
+   * table after another reopened a table for nearly every key once the cache outgrew that handful.
+   */
   async getMany(ids: readonly BlobId[]): Promise<(BlobLocation | undefined)[]> {
     if (this.packTable.length === 0) return ids.map(() => undefined);
-    const keys = ids.map(blobKey);
-    const values = await this.read(() => this.db.getMany(keys));
-    return values.map((v) => (v === undefined ? undefined : this.locate(v)));
+    const order = keyOrder(ids);
+    const values = await this.read(() => this.db.getMany(order.map((i) => blobKey(ids[i]!))));
+    const out = new Array<BlobLocation | undefined>(ids.length);
+    order.forEach((slot, k) => {
+      const v = values[k];
+      out[slot] = v === undefined ? undefined : this.locate(v);
+    });
+    return out;
   }
 
   /** Kind and size of an indexed pack, from memory. */
@@ -345,4 +354,9 @@ class BlobBatch {
     await written;
     this.writes++;
   }
+}
+
+/** The positions of `ids` in key order (hex ids sort as their bytes do). */
+function keyOrder(ids: readonly BlobId[]): number[] {
+  return [...ids.keys()].sort((a, b) => (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
 }

@@ -169,3 +169,29 @@ t.test('gets asked in one turn reach LevelDB as one getMany, each answered for i
   db.getMany = () => Promise.reject(new Error('disk gone'));
   await t.rejects(Promise.all([cache.get(all[0]!.id), cache.get(all[1]!.id)]), { code: 'CorruptData' }, 'a failed read fails every get of the batch');
 });
+
+t.test('getMany answers in the order asked, and asks LevelDB in key order', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const cache = await IndexCache.open(join(t.testdir(), 'cache'));
+  const packs = [makePack(400), makePack(300, 1)];
+  await cache.absorb('a'.repeat(64), packs);
+  const all = locations(packs);
+  const absent = Array.from({ length: 50 }, () => randomId<BlobId>());
+  const db = (cache as unknown as { store: { db: { getMany: (keys: Uint8Array[]) => Promise<unknown> } } }).store.db;
+  const getMany = db.getMany.bind(db);
+  const asked: Uint8Array[][] = [];
+  db.getMany = (keys) => (asked.push(keys), getMany(keys));
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.nat(all.length + absent.length - 1), { maxLength: 200 }), async (picks) => {
+      const ids = picks.map((i) => (i < all.length ? all[i]!.id : absent[i - all.length]!));
+      const want = picks.map((i) => (i < all.length ? withoutId(all[i]!) : undefined));
+      asked.length = 0;
+      t.same(await cache.getMany(ids), want);
+      for (const keys of asked) {
+        for (let k = 1; k < keys.length; k++) t.ok(Buffer.compare(keys[k - 1]!, keys[k]!) <= 0, 'keys sorted');
+      }
+    }),
+    { numRuns: 30 },
+  );
+  await cache.close();
+});
