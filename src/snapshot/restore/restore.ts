@@ -83,7 +83,11 @@ interface Window {
   readonly links: [primary: Primary, alias: PlannedEntry][];
   /** Directories whose subtree is complete, deepest first. */
   readonly left: PlannedEntry[];
+  /** The files' blobs by pack, looked up while the window before is written. */
+  readonly plan: FilePlan;
 }
+
+type FilePlan = Awaited<ReturnType<typeof planPacks>>;
 
 export async function runRestore(repo: Repository, snap: Snapshot, opts: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
@@ -136,7 +140,7 @@ async function writeWindow(run: Run, w: Window): Promise<void> {
     await createSpecial(run.dest(e), e.node);
   });
   const job: Job = { ...run, files: w.files, failed: new Set(), warn: (path, message) => run.progress.error(path, message) };
-  await writeFiles(run, job);
+  await writeFiles(run, job, w.plan);
   await finishFiles(run, job);
   for (const [primary, alias] of w.links) {
     if (!primary.restored) continue;
@@ -149,9 +153,9 @@ async function writeWindow(run: Run, w: Window): Promise<void> {
   run.totals.others += w.specials.length;
 }
 
-/** Creates the window's directories and sorts its other entries; hardlinks after the first become links. */
+/** Creates the window's directories, sorts its other entries (hardlinks after the first become links) and plans its packs. */
 async function createEntries(run: Run, steps: WalkStep[]): Promise<Window> {
-  const w: Window = { files: [], specials: [], links: [], left: [] };
+  const w: Omit<Window, 'plan'> = { files: [], specials: [], links: [], left: [] };
   for (const { kind, entry: e } of steps) {
     check(run.opts.signal);
     if (kind === 'leave') {
@@ -169,7 +173,7 @@ async function createEntries(run: Run, steps: WalkStep[]): Promise<Window> {
       else w.specials.push(e);
     }
   }
-  return w;
+  return { ...w, plan: await planPacks(run.repo, w.files) };
 }
 
 const linkKey = (e: PlannedEntry): string | undefined => (e.node.type === 'file' && e.node.links > 1 ? `${e.node.device}:${e.node.inode}` : undefined);
@@ -180,7 +184,7 @@ const primaryOf = (run: Run, e: PlannedEntry): Primary | undefined => {
 };
 
 /** True when `e` is a later link of a hardlinked file met before (it is linked once that one is restored). */
-function linkToEarlier(run: Run, w: Window, e: PlannedEntry): boolean {
+function linkToEarlier(run: Run, w: Pick<Window, 'links'>, e: PlannedEntry): boolean {
   const key = linkKey(e);
   if (key === undefined) return false;
   const primary = run.primaries.get(key);
@@ -193,9 +197,8 @@ function linkToEarlier(run: Run, w: Window, e: PlannedEntry): boolean {
 }
 
 /** Writes every blob of the window's files, each pack fetched once. */
-async function writeFiles(run: Run, job: Job): Promise<void> {
+async function writeFiles(run: Run, job: Job, { packs, missing }: FilePlan): Promise<void> {
   for (const f of job.files) if ((f.node.content?.length ?? 0) > 1) closeSync(createFileSync(run.dest(f)));
-  const { packs, missing } = await planPacks(run.repo, job.files);
   for (const i of missing) fail(job, [{ file: i }], new Error('data missing from the repository index'));
   const queue = [...packs];
   const worker = async (buffer: { bytes: Uint8Array }): Promise<void> => {
