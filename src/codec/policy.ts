@@ -1,4 +1,4 @@
-/** Adaptive compression decisions: per file kind, is zstd worth its time? (DESIGN.md "Compression"). */
+/** Adaptive compression decisions: per file kind, is zstd worth its time? (docs/DESIGN.md, "Compression"). */
 import { compressBound, compressInto } from './zstd.js';
 
 export type CompressionMode = 'off' | 'auto' | 'max';
