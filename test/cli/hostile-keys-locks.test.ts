@@ -142,3 +142,14 @@ t.test('an http:// S3 endpoint gets one warning line', async (t) => {
   const warnings = init.stderr.split('\n').filter((l) => l.includes('plain http'));
   t.same(warnings, [`rozen: warning: S3 endpoint ${s3.endpoint} is plain http: object names, sizes and signed requests can be read, replayed or blocked on the way; use https://`]);
 });
+
+t.test('key remove deletes only a name the format defines', async (t) => {
+  const { env, repo } = await initRepo(t);
+  await rozen(['key', 'add', repo, '--new-password-file', join(repo, 'config')], env);
+  const planted = join(repo, 'keys', 'notes-not-a-key');
+  await writeFile(planted, 'mine');
+  const r = await rozen(['key', 'remove', repo, 'notes'], env);
+  t.not(r.code, 0, 'refused');
+  t.match(r.stderr, 'not a name the repository format defines');
+  t.equal(await readFile(planted, 'utf8'), 'mine', 'the planted file is still there');
+});

@@ -1,4 +1,5 @@
 /** `rozen key list|add|remove|passwd`: manage the passwords that open a repository. */
+import { deleteFormatObjects } from '../../backend/format-names.js';
 import type { Command } from 'commander';
 import { RozenError } from '../../core/errors.js';
 import { oneLine } from '../../core/one-line.js';
@@ -64,7 +65,7 @@ export function registerKey(program: Command): void {
         const id = await resolveKeyId(repo.backend, prefix);
         if (id === repo.keyId) throw new RozenError('InvalidArgument', 'refusing to remove the key in use; open the repository with another password to remove it');
         if ((await listKeyIds(repo.backend)).length <= 1) throw new RozenError('InvalidArgument', 'refusing to remove the last key');
-        await repo.backend.delete(`keys/${id}`);
+        await deleteFormatObjects(repo.backend, [`keys/${id}`]);
         out(`removed key ${oneLine(id.slice(0, 8))}`);
       });
     });
@@ -78,7 +79,7 @@ export function registerKey(program: Command): void {
       await withRepo(url, cmd, async (repo) => {
         const pw = await newPassword(opts, cmd);
         const id = await addKey(repo.backend, repo.master, pw);
-        await repo.backend.delete(`keys/${repo.keyId}`);
+        await deleteFormatObjects(repo.backend, [`keys/${repo.keyId}`]);
         out(`password changed: key ${repo.keyId.slice(0, 8)} replaced by ${id.slice(0, 8)}`);
       });
     });
