@@ -94,9 +94,9 @@ export class CompressionPolicy {
     return false;
   }
 
-  /** zstd level used for blobs that are compressed in 'auto' mode (and for 'try'). */
-  get tryLevel(): number {
-    return this.#opts.level;
+  /** zstd level used for blobs that are compressed in 'auto' mode (and for 'try'); false when compression is off. */
+  get tryLevel(): number | false {
+    return this.#mode === 'off' ? false : this.#opts.level;
   }
 
   /**

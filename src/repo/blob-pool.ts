@@ -17,7 +17,8 @@ export interface FileRequest {
   readonly path: Buffer;
   /** zstd level, false for raw (unless the data is mostly zeros), or 'try' to compress and keep the result. */
   readonly level: number | false | 'try';
-  readonly tryLevel: number;
+  /** The level for 'try' and for data that is mostly zeros; false keeps those raw too (compression off). */
+  readonly tryLevel: number | false;
   /** Files that grew to this size since they were listed are not read here (undefined is returned). */
   readonly maxSize: number;
 }

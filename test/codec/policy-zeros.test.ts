@@ -12,4 +12,6 @@ t.test('auto mode compresses zero-heavy samples even of a kind judged incompress
   const mixed = Buffer.concat([randomBytes(32 * 1024), Buffer.alloc(32 * 1024)]);
   t.equal(policy.decide('img', mixed), 3, 'half zeros: compressed');
   t.equal(new CompressionPolicy('off').decide('img', Buffer.alloc(65536)), false, 'off stays off');
+  t.equal(new CompressionPolicy('off').tryLevel, false, 'off: no level for small files of zeros either');
+  t.equal(new CompressionPolicy('auto').tryLevel, 3);
 });

@@ -67,6 +67,8 @@ t.test('files: raw unless told to try, or the file is mostly zeros', async (t) =
   const zeros = (await pool.file({ path: file('zeros', Buffer.alloc(100_000)), level: false, tryLevel: 3, maxSize: 1 << 20 }))!;
   t.ok(zeros.framed < 1000, 'zeros are compressed even when the policy says raw');
   t.same(await open(zeros.id, zeros.sealed, 100_000), Buffer.alloc(100_000));
+  const off = (await pool.file({ path: file('zeros-off', Buffer.alloc(100_000)), level: false, tryLevel: false, maxSize: 1 << 20 }))!;
+  t.equal(off.framed, 100_001, 'with compression off, zeros are stored raw too');
 });
 
 t.test('seal: what the addon seals opens in JavaScript to the same frame the JavaScript sealer makes', async (t) => {
