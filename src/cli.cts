@@ -2,16 +2,16 @@
 /**
  * The `rozen` executable. A CommonJS launcher because libuv sizes its thread pool when first
  * used, and an ES module entry is itself read through that pool: the size must be set before.
- * Backups keep 16–32 file reads in flight (a cold disk reads small files ~3x faster that way)
+ * Backups keep 16–32 file reads in flight (a cold disk reads small files much faster that way)
  * and walk directories with batched native scans, all on the pool.
- * The shebang caps glibc's malloc arenas at two (about 50 MB less peak RSS in a backup, same
- * speed) and fixes malloc's mmap threshold at 1 MiB: glibc otherwise raises it as large blocks
- * are freed, and keeps freed blocks of sealed and read data in its arenas (initial backup 306 →
- * 260 MiB peak, wall within 2 %; 256 KiB saved 70 MiB but cost 10 % in page faults; the mount
- * sets its own, larger, thresholds). V8's young generation is capped at 2 × 8 MiB instead of 2 × 16: a
- * restore builds its plan with objects that survive, the young generation grew to its cap and stayed
- * there, and the cap took its peak from 205 to 181 MiB (an initial backup's 11 MiB lower, a prune's 14),
- * at the same speed, for 2.8 % more time in a warm unchanged re-backup (2 × 2 MiB cost that 9 %).
+ * The shebang caps glibc's malloc arenas at two (a lower peak RSS in a backup at the same speed)
+ * and fixes malloc's mmap threshold at 1 MiB: glibc otherwise raises it as large blocks are freed,
+ * and keeps freed blocks of sealed and read data in its arenas (a lower threshold saves more memory
+ * but costs more time in page faults; the mount sets its own, larger, thresholds). V8's young
+ * generation is capped at 2 × 8 MiB instead of 2 × 16: a restore builds its plan with objects that
+ * survive, and the young generation grew to its cap and stayed there. The cap lowers the peak of a
+ * restore, a backup and a prune at the same speed, for a slightly slower warm unchanged re-backup (a
+ * smaller cap slows that much more).
  * The old generation may grow by half its live size before a full collection, not by V8's default of up to
  * four times: a backup or restore of many files promotes short-lived per-file objects, and the default let
  * that garbage, not live data, set the peak.

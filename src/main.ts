@@ -30,6 +30,6 @@ try {
   }
 }
 // Every command has awaited its own work (and closed the repository) by now. Exiting here skips tearing down the
-// heap page by page, which took 30-70 ms after a backup or a prune; the kernel frees it all at once. (Standard
+// heap page by page, a delay after every backup or prune; the kernel frees it all at once. (Standard
 // output and error are synchronous on Linux: nothing written is lost.)
 process.exit();

@@ -15,7 +15,7 @@ export interface OpenedStore {
 }
 
 /**
- * Bounded native memory (5 M entries within 150 MB RSS): LevelDB 1.20 mmaps every open table
+ * Bounded native memory, however many entries: LevelDB 1.20 mmaps every open table
  * file, and pages it touched stay resident (counted in RSS) while the table is open, so only
  * few, small tables are kept open (74 is LevelDB's floor; 64 of them tables, ≤ 1 MiB each).
  * One small memtable and a small block cache suffice for random 32-byte keys. The price is
@@ -81,7 +81,7 @@ async function openVersioned(dir: string): Promise<CacheDb> {
 let levelModule: Promise<typeof import('level')> | undefined;
 
 /**
- * Starts loading LevelDB's modules, once. They are not loaded with the program: they took 17-30 ms, which every
+ * Starts loading LevelDB's modules, once. They are not loaded with the program: loading them was a delay every
  * command paid before it started. A command that will open the cache starts this first, so the loading overlaps
  * its key derivation instead of following it.
  */

@@ -129,7 +129,7 @@ export class IndexCache {
   /**
    * One lookup. Those asked in the same turn of the event loop (a backup asks for every blob of a
    * batch of files, one by one) go to LevelDB together, as one getMany: each call into LevelDB
-   * costs the JS thread ~80 µs, however few keys it carries.
+   * costs the JS thread the same, however few keys it carries.
    */
   async get(id: BlobId): Promise<BlobLocation | undefined> {
     // No pack, no entry: a first backup into a new repository need not ask LevelDB at all.

@@ -1,8 +1,7 @@
 /**
  * Hands the memory glibc's malloc keeps free back to the kernel while a command works (the addon's trimHeap, on the
  * libuv pool). glibc returns only the top of an arena; the blocks a backup frees by the thousand in between stay
- * resident. Measured on the benchmark corpus: the arenas of an initial backup held 45 MiB free at its peak, and
- * trimming every 200 ms lowered the peak RSS by 35-50 MiB.
+ * resident, a large share of its peak RSS, which trimming every EVERY_MS gives back.
  */
 import { addon } from '../core/addon.js';
 

@@ -1,5 +1,5 @@
 /**
- * A CommonJS package loaded on first use rather than with the program. Loading zstd-napi took 9-17 ms that
+ * A CommonJS package loaded on first use rather than with the program. Loading zstd-napi was a delay that
  * every command paid before it started, though most need it late or never.
  */
 import { createRequire } from 'node:module';

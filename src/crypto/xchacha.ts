@@ -15,7 +15,7 @@ const SIGMA = new Uint32Array(new TextEncoder().encode('expand 32-byte k').buffe
 /** Chunk size for the native cipher: output is copied out while still in cache. */
 const CHUNK = 64 * 1024;
 
-/** Nonces are cut from a pooled random buffer: one randomBytes call costs as much as sealing 2 KiB. */
+/** Nonces are cut from a pooled random buffer: one randomBytes call costs about as much as sealing a small blob. */
 const NONCE_POOL = 256 * NONCE_BYTES;
 let pool = Buffer.alloc(0);
 let poolAt = 0;

@@ -1,9 +1,9 @@
 /**
  * A directory's entries as the mount serves them, in typed arrays. Decoded nodes are copied here
- * and dropped at once: kept, each cost about 800 bytes of heap, and the collector copied every one
- * of them out of the young generation (most of a cold `find`'s time). Here an entry of a small file
- * takes about 150 bytes in a few buffers the collector never walks, and what a request needs is
- * read from them; a whole Node is rebuilt only for hardlinks.
+ * and dropped at once: kept, each took several times the memory of its entry here, and the collector
+ * copied every one of them out of the young generation (most of a cold `find`'s time). Here entries
+ * live in a few buffers the collector never walks, and what a request needs is read from them; a
+ * whole Node is rebuilt only for hardlinks.
  */
 import { ID_BYTES, type BlobId } from '../core/ids.js';
 import type { Node, NodeType } from '../snapshot/node.js';

@@ -27,7 +27,10 @@ export interface RepackTarget {
 
 type Blob = ReturnType<RepackJob['blobs']>[number];
 
-/** Items fetched ahead of the one in use: reading and verifying (libuv pool) overlap the copying. (2 was no faster.) */
+/**
+ * Items fetched ahead of the one in use: reading and verifying (libuv pool) overlap the copying. One is enough;
+ * more would only hold more packs in memory.
+ */
 const AHEAD = 1;
 /** Chunk updates of a pack's hash that may wait for the pool: each holds its run of chunks in memory. */
 const HASH_BACKLOG = 8;

@@ -16,9 +16,9 @@
 /* Called first by every job of the addon on the libuv pool: the thread (once) takes the SCHED_BATCH policy, so that
  * waking it does not preempt the JavaScript thread. That thread hands out the work and is the bottleneck of a
  * backup: with two cores and sixteen pool threads, each job queued (a file batch read, a batch sealed) woke a
- * thread that took the core from it (95 µs per readFiles call, 0.66 s in an initial backup). Measured on the
- * benchmark corpus: initial backup 5.44 -> 4.92 s, mutated 1.75 -> 1.68 s; restore, check, prune and the mount
- * unchanged (they keep the JavaScript thread idle). Unprivileged; where refused, nothing changes. */
+ * thread that took the core from it, a delay on every call that added up over a whole backup. Restore, check,
+ * prune and the mount keep the JavaScript thread idle and are unaffected. Unprivileged; where refused, nothing
+ * changes. */
 static inline void pool_thread_yields(void) {
   static __thread bool done;
   if (done) return;

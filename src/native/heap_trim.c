@@ -3,9 +3,9 @@
  * resolves with 0 without trimming. Elsewhere than glibc it does nothing and resolves with 0.
  *
  * Why: glibc returns freed memory to the kernel only from the top of an arena. A backup allocates and frees small
- * files and sealed batches by the thousand on sixteen threads; what it frees stays mapped, and its arenas grew to
- * 68 MiB holding 45 MiB free at the peak of an initial backup (mallinfo2). Trimming in the middle of an arena takes
- * 1-3 ms, so it runs here and only past the threshold. */
+ * files and sealed batches by the thousand on sixteen threads; what it frees stays mapped, and at the peak of an
+ * initial backup most of its arenas' memory was free (mallinfo2). Trimming in the middle of an arena is too slow for
+ * the JavaScript thread, so it runs here and only past the threshold. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <node_api.h>

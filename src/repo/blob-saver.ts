@@ -71,7 +71,7 @@ export class BlobSaver {
   /** A small file's data blob or a tree blob into its normal/tree pack. */
   async saveSmall(type: BlobType, id: BlobId, sealed: Uint8Array, rawLength: number): Promise<void> {
     // Every saver waits for a free upload, not only the one that fills a pack: else, while packs are
-    // written slower than files are read, finished packs pile up in memory (250 MiB in an initial backup).
+    // written slower than files are read, finished packs pile up in memory.
     // (The check and the add below happen in one turn: no await between them once there is room.)
     while (this.#uploads.size >= this.#limits.uploads) await Promise.race(this.#uploads);
     this.#throwIfFailed();

@@ -130,7 +130,7 @@ export class Repository {
 
   #open(id: BlobId, sealed: Uint8Array, where: BlobLocation): Promise<Uint8Array> {
     // Opened in the addon on the libuv pool: a backup, restore or mount loads trees by the hundred, and opening
-    // them here (decipher, zstd, HMAC) held the JavaScript thread for 20 ms of a 0.5 s unchanged backup.
+    // them here (decipher, zstd, HMAC) held the JavaScript thread for a noticeable share of an unchanged backup.
     this.#keys ??= nativeKeys(this.master.encKey, this.master.idKey);
     return openBlobRun(this.#keys, sealed, [{ id, at: 0, length: sealed.length, rawLength: where.rawLength }])
       .catch((err: unknown) => Promise.reject(inPack(err, where.pack)));

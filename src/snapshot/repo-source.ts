@@ -24,7 +24,7 @@ export interface SourceOptions {
   /**
    * Also re-hash every data blob's plaintext to its id (HMAC-SHA-256), as `check --read-data` and restore do.
    * Off by default: each blob's authentication tag, always checked, covers its id, so this catches only a writer
-   * that sealed other bytes than it hashed, and it is a third of the CPU of reading a large file. Trees are
+   * that sealed other bytes than it hashed, and it is a large share of the CPU of reading a large file. Trees are
    * always checked.
    */
   readonly verifyIds?: boolean;

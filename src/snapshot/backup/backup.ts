@@ -74,7 +74,7 @@ interface DirFrame {
 const NOT_YET = Symbol('not yet');
 
 const SMALL_TASKS = 128;
-/** Bytes of small files read and not yet stored: 32 MiB held 25 MiB more at the peak, for no speed. */
+/** Bytes of small files read and not yet stored: a larger bound only raises the peak memory, for no speed. */
 const SMALL_BYTES = 12 * 1024 * 1024;
 
 export async function runBackup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {

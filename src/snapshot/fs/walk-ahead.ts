@@ -1,7 +1,7 @@
 /**
  * A walk started before its consumer is ready: a backup begins scanning the disk while the
- * repository is still being opened (key derivation alone takes ~0.1 s), and keeps a bounded
- * number of events, with the errors reported among them, until they are taken.
+ * repository is still being opened (scrypt's key derivation alone is a noticeable wait), and
+ * keeps a bounded number of events, with the errors reported among them, until they are taken.
  */
 import { type WalkError, type WalkEvent, type WalkOptions, eventsOf, walkRuns } from './walk.js';
 
@@ -9,8 +9,8 @@ type Item = WalkEvent | WalkError;
 
 /**
  * Events kept before the walk pauses once the consumer takes them. An initial backup, whose
- * consumer is slow, holds the buffer full the whole run: 16,384 events (with their directories'
- * scans) cost 50-70 MB more peak RSS there.
+ * consumer is slow, holds the buffer full the whole run: a larger one (with its directories'
+ * scans) would only raise its peak RSS.
  */
 const DEFAULT_LIMIT = 1024;
 /**
