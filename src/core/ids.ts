@@ -16,3 +16,7 @@ export function fromHex(hex: string): Uint8Array {
 
 const HEX_ID = /^[0-9a-f]{64}$/;
 export const isHexId = (s: string): boolean => HEX_ID.test(s);
+
+/** Hex digits of an id shown to people (snapshots, keys, locks) and used in the mount's ids/ directory. */
+export const SHORT_ID_LENGTH = 8;
+export const shortId = (id: string): string => id.slice(0, SHORT_ID_LENGTH);

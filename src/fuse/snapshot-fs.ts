@@ -15,6 +15,7 @@ import type { KernelFs, MaybeAsync, Result } from './kernel/session.js';
 import type { Attr, DirentWriter, EntryReply } from './kernel/wire.js';
 import { entryAttr, entryMode } from './node-attrs.js';
 import type { SnapshotCatalog } from './snapshot-catalog.js';
+import { shortId } from '../core/ids.js';
 
 export interface SnapshotFsDeps {
   readonly resolver: EntryResolver;
@@ -265,5 +266,5 @@ function describe(e: FsEntry): string {
   if (e.kind === 'vlink') return `link to ${e.target}`;
   const t = e as TreeEntry;
   const name = t.listedIn !== undefined ? t.listing.name(t.index).toString('utf8') : '/';
-  return `${oneLine(name)} (snapshot ${t.snapshot.id.slice(0, 8)})`;
+  return `${oneLine(name)} (snapshot ${shortId(t.snapshot.id)})`;
 }

@@ -1,7 +1,7 @@
 /** The top-level directories: snapshots by time, by short id, by host and by tag. */
 import type { Snapshot } from '../core/snapshot.js';
+import { shortId } from '../core/ids.js';
 
-export const SHORT_ID_LENGTH = 8;
 export const LATEST = 'latest';
 
 /** A group of snapshots by directory name, in time order. */
@@ -78,12 +78,12 @@ function uniqueName(taken: ReadonlyMap<string, unknown>, base: string): string {
 function shortIds(sorted: readonly Snapshot[]): Map<string, Snapshot> {
   const count = new Map<string, number>();
   for (const s of sorted) {
-    const short = s.id.slice(0, SHORT_ID_LENGTH);
+    const short = shortId(s.id);
     count.set(short, (count.get(short) ?? 0) + 1);
   }
   const out = new Map<string, Snapshot>();
   for (const s of sorted) {
-    const short = s.id.slice(0, SHORT_ID_LENGTH);
+    const short = shortId(s.id);
     out.set(count.get(short) === 1 ? short : s.id, s);
   }
   return out;

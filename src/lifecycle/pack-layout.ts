@@ -3,6 +3,7 @@ import { blobTypeOf } from '../cas/pack-header.js';
 import type { PackDescription } from '../core/types.js';
 import type { BlobTable } from './blob-table.js';
 import type { IndexedPack } from './index-view.js';
+import { shortId } from '../core/ids.js';
 
 /** The smallest tail: a sealed empty header (nonce, frame byte, 6 header bytes, tag) and its length field. */
 const MIN_TAIL = 24 + 1 + 6 + 16 + 4;
@@ -10,15 +11,15 @@ const MIN_TAIL = 24 + 1 + 6 + 16 + 4;
 /** One line per problem, empty when the layout is sound. */
 export function packLayoutProblems(p: PackDescription): string[] {
   const problems: string[] = [];
-  const name = `pack ${p.id.slice(0, 8)}`;
+  const name = `pack ${shortId(p.id)}`;
   const seen = new Set<string>();
   const sorted = [...p.blobs].sort((a, b) => a.offset - b.offset);
   let end = 0;
   for (const b of sorted) {
-    if (seen.has(b.id)) problems.push(`${name}: blob ${b.id.slice(0, 8)} stored twice`);
+    if (seen.has(b.id)) problems.push(`${name}: blob ${shortId(b.id)} stored twice`);
     seen.add(b.id);
-    if (b.offset < end) problems.push(`${name}: blob ${b.id.slice(0, 8)} overlaps the blob before it`);
-    if (b.type !== blobTypeOf(p.kind)) problems.push(`${name}: blob ${b.id.slice(0, 8)} has type ${b.type} in a pack of kind ${p.kind}`);
+    if (b.offset < end) problems.push(`${name}: blob ${shortId(b.id)} overlaps the blob before it`);
+    if (b.type !== blobTypeOf(p.kind)) problems.push(`${name}: blob ${shortId(b.id)} has type ${b.type} in a pack of kind ${p.kind}`);
     end = Math.max(end, b.offset + b.length);
   }
   if (end + MIN_TAIL > p.size) problems.push(intoHeader(p, end));
@@ -26,7 +27,7 @@ export function packLayoutProblems(p: PackDescription): string[] {
 }
 
 const intoHeader = (p: { id: string; size: number }, end: number): string =>
-  `pack ${p.id.slice(0, 8)}: blobs run into the pack header (end ${end}, size ${p.size})`;
+  `pack ${shortId(p.id)}: blobs run into the pack header (end ${end}, size ${p.size})`;
 
 /**
  * `packLayoutProblems` of a pack of the index view. A pack whose blobs follow one another, each of the

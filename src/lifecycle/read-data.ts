@@ -4,7 +4,7 @@ import { packName } from '../cas/pack-path.js';
 import { PoolHash } from '../cas/pool-hash.js';
 import { describePackBytes, readPackHeader, verifyPack } from '../cas/pack-reader.js';
 import { corrupt, invalidArgument } from '../core/errors.js';
-import type { PackId } from '../core/ids.js';
+import { shortId, type PackId } from '../core/ids.js';
 import type { PackDescription } from '../core/types.js';
 import { forEachLimited } from '../repo/for-each-limited.js';
 import { verifyBlobs } from '../repo/native-open.js';
@@ -64,7 +64,7 @@ export async function readPacks(
   // Whole packs are read into buffers kept for the next pack (a new buffer per pack made V8 run full GCs).
   const spare: Uint8Array[] = [];
   const verifyOne = async (pack: PackToRead, streaming: boolean): Promise<void> => {
-    const name = `pack ${pack.id.slice(0, 8)}`;
+    const name = `pack ${shortId(pack.id)}`;
     let buffer = streaming ? undefined : spare.pop();
     if (!streaming && (buffer === undefined || buffer.length < pack.size)) buffer = new Uint8Array(Math.max(pack.size, RUN_BYTES));
     try {
@@ -177,7 +177,7 @@ async function verifyRun(
   problems.forEach((message, i) => {
     if (message === '') return;
     bad++;
-    problem(`${name}: blob ${blobs[i]!.id.slice(0, 8)}: ${message}`);
+    problem(`${name}: blob ${shortId(blobs[i]!.id)}: ${message}`);
   });
   return blobs.length - bad;
 }

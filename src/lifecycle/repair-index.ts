@@ -7,6 +7,7 @@ import type { Repository } from '../repo/repository.js';
 import { forEachLimited } from '../repo/for-each-limited.js';
 import { listIndexFileIds } from './index-view.js';
 import { writeIndexSet } from './index-writer.js';
+import { shortId } from '../core/ids.js';
 
 export interface RepairIndexReport {
   readonly packs: number;
@@ -19,7 +20,7 @@ export interface RepairIndexReport {
 
 export async function repairIndex(repo: Repository, onProblem: (line: string) => void = () => undefined): Promise<RepairIndexReport> {
   const old = await listIndexFileIds(repo.backend);
-  for (const [id, err] of repo.index.unreadable) onProblem(`index file ${id.slice(0, 8)}: ${err.message}; it is replaced`);
+  for (const [id, err] of repo.index.unreadable) onProblem(`index file ${shortId(id)}: ${err.message}; it is replaced`);
   const listed: { id: ReturnType<typeof parsePackName>; size: number }[] = [];
   for await (const o of repo.backend.list(PACKS_PREFIX)) listed.push({ id: parsePackName(o.name), size: o.size });
   const packs: PackDescription[] = [];
@@ -30,7 +31,7 @@ export async function repairIndex(repo: Repository, onProblem: (line: string) =>
       packs.push(await readPackHeader(repo.backend, repo.sealer, id, size));
     } catch (err) {
       unreadable.push(id);
-      onProblem(`pack ${id.slice(0, 8)}: ${(err as Error).message}`);
+      onProblem(`pack ${shortId(id)}: ${(err as Error).message}`);
     }
   });
   packs.sort((a, b) => (a.id < b.id ? -1 : 1));

@@ -1,6 +1,6 @@
 /** Visits every distinct tree reachable from snapshots, loading trees through an IndexView. */
 import { BlobIdSet } from '../cas/index-id-set.js';
-import type { BlobId } from '../core/ids.js';
+import { shortId, type BlobId } from '../core/ids.js';
 import { BlobType, type BlobLocation } from '../core/types.js';
 import { decodeTree, decodeTreeRefs, type TreeRefs } from '../snapshot/fs/tree-codec.js';
 import type { Node } from '../snapshot/node.js';
@@ -127,4 +127,4 @@ function visitNode(
 }
 
 export const joinPath = (dir: string, name: Buffer): string => `${dir === '/' ? '' : dir}/${name.toString('utf8')}`;
-export const short = (id: string): string => id.slice(0, 8);
+export const short = (id: string): string => shortId(id);

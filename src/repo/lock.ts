@@ -5,7 +5,7 @@ import type { ObjectInfo } from '../backend/backend.js';
 import { deleteFormatObjects, isFormatName } from '../backend/format-names.js';
 import { getBounded } from '../backend/get-bounded.js';
 import { RozenError, isRozenError } from '../core/errors.js';
-import { toHex } from '../core/ids.js';
+import { toHex, shortId } from '../core/ids.js';
 import { oneLine } from '../core/one-line.js';
 import { AAD } from '../crypto/sealer.js';
 import { packMsg, unpackMsg } from '../codec/msgpack.js';
@@ -121,7 +121,7 @@ export function isStaleUnreadable(u: UnreadableLock, now = Date.now()): boolean 
 
 function describe(l: LockInfo): string {
   const who = `pid ${l.pid} on ${oneLine(l.hostname)} (user ${oneLine(l.username)})`;
-  return `${l.exclusive ? 'exclusive' : 'shared'} lock ${oneLine(l.id.slice(0, 8))} held by ${who} since ${new Date(l.time).toISOString()}`;
+  return `${l.exclusive ? 'exclusive' : 'shared'} lock ${oneLine(shortId(l.id))} held by ${who} since ${new Date(l.time).toISOString()}`;
 }
 
 export function describeUnreadable(u: UnreadableLock): string {

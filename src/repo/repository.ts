@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import envPaths from 'env-paths';
 import type { Backend } from '../backend/backend.js';
 import { RozenError, isRozenError } from '../core/errors.js';
-import type { BlobId, PackId } from '../core/ids.js';
+import { shortId, type BlobId, type PackId } from '../core/ids.js';
 import { BlobType, type BlobLocation } from '../core/types.js';
 import { BlobIndex } from '../cas/blob-index.js';
 import { readBlob } from '../cas/pack-reader.js';
@@ -152,5 +152,5 @@ export class Repository {
 
 /** A blob's CorruptData naming the pack file it was read from, the file to repair. */
 function inPack(err: unknown, pack: PackId): unknown {
-  return isRozenError(err, 'CorruptData') ? new RozenError('CorruptData', `pack ${pack.slice(0, 8)}: ${err.message}`, { cause: err }) : err;
+  return isRozenError(err, 'CorruptData') ? new RozenError('CorruptData', `pack ${shortId(pack)}: ${err.message}`, { cause: err }) : err;
 }

@@ -14,6 +14,7 @@ import { excludeMatcher, readExcludeFiles } from '../excludes.js';
 import { formatBytes, json, out, warn } from '../output.js';
 import { backupProgress, progressMode } from '../progress-bar.js';
 import { underLock } from '../signals.js';
+import { shortId } from '../../core/ids.js';
 
 interface BackupOpts {
   readonly tag: string[];
@@ -107,7 +108,7 @@ async function backupInto(
       } else if (!opts.quiet) {
         out(`files: ${c.filesNew} new, ${c.filesChanged} changed, ${c.filesUnmodified} unmodified; ${c.dirs} directories`);
         out(`read ${formatBytes(c.bytesRead)} of ${formatBytes(c.bytesTotal)}, added ${formatBytes(c.bytesAdded)} to the repository in ${result.seconds.toFixed(1)} s`);
-        out(`snapshot ${result.snapshotId.slice(0, 8)} saved`);
+        out(`snapshot ${shortId(result.snapshotId)} saved`);
       }
       if (c.errors > 0) {
         warn(`${c.errors} file(s) could not be read; the snapshot holds everything else`);

@@ -4,6 +4,7 @@ import { findSnapshot } from '../../repo/snapshots.js';
 import { diffTrees } from '../../snapshot/diff.js';
 import { withRepo } from '../context.js';
 import { out } from '../output.js';
+import { shortId } from '../../core/ids.js';
 
 export function registerDiff(program: Command): void {
   program
@@ -21,7 +22,7 @@ export function registerDiff(program: Command): void {
           counts[d.change] = (counts[d.change] ?? 0) + 1;
           out(`${d.change}    ${d.path}`);
         }
-        out(`\n${a.id.slice(0, 8)} -> ${b.id.slice(0, 8)}: ${counts['+']} added, ${counts['-']} removed, ${counts['M']} modified, ${counts['T']} type changed, ${counts['U']} metadata changed`);
+        out(`\n${shortId(a.id)} -> ${shortId(b.id)}: ${counts['+']} added, ${counts['-']} removed, ${counts['M']} modified, ${counts['T']} type changed, ${counts['U']} metadata changed`);
       });
     });
 }

@@ -9,6 +9,7 @@ import type { Snapshot } from '../../core/snapshot.js';
 import { withRepo } from '../context.js';
 import { out } from '../output.js';
 import { addPruneOptions, pruneOptions, runPrune } from './prune.js';
+import { shortId } from '../../core/ids.js';
 
 interface ForgetCliOpts {
   readonly keepLast?: string;
@@ -49,7 +50,7 @@ export function policyOf(o: ForgetCliOpts): KeepPolicy {
 }
 
 const line = (s: Snapshot, extra = ''): string =>
-  `  ${s.id.slice(0, 8)}  ${s.time.replace('T', ' ').slice(0, 19)}  ${s.hostname}  ${s.tags.join(',') || '-'}  ${s.paths.join(' ')}${extra}`;
+  `  ${shortId(s.id)}  ${s.time.replace('T', ' ').slice(0, 19)}  ${s.hostname}  ${s.tags.join(',') || '-'}  ${s.paths.join(' ')}${extra}`;
 
 function printForget(r: ForgetResult, dryRun: boolean): void {
   const verb = dryRun ? 'would remove' : 'removed';

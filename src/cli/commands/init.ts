@@ -6,6 +6,7 @@ import { Repository } from '../../repo/repository.js';
 import { globals } from '../context.js';
 import { out } from '../output.js';
 import { readNewPassword } from '../password.js';
+import { shortId } from '../../core/ids.js';
 
 export function registerInit(program: Command): void {
   program
@@ -21,7 +22,7 @@ export function registerInit(program: Command): void {
         const password = await readNewPassword(undefined, { passwordFile: globals(cmd).passwordFile });
         if (password.length === 0) throw new RozenError('InvalidArgument', 'empty password refused');
         const { id, keyId } = await Repository.init(backend, password);
-        out(`created repository ${id.slice(0, 10)} at ${backend.location} (key ${keyId.slice(0, 8)})`);
+        out(`created repository ${id.slice(0, 10)} at ${backend.location} (key ${shortId(keyId)})`);
         out('Losing the password means losing the data in the repository.');
       } finally {
         await backend.close();

@@ -7,6 +7,7 @@ import { type KeyInfo, addKey, describeBadKeyFile, describeKeys, listKeyIds, res
 import { globals, withRepo } from '../context.js';
 import { json, out, warn } from '../output.js';
 import { readNewPassword } from '../password.js';
+import { shortId } from '../../core/ids.js';
 
 interface NewPasswordOpts {
   readonly newPasswordFile?: string;
@@ -15,7 +16,7 @@ interface NewPasswordOpts {
 /** One table row; host and user names come from the repository and are escaped. */
 function keyRow(k: KeyInfo, current: string): string {
   const mark = k.id === current ? '*' : ' ';
-  return `${mark}${k.id.slice(0, 8)}  ${oneLine(k.username).padEnd(10)}  ${oneLine(k.hostname).padEnd(18)}  ${k.created}`;
+  return `${mark}${shortId(k.id)}  ${oneLine(k.username).padEnd(10)}  ${oneLine(k.hostname).padEnd(18)}  ${k.created}`;
 }
 
 async function newPassword(opts: NewPasswordOpts, cmd: Command): Promise<string> {
@@ -51,7 +52,7 @@ export function registerKey(program: Command): void {
       await withRepo(url, cmd, async (repo) => {
         const pw = await newPassword(opts, cmd);
         const id = await addKey(repo.backend, repo.master, pw);
-        out(`added key ${id.slice(0, 8)}`);
+        out(`added key ${shortId(id)}`);
       });
     });
 
@@ -66,7 +67,7 @@ export function registerKey(program: Command): void {
         if (id === repo.keyId) throw new RozenError('InvalidArgument', 'refusing to remove the key in use; open the repository with another password to remove it');
         if ((await listKeyIds(repo.backend)).length <= 1) throw new RozenError('InvalidArgument', 'refusing to remove the last key');
         await deleteFormatObjects(repo.backend, [`keys/${id}`]);
-        out(`removed key ${oneLine(id.slice(0, 8))}`);
+        out(`removed key ${oneLine(shortId(id))}`);
       });
     });
 
@@ -80,7 +81,7 @@ export function registerKey(program: Command): void {
         const pw = await newPassword(opts, cmd);
         const id = await addKey(repo.backend, repo.master, pw);
         await deleteFormatObjects(repo.backend, [`keys/${repo.keyId}`]);
-        out(`password changed: key ${repo.keyId.slice(0, 8)} replaced by ${id.slice(0, 8)}`);
+        out(`password changed: key ${shortId(repo.keyId)} replaced by ${shortId(id)}`);
       });
     });
 }

@@ -7,6 +7,7 @@ import { findSnapshot } from '../../repo/snapshots.js';
 import { withRepo } from '../context.js';
 import { out } from '../output.js';
 import { selectorOptions, snapshotFilter, type SelectorOpts } from './selector.js';
+import { shortId } from '../../core/ids.js';
 
 const TYPE_CHAR: Record<Node['type'], string> = { file: '-', dir: 'd', symlink: 'l', fifo: 'p', chardev: 'c', blockdev: 'b', socket: 's' };
 
@@ -40,7 +41,7 @@ export function registerLs(program: Command): void {
         const prefix = path.replace(/\/+$/, '');
         if (prefix !== '') {
           const node = await findNode(repo, snap.tree, prefix);
-          if (!node) throw new RozenError('NotFound', `${path} is not in snapshot ${snap.id.slice(0, 8)}`);
+          if (!node) throw new RozenError('NotFound', `${path} is not in snapshot ${shortId(snap.id)}`);
           if (node.type !== 'dir' || !node.subtree) {
             out(opts.long ? longLine(prefix, node) : prefix);
             return;

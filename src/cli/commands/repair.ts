@@ -6,6 +6,7 @@ import { acquireLock } from '../../repo/lock.js';
 import type { Repository } from '../../repo/repository.js';
 import { withRepo } from '../context.js';
 import { out, warn } from '../output.js';
+import { shortId } from '../../core/ids.js';
 
 async function locked(url: string, c: Command, fn: (repo: Repository) => Promise<void>): Promise<void> {
   await withRepo(url, c, async (repo) => {
@@ -41,10 +42,10 @@ export function registerRepair(program: Command): void {
       await locked(url, c, async (repo) => {
         const results = await repairSnapshots(repo, { dryRun: opts.dryRun === true, forget: opts.forget === true });
         for (const r of results) {
-          const fate = r.replacement ? `replaced by ${r.replacement.slice(0, 8)}`
+          const fate = r.replacement ? `replaced by ${shortId(r.replacement)}`
             : r.lost ? (opts.forget && !opts.dryRun ? 'removed' : 'cannot be repaired (use --forget to remove it)')
               : 'would be rewritten';
-          out(`snapshot ${r.old.slice(0, 8)}: ${fate}`);
+          out(`snapshot ${shortId(r.old)}: ${fate}`);
           for (const d of r.dropped) out(`  dropped ${d}`);
         }
         out(`${results.length} snapshot(s) ${opts.dryRun ? 'need' : 'needed'} repair`);

@@ -10,6 +10,7 @@ import { formatBytes, json, out, warn } from '../output.js';
 import { progressMode } from '../progress-bar.js';
 import { underLock } from '../signals.js';
 import { selectorOptions, snapshotFilter, type SelectorOpts } from './selector.js';
+import { shortId } from '../../core/ids.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -76,7 +77,7 @@ export function registerRestore(program: Command): void {
           });
           progress.stop();
           if (opts.json) json({ message_type: 'summary', snapshot_id: snap.id, files_restored: r.files, dirs: r.dirs, others: r.others, files_skipped: r.skipped, bytes_restored: r.bytes, errors: r.errors, duration_seconds: r.seconds });
-          else if (!opts.quiet) out(`restored ${r.files} files, ${r.dirs} directories, ${r.others} other entries (${formatBytes(r.bytes)}) from snapshot ${snap.id.slice(0, 8)} in ${r.seconds.toFixed(1)} s${r.skipped ? `; ${r.skipped} existing left alone` : ''}`);
+          else if (!opts.quiet) out(`restored ${r.files} files, ${r.dirs} directories, ${r.others} other entries (${formatBytes(r.bytes)}) from snapshot ${shortId(snap.id)} in ${r.seconds.toFixed(1)} s${r.skipped ? `; ${r.skipped} existing left alone` : ''}`);
           if (r.errors > 0) throw new RozenError('CorruptData', `${r.errors} file(s) could not be restored (see above); everything else was restored`);
         });
       });

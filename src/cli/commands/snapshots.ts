@@ -5,13 +5,14 @@ import { listSnapshots, matchesFilter } from '../../repo/snapshots.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { withRepo } from '../context.js';
 import { formatBytes, json, out, warn } from '../output.js';
+import { shortId } from '../../core/ids.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function snapshotJson(s: Snapshot): Record<string, unknown> {
   return {
     id: s.id,
-    short_id: s.id.slice(0, 8),
+    short_id: shortId(s.id),
     time: s.time,
     hostname: s.hostname,
     username: s.username,
@@ -50,7 +51,7 @@ function printSnapshots(snaps: readonly Snapshot[], asJson: boolean): void {
   out('ID        Time                 Host              Tags            Size        Paths');
   for (const s of snaps) {
     const size = formatBytes(s.summary?.['bytes_total'] ?? 0);
-    out(`${s.id.slice(0, 8)}  ${s.time.slice(0, 19).replace('T', ' ')}  ${s.hostname.padEnd(16)}  ${s.tags.join(',').padEnd(14)}  ${size.padEnd(10)}  ${s.paths.join(', ')}`);
+    out(`${shortId(s.id)}  ${s.time.slice(0, 19).replace('T', ' ')}  ${s.hostname.padEnd(16)}  ${s.tags.join(',').padEnd(14)}  ${size.padEnd(10)}  ${s.paths.join(', ')}`);
   }
   out(`${snaps.length} snapshot(s)`);
 }

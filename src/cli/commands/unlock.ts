@@ -5,10 +5,11 @@ import { oneLine } from '../../core/one-line.js';
 import { type LockInfo, describeUnreadable, removeLocks } from '../../repo/lock.js';
 import { withRepo } from '../context.js';
 import { out, warn } from '../output.js';
+import { shortId } from '../../core/ids.js';
 
 function removedLine(l: LockInfo): string {
   const kind = l.exclusive ? 'exclusive' : 'shared';
-  return `removed ${kind} lock ${oneLine(l.id.slice(0, 8))} of pid ${l.pid} on ${oneLine(l.hostname)} from ${new Date(l.time).toISOString()}`;
+  return `removed ${kind} lock ${oneLine(shortId(l.id))} of pid ${l.pid} on ${oneLine(l.hostname)} from ${new Date(l.time).toISOString()}`;
 }
 
 const keptWhy = (id: string): string =>
