@@ -11,7 +11,8 @@ import { BlobTasks } from '../repo/blob-task.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshots, saveSnapshot } from '../repo/snapshots.js';
 import { loadIndexView, type IndexView } from './index-view.js';
-import { joinPath, loadTreeFrom } from './tree-walker.js';
+import { loadTreeFrom } from './tree-walker.js';
+import { joinPathText } from '../snapshot/path.js';
 
 export interface RepairSnapshotsOptions {
   readonly dryRun?: boolean;
@@ -65,7 +66,7 @@ class TreeRewriter {
     const kept: Node[] = [];
     const dropped: string[] = [];
     for (const node of nodes) {
-      const at = joinPath(path, node.name);
+      const at = joinPathText(path, node.name);
       const next = await this.#node(node, at, dropped);
       if (next) kept.push(next);
     }

@@ -4,6 +4,7 @@ import { shortId, type BlobId } from '../core/ids.js';
 import { BlobType, type BlobLocation } from '../core/types.js';
 import { decodeTree, decodeTreeRefs, type TreeRefs } from '../snapshot/fs/tree-codec.js';
 import type { Node } from '../snapshot/node.js';
+import { joinPathText } from '../snapshot/path.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { Repository } from '../repo/repository.js';
 import { forEachLimited } from '../repo/for-each-limited.js';
@@ -25,7 +26,7 @@ class Use implements BlobUse {
   ) {}
 
   get path(): string {
-    return this.parent === undefined || this.name === undefined ? '/' : joinPath(this.parent.path, this.name);
+    return this.parent === undefined || this.name === undefined ? '/' : joinPathText(this.parent.path, this.name);
   }
 }
 
@@ -126,5 +127,4 @@ function visitNode(
   }
 }
 
-export const joinPath = (dir: string, name: Buffer): string => `${dir === '/' ? '' : dir}/${name.toString('utf8')}`;
 export const short = (id: string): string => shortId(id);

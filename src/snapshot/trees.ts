@@ -3,6 +3,7 @@ import type { BlobId } from '../core/ids.js';
 import type { Repository } from '../repo/repository.js';
 import { decodeTree } from './fs/tree-codec.js';
 import type { Node } from './node.js';
+import { joinPath } from './path.js';
 
 export async function loadTree(repo: Repository, id: BlobId): Promise<Node[]> {
   return decodeTree(await repo.loadBlob(id));
@@ -11,7 +12,7 @@ export async function loadTree(repo: Repository, id: BlobId): Promise<Node[]> {
 /** Walk a snapshot tree depth-first, yielding each node with its path relative to the root ('/'-joined bytes). */
 export async function* walkTree(repo: Repository, root: BlobId, prefix: Buffer = Buffer.alloc(0)): AsyncGenerator<{ path: Buffer; node: Node }> {
   for (const node of await loadTree(repo, root)) {
-    const path = Buffer.concat([prefix, Buffer.from('/'), node.name]);
+    const path = joinPath(prefix, node.name);
     yield { path, node };
     if (node.type === 'dir' && node.subtree) yield* walkTree(repo, node.subtree, path);
   }

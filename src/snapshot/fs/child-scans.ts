@@ -6,6 +6,7 @@ import type { AccountDb } from './accounts.js';
 import { SCAN_BATCH, scanNames } from './dir-scan.js';
 import { native } from './native.js';
 import type { ScannedNode } from './scan.js';
+import { joinPath } from '../path.js';
 
 /** A child's scan: its node, the error to report, or neither when excluded. */
 export type Scan = { readonly path: Buffer; readonly node?: ScannedNode; readonly error?: Error };
@@ -33,7 +34,6 @@ const AHEAD = 1;
 /** Subdirectories, from the one being visited on, whose listings are read ahead. */
 const DIRS_AHEAD = 4;
 
-const SLASH = Buffer.from('/');
 
 /** Never rejects: an unreadable directory gives its error, to be reported when the walk gets there. */
 export async function listChildren(dir: Buffer, opts: ChildScanOptions): Promise<Listing> {
@@ -118,10 +118,6 @@ export class ChildScans {
     const names = this.todo.slice(batch * SCAN_BATCH, (batch + 1) * SCAN_BATCH).map((i) => this.children[i]!.name);
     this.batches[batch] = scanNames(this.dir, names, this.opts.accounts).catch((err: unknown) => names.map(() => asError(err)));
   }
-}
-
-export function joinPath(parent: Buffer, name: Buffer): Buffer {
-  return parent.equals(SLASH) ? Buffer.concat([SLASH, name]) : Buffer.concat([parent, SLASH, name]);
 }
 
 export function asError(err: unknown): Error {

@@ -1,7 +1,8 @@
 /** Depth-first walk of backup roots, laid out under `/` as their absolute paths, in name-byte order. */
 import { resolve, sep } from 'node:path';
 import type { AccountDb } from './accounts.js';
-import { type ChildScanOptions, type ChildScans, type Listed, type Listing, type Scan, asError, joinPath, listChildren } from './child-scans.js';
+import { type ChildScanOptions, type ChildScans, type Listed, type Listing, type Scan, asError, listChildren } from './child-scans.js';
+import { joinPath } from '../path.js';
 import { type ScannedNode, scanEntry } from './scan.js';
 
 /**
@@ -123,9 +124,9 @@ export async function* walkRuns(roots: readonly string[], walkOpts: Omit<WalkOpt
 export async function parentChain(root: string, accounts?: AccountDb): Promise<ScannedNode[]> {
   const parts = components(root).slice(0, -1);
   const nodes: ScannedNode[] = [];
-  let path = Buffer.alloc(0);
+  let path: Buffer = Buffer.alloc(0);
   for (const part of parts) {
-    path = Buffer.concat([path, SLASH, part]);
+    path = joinPath(path, part);
     nodes.push(await scanEntry(path, part, { follow: true, ...(accounts && { accounts }) }));
   }
   return nodes;

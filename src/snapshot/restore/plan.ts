@@ -5,6 +5,7 @@ import type { Repository } from '../../repo/repository.js';
 import type { Node } from '../node.js';
 import { loadTree } from '../trees.js';
 import { TreeAhead } from '../tree-ahead.js';
+import { joinPath } from '../path.js';
 
 export interface PlannedEntry {
   /** Path relative to the snapshot root, '/'-separated, starting with '/'. */
@@ -22,7 +23,6 @@ export interface Selection {
 /** A step of the walk: an entry to create, or a created directory whose whole subtree has been walked. */
 export type WalkStep = { readonly kind: 'entry' | 'leave'; readonly entry: PlannedEntry };
 
-const SLASH = Buffer.from('/');
 
 /**
  * The entries to restore, depth-first, parents before children, each directory's `leave` after its
@@ -54,7 +54,7 @@ interface Walk {
 
 async function visit(w: Walk, tree: BlobId, prefix: Buffer, parentIncluded: boolean): Promise<void> {
   const entries = (await w.ahead.take(tree))
-    .map((node) => ({ path: Buffer.concat([prefix, SLASH, node.name]), node }))
+    .map((node) => ({ path: joinPath(prefix, node.name), node }))
     .filter((e) => !w.sel.exclude?.(e.path.toString()));
   w.ahead.upcoming(entries.flatMap((e) => (e.node.type === 'dir' && e.node.subtree ? [e.node.subtree] : [])));
   for (const entry of entries) {
