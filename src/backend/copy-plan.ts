@@ -1,5 +1,6 @@
 /** Plans a multipart object assembled from byte ranges of another: server-side copies where parts allow. */
 import type { ByteRange } from '../core/types.js';
+import { GiB, MiB } from '../core/sizes.js';
 
 /** A part copied on the server from one contiguous source range. */
 export interface CopyPart {
@@ -24,7 +25,7 @@ export interface CopyPlanLimits {
   readonly maxCopyPart: number;
 }
 
-export const S3_PART_LIMITS: CopyPlanLimits = { minPart: 5 * 1024 * 1024, maxCopyPart: 1024 * 1024 * 1024 };
+export const S3_PART_LIMITS: CopyPlanLimits = { minPart: 5 * MiB, maxCopyPart: GiB };
 
 export const partLength = (part: PlannedPart): number =>
   part.kind === 'copy' ? part.range.length : part.pieces.reduce((n, r) => n + r.length, 0);

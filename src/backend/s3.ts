@@ -27,6 +27,7 @@ import { warnIfPlainHttp } from './plain-http.js';
 import { withRetry } from './retry.js';
 import type { RetryPolicy } from './retry.js';
 import { errorName, isNotImplemented, isTransientS3Error, mapS3Error } from './s3-error.js';
+import { MiB } from '../core/sizes.js';
 
 export interface S3Credentials {
   readonly accessKeyId: string;
@@ -54,10 +55,10 @@ export interface S3BackendOptions {
 }
 
 /** Upload part size of streamed puts: above the S3 minimum of 5 MiB; at most queueSize+1 parts are held. */
-export const STREAM_PART_SIZE = 8 * 1024 * 1024;
+export const STREAM_PART_SIZE = 8 * MiB;
 const STREAM_QUEUE_SIZE = 2;
 /** Largest slice read at once when a copy falls back to GET + upload. */
-const FALLBACK_READ_SIZE = 8 * 1024 * 1024;
+const FALLBACK_READ_SIZE = 8 * MiB;
 
 /** The SDK configuration the options and environment stand for. */
 export function resolveS3Config(options: S3BackendOptions): S3ClientConfig {

@@ -2,6 +2,7 @@
 import { concatBytes } from '../backend/collect.js';
 import { addon } from '../core/addon.js';
 import { invalidArgument } from '../core/errors.js';
+import { KiB, MiB } from '../core/sizes.js';
 
 /** The addon's boundary search (src/native/rozen_native.c), bit for bit FORMAT §8. */
 type GearScan = (buf: Uint8Array, start: number, end: number, state: Int32Array, params: Int32Array, gear: Int32Array) => number;
@@ -15,7 +16,7 @@ export interface ChunkerParams {
   readonly max: number;
 }
 
-export const DEFAULT_CHUNKER_PARAMS: ChunkerParams = { min: 512 * 1024, avg: 1024 * 1024, max: 8 * 1024 * 1024 };
+export const DEFAULT_CHUNKER_PARAMS: ChunkerParams = { min: 512 * KiB, avg: MiB, max: 8 * MiB };
 
 const MAX_CHUNK = 2 ** 30;
 

@@ -9,6 +9,7 @@ import { lazyModule } from '../core/lazy-module.js';
 import type { PackDescription } from '../core/types.js';
 import { blobCountOf, decodeIndexBody, encodeIndexBody, type IndexPack } from './index-body.js';
 import type { Sealer } from './sealer.js';
+import { MiB } from '../core/sizes.js';
 
 export const INDEX_PREFIX = 'index/';
 export const INDEX_AAD: Uint8Array = new TextEncoder().encode('rozen:index');
@@ -20,7 +21,7 @@ const COMPRESSION_ZSTD = 1;
  * Largest index file (FORMAT §7). Writers stay below it: a file names at most INDEX_FILE_BLOBS blobs, or
  * one pack's (at most MAX_PACK_BLOBS), 90 bytes each at worst (a pack record per blob).
  */
-export const MAX_INDEX_FILE_BYTES = 32 * 1024 * 1024;
+export const MAX_INDEX_FILE_BYTES = 32 * MiB;
 /** Blob entries per index file unless one pack has more (about 5 MB of body). */
 export const INDEX_FILE_BLOBS = 100_000;
 

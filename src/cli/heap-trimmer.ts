@@ -4,6 +4,7 @@
  * resident, a large share of its peak RSS, which trimming every EVERY_MS gives back.
  */
 import { addon } from '../core/addon.js';
+import { MiB } from '../core/sizes.js';
 
 const EVERY_MS = 200;
 /**
@@ -11,7 +12,7 @@ const EVERY_MS = 200;
  * handed back, so once a command has freed this much it trims on every tick; commands that never do (ls, snapshots)
  * never trim.
  */
-const MIN_FREE = 8 * 1024 * 1024;
+const MIN_FREE = 8 * MiB;
 
 type TrimHeap = (minFree: number) => Promise<number>;
 

@@ -1,5 +1,6 @@
 /** Adaptive compression decisions: per file kind, is zstd worth its time? (docs/DESIGN.md, "Compression"). */
 import { compressBound, compressInto } from './zstd.js';
+import { MiB } from '../core/sizes.js';
 
 export type CompressionMode = 'off' | 'auto' | 'max';
 
@@ -32,13 +33,13 @@ const DEFAULTS: Required<CompressionPolicyOptions> = {
   maxLevel: 19,
   probeBytes: 64 * 1024,
   minGain: 0.05,
-  evidenceBytes: 1024 * 1024,
+  evidenceBytes: MiB,
   evidenceBlobs: 4,
   reprobeEvery: 64,
 };
 const PROBE_LEVEL = 1;
 /** Past this much evidence, old evidence is halved, so the verdict follows what a kind is now. */
-const EVIDENCE_WINDOW = 64 * 1024 * 1024;
+const EVIDENCE_WINDOW = 64 * MiB;
 
 interface Kind {
   readonly figures: Figures;

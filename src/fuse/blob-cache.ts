@@ -11,8 +11,9 @@
 import type { BlobId } from '../core/ids.js';
 import { FetchLimiter } from './fetch-limiter.js';
 import type { SnapshotSource } from './snapshot-source.js';
+import { MiB } from '../core/sizes.js';
 
-const RUN_BYTES = 4 * 1024 * 1024;
+const RUN_BYTES = 4 * MiB;
 
 /**
  * Why a blob is wanted: a read waits for it; `ahead` is read-ahead; a `neighbour` (the next file of a

@@ -3,6 +3,7 @@ import { corrupt } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
 import type { DirListing, FileChunks } from './dir-listing.js';
 import type { BlobCache } from './blob-cache.js';
+import { MiB } from '../core/sizes.js';
 
 /** Per file: the last chunk read, to tell sequential from random access, and the last chunk handed to `ahead`. */
 export interface ReadState {
@@ -14,7 +15,7 @@ export interface ReadState {
 export type AheadSink = (offset: number, data: Uint8Array) => void;
 
 const SIBLING_FILES = 64;
-const SIBLING_BYTES = 8 * 1024 * 1024;
+const SIBLING_BYTES = 8 * MiB;
 
 export const newReadState = (): ReadState => ({ lastChunk: -1, lastAhead: -1 });
 

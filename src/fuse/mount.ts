@@ -15,6 +15,7 @@ import { SnapshotFs } from './snapshot-fs.js';
 import type { SnapshotSource } from './snapshot-source.js';
 import { TreeCache } from './tree-cache.js';
 import { detachMount } from './unmount-command.js';
+import { MiB } from '../core/sizes.js';
 
 /**
  * Chunks of a large file read ahead of a sequential reader. 8 rather than 4: the pool decodes (and re-hashes)
@@ -49,7 +50,6 @@ export interface MountHandle {
   readonly closed: Promise<void>;
 }
 
-const MiB = 1024 * 1024;
 /**
  * Listings kept: a directory of 1,000 small files takes about 150 KiB, so a walk keeps the directories
  * it is in and many it lists again. What the kernel holds is kept apart, as records.

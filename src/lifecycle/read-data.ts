@@ -9,6 +9,7 @@ import type { PackDescription } from '../core/types.js';
 import { forEachLimited } from '../repo/for-each-limited.js';
 import { verifyBlobs } from '../repo/native-open.js';
 import { sameDescription } from './pack-layout.js';
+import { MiB } from '../core/sizes.js';
 
 export type DataSubset =
   | { readonly kind: 'all' }
@@ -39,11 +40,11 @@ export function selectPacks(ids: readonly PackId[], subset: DataSubset, random: 
 
 const PACKS_AT_ONCE = 3;
 /** A large pack is read and verified in runs of blobs of about this size. */
-const RUN_BYTES = 16 * 1024 * 1024;
+const RUN_BYTES = 16 * MiB;
 /** Runs of one large pack being verified while the next is read. */
 const RUNS_AT_ONCE = 2;
 /** Packs larger than this are verified piece by piece instead of read whole. */
-const WHOLE_PACK_MAX = 64 * 1024 * 1024;
+const WHOLE_PACK_MAX = 64 * MiB;
 
 /** A pack to read: its id and size, and its description as the index gives it, asked for when its turn comes. */
 export interface PackToRead {

@@ -15,6 +15,7 @@ import { describePack, encodePackTail } from '../cas/pack-tail.js';
 import { encodedPack, type EncodedPack } from '../cas/index-body.js';
 import type { RepackJob } from './prune-plan.js';
 import { readAhead } from './read-ahead.js';
+import { MiB } from '../core/sizes.js';
 
 export interface RepackTarget {
   readonly backend: Backend;
@@ -149,7 +150,7 @@ async function repackDegenerate(t: RepackTarget, job: RepackJob): Promise<PackDe
   }
 }
 
-const RUN_BYTES = 16 * 1024 * 1024;
+const RUN_BYTES = 16 * MiB;
 
 /**
  * A degenerate pack's live chunks in the given order, each verified, read in runs of neighbouring chunks

@@ -10,6 +10,7 @@ import type { Repository } from '../repo/repository.js';
 import { forEachLimited } from '../repo/for-each-limited.js';
 import { BlobMarks } from './blob-marks.js';
 import type { IndexView } from './index-view.js';
+import { MiB } from '../core/sizes.js';
 
 /** Where a blob was met: the snapshot and the path inside it. */
 export interface BlobUse {
@@ -46,7 +47,7 @@ export interface Reachable {
 
 const TREE_LOADS = 8;
 /** Bytes of whole tree packs a walk keeps: it meets trees in about the order they were written. */
-const WALK_PACK_CACHE = 32 * 1024 * 1024;
+const WALK_PACK_CACHE = 32 * MiB;
 
 type ReadTree = (id: BlobId, loc: BlobLocation) => Promise<Uint8Array>;
 

@@ -9,6 +9,7 @@ import type { BlobId } from '../core/ids.js';
 import type { SealResult, TaskKeys } from './blob-task.js';
 import { hashBlobs, sealBlobs, type BlobBytes, type HeldBytes, type SealInput } from './native-seal.js';
 import { nativeKeys } from './native-open.js';
+import { MiB } from '../core/sizes.js';
 
 export type { SealResult } from './blob-task.js';
 
@@ -46,7 +47,7 @@ type ReadFiles = (paths: readonly Buffer[], maxSize: number) => Promise<(HeldByt
 /** Files per native read call: one pool hop for several files, several calls in flight. */
 const READS_PER_CALL = 4;
 const BATCH_FILES = 16;
-const BATCH_BYTES = 1024 * 1024;
+const BATCH_BYTES = MiB;
 
 /**
  * Hashing and sealing jobs on the pool at once. More would only share the same cores, while each keeps a

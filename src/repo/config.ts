@@ -8,6 +8,7 @@ import { corrupt } from '../core/errors.js';
 import { toHex } from '../core/ids.js';
 import { AAD } from '../crypto/sealer.js';
 import { openNamed } from './sealed-file.js';
+import { MiB } from '../core/sizes.js';
 
 export interface RepoConfig {
   readonly version: 1;
@@ -24,7 +25,6 @@ export interface RepoConfig {
   readonly degenerateMax: number;
 }
 
-const MiB = 1024 * 1024;
 /** Largest stored config (FORMAT §5); the record is a few hundred bytes. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
 

@@ -17,6 +17,7 @@ import { addKey, unlockMasterKey } from './keys.js';
 import { sealFile } from './sealed-file.js';
 import { WindowReader } from './window-reader.js';
 import { nativeKeys, openBlobRun } from './native-open.js';
+import { MiB } from '../core/sizes.js';
 
 export interface OpenOptions {
   /** Directory for the local index cache; defaults to the user cache dir (ROZEN_CACHE_DIR overrides). */
@@ -114,7 +115,7 @@ export class Repository {
    */
   async loadBlob(id: BlobId, loc?: BlobLocation): Promise<Uint8Array> {
     const where = loc ?? (await this.locate(id));
-    this.#trees ??= new WindowReader(this.backend, this.index, { cacheBytes: 64 * 1024 * 1024 });
+    this.#trees ??= new WindowReader(this.backend, this.index, { cacheBytes: 64 * MiB });
     const sealed = where.type === BlobType.tree ? await this.#trees.read(where) : await readBlob(this.backend, where);
     return this.#open(id, sealed, where);
   }

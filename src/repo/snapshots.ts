@@ -8,10 +8,11 @@ import type { Snapshot, SnapshotRecord } from '../core/snapshot.js';
 import type { Repository } from './repository.js';
 import { forEachLimited } from './for-each-limited.js';
 import { getSealedFile, putSealedFile } from './sealed-file.js';
+import { MiB } from '../core/sizes.js';
 
 const DIR = 'snapshots';
 /** Largest stored snapshot record (FORMAT §9.1): writers refuse a larger one, readers do not read it. */
-export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
+export const MAX_SNAPSHOT_BYTES = 16 * MiB;
 /** Snapshot records read at once. */
 const READ_AHEAD = 16;
 

@@ -12,6 +12,7 @@ import type { Backend } from '../backend/backend.js';
 import { packName } from '../cas/pack-path.js';
 import type { PackId } from '../core/ids.js';
 import { PackKind, type BlobLocation } from '../core/types.js';
+import { MiB } from '../core/sizes.js';
 
 export interface WindowOptions {
   /** Bytes of fetched windows of degenerate packs kept (default 96 MiB). */
@@ -38,7 +39,6 @@ interface Window {
   readonly bytes: Promise<Uint8Array>;
 }
 
-const MiB = 1024 * 1024;
 
 export class WindowReader {
   readonly #backend: Backend;

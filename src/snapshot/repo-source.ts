@@ -10,6 +10,7 @@ import { WindowReader } from '../repo/window-reader.js';
 import type { Node } from './node.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { decodeTree } from './fs/tree-codec.js';
+import { MiB } from '../core/sizes.js';
 
 /** Blobs stored one after another in a pack, opened together: their ids and plaintexts, and the id of the blob after them. */
 export interface BlobRun {
@@ -45,7 +46,7 @@ export class RepoSnapshotSource {
     this.#repo = repo;
     this.#verifyIds = opts.verifyIds ?? false;
     this.#windows = new WindowReader(repo.backend, repo.index);
-    this.#treeWindows = new WindowReader(repo.backend, repo.index, { cacheBytes: 32 * 1024 * 1024 });
+    this.#treeWindows = new WindowReader(repo.backend, repo.index, { cacheBytes: 32 * MiB });
     this.#keys = nativeKeys(repo.master.encKey, repo.master.idKey);
   }
 

@@ -23,6 +23,7 @@ import { FileSaver, type Content } from './file-saver.js';
 import { ParentTrees, parentEntry, sameScan, sameTree, unchanged, type ParentDir } from './parent-trees.js';
 import { newCounters, silentProgress, type BackupCounters, type BackupProgress } from './progress.js';
 import { Semaphore } from '../../core/semaphore.js';
+import { MiB } from '../../core/sizes.js';
 
 export interface BackupOptions {
   readonly paths: readonly string[];
@@ -75,7 +76,7 @@ const NOT_YET = Symbol('not yet');
 
 const SMALL_TASKS = 128;
 /** Bytes of small files read and not yet stored: a larger bound only raises the peak memory, for no speed. */
-const SMALL_BYTES = 12 * 1024 * 1024;
+const SMALL_BYTES = 12 * MiB;
 
 export async function runBackup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
   const started = Date.now();

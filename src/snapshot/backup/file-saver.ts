@@ -11,6 +11,7 @@ import type { BlobPool, SealResult } from '../../repo/blob-pool.js';
 import { byteLength, type BlobBytes } from '../../repo/native-seal.js';
 import type { BlobSaver } from '../../repo/blob-saver.js';
 import type { BackupCounters } from './progress.js';
+import { MiB } from '../../core/sizes.js';
 
 export interface Content {
   readonly content: BlobId[];
@@ -23,7 +24,7 @@ export interface Content {
  * average): enough to keep the pool busy. Larger buffers or more chunks in flight only raise the peak memory
  * of a backup, and smaller buffers save too little to matter.
  */
-const READ_SIZE = 4 * 1024 * 1024;
+const READ_SIZE = 4 * MiB;
 const CHUNKS_IN_FLIGHT = 6;
 const PROBE = 64 * 1024;
 

@@ -3,9 +3,10 @@ import type { Backend } from '../../backend/backend.js';
 import { packName } from '../../cas/pack-path.js';
 import type { BlobId } from '../../core/ids.js';
 import type { BlobLocation } from '../../core/types.js';
+import { MiB } from '../../core/sizes.js';
 
-export const MAX_SPAN = 16 * 1024 * 1024;
-const MAX_GAP = 1024 * 1024;
+export const MAX_SPAN = 16 * MiB;
+const MAX_GAP = MiB;
 
 export interface Span {
   readonly offset: number;

@@ -8,6 +8,7 @@ import { splitNs, type OwnerOf } from '../fs/restore-meta.js';
 import { MAX_SPAN, fetchSpan, spansOf, type Span } from './pack-fetch.js';
 import { writeBlobs, type WriteBlob, type WriteTarget } from './write-blobs.js';
 import type { PackPlan, PlannedEntry } from './plan.js';
+import { MiB } from '../../core/sizes.js';
 
 /**
  * Addon jobs per pack at once. Each holds buffers as large as its largest blob: two jobs restore many small
@@ -15,9 +16,9 @@ import type { PackPlan, PlannedEntry } from './plan.js';
  * memory for no gain. So two run over a span whose blobs are all small, one otherwise.
  */
 const BATCHES_IN_FLIGHT = 2;
-const SMALL_BLOB = 2 * 1024 * 1024;
+const SMALL_BLOB = 2 * MiB;
 const BATCH_BLOBS = 64;
-const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_BYTES = 4 * MiB;
 
 /** The files of one window being restored, and how to report on them. */
 export interface Job {
