@@ -6,7 +6,7 @@ import type { BlobLocation, PackDescription, PackKind } from '../core/types.js';
 import { IndexCache } from './index-cache.js';
 import { INDEX_PREFIX, indexBatches, readIndexBody, writeIndexFile } from './index-file.js';
 import { BlobIdSet } from './index-id-set.js';
-import type { Sealer } from './sealer.js';
+import type { Sealer } from './sealer-interface.js';
 
 /** Index files fetched ahead while earlier ones are absorbed. */
 const READ_AHEAD = 2;

@@ -8,7 +8,7 @@ import { checkEntry, type PackHeaderEntry } from './pack-header.js';
 import { packName } from './pack-path.js';
 import { PoolHash } from './pool-hash.js';
 import { describePack, encodePackTail } from './pack-tail.js';
-import type { Sealer } from './sealer.js';
+import type { Sealer } from './sealer-interface.js';
 
 export interface DegenerateWriterOptions {
   /** 32 random bytes for the tmp/ name. */

@@ -8,7 +8,7 @@ import { isHexId } from '../core/ids.js';
 import { lazyModule } from '../core/lazy-module.js';
 import type { PackDescription } from '../core/types.js';
 import { blobCountOf, decodeIndexBody, encodeIndexBody, type IndexPack } from './index-body.js';
-import type { Sealer } from './sealer.js';
+import type { Sealer } from './sealer-interface.js';
 import { MiB } from '../core/sizes.js';
 
 export const INDEX_PREFIX = 'index/';

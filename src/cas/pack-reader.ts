@@ -6,7 +6,7 @@ import type { PackId } from '../core/ids.js';
 import type { BlobLocation, PackDescription } from '../core/types.js';
 import { packName } from './pack-path.js';
 import { describePack, LENGTH_BYTES, openPackHeader, sealedHeaderLength } from './pack-tail.js';
-import type { Sealer } from './sealer.js';
+import type { Sealer } from './sealer-interface.js';
 
 /** Bytes fetched from the end of a pack in the first GET; a larger header costs a second one. */
 export const TAIL_GUESS = 64 * 1024;

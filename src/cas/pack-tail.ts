@@ -3,7 +3,7 @@ import { corrupt, isRozenError } from '../core/errors.js';
 import type { PackId } from '../core/ids.js';
 import type { PackDescription } from '../core/types.js';
 import { decodePackHeader, encodePackHeader, HEADER_ENTRY, HEADER_FIXED, MAX_PACK_BLOBS, type PackHeader } from './pack-header.js';
-import type { Sealer } from './sealer.js';
+import type { Sealer } from './sealer-interface.js';
 
 export const PACK_HEADER_AAD = new TextEncoder().encode('rozen:pack-header');
 /** Bytes of the trailing header length. */

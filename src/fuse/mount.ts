@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RozenError } from '../core/errors.js';
 import { BlobCache } from './blob-cache.js';
 import { EntryResolver } from './entry-resolver.js';
-import { FileReader } from './file-reader.js';
+import { ChunkReader } from './chunk-reader.js';
 import { InodeTable } from './inode-table.js';
 import { Channel } from './kernel/channel.js';
 import { FuseSession } from './kernel/session.js';
@@ -66,7 +66,7 @@ export async function mountSnapshots(source: SnapshotSource, mountpoint: string,
   const catalog = new SnapshotCatalog(source, opts.refreshMs ?? 5000, log, opts.now);
   const resolver = new EntryResolver(catalog, new TreeCache(source, opts.treeCacheBytes ?? DEFAULT_TREE_CACHE), new InodeTable());
   const blobs = new BlobCache(source, opts.cacheSize ?? 256 * MiB, opts.concurrency ?? 4);
-  const reader = new FileReader(blobs, opts.readAhead ?? DEFAULT_READ_AHEAD);
+  const reader = new ChunkReader(blobs, opts.readAhead ?? DEFAULT_READ_AHEAD);
   const fs = new SnapshotFs({ resolver, catalog, reader, blobs, log, xattrs: opts.xattrs ?? true });
   const channel = await openChannel(mnt, opts.allowOther ?? false, log);
   const session = new FuseSession(channel, fs, log);

@@ -7,8 +7,8 @@ import type { BlobCache } from './blob-cache.js';
 import type { EntryResolver, Resolved } from './entry-resolver.js';
 import { Errno } from './errno.js';
 import type { DirListing, FileChunks } from './dir-listing.js';
-import type { FileReader, ReadState } from './file-reader.js';
-import { newReadState } from './file-reader.js';
+import type { ChunkReader, ReadState } from './chunk-reader.js';
+import { newReadState } from './chunk-reader.js';
 import type { FsEntry, TreeEntry } from './fs-entry.js';
 import { HeldEntries } from './held-entries.js';
 import type { KernelFs, MaybeAsync, Result } from './kernel/session.js';
@@ -20,7 +20,7 @@ import { shortId } from '../core/ids.js';
 export interface SnapshotFsDeps {
   readonly resolver: EntryResolver;
   readonly catalog: SnapshotCatalog;
-  readonly reader: FileReader;
+  readonly reader: ChunkReader;
   /** The reader's cache: blobs decoded there are pushed to the page cache for the files the kernel holds. */
   readonly blobs: BlobCache;
   readonly log: (line: string) => void;

@@ -6,7 +6,7 @@
 import type { Backend } from '../backend/backend.js';
 import { BLOB_ENTRY, decodeBlobRecord, scanIndexBody, type EncodedPack } from '../cas/index-body.js';
 import { INDEX_PREFIX, readIndexBody } from '../cas/index-file.js';
-import type { Sealer } from '../cas/sealer.js';
+import type { Sealer } from '../cas/sealer-interface.js';
 import { isHexId, type BlobId, type PackId } from '../core/ids.js';
 import type { BlobLocation, BlobType, PackDescription, PackKind } from '../core/types.js';
 import { BlobTable } from './blob-table.js';

@@ -1,7 +1,7 @@
 /** Writes a complete set of index files for a list of packs, a bounded number of blobs per file. */
 import type { Backend } from '../backend/backend.js';
 import { INDEX_FILE_BLOBS, batchPacks, writeIndexFile } from '../cas/index-file.js';
-import type { Sealer } from '../cas/sealer.js';
+import type { Sealer } from '../cas/sealer-interface.js';
 import type { IndexPack } from '../cas/index-body.js';
 
 /** Blob entries per index file (unless one pack has more): about 5 MB of index body. */

@@ -4,7 +4,7 @@ import { DegeneratePackWriter } from '../cas/degenerate-writer.js';
 import { packName } from '../cas/pack-path.js';
 import { PackWriter } from '../cas/pack-writer.js';
 import { MAX_PACK_BLOBS } from '../cas/pack-header.js';
-import type { Sealer } from '../cas/sealer.js';
+import type { Sealer } from '../cas/sealer-interface.js';
 import { PoolHash, sha256OnPool } from '../cas/pool-hash.js';
 import { corrupt } from '../core/errors.js';
 import type { PackId } from '../core/ids.js';

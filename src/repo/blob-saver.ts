@@ -9,7 +9,7 @@ import { DegeneratePackWriter } from '../cas/degenerate-writer.js';
 import { INDEX_FILE_BLOBS } from '../cas/index-file.js';
 import { MAX_PACK_BLOBS } from '../cas/pack-header.js';
 import { PackWriter } from '../cas/pack-writer.js';
-import type { Sealer } from '../cas/sealer.js';
+import type { Sealer } from '../cas/sealer-interface.js';
 import type { BlobId } from '../core/ids.js';
 import { BlobType, PackKind, type PackDescription } from '../core/types.js';
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Backend } from '../backend/backend.js';
 import { getBounded } from '../backend/get-bounded.js';
-import type { Sealer } from '../cas/sealer.js';
+import type { Sealer } from '../cas/sealer-interface.js';
 import { unpackMsg } from '../codec/msgpack.js';
 import { corrupt } from '../core/errors.js';
 import { toHex } from '../core/ids.js';

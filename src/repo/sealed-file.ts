@@ -4,7 +4,7 @@ import type { Backend } from '../backend/backend.js';
 import { getBounded } from '../backend/get-bounded.js';
 import { RozenError, corrupt, invalidArgument, isRozenError } from '../core/errors.js';
 import { oneLine } from '../core/one-line.js';
-import type { Sealer } from '../cas/sealer.js';
+import type { Sealer } from '../cas/sealer-interface.js';
 import { decodeFrame, encodeFrame } from '../codec/frame.js';
 
 /** How large a file of one kind may be (FORMAT §1), and its size when a listing gave it. */

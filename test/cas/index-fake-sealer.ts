@@ -1,7 +1,7 @@
 /** Test double for the index tests: an authenticating Sealer (the crypto layer's is not needed here). */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { corrupt } from '../../src/core/errors.js';
-import type { Sealer } from '../../src/cas/sealer.js';
+import type { Sealer } from '../../src/cas/sealer-interface.js';
 
 /** ChaCha20-Poly1305 with a fixed key: enough to make every changed byte fail `open`. */
 export class FakeSealer implements Sealer {

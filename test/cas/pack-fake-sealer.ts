@@ -1,6 +1,6 @@
 /** A fast test Sealer with the real overhead (24-byte nonce, 16-byte tag) that detects any changed byte or aad. */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Sealer } from '../../src/cas/sealer.js';
+import type { Sealer } from '../../src/cas/sealer-interface.js';
 import { corrupt } from '../../src/core/errors.js';
 
 const NONCE = 24;

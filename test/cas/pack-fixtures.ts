@@ -1,6 +1,6 @@
 /** Shared helpers for CAS tests: keyed blob ids and sealed blobs as the layers above would make them. */
 import { createHmac } from 'node:crypto';
-import type { Sealer } from '../../src/cas/sealer.js';
+import type { Sealer } from '../../src/cas/sealer-interface.js';
 import { fromHex, type BlobId } from '../../src/core/ids.js';
 
 const ID_KEY = Buffer.alloc(32, 3);

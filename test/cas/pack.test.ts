@@ -5,7 +5,7 @@ import t from 'tap';
 import { packName } from '../../src/cas/pack-path.js';
 import { readBlob, readPack, readPackHeader, TAIL_GUESS, verifyPack } from '../../src/cas/pack-reader.js';
 import { PackWriter } from '../../src/cas/pack-writer.js';
-import type { Sealer } from '../../src/cas/sealer.js';
+import type { Sealer } from '../../src/cas/sealer-interface.js';
 import { FaultyBackend } from '../../src/backend/faulty.js';
 import { MemoryBackend } from '../../src/backend/memory.js';
 import type { BlobId, PackId } from '../../src/core/ids.js';

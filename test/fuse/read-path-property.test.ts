@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { BlobId } from '../../src/core/ids.js';
 import { BlobCache } from '../../src/fuse/blob-cache.js';
 import { EntryResolver } from '../../src/fuse/entry-resolver.js';
-import { FileReader } from '../../src/fuse/file-reader.js';
+import { ChunkReader } from '../../src/fuse/chunk-reader.js';
 import { InodeTable } from '../../src/fuse/inode-table.js';
 import { SnapshotCatalog } from '../../src/fuse/snapshot-catalog.js';
 import { SnapshotFs } from '../../src/fuse/snapshot-fs.js';
@@ -13,7 +13,7 @@ import type { EntryReply } from '../../src/fuse/kernel/wire.js';
 import { dirNode, fileNode, MemorySource, pseudoRandom } from './memory-source.js';
 
 /**
- * The mount's read path (SnapshotFs, FileReader, BlobCache) against a model: every file's bytes. The source
+ * The mount's read path (SnapshotFs, ChunkReader, BlobCache) against a model: every file's bytes. The source
  * answers fetches only when an action says so, in any order, or fails them; the cache is small, so runs are
  * evicted while reads wait on others. Every byte handed out (a read's reply, a page-cache push) must be the
  * file's at that offset, when it is handed out and still at the end.
@@ -112,7 +112,7 @@ async function runActions(seed: number, cacheBytes: number, runCap: number, acti
   const catalog = new SnapshotCatalog(source, 5000, () => undefined);
   const resolver = new EntryResolver(catalog, new TreeCache(source, 1000), new InodeTable());
   const blobs = new BlobCache(source, cacheBytes, 3);
-  const fs = new SnapshotFs({ resolver, catalog, reader: new FileReader(blobs, 2), blobs, log: () => undefined, xattrs: false });
+  const fs = new SnapshotFs({ resolver, catalog, reader: new ChunkReader(blobs, 2), blobs, log: () => undefined, xattrs: false });
   const handed: Handed[] = [];
   const fileOfIno = new Map<number, number>();
   let wrong: string | undefined;

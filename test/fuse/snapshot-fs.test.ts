@@ -6,7 +6,7 @@ import t from 'tap';
 import { BlobCache } from '../../src/fuse/blob-cache.js';
 import { EntryResolver } from '../../src/fuse/entry-resolver.js';
 import { Errno } from '../../src/fuse/errno.js';
-import { FileReader } from '../../src/fuse/file-reader.js';
+import { ChunkReader } from '../../src/fuse/chunk-reader.js';
 import { InodeTable } from '../../src/fuse/inode-table.js';
 import { DirentWriter, type EntryReply } from '../../src/fuse/kernel/wire.js';
 import { SnapshotCatalog } from '../../src/fuse/snapshot-catalog.js';
@@ -20,7 +20,7 @@ function fsFor(source: MemorySource, logs: string[] = [], treeCache = 1000): Sna
   const catalog = new SnapshotCatalog(source, 5000, () => undefined);
   const resolver = new EntryResolver(catalog, new TreeCache(source, treeCache), new InodeTable());
   const blobs = new BlobCache(source, 1 << 20, 2);
-  return new SnapshotFs({ resolver, catalog, reader: new FileReader(blobs, 2), blobs, log: (l) => logs.push(l), xattrs: true });
+  return new SnapshotFs({ resolver, catalog, reader: new ChunkReader(blobs, 2), blobs, log: (l) => logs.push(l), xattrs: true });
 }
 
 /** A source that decodes runs: every blob stored after the one asked for, in the order they were added. */

@@ -1,5 +1,5 @@
 /** Stores one file's content: small files as one blob in the normal pack, large ones chunked into a degenerate pack. */
-import { FileReader } from '../fs/file-reader.js';
+import { SourceReader } from '../fs/source-reader.js';
 import { openForBackup } from '../fs/open-file.js';
 import { Chunker, type ChunkerParams } from '../../cas/chunker.js';
 import { extensionOf } from '../../codec/extension.js';
@@ -91,7 +91,7 @@ export class FileSaver {
       if (r.sealed) await this.#saver.saveChunk(r.id, r.sealed, r.size);
     };
     const fh = await openForBackup(path);
-    const reader = new FileReader(fh, sparse); // dataRanges does not throw: the file is closed below
+    const reader = new SourceReader(fh, sparse); // dataRanges does not throw: the file is closed below
     // A ring of read buffers, reused. The chunks cut from a buffer are hashed and sealed where they
     // lie, a chunk cut across buffers as its pieces (never joined into a copy), so a buffer is refilled
     // only once every chunk with a piece in it is done. As every buffer but the last is filled whole, a

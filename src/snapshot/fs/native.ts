@@ -1,4 +1,4 @@
-/** Loads Rozen's native addon (build/Release/rozen_native.node, built by node-gyp from src/native/). */
+/** The addon's filesystem functions (directory scans and the syscalls Node lacks), typed as the snapshot layer uses them. */
 import { addon } from '../../core/addon.js';
 
 /**

@@ -8,7 +8,7 @@ import { dataRanges, type DataRange } from './sparse.js';
  * hole makes the kernel zero pages and copy them out, which for a disk image is most of its cost.
  * Past the size the file had when it was opened, it is read as it is (it may have grown).
  */
-export class FileReader {
+export class SourceReader {
   readonly #fh: FileHandle;
   /** Data ranges in order, up to the size the file had; undefined for a dense file (read throughout). */
   readonly #ranges: readonly DataRange[] | undefined;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { BlobCache } from '../../src/fuse/blob-cache.js';
 import { FetchLimiter } from '../../src/fuse/fetch-limiter.js';
-import { chunkAt, FileReader, newReadState } from '../../src/fuse/file-reader.js';
+import { chunkAt, ChunkReader, newReadState } from '../../src/fuse/chunk-reader.js';
 import type { BlobId } from '../../src/core/ids.js';
 import type { BlobRun } from '../../src/fuse/snapshot-source.js';
 import { fileNode, MemorySource, pseudoRandom } from './memory-source.js';
@@ -18,7 +18,7 @@ function setup(chunkSizes: number[], cacheBytes = 64 * 1024 * KiB) {
     pos += size;
   }
   const node = fileNode(source, 'f', chunks);
-  const reader = new FileReader(new BlobCache(source, cacheBytes, 2), 2);
+  const reader = new ChunkReader(new BlobCache(source, cacheBytes, 2), 2);
   return { source, data, node, reader };
 }
 

@@ -1,11 +1,11 @@
-/** FileReader: a file's bytes in order, its holes filled with zeros instead of read. */
+/** SourceReader: a file's bytes in order, its holes filled with zeros instead of read. */
 import t from 'tap';
 import fc from 'fast-check';
 import { appendFile, mkdtemp, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileReader } from '../../src/snapshot/fs/file-reader.js';
+import { SourceReader } from '../../src/snapshot/fs/source-reader.js';
 import { dataRanges } from '../../src/snapshot/fs/sparse.js';
 
 const base = await mkdtemp(join(tmpdir(), 'rzreader-'));
@@ -25,7 +25,7 @@ async function sparseFile(blocks: readonly number[], size: number): Promise<stri
 }
 
 /** Everything the reader gives, in buffers of `bufSize`, and the bytes it asked the kernel to read. */
-async function readAll(fh: FileHandle, reader: FileReader, bufSize: number): Promise<{ bytes: Buffer; readBytes: number }> {
+async function readAll(fh: FileHandle, reader: SourceReader, bufSize: number): Promise<{ bytes: Buffer; readBytes: number }> {
   let readBytes = 0;
   const read = fh.read.bind(fh) as (b: Buffer, o: number, l: number, p: number) => Promise<{ bytesRead: number }>;
   (fh as unknown as { read: typeof read }).read = async (b, o, l, p) => {
@@ -51,7 +51,7 @@ t.test('a sparse file reads back exactly, and only its data is read', async (t) 
   t.teardown(() => fh.close());
   const allocated = dataRanges(fh.fd, size).reduce((a, r) => a + r.length, 0);
   t.ok(allocated < size / 2, 'the filesystem keeps holes');
-  const { bytes, readBytes } = await readAll(fh, new FileReader(fh, { size }), 3 * BLOCK + 17);
+  const { bytes, readBytes } = await readAll(fh, new SourceReader(fh, { size }), 3 * BLOCK + 17);
   t.ok(bytes.equals(await readFile(path)));
   t.equal(readBytes, allocated, 'holes were not read');
 });
@@ -63,7 +63,7 @@ t.test('any layout and buffer size: the same bytes as a plain read', async (t) =
         const path = await sparseFile(blocks, size);
         const fh = await open(path, 'r');
         try {
-          const { bytes } = await readAll(fh, new FileReader(fh, { size }), bufSize);
+          const { bytes } = await readAll(fh, new SourceReader(fh, { size }), bufSize);
           return bytes.equals(await readFile(path));
         } finally {
           await fh.close();
@@ -78,13 +78,13 @@ t.test('a file that grew or shrank since it was measured', async (t) => {
   const path = await sparseFile([0, 8], 16 * BLOCK);
   await appendFile(path, Buffer.alloc(5000, 9));
   const fh = await open(path, 'r');
-  const grown = await readAll(fh, new FileReader(fh, { size: 16 * BLOCK }), 5 * BLOCK);
+  const grown = await readAll(fh, new SourceReader(fh, { size: 16 * BLOCK }), 5 * BLOCK);
   t.ok(grown.bytes.equals(await readFile(path)), 'bytes past the measured size are read');
   await fh.close();
 
   const shrunk = await sparseFile([0, 2], 3 * BLOCK);
   const fs = await open(shrunk, 'r');
-  const reader = new FileReader(fs, { size: 3 * BLOCK });
+  const reader = new SourceReader(fs, { size: 3 * BLOCK });
   await truncate(shrunk, 2 * BLOCK + 10);
   const got = await readAll(fs, reader, BLOCK);
   t.equal(got.bytes.length, 2 * BLOCK + 10, 'a data range cut short ends the file');
@@ -96,7 +96,7 @@ t.test('a dense file is read throughout', async (t) => {
   const data = Buffer.from(Array.from({ length: 10000 }, (_, i) => i % 251));
   await writeFile(path, data);
   const fh = await open(path, 'r');
-  const { bytes, readBytes } = await readAll(fh, new FileReader(fh), 4096);
+  const { bytes, readBytes } = await readAll(fh, new SourceReader(fh), 4096);
   t.ok(bytes.equals(data));
   t.equal(readBytes, data.length);
   await fh.close();

@@ -19,7 +19,7 @@ const SIBLING_BYTES = 8 * MiB;
 
 export const newReadState = (): ReadState => ({ lastChunk: -1, lastAhead: -1 });
 
-export class FileReader {
+export class ChunkReader {
   private readonly ends = new WeakMap<FileChunks, Float64Array>();
 
   constructor(
