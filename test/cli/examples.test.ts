@@ -24,3 +24,15 @@ for (const script of ['local-backup.sh', 's3-backup.sh']) {
     t.match(stdout, /is identical/);
   });
 }
+
+t.test('examples/demo.sh backs up, lists, mounts, reads a file through the mount and unmounts', async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  const work = join(dir, 'demo');
+  await mkdir(work);
+  const { stdout } = await run('bash', [join(examples, 'demo.sh'), work], { env: { ...env } });
+  t.match(stdout, /1 snapshot\(s\)/);
+  t.match(stdout, /the file read through the mount is identical to the original/);
+  t.match(stdout, /demo: done/);
+  const mounts = await run('cat', ['/proc/mounts']);
+  t.notMatch(mounts.stdout, join(work, 'mnt'), 'unmounted');
+});
