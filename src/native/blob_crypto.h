@@ -1,4 +1,4 @@
-/* What sealing (seal_blobs.c) and opening (open_blobs.c) blobs share: the HChaCha20 subkey of XChaCha20 (FORMAT §4)
+/* What sealing (seal_blobs.c) and opening (open_blobs.c) blobs share: the HChaCha20 subkey of XChaCha20 (FORMAT §3)
  * and HMAC-SHA-256 blob ids (§6) with the key's pads hashed once. The hash is the OpenSSL that Node exports. */
 #ifndef ROZEN_BLOB_CRYPTO_H
 #define ROZEN_BLOB_CRYPTO_H

@@ -1,4 +1,4 @@
-/* Opening stored blobs without JavaScript in the loop: XChaCha20-Poly1305 (FORMAT §4), the frame (§3: raw or
+/* Opening stored blobs without JavaScript in the loop: XChaCha20-Poly1305 (FORMAT §3), the frame (§3: raw or
  * zstd), and the blob id check (HMAC-SHA-256 of the plaintext, §6), for many blobs in one call.
  *
  * The bulk cipher and the hash are the OpenSSL that Node exports (the same code node:crypto runs); zstd is the
@@ -121,7 +121,7 @@ static int auth_blob(const uint8_t *enc_key, const uint8_t *sealed, size_t seale
   static const uint8_t zeros[16];
   size_t ct_len = sealed_len - NONCE_BYTES - TAG_BYTES;
   const uint8_t *ct = sealed + NONCE_BYTES;
-  /* EVP_chacha20's IV: block counter (4 bytes, little-endian) ‖ the 12-byte nonce, 0000 ‖ nonce[16..24) (§4). */
+  /* EVP_chacha20's IV: block counter (4 bytes, little-endian) ‖ the 12-byte nonce, 0000 ‖ nonce[16..24) (§3). */
   uint8_t subkey[KEY_BYTES], iv[16] = {0}, otk[32] = {0}, lengths[16], tag[TAG_BYTES];
   hchacha20(enc_key, sealed, subkey);
   memcpy(iv + 8, sealed + 16, 8);

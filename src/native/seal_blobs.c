@@ -1,6 +1,6 @@
 /* Sealing blobs without JavaScript in the loop, on the libuv pool: the blob id (HMAC-SHA-256 of the plaintext,
  * FORMAT §6), the frame (§3: zstd when that makes it smaller, else raw) and XChaCha20-Poly1305 with the id as
- * associated data (§4), for many blobs in one call. The counterpart of open_blobs.c.
+ * associated data (§3), for many blobs in one call. The counterpart of open_blobs.c.
  *
  * The plaintexts are read where they lie (views of the caller's read buffers: nothing is copied to another
  * thread first; a blob may be given as its pieces, as a chunk cut across read buffers is); each sealed blob is written once, compressed straight into its place in one output buffer and

@@ -1,4 +1,4 @@
-/** Repository locks: shared for backup/mount, exclusive for prune/forget; refreshed while held. */
+/** Repository locks: shared for commands that read or add (backup, restore, check, stats, mount), exclusive for those that delete (forget, prune, repair); refreshed while held. */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { ObjectInfo } from '../backend/backend.js';

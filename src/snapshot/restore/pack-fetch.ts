@@ -14,7 +14,7 @@ export interface Span {
   readonly blobs: { id: BlobId; loc: BlobLocation }[];
 }
 
-/** Blobs sorted by offset, merged into spans (gaps under 1 MiB read through, spans up to 32 MiB). */
+/** Blobs sorted by offset, merged into spans (gaps under 1 MiB read through, spans up to MAX_SPAN). */
 export function spansOf(blobs: Iterable<[BlobId, BlobLocation]>): Span[] {
   const sorted = [...blobs].sort((a, b) => a[1].offset - b[1].offset);
   const spans: { offset: number; end: number; blobs: { id: BlobId; loc: BlobLocation }[] }[] = [];
