@@ -2,6 +2,7 @@
 import t from 'tap';
 import { addon } from '../../src/core/addon.js';
 import { startHeapTrimmer } from '../../src/cli/heap-trimmer.js';
+import { until } from '../helpers/wait.js';
 
 const trimHeap = (addon() as { trimHeap: (minFree: unknown) => Promise<number> }).trimHeap;
 
@@ -16,10 +17,32 @@ t.test('trimHeap trims past the threshold and reports the free bytes it found', 
   t.throws(() => trimHeap('8'), /trimHeap: minFree must be/);
 });
 
+/** Resolves after `n` ticks of an interval of `ms`: timers of one interval fire in the order they were set. */
+function ticks(n: number, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    let left = n;
+    const timer = setInterval(() => {
+      if (--left > 0) return;
+      clearInterval(timer);
+      resolve();
+    }, ms);
+  });
+}
+
+const timeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
 t.test('the trimmer runs on a timer until stopped, and never holds the process open', async (t) => {
-  const stop = startHeapTrimmer(5, 0);
-  await new Promise((resolve) => setTimeout(resolve, 40));
+  const calls: number[] = [];
+  const trim = async (minFree: number): Promise<number> => (calls.push(minFree), 0);
+  const before = timeouts();
+  const stop = startHeapTrimmer(5, 1234, trim);
+  t.equal(timeouts(), before, 'its timer keeps nothing alive');
+  await until(() => calls.length >= 3, 'the trimmer has trimmed three times', 10_000, 1);
+  t.ok(calls.every((minFree) => minFree === 1234), 'with its threshold each time');
   stop();
   stop();
-  t.pass('started and stopped');
+  const stoppedAt = calls.length;
+  // An interval set after the stop: had the trimmer's timer been left running, it would have fired before each of its ticks.
+  await ticks(3, 5);
+  t.equal(calls.length, stoppedAt, 'no call once stopped');
 });

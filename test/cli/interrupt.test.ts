@@ -2,8 +2,9 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { cliSandbox, collect, rozen, startCli } from '../helpers/cli.js';
+import { RepoChanges } from '../helpers/repo-changes.js';
+import { until } from '../helpers/wait.js';
 
 async function bigTree(dir: string, files: number, size: number): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -11,15 +12,19 @@ async function bigTree(dir: string, files: number, size: number): Promise<void> 
   for (let i = 0; i < 200; i++) await writeFile(join(dir, `s${i}.txt`), `small ${i} `.repeat(50 + i));
 }
 
-/** Waits until the pack files under `dir` hold `bytes`: the backup has stored data an interrupt must keep. */
-async function packedAtLeast(dir: string, bytes: number): Promise<void> {
-  for (;;) {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-    const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size, () => 0)));
-    if (sizes.reduce((a, b) => a + b, 0) >= bytes) return;
-    await sleep(20);
-  }
+/** Bytes of the files under `dir` (none while it does not exist). */
+async function bytesUnder(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size, () => 0)));
+  return sizes.reduce((a, b) => a + b, 0);
 }
+
+/** Points of a backup's writes to kill it at, by what it has changed in the repository. */
+const MOMENTS: readonly (readonly [string, (changed: readonly string[]) => boolean])[] = [
+  ['has taken its lock', (changed) => changed.some((p) => p.startsWith('locks/'))],
+  ['is writing its first pack', (changed) => changed.some((p) => p.startsWith('packs/'))],
+  ['is writing an index file', (changed) => changed.some((p) => p.startsWith('index/'))],
+];
 
 t.test('Ctrl-C (SIGINT) stops a backup cleanly: exit 130, no snapshot, lock released, next backup works', async (t) => {
   const { dir, env } = await cliSandbox(t);
@@ -34,7 +39,8 @@ t.test('Ctrl-C (SIGINT) stops a backup cleanly: exit 130, no snapshot, lock rele
       if (d.toString().includes('"status"')) resolve();
     });
   });
-  await packedAtLeast(join(repo, 'packs'), 48 * 1024 * 1024);
+  const packed = async (): Promise<boolean> => child.exitCode !== null || (await bytesUnder(join(repo, 'packs'))) >= 48 * 1024 * 1024;
+  await until(packed, 'the backup has stored 48 MiB, which an interrupt must keep', 300_000, 20);
   child.kill('SIGINT');
   const r = await done;
   t.equal(r.code, 130, r.stderr);
@@ -50,18 +56,19 @@ t.test('Ctrl-C (SIGINT) stops a backup cleanly: exit 130, no snapshot, lock rele
   t.equal((await rozen(['restore', repo, 'latest', '--target', restored], env)).code, 0);
 });
 
-t.test('SIGKILL at random moments leaves a repository the next backup and restore accept', async (t) => {
+t.test('SIGKILL of a backup holding its lock, writing a pack or its index leaves a repository the next backup and restore accept', async (t) => {
   const { dir, env } = await cliSandbox(t);
   const src = join(dir, 'data');
   await bigTree(src, 4, 12 * 1024 * 1024);
   const repo = join(dir, 'repo');
   await rozen(['init', repo], env);
-  for (const delay of [400, 1200, 2000]) {
+  for (const [moment, reached] of MOMENTS) {
+    const changes = new RepoChanges(repo);
     const child = startCli(['backup', repo, src], env);
     const done = collect(child);
-    await sleep(delay);
+    await until(() => child.exitCode !== null || reached([...changes.poll()]), `the backup ${moment}`, 300_000);
     child.kill('SIGKILL');
-    await done;
+    t.equal((await done).signal, 'SIGKILL', `killed once it ${moment}`);
     const locks = await readdir(join(repo, 'locks')).catch(() => []);
     if (locks.length > 0) t.equal((await rozen(['unlock', repo], env)).code, 0, 'stale lock of a dead process removed');
   }

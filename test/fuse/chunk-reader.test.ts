@@ -4,7 +4,7 @@ import { FetchLimiter } from '../../src/fuse/fetch-limiter.js';
 import { chunkAt, ChunkReader, newReadState } from '../../src/fuse/chunk-reader.js';
 import type { BlobId } from '../../src/core/ids.js';
 import type { BlobRun } from '../../src/fuse/snapshot-source.js';
-import { fileNode, MemorySource, pseudoRandom } from './memory-source.js';
+import { fileNode, MemorySource, pseudoRandom, settled } from './memory-source.js';
 
 const KiB = 1024;
 
@@ -22,7 +22,6 @@ function setup(chunkSizes: number[], cacheBytes = 64 * 1024 * KiB) {
   return { source, data, node, reader };
 }
 
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 /** The bytes a read returns, joined. */
 const bytes = async (parts: Uint8Array[] | Promise<Uint8Array[]>): Promise<Buffer> => Buffer.concat(await parts);
 
@@ -42,17 +41,17 @@ t.test('sequential reads prefetch ahead; random reads fetch one chunk', async (t
   const { source, node, reader } = setup(Array(10).fill(64 * KiB));
   const state = newReadState();
   await reader.read(node, state, 4096, 0);
-  await tick();
+  await settled();
   t.equal(source.blobReads.length, 3, 'first chunk plus two ahead');
   t.notOk(reader.read(node, state, 4096, 4096) instanceof Promise, 'a cached chunk is read at once');
   await reader.read(node, state, 4096, 64 * KiB);
-  await tick();
+  await settled();
   t.equal(source.blobReads.length, 4, 'one more ahead, cached ones not fetched again');
   const random = newReadState();
   const before = source.blobReads.length;
   await reader.read(node, random, 100, 8 * 64 * KiB + 5);
   await reader.read(node, random, 100, 6 * 64 * KiB + 5);
-  await tick();
+  await settled();
   t.same(source.blobReads.slice(before), [node.content?.[8], node.content?.[6]]);
 });
 
@@ -113,7 +112,7 @@ t.test('runs: every blob of a run is cached; reading past the middle fetches the
   t.ok(cache.peek(ids[perRun - 1] as BlobId), 'the whole run is cached');
   t.notOk(cache.peek(ids[perRun] as BlobId), 'not beyond it');
   cache.peek(ids[Math.floor(perRun / 2)] as BlobId);
-  await tick();
+  await settled();
   t.same(source.runs, [ids[0], ids[perRun]], 'the next run, from the middle of this one');
   t.ok(cache.peek(ids[perRun] as BlobId));
   const [a, b] = [cache.get(ids[9000] as BlobId), cache.get(ids[9001] as BlobId, 'neighbour')];
@@ -155,7 +154,7 @@ t.test('the limiter bounds concurrency and serves demand before prefetch', async
   const job = (name: string) => async () => {
     active++;
     peak = Math.max(peak, active);
-    await tick();
+    await settled();
     order.push(name);
     active--;
   };

@@ -1,5 +1,6 @@
 /** An in-memory SnapshotSource for the mount tests, counting reads and failing chosen blobs on demand. */
 import { createHash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BlobId, SnapshotId } from '../../src/core/ids.js';
 import type { SnapshotSource } from '../../src/fuse/snapshot-source.js';
 import type { Node } from '../../src/snapshot/node.js';
@@ -8,6 +9,12 @@ import { patternBytes } from '../helpers/bytes.js';
 
 /** Deterministic pseudo-random bytes, so content checks need no stored copy. */
 export const pseudoRandom = patternBytes;
+
+/**
+ * Resolves once nothing that calls on a memory source set off is left to run: it answers without I/O or
+ * timers (delayMs 0), so that is when the promise jobs have run, before the next turn of the event loop.
+ */
+export const settled = (): Promise<unknown> => nextTurn();
 
 let counter = 0;
 const freshId = (label: string): string => createHash('sha256').update(`${label}:${counter++}:${Math.random()}`).digest('hex');

@@ -14,7 +14,7 @@ import { SnapshotFs } from '../../src/fuse/snapshot-fs.js';
 import { TreeCache } from '../../src/fuse/tree-cache.js';
 import type { BlobId } from '../../src/core/ids.js';
 import type { BlobRun } from '../../src/fuse/snapshot-source.js';
-import { baseNode, dirNode, fileNode, MemorySource } from './memory-source.js';
+import { baseNode, dirNode, fileNode, MemorySource, settled } from './memory-source.js';
 
 function fsFor(source: MemorySource, logs: string[] = [], treeCache = 1000): SnapshotFs {
   const catalog = new SnapshotCatalog(source, 5000, () => undefined);
@@ -125,11 +125,11 @@ t.test('files the kernel holds are pushed to the page cache, once, when their bl
   const f4 = await walk(fs, 'snapshots/2024-01-01T00:00:00/d/f4');
   fs.forget(f4, 2); // the kernel let go of f4: it is not pushed
   t.equal(Buffer.concat(await value(fs.read(f1, 0, 100))).toString(), 'content 1');
-  await new Promise((r) => setTimeout(r, 20));
+  await settled();
   t.same(stores.map(([, v]) => v), ['0:content 1', '0:content 2', '0:content 3'], 'the run from f1 on, but f4');
   t.same(stores.map(([ino]) => ino), [f1, f1 + 1, f1 + 2]);
   await value(fs.read(await walk(fs, 'snapshots/2024-01-01T00:00:00/d/f0'), 0, 100));
-  await new Promise((r) => setTimeout(r, 20));
+  await settled();
   t.same(stores.slice(3).map(([, v]) => v), ['0:content 0'], 'f0 is decoded with a run of its own; the others are not pushed again');
   const again = await walk(fs, 'snapshots/2024-01-01T00:00:00/d/f4');
   t.equal(again, f4);
@@ -148,7 +148,7 @@ t.test('a held file whose listing is no longer cached is not pushed, and its tre
   const e0 = await walk(fs, 'snapshots/2024-01-01T00:00:00/e/e0');
   const loads = s.treeLoads;
   t.equal(Buffer.concat(await value(fs.read(e0, 0, 100))).toString(), 'e 0');
-  await new Promise((r) => setTimeout(r, 20));
+  await settled();
   t.same(stores, ['e 0'], 'the d files are held, but their listing is no longer in memory');
   t.equal(s.treeLoads, loads, 'no listing loaded again to push');
 });
@@ -199,7 +199,7 @@ t.test('a held file costs a compact record, not its decoded tree', async (t) => 
   const gc = vm.runInNewContext('gc') as () => void;
   // Objects on the heap, after a full collection; the records' typed arrays are counted exactly apart.
   const heap = async (): Promise<number> => {
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settled();
     gc();
     return process.memoryUsage().heapUsed;
   };

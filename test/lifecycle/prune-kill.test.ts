@@ -1,15 +1,16 @@
-/** SIGKILL of a `rozen prune` process at assorted moments: afterwards check passes and every snapshot restores. */
+/** SIGKILL of a `rozen prune` process at points through its writes: afterwards check passes and every snapshot restores. */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalBackend } from '../../src/backend/local.js';
 import type { SnapshotId } from '../../src/core/ids.js';
 import { forget } from '../../src/lifecycle/forget.js';
 import { acquireLock, removeLocks } from '../../src/repo/lock.js';
 import { Repository } from '../../src/repo/repository.js';
+import { RepoChanges } from '../helpers/repo-changes.js';
+import { until } from '../helpers/wait.js';
 import { initRepo, PASSWORD, problemsAgainst, tempDir, writeSnapshot, type FileSet } from './repo-fixture.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.cjs');
@@ -49,11 +50,22 @@ async function exitOf(child: ReturnType<typeof spawn>): Promise<{ code: number |
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
 }
 
-/** Resolves once the prune process has written its lock (its work starts then), or has exited. */
-async function lockTaken(dir: string, exited: Promise<unknown>): Promise<void> {
+const PRUNE = ['--max-unused', '0%', '--grace', '0h'];
+
+/**
+ * A prune of `dir`, killed once it has made `changes` changes to the repository (files added or removed, its
+ * lock the first) as far as polling sees; with Infinity, let finish. Also says how many changes were seen.
+ */
+async function pruneKilledAfter(dir: string, env: NodeJS.ProcessEnv, changes: number): Promise<{ code: number | null; seen: number }> {
+  const repo = new RepoChanges(dir);
+  const child = runCli(['prune', dir, ...PRUNE], env);
+  const exited = exitOf(child);
   let done = false;
   void exited.then(() => (done = true));
-  while (!done && !(existsSync(join(dir, 'locks')) && readdirSync(join(dir, 'locks')).length > 0)) await sleep(2);
+  await until(() => done || repo.poll().size >= changes, `the prune has exited or made ${changes} changes to the repository`, 120_000, 1);
+  child.kill('SIGKILL');
+  const { code } = await exited;
+  return { code, seen: repo.poll().size };
 }
 
 async function verify(dir: string, cacheDir: string, model: Map<SnapshotId, FileSet>): Promise<string[]> {
@@ -66,34 +78,33 @@ async function verify(dir: string, cacheDir: string, model: Map<SnapshotId, File
   }
 }
 
-t.test('prune killed at random moments', { skip: cliReady ? false : 'dist/cli.cjs is not built (npx tsc -p .)' }, async (t) => {
+t.test('prune killed at points through its writes', { skip: cliReady ? false : 'dist/cli.cjs is not built (npx tsc -p .)' }, async (t) => {
   const tmp = tempDir();
   t.teardown(() => tmp.remove());
   const base = join(tmp.path, 'base');
   const cacheDir = join(tmp.path, 'cache');
   const model = await buildRepo(base, cacheDir);
   const env = { ROZEN_CACHE_DIR: join(tmp.path, 'cli-cache') };
-  const delays = [0, 10, 20, 35, 50, 70, 90, 115, 140, 400];
+  const whole = join(tmp.path, 'whole');
+  cpSync(base, whole, { recursive: true });
+  const { code: wholeCode, seen: total } = await pruneKilledAfter(whole, env, Infinity);
+  t.equal(wholeCode, 0, `a prune let finish makes ${total} changes`);
+  const points = Array.from({ length: 10 }, (_, i) => 1 + Math.floor((i * (total - 1)) / 10));
   let completed = 0;
-  for (const [i, delay] of delays.entries()) {
+  for (const [i, changes] of points.entries()) {
     const dir = join(tmp.path, `run${i}`);
     cpSync(base, dir, { recursive: true });
-    const child = runCli(['prune', dir, '--max-unused', '0%', '--grace', '0h'], env);
-    const exited = exitOf(child);
-    await lockTaken(dir, exited);
-    await sleep(delay);
-    child.kill('SIGKILL');
-    const { code } = await exited;
+    const { code } = await pruneKilledAfter(dir, env, changes);
     if (code === 0) completed++;
-    t.same(await verify(dir, cacheDir, model), [], `killed ${delay} ms after taking its lock (${code === null ? 'killed' : `exited ${code}`})`);
-    const again = await exitOf(runCli(['prune', dir, '--max-unused', '0%', '--grace', '0h'], env));
+    t.same(await verify(dir, cacheDir, model), [], `killed after ${changes} of ${total} changes (${code === null ? 'killed' : `exited ${code}`})`);
+    const again = await exitOf(runCli(['prune', dir, ...PRUNE], env));
     t.equal(again.code, 0, `a later prune completes: ${again.stderr}`);
-    if (i === delays.length - 1) {
+    if (i === points.length - 1) {
       const check = await exitOf(runCli(['check', dir, '--read-data'], env));
       t.equal(check.code, 0, `rozen check passes: ${check.stderr}`);
     }
   }
-  t.ok(completed < delays.length / 2, `${completed} of ${delays.length} prunes finished before the kill`);
+  t.ok(completed < points.length / 2, `${completed} of ${points.length} prunes finished before the kill`);
 });
 
 t.test('a prune while another holds the exclusive lock fails at once with exit 11', { skip: cliReady ? false : 'dist/cli.cjs is not built' }, async (t) => {

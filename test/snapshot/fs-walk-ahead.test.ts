@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WalkAhead } from '../../src/snapshot/fs/walk-ahead.js';
 import { type WalkEvent, walk } from '../../src/snapshot/fs/walk.js';
+import { until } from '../helpers/wait.js';
 
 const base = await mkdtemp(join(tmpdir(), 'rzahead-'));
 t.teardown(() => rm(base, { recursive: true, force: true }));
@@ -36,33 +37,40 @@ async function ahead(w: WalkAhead, pauseMs = 0): Promise<string[]> {
   return out;
 }
 
+/** Waits until the walk has paused for its buffer or ended, and says which. */
+async function settled(w: WalkAhead): Promise<'paused' | 'ended'> {
+  await until(() => w.state !== 'walking', 'the walk pauses or ends');
+  return w.state as 'paused' | 'ended';
+}
+
 t.test('the same events and errors, in order, whether taken late or at once', async (t) => {
   const want = await direct();
   t.ok(want.length > 250);
   if (!asRoot) t.ok(want.some((l) => l.startsWith('error ')), 'an unreadable directory is reported');
   const late = new WalkAhead([base], {});
-  await sleep(200); // the consumer arrives after the walk has finished
+  t.equal(await settled(late), 'ended', 'the walk ends before its consumer arrives');
   t.strictSame(await ahead(late), want);
   t.strictSame(await ahead(new WalkAhead([base], {})), want, 'taken as they come');
 });
 
 t.test('a small limit pauses the walk until events are taken', async (t) => {
   const w = new WalkAhead([base], {}, 8, 8);
-  await sleep(100);
-  t.strictSame(await ahead(w, 1), await direct());
+  t.equal(await settled(w), 'paused', 'paused with the buffer full');
+  t.strictSame(await ahead(w, 1), await direct(), 'every event once taken');
 });
 
 t.test('stop ends the walk; the consumer sees the end', async (t) => {
   const w = new WalkAhead([base], {}, 4, 4);
-  await sleep(50);
+  t.equal(await settled(w), 'paused');
   w.stop();
   const got = await ahead(w);
+  t.equal(w.state, 'ended');
   t.ok(got.length <= 6, `at most the buffered events (${got.length})`);
 });
 
 t.test('before the consumer starts, the walk runs further ahead (the key derivation overlaps more of it)', async (t) => {
   const w = new WalkAhead([base], {}, 4, 100);
-  await sleep(200);
+  t.equal(await settled(w), 'paused');
   w.stop();
   const got = await ahead(w);
   t.ok(got.length > 6 && got.length <= 102, `the start limit, not the running one, held it (${got.length})`);

@@ -67,6 +67,12 @@ export class WalkAhead {
     }
   }
 
+  /** What the walk is doing: walking, paused until events are taken, or ended (finished, failed or stopped). */
+  get state(): 'walking' | 'paused' | 'ended' {
+    if (this.#done) return 'ended';
+    return this.#wakeProducer === undefined ? 'walking' : 'paused';
+  }
+
   /** Stops walking (the consumer gave up); events not taken are dropped. */
   stop(): void {
     this.#stopped = true;
