@@ -13,9 +13,12 @@
     },
     {
       # The zstd that zstd-napi ships (the same version the rest of Rozen uses), for open_blobs.c and seal_blobs.c.
+      # Found as require() finds it, wherever npm placed it (in Rozen's node_modules, or hoisted to a parent's).
       "target_name": "zstd",
       "type": "static_library",
-      "variables": { "zstd": "node_modules/zstd-napi/deps/zstd/lib" },
+      "variables": {
+        "zstd": "<!(node --preserve-symlinks -p \"path.relative('.', path.dirname(require.resolve('zstd-napi/package.json')))\")/deps/zstd/lib"
+      },
       "sources": [
         "<(zstd)/common/debug.c", "<(zstd)/common/entropy_common.c", "<(zstd)/common/error_private.c",
         "<(zstd)/common/fse_decompress.c", "<(zstd)/common/xxhash.c", "<(zstd)/common/zstd_common.c",

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# One-step set-up on a fresh Debian machine with Node 20: system packages (fusermount for mounts by
-# users other than root and for the tests' unmounts, rsync and the attr tools the tests use), then
-# `npm ci` and the build (the native addon speaks the FUSE kernel protocol itself: no libfuse).
+# One-step set-up on a fresh Debian machine with Node 20: system packages (what node-gyp builds the
+# native addon with, fusermount for mounts by users other than root and for the tests' unmounts,
+# rsync and the attr tools the tests use), then `npm ci` (which builds the addon) and the build (the
+# addon speaks the FUSE kernel protocol itself: no libfuse).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
+command -v python3 >/dev/null || need+=(python3)
+command -v make >/dev/null || need+=(make)
+command -v g++ >/dev/null || need+=(g++)
 command -v fusermount >/dev/null || command -v fusermount3 >/dev/null || need+=(fuse)
 command -v rsync >/dev/null || need+=(rsync)
 command -v getfattr >/dev/null || need+=(attr)

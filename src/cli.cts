@@ -22,10 +22,13 @@ process.env['UV_THREADPOOL_SIZE'] ??= '16';
 void import(process.env['ROZEN_BUNDLE'] !== '0' && bundleIsFresh() ? './bundle/main.js' : './main.js');
 
 /**
- * The bundle of the ES modules (scripts/bundle.mjs), when built since they were last compiled. ROZEN_BUNDLE=0 runs
- * the modules themselves: the test suite does, so that coverage of its CLI runs maps to src/ file by file.
+ * The bundle of the ES modules (scripts/bundle.mjs), when built since they were last compiled, or when it is all there
+ * is (an installed package holds the bundle alone). ROZEN_BUNDLE=0 runs the modules themselves: the test suite does,
+ * so that coverage of its CLI runs maps to src/ file by file.
  */
 function bundleIsFresh(): boolean {
-  const mtime = (path: string): number => statSync(`${__dirname}/${path}`, { throwIfNoEntry: false })?.mtimeMs ?? NaN;
-  return mtime('bundle/main.js') >= mtime('main.js');
+  const mtime = (path: string): number | undefined =>
+    statSync(`${__dirname}/${path}`, { throwIfNoEntry: false })?.mtimeMs;
+  const bundle = mtime('bundle/main.js');
+  return bundle !== undefined && bundle >= (mtime('main.js') ?? 0);
 }
