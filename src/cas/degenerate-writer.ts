@@ -21,6 +21,7 @@ type State = 'open' | 'finishing' | 'done' | 'aborted';
 
 const asBackendError = (err: unknown): RozenError =>
   isRozenError(err) ? err : new RozenError('BackendError', `upload failed: ${String(err)}`, { cause: err });
+const interrupted = (): RozenError => new RozenError('Interrupted', 'degenerate pack upload aborted');
 
 export class DegeneratePackWriter {
   readonly tmpName: string;
@@ -104,7 +105,7 @@ export class DegeneratePackWriter {
   async abort(): Promise<void> {
     if (this.#state === 'done' || this.#state === 'aborted') return;
     this.#state = 'aborted';
-    this.#failure ??= new RozenError('Interrupted', 'degenerate pack upload aborted');
+    this.#failure ??= interrupted();
     this.#wakeProducers();
     this.#wakeConsumer();
     if (this.#upload === undefined) return;
@@ -146,7 +147,7 @@ export class DegeneratePackWriter {
 
   async *#pieces(): AsyncGenerator<Uint8Array> {
     for (;;) {
-      if (this.#state === 'aborted') throw this.#failure;
+      if (this.#state === 'aborted') throw this.#failure ?? interrupted();
       const piece = this.#queue.shift();
       if (piece !== undefined) {
         this.#wakeProducers();

@@ -113,7 +113,7 @@ export class HeldEntries {
 
   private retainDir(snapshot: Snapshot, tree: BlobId): number {
     let numbers = this.dirNumbers.get(snapshot.id);
-    if (numbers === undefined) this.dirNumbers.set(snapshot.id, (numbers = new Map()));
+    if (numbers === undefined) this.dirNumbers.set(snapshot.id, (numbers = new Map<BlobId, number>()));
     let n = numbers.get(tree);
     if (n === undefined) {
       n = this.freeDirs.pop() ?? this.dirs.length;

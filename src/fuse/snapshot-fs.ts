@@ -264,7 +264,6 @@ export class SnapshotFs implements KernelFs {
 function describe(e: FsEntry): string {
   if (e.kind === 'vdir') return `/${e.path.join('/')}`;
   if (e.kind === 'vlink') return `link to ${e.target}`;
-  const t = e as TreeEntry;
-  const name = t.listedIn !== undefined ? t.listing.name(t.index).toString('utf8') : '/';
-  return `${oneLine(name)} (snapshot ${shortId(t.snapshot.id)})`;
+  const name = e.listedIn !== undefined ? e.listing.name(e.index).toString('utf8') : '/';
+  return `${oneLine(name)} (snapshot ${shortId(e.snapshot.id)})`;
 }

@@ -41,7 +41,7 @@ export class BlobSaver {
   #tree: PackWriter | undefined;
   #large: DegeneratePackWriter | undefined;
   #sinceIndex = 0;
-  #failure: unknown;
+  #failure: { readonly err: unknown } | undefined;
   readonly stats: SaverStats = { packs: 0, blobs: 0, storedBytes: 0 };
 
   constructor(backend: Backend, sealer: Sealer, index: BlobIndex, limits: SaverLimits) {
@@ -114,7 +114,7 @@ export class BlobSaver {
     const p = finishing.then(
       (desc) => this.#packDone(desc),
       (err: unknown) => {
-        this.#failure ??= err;
+        this.#failure ??= { err };
       },
     );
     this.#uploads.add(p);
@@ -136,7 +136,7 @@ export class BlobSaver {
   }
 
   #throwIfFailed(): void {
-    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#failure !== undefined) throw this.#failure.err;
   }
 
   /** Finish every open pack, wait for all uploads, write the index. Afterwards everything saved is durable and indexed. */

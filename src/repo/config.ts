@@ -43,7 +43,7 @@ export function newConfig(overrides: Partial<Omit<RepoConfig, 'version' | 'id'>>
     largeFile: 4 * MiB,
     degenerateMax: 1024 * MiB,
     ...overrides,
-  } as RepoConfig;
+  };
 }
 
 const INT_FIELDS = ['chunkMin', 'chunkAvg', 'chunkMax', 'packSize', 'largeFile', 'degenerateMax'] as const;

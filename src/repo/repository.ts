@@ -134,7 +134,7 @@ export class Repository {
     // them here (decipher, zstd, HMAC) held the JavaScript thread for a noticeable share of an unchanged backup.
     this.#keys ??= nativeKeys(this.master.encKey, this.master.idKey);
     return openBlobRun(this.#keys, sealed, [{ id, at: 0, length: sealed.length, rawLength: where.rawLength }])
-      .catch((err: unknown) => Promise.reject(inPack(err, where.pack)));
+      .catch((err: unknown) => { throw inPack(err, where.pack); });
   }
 
   /** Close the index and backend, then zero every copy of the keys this repository held. */

@@ -34,9 +34,9 @@ export const randomId = <T extends string>(): T => randomBytes(32).toString('hex
 
 /** A pack of `n` contiguous blobs with random ids. */
 export function makePack(n: number, kind: 0 | 1 | 2 = 0): PackDescription {
-  const blobs = Array.from({ length: n }, (_, i) => ({
+  const blobs: PackDescription['blobs'] = Array.from({ length: n }, (_, i) => ({
     id: randomId<BlobId>(),
-    type: (kind === 2 ? 1 : 0) as 0 | 1,
+    type: kind === 2 ? 1 : 0,
     offset: i * 100,
     length: 100,
     rawLength: 90 + i,

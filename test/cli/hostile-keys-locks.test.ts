@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ const FAST = { N: 1024, r: 8, p: 1 };
 const keyFileId = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const GARBAGE = new Uint8Array(300).map((_, i) => (i * 211 + 5) & 0xff);
 
-async function initRepo(t: Parameters<typeof cliSandbox>[0]): Promise<{ dir: string; env: Record<string, string>; repo: string; keyId: string }> {
+async function initRepo(t: Test): Promise<{ dir: string; env: Record<string, string>; repo: string; keyId: string }> {
   const { dir, env } = await cliSandbox(t);
   const repo = join(dir, 'repo');
   const init = await rozen(['init', repo], env);
@@ -53,6 +53,7 @@ t.test('key list: misnamed and garbage key files named and passed over, names es
   t.same(rows.map((r) => r.slice(1, 9)).sort(), [keyId.slice(0, 8), evil.id.slice(0, 8)].sort(), 'the two well-formed keys, not 000…0');
   t.match(list.stdout, 'evil\\x1b[2J\\x0ahost');
   t.match(list.stdout, 'u\\x07\\x9bser');
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   t.notMatch(list.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no raw control characters');
   const warnings = list.stderr.trimEnd().split('\n');
   t.equal(warnings.length, 2, list.stderr);

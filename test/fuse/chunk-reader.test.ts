@@ -38,7 +38,7 @@ t.test('reads spanning chunk boundaries return the right bytes', async (t) => {
 });
 
 t.test('sequential reads prefetch ahead; random reads fetch one chunk', async (t) => {
-  const { source, node, reader } = setup(Array(10).fill(64 * KiB));
+  const { source, node, reader } = setup(Array<number>(10).fill(64 * KiB));
   const state = newReadState();
   await reader.read(node, state, 4096, 0);
   await settled();
@@ -137,7 +137,7 @@ t.test('runs: neighbours asked for at once decode each blob once, however many r
     return run;
   };
   const cache = new BlobCache(source, 256 * 1024 * 1024, 4);
-  const ids = source.order as BlobId[];
+  const ids = source.order;
   const first = cache.get(ids[0]!);
   const neighbours = ids.slice(1, 15_000).map((id) => cache.get(id, 'neighbour'));
   await Promise.all([first, ...neighbours]);

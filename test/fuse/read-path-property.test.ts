@@ -123,7 +123,7 @@ async function runActions(seed: number, cacheBytes: number, runCap: number, acti
   };
   const dir = (await value(fs.lookup((await value(fs.lookup((await value(fs.lookup(1, Buffer.from('snapshots')))).attr.ino, Buffer.from('2024-01-01T00:00:00')))).attr.ino, Buffer.from('d')))).attr.ino;
   const inoOf = async (file: number): Promise<number> => {
-    const e = (await value(fs.lookup(dir, Buffer.from(`f${file}`)))) as EntryReply;
+    const e = await value<EntryReply>(fs.lookup(dir, Buffer.from(`f${file}`)));
     fileOfIno.set(e.attr.ino, file);
     return e.attr.ino;
   };

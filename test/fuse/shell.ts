@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 export interface Ran {
   readonly code: number;
@@ -20,10 +21,8 @@ export function run(cmd: string, args: readonly string[], timeoutMs = 60_000): P
   });
 }
 
-export function runBytes(cmd: string, args: readonly string[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
-  });
+export async function runBytes(cmd: string, args: readonly string[]): Promise<Buffer> {
+  return (await promisify(execFile)(cmd, args, { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 })).stdout;
 }
 
 export const fuseSkipReason = (): string | false => (existsSync('/dev/fuse') ? false : '/dev/fuse is absent on this machine');

@@ -58,7 +58,7 @@ t.test('lookups hold entries until the kernel forgets them', async (t) => {
   const fs = fsFor(source());
   t.equal(fs.heldCount, 1, 'the root');
   const d = await walk(fs, 'snapshots/2024-01-01T00:00:00/d');
-  const f = (await value(fs.lookup(d, Buffer.from('f1')))) as EntryReply;
+  const f = await value<EntryReply>(fs.lookup(d, Buffer.from('f1')));
   t.equal(f.entrySeconds, 3600, 'names in a snapshot are cached long');
   const again = await value(fs.lookup(d, Buffer.from('f1')));
   t.equal(again.attr.ino, f.attr.ino, 'the same number every time');

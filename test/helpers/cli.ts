@@ -69,10 +69,10 @@ export function onTty(args: string[], env: Record<string, string>, input: string
     const onData = (d: Buffer): void => {
       shown += d.toString();
       if (!/enter password/.test(shown)) return;
-      child.stdout!.off('data', onData);
-      child.stdin!.write(input);
+      child.stdout.off('data', onData);
+      child.stdin.write(input);
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
   }
   return done.then((r) => ({ code: r.code, stdout: r.stdout }));
 }

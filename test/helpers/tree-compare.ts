@@ -31,7 +31,7 @@ export async function treeListing(root: string): Promise<string[]> {
   const out: string[] = [];
   const inodes = new Map<bigint, string>();
   const visit = async (dir: Buffer, rel: string): Promise<void> => {
-    const names = (await readdir(dir, { encoding: 'buffer' })).sort(Buffer.compare);
+    const names = (await readdir(dir, { encoding: 'buffer' })).sort((a, b) => Buffer.compare(a, b));
     for (const name of names) {
       const path = join(dir, name);
       const r = `${rel}/${name.toString('hex')}`;

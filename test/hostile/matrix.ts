@@ -135,7 +135,7 @@ export function cliEnv(cacheDir: string, extra: Readonly<Record<string, string>>
 }
 
 /** A fresh directory for one run's repository, cache, restore target and outside files. */
-export async function runDir(root: string, job: string): Promise<{ dir: string; outside: string; remove(): Promise<void> }> {
+export async function runDir(root: string, job: string): Promise<{ dir: string; outside: string; remove: () => Promise<void> }> {
   const dir = join(root, job);
   const outside = join(dir, 'outside');
   await mkdir(outside, { recursive: true });

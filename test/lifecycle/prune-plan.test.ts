@@ -12,7 +12,7 @@ import { BlobIdSet } from '../../src/cas/index-id-set.js';
 import { writeIndexFile } from '../../src/cas/index-file.js';
 import { packName } from '../../src/cas/pack-path.js';
 import type { BlobId, PackId } from '../../src/core/ids.js';
-import type { BlobLocation, PackDescription, PackKind } from '../../src/core/types.js';
+import type { BlobLocation, PackDescription } from '../../src/core/types.js';
 import { Sealer } from '../../src/crypto/sealer.js';
 import { BitSet } from '../../src/lifecycle/bit-set.js';
 import { BlobMarks } from '../../src/lifecycle/blob-marks.js';
@@ -95,7 +95,7 @@ function describeFile(s: Scenario, file: Scenario['files'][number]): PackDescrip
       offset += b.length;
       return entry;
     });
-    return { id: s.packIds[p.pack] as PackId, kind: p.kind as PackKind, size: offset + p.slack, blobs };
+    return { id: s.packIds[p.pack] as PackId, kind: p.kind, size: offset + p.slack, blobs };
   });
 }
 

@@ -35,7 +35,7 @@ export function tempDir(prefix = 'rozen-lifecycle-'): { path: string; remove(): 
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function memoryRepo(): Promise<{ backend: MemoryBackend; repo: Repository; done(): Promise<void> }> {
+export async function memoryRepo(): Promise<{ backend: MemoryBackend; repo: Repository; done: () => Promise<void> }> {
   const backend = new MemoryBackend();
   const cache = tempDir();
   const repo = await initRepo(backend, cache.path);

@@ -28,7 +28,7 @@ async function rejection(promise: Promise<unknown>): Promise<NodeJS.ErrnoExcepti
 }
 
 async function names(dir: string): Promise<Buffer[]> {
-  return (await readdir(dir, { encoding: 'buffer' })).sort(Buffer.compare);
+  return (await readdir(dir, { encoding: 'buffer' })).sort((a, b) => Buffer.compare(a, b));
 }
 
 t.test('every kind of entry scans exactly as scanEntry scans it', async (t) => {

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
-import type { BlobId } from '../../src/core/ids.js';
 import { BlobTasks } from '../../src/repo/blob-task.js';
 import { native } from '../../src/snapshot/fs/native.js';
 import { readXattrs } from '../../src/snapshot/fs/xattrs.js';
@@ -23,7 +22,7 @@ function pack(datas: readonly Uint8Array[], targets: readonly (readonly WriteTar
   const parts = datas.map((data, i) => tasks.seal({ op: 'seal', data, level: i % 2 === 0 ? 3 : false }));
   let at = 0;
   const blobs = parts.map((p, i) => {
-    const blob = { id: p.id as BlobId, at, length: p.sealed.length, rawLength: p.rawLength, targets: targets[i] ?? [] };
+    const blob = { id: p.id, at, length: p.sealed.length, rawLength: p.rawLength, targets: targets[i] ?? [] };
     at += p.sealed.length;
     return blob;
   });
@@ -74,7 +73,7 @@ t.test('sparse targets leave whole zero blocks as holes; the size is set by trun
   t.ok(back.subarray(data.length).every((x) => x === 0));
 });
 
-t.test('sparse writes at any offset give the same bytes as plain writes', async (t) => {
+t.test('sparse writes at any offset give the same bytes as plain writes', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 9000 })), { minLength: 1, maxLength: 6 }),

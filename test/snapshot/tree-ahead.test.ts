@@ -18,7 +18,7 @@ const treeArb = (depth: number): fc.Arbitrary<Dir> =>
     subdirs: depth === 0 ? fc.constant([]) : fc.array(treeArb(depth - 1), { maxLength: 4 }),
   });
 
-t.test('a walk takes every tree it enters with that tree\'s content; at most `limit` load ahead', async (t) => {
+t.test('a walk takes every tree it enters with that tree\'s content; at most `limit` load ahead', async () => {
   await fc.assert(
     fc.asyncProperty(treeArb(4), fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }), fc.integer({ min: 1, max: 5 }), async (root, skips, limit) => {
       let loads = 0;

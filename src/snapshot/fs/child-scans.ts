@@ -62,7 +62,7 @@ export class ChildScans {
   private dirsStarted = 0;
   /** Position in `dirs` of the first directory not yet visited. */
   private dirsVisited = 0;
-  private readonly listings: Promise<Listing | undefined>[] = [];
+  private readonly listings: (Promise<Listing | undefined> | undefined)[] = [];
 
   constructor(
     private readonly dir: Buffer,
@@ -100,7 +100,7 @@ export class ChildScans {
       this.listings[j] = this.get(j).then((s) => (s.node !== undefined && this.opts.descends(s.node) ? listChildren(s.path, this.opts) : undefined));
     }
     const listing = this.listings[i];
-    delete this.listings[i];
+    this.listings[i] = undefined;
     return listing;
   }
 
