@@ -27,8 +27,7 @@ void import(process.env['ROZEN_BUNDLE'] !== '0' && bundleIsFresh() ? './bundle/m
  * so that coverage of its CLI runs maps to src/ file by file.
  */
 function bundleIsFresh(): boolean {
-  const mtime = (path: string): number | undefined =>
-    statSync(`${__dirname}/${path}`, { throwIfNoEntry: false })?.mtimeMs;
+  const mtime = (path: string): number | undefined => statSync(`${__dirname}/${path}`, { throwIfNoEntry: false })?.mtimeMs;
   const bundle = mtime('bundle/main.js');
   return bundle !== undefined && bundle >= (mtime('main.js') ?? 0);
 }

@@ -69,42 +69,66 @@ const textBlobs = blobsOf(text);
 row('keyed hashing (HMAC-SHA-256, 1 MiB)', await measure(SIZE, () => randomBlobs.forEach((b) => blobIdOf(key.idKey, b))), 1000);
 const aad = new Uint8Array(32);
 let sealed = [];
-row('sealing (XChaCha20-Poly1305, 1 MiB)', await measure(SIZE, () => { sealed = randomBlobs.map((b) => sealer.seal(b, aad)); }), 600);
+row(
+  'sealing (XChaCha20-Poly1305, 1 MiB)',
+  await measure(SIZE, () => {
+    sealed = randomBlobs.map((b) => sealer.seal(b, aad));
+  }),
+  600,
+);
 row('opening (1 MiB)', await measure(SIZE, () => sealed.forEach((s) => sealer.open(s, aad))));
 let frames = [];
-row('zstd level 3 compress, text', await measure(SIZE, () => { frames = textBlobs.map((b) => encodeFrame(b, 3)); }));
+row(
+  'zstd level 3 compress, text',
+  await measure(SIZE, () => {
+    frames = textBlobs.map((b) => encodeFrame(b, 3));
+  }),
+);
 row('zstd decompress, text', await measure(SIZE, () => frames.forEach((f) => decodeFrame(f, BLOB))));
 row('zstd level 3 on random (stored raw)', await measure(SIZE, () => randomBlobs.forEach((b) => encodeFrame(b, 3))));
 const gear = gearTable(key.idKey);
-row('chunking (FastCDC, 512K/1M/8M)', await measure(SIZE, () => {
-  const c = new Chunker(DEFAULT_CHUNKER_PARAMS, gear);
-  for (let i = 0; i < SIZE; i += 8 * MiB) c.push(random.subarray(i, i + 8 * MiB));
-  c.finish();
-}), 500);
+row(
+  'chunking (FastCDC, 512K/1M/8M)',
+  await measure(SIZE, () => {
+    const c = new Chunker(DEFAULT_CHUNKER_PARAMS, gear);
+    for (let i = 0; i < SIZE; i += 8 * MiB) c.push(random.subarray(i, i + 8 * MiB));
+    c.finish();
+  }),
+  500,
+);
 
 const dir = await mkdtemp(join(tmpdir(), 'rozen-core-bench-'));
 try {
   const backend = new LocalBackend(dir);
   const packBlobs = sealed.map((s, i) => ({ id: blobIdOf(key.idKey, randomBlobs[i]), s }));
   let packs = [];
-  row('pack write (16 MiB packs, local backend)', await measure(SIZE, async () => {
-    packs = [];
-    let w = new PackWriter(backend, sealer, 0);
-    for (const b of packBlobs) {
-      w.add(b.id, 0, b.s, BLOB);
-      if (w.size >= 16 * MiB) {
-        packs.push(await w.finish());
-        w = new PackWriter(backend, sealer, 0);
+  row(
+    'pack write (16 MiB packs, local backend)',
+    await measure(SIZE, async () => {
+      packs = [];
+      let w = new PackWriter(backend, sealer, 0);
+      for (const b of packBlobs) {
+        w.add(b.id, 0, b.s, BLOB);
+        if (w.size >= 16 * MiB) {
+          packs.push(await w.finish());
+          w = new PackWriter(backend, sealer, 0);
+        }
       }
-    }
-    if (w.count > 0) packs.push(await w.finish());
-  }));
-  row('pack read whole + verify (local backend)', await measure(SIZE, async () => {
-    for (const p of packs) await readPack(backend, sealer, p.id);
-  }));
-  row('blob read, 1 MiB ranged (local backend)', await measure(SIZE, async () => {
-    for (const p of packs) for (const b of p.blobs) await readBlob(backend, { pack: p.id, ...b });
-  }));
+      if (w.count > 0) packs.push(await w.finish());
+    }),
+  );
+  row(
+    'pack read whole + verify (local backend)',
+    await measure(SIZE, async () => {
+      for (const p of packs) await readPack(backend, sealer, p.id);
+    }),
+  );
+  row(
+    'blob read, 1 MiB ranged (local backend)',
+    await measure(SIZE, async () => {
+      for (const p of packs) for (const b of p.blobs) await readBlob(backend, { pack: p.id, ...b });
+    }),
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -37,8 +37,12 @@ function memory() {
   const kb = (k) => Number(status.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? 0);
   const { heapTotal, external } = process.memoryUsage();
   return {
-    rss: kb('VmRSS') >> 10, anon: kb('RssAnon') >> 10, file: kb('RssFile') >> 10, peak: kb('VmHWM') >> 10,
-    heap: mb(heapTotal), external: mb(external),
+    rss: kb('VmRSS') >> 10,
+    anon: kb('RssAnon') >> 10,
+    file: kb('RssFile') >> 10,
+    peak: kb('VmHWM') >> 10,
+    heap: mb(heapTotal),
+    external: mb(external),
   };
 }
 
@@ -57,7 +61,7 @@ function makeIndexBody(sample) {
     const ids = randomBytes(32 * BLOBS_PER_PACK);
     for (let b = 0; b < BLOBS_PER_PACK; b++) {
       at += ids.copy(body, at, b * 32, b * 32 + 32);
-      if ((sample.count++ % SAMPLE_EVERY) === 0) sample.ids.push(hex(ids, b));
+      if (sample.count++ % SAMPLE_EVERY === 0) sample.ids.push(hex(ids, b));
       body.writeUInt8(0, at);
       body.writeUIntLE(b * 16384, at + 1, 6);
       body.writeUInt32LE(16384, at + 7);
@@ -109,7 +113,10 @@ async function lookups(cache, present) {
   await rate('get, one awaited at a time, absent', single, async () => {
     for (let i = 0; i < single; i++) if ((await cache.get(absent[i])) !== undefined) throw new Error('found');
   });
-  for (const [label, ids, want] of [['present', present, true], ['absent', absent, false]]) {
+  for (const [label, ids, want] of [
+    ['present', present, true],
+    ['absent', absent, false],
+  ]) {
     await rate(`getMany, batches of 1000, ${label}`, ids.length, async () => {
       for (let i = 0; i < ids.length; i += 1000) {
         const found = await cache.getMany(ids.slice(i, i + 1000));
@@ -164,4 +171,7 @@ async function main() {
   if (peak > RSS_LIMIT_MB) process.exitCode = 1;
 }
 
-await main().catch((e) => { console.error(e, e.cause); process.exitCode = 1; });
+await main().catch((e) => {
+  console.error(e, e.cause);
+  process.exitCode = 1;
+});

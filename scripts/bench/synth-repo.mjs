@@ -96,9 +96,20 @@ async function finishTreePack() {
 
 const name = (prefix, n) => Buffer.from(`${prefix}${String(n).padStart(7, '0')}`);
 const node = (nameBytes, type, extra) => ({
-  name: nameBytes, type, mode: type === 'dir' ? 0o755 : 0o644, uid: 1000, gid: 1000,
-  mtimeNs: 1_700_000_000_000_000_000n, atimeNs: 1_700_000_000_000_000_000n, ctimeNs: 1_700_000_000_000_000_000n,
-  size: 0, allocated: 0, device: 1, inode: 1, links: 1, ...extra,
+  name: nameBytes,
+  type,
+  mode: type === 'dir' ? 0o755 : 0o644,
+  uid: 1000,
+  gid: 1000,
+  mtimeNs: 1_700_000_000_000_000_000n,
+  atimeNs: 1_700_000_000_000_000_000n,
+  ctimeNs: 1_700_000_000_000_000_000n,
+  size: 0,
+  allocated: 0,
+  device: 1,
+  inode: 1,
+  links: 1,
+  ...extra,
 });
 
 /** The plaintext of data blob `k`: 'R' or 'U' (referenced or not) and k, so that every blob is distinct. */
@@ -131,7 +142,7 @@ for (let pack = 0; total(counts.data, counts.referenced) < BLOBS; pack++) {
   const refs = [];
   for (let j = 0; j < BLOBS_PER_PACK && total(counts.data + inputs.length, counts.referenced) < BLOBS; j++) {
     // A referenced blob that would open a directory past the budget is an unreferenced one instead.
-    const opensDir = (counts.referenced % FILES_PER_DIR) === 0;
+    const opensDir = counts.referenced % FILES_PER_DIR === 0;
     const budget = total(counts.data + inputs.length + 1, counts.referenced + 1) <= BLOBS;
     if (isUnreferenced(pack, j) || (opensDir && !budget)) {
       inputs.push({ data: plaintext('U', unreferenced++), level: false });
@@ -153,7 +164,8 @@ for (let pack = 0; total(counts.data, counts.referenced) < BLOBS; pack++) {
   counts.data += inputs.length;
   await indexer.add(await writer.finish());
   counts.packs++;
-  if (pack % 250 === 0) console.error(`pack ${pack}: ${counts.data} data blobs, ${counts.trees} trees, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (pack % 250 === 0)
+    console.error(`pack ${pack}: ${counts.data} data blobs, ${counts.trees} trees, ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 await finishDir();
 
@@ -170,12 +182,22 @@ for (let k = 0; k < SNAPSHOTS; k++) {
 await finishTreePack();
 await indexer.flush();
 for (const [k, tree] of snapshotTrees.entries()) {
-  await saveSnapshot({ backend, sealer }, {
-    time: `2026-01-0${k + 1}T00:00:00.000Z`, hostname: 'synth', username: 'bench', paths: ['/data'], tags: [], tree,
-  });
+  await saveSnapshot(
+    { backend, sealer },
+    {
+      time: `2026-01-0${k + 1}T00:00:00.000Z`,
+      hostname: 'synth',
+      username: 'bench',
+      paths: ['/data'],
+      tags: [],
+      tree,
+    },
+  );
 }
 await backend.close();
 const blobs = counts.data + counts.trees;
-console.log(`${dir}: ${blobs} blobs (${counts.data} data, ${counts.referenced} of them in files; ${counts.trees} trees), `
-  + `${counts.packs} data packs, ${counts.treePacks} tree packs, ${indexer.files} index files, ${SNAPSHOTS} snapshots, `
-  + `${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(
+  `${dir}: ${blobs} blobs (${counts.data} data, ${counts.referenced} of them in files; ${counts.trees} trees), ` +
+    `${counts.packs} data packs, ${counts.treePacks} tree packs, ${indexer.files} index files, ${SNAPSHOTS} snapshots, ` +
+    `${((Date.now() - started) / 1000).toFixed(0)} s`,
+);

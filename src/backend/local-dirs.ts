@@ -121,7 +121,11 @@ async function checkProc(fd: number, root: string): Promise<number> {
     return fd;
   } catch (cause) {
     await closeFd(fd);
-    throw new RozenError('Unsupported', `cannot open ${root}: the local backend needs /proc mounted (it opens paths through /proc/self/fd)`, { cause });
+    throw new RozenError(
+      'Unsupported',
+      `cannot open ${root}: the local backend needs /proc mounted (it opens paths through /proc/self/fd)`,
+      { cause },
+    );
   }
 }
 

@@ -173,8 +173,7 @@ function objectInfo(name: string, s: Stats, path: string): ObjectInfo | undefine
 }
 
 /** A directory whose names start with `dirPrefix` can hold names starting with `prefix`. */
-const overlaps = (dirPrefix: string, prefix: string): boolean =>
-  dirPrefix.startsWith(prefix) || prefix.startsWith(dirPrefix);
+const overlaps = (dirPrefix: string, prefix: string): boolean => dirPrefix.startsWith(prefix) || prefix.startsWith(dirPrefix);
 
 /** The whole of a regular file; a directory is not found, anything else an error naming it. */
 async function readWhole(fh: FileHandle, name: string, path: string): Promise<Uint8Array> {

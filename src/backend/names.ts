@@ -26,8 +26,5 @@ export function checkRange(range: ByteRange): ByteRange {
 
 /** The error every backend throws when fewer bytes exist than a range asks for. */
 export function shortRead(name: string, range: ByteRange, got: number): RozenError {
-  return new RozenError(
-    'CorruptData',
-    `short read of ${name}: wanted ${range.length} bytes at ${range.offset}, got ${got}`,
-  );
+  return new RozenError('CorruptData', `short read of ${name}: wanted ${range.length} bytes at ${range.offset}, got ${got}`);
 }

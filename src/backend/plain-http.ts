@@ -15,5 +15,7 @@ function origin(endpoint: string): string {
 export function warnIfPlainHttp(endpoint: string | undefined, emit: (message: string) => void = (m) => process.emitWarning(m)): void {
   if (warned || endpoint === undefined || !/^http:\/\//i.test(endpoint)) return;
   warned = true;
-  emit(`S3 endpoint ${origin(endpoint)} is plain http: object names, sizes and signed requests can be read, replayed or blocked on the way; use https://`);
+  emit(
+    `S3 endpoint ${origin(endpoint)} is plain http: object names, sizes and signed requests can be read, replayed or blocked on the way; use https://`,
+  );
 }

@@ -40,8 +40,7 @@ export function isTransientS3Error(err: unknown): boolean {
   return /aborted|socket hang up|premature close/i.test(e.message ?? '');
 }
 
-export const isNotImplemented = (err: unknown): boolean =>
-  errorName(err) === 'NotImplemented' || httpStatus(err) === 501;
+export const isNotImplemented = (err: unknown): boolean => errorName(err) === 'NotImplemented' || httpStatus(err) === 501;
 
 /** `what` names the object (s3://bucket/key); credentials never appear in SDK messages we copy. */
 export function mapS3Error(err: unknown, op: string, what: string, bucket: string): RozenError {

@@ -101,9 +101,7 @@ export class S3Backend implements Backend {
     let token: string | undefined;
     do {
       const out = await this.call('list', prefix, () =>
-        this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyPrefix + prefix, ContinuationToken: token }),
-        ),
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyPrefix + prefix, ContinuationToken: token })),
       );
       for (const obj of out.Contents ?? []) {
         if (obj.Key === undefined || !obj.Key.startsWith(this.keyPrefix)) continue;
@@ -158,9 +156,7 @@ export class S3Backend implements Backend {
       if ((await this.stat(from)) === undefined) throw notFound(this.what(from));
       return;
     }
-    await this.call('rename', from, () =>
-      this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: source })),
-    );
+    await this.call('rename', from, () => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: source })));
     await this.delete(from);
   }
 
@@ -215,7 +211,11 @@ export class S3Backend implements Backend {
     if (part.kind === 'copy') {
       const { offset, length } = part.range;
       const out = await this.client.send(
-        new UploadPartCopyCommand({ ...target, CopySource: this.copySource(from), CopySourceRange: `bytes=${offset}-${offset + length - 1}` }),
+        new UploadPartCopyCommand({
+          ...target,
+          CopySource: this.copySource(from),
+          CopySourceRange: `bytes=${offset}-${offset + length - 1}`,
+        }),
       );
       return out.CopyPartResult?.ETag;
     }

@@ -72,7 +72,6 @@ export function cutPoint(buf: Uint8Array, start: number, end: number, params: Ch
   return cut < 0 ? end : cut;
 }
 
-
 /**
  * Streaming chunker. Emitted chunks may be views of the pushed buffers (no copy when a chunk lies
  * inside one buffer), so a caller must not modify a buffer after pushing it.

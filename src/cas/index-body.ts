@@ -81,7 +81,8 @@ function putRecords(out: Buffer, at: number, p: EncodedPack): number {
   for (let r = at; r < at + p.records.length; r += BLOB_ENTRY) {
     const type = out[r + ID_BYTES] ?? -1;
     if (!BLOB_TYPES.has(type)) throw invalidArgument(`unknown blob type ${type}`);
-    if (out.readUIntLE(r + ID_BYTES + 1, 6) + out.readUInt32LE(r + ID_BYTES + 7) > p.size) throw invalidArgument(`a blob lies outside pack ${p.id}`);
+    if (out.readUIntLE(r + ID_BYTES + 1, 6) + out.readUInt32LE(r + ID_BYTES + 7) > p.size)
+      throw invalidArgument(`a blob lies outside pack ${p.id}`);
   }
   return at + p.records.length;
 }

@@ -232,7 +232,10 @@ export class IndexCache {
     // adopted before the first write so that readers racing it can resolve the new numbers
     this.adoptPacks(fresh);
     try {
-      await fill(batch, packs.map((p) => this.packNumbers.get(p.id) ?? 0));
+      await fill(
+        batch,
+        packs.map((p) => this.packNumbers.get(p.id) ?? 0),
+      );
       batch.extra(put(absorbedKey(indexId), Uint8Array.of(ABSORBED)));
       await batch.write();
     } catch (err) {

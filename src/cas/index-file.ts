@@ -32,11 +32,7 @@ export const indexFileName = (id: string): string => `${INDEX_PREFIX}${id}`;
  * Stored uncompressed (frame id 0): the body is mostly random ids, which do not compress.
  * Call only after every pack named is durable.
  */
-export async function writeIndexFile(
-  backend: Backend,
-  sealer: Sealer,
-  packs: readonly IndexPack[],
-): Promise<string> {
+export async function writeIndexFile(backend: Backend, sealer: Sealer, packs: readonly IndexPack[]): Promise<string> {
   const body = encodeIndexBody(packs);
   const framed = new Uint8Array(body.length + 1);
   framed[0] = COMPRESSION_NONE;

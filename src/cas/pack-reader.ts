@@ -49,11 +49,7 @@ export function describePackBytes(sealer: Sealer, id: PackId, bytes: Uint8Array)
 }
 
 /** The whole pack, verified against its id, with its description (check --read-data, restore). */
-export async function readPack(
-  backend: Backend,
-  sealer: Sealer,
-  id: PackId,
-): Promise<{ description: PackDescription; bytes: Uint8Array }> {
+export async function readPack(backend: Backend, sealer: Sealer, id: PackId): Promise<{ description: PackDescription; bytes: Uint8Array }> {
   const bytes = await backend.get(packName(id));
   verifyPack(bytes, id);
   return { description: describePackBytes(sealer, id, bytes), bytes };

@@ -18,7 +18,11 @@ const MIN_FREE = 8 * MiB;
 export type TrimHeap = (minFree: number) => Promise<number>;
 
 /** Trims every `everyMs` until the returned function is called; never keeps the process alive. */
-export function startHeapTrimmer(everyMs = EVERY_MS, minFree = MIN_FREE, trimHeap: TrimHeap = (addon() as { trimHeap: TrimHeap }).trimHeap): () => void {
+export function startHeapTrimmer(
+  everyMs = EVERY_MS,
+  minFree = MIN_FREE,
+  trimHeap: TrimHeap = (addon() as { trimHeap: TrimHeap }).trimHeap,
+): () => void {
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;

@@ -37,7 +37,8 @@ async function fromFile(path: string): Promise<string> {
 /** Read a line from the terminal without echoing it. */
 export async function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
-  if (!stdin.isTTY) throw new RozenError('InvalidArgument', 'no password given: set ROZEN_PASSWORD or ROZEN_PASSWORD_FILE, or use --password-file');
+  if (!stdin.isTTY)
+    throw new RozenError('InvalidArgument', 'no password given: set ROZEN_PASSWORD or ROZEN_PASSWORD_FILE, or use --password-file');
   // Echo goes off before the prompt shows: what is typed as soon as it appears must not be echoed.
   stdin.setRawMode(true);
   process.stderr.write(question);

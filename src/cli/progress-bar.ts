@@ -13,7 +13,9 @@ export function progressMode(opts: { quiet?: boolean; json?: boolean }): Progres
 
 function formatDuration(seconds: number): string {
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
 /** `totalHint`: bytes expected (the parent snapshot's total), for the ETA. */
@@ -29,7 +31,14 @@ export function backupProgress(mode: ProgressMode, totalHint = 0): BackupProgres
       update(c: Readonly<BackupCounters>, current: Buffer) {
         if (mode !== 'json' || Date.now() - last < 1000) return;
         last = Date.now();
-        json({ message_type: 'status', seconds_elapsed: (last - started) / 1000, files_done: c.filesNew + c.filesChanged + c.filesUnmodified, bytes_read: c.bytesRead, bytes_total: c.bytesTotal, current_file: current.toString() });
+        json({
+          message_type: 'status',
+          seconds_elapsed: (last - started) / 1000,
+          files_done: c.filesNew + c.filesChanged + c.filesUnmodified,
+          bytes_read: c.bytesRead,
+          bytes_total: c.bytesTotal,
+          current_file: current.toString(),
+        });
       },
       error: errors,
       stop() {},

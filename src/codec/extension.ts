@@ -11,5 +11,8 @@ export function extensionOf(name: string | Uint8Array): string {
   const base = bytes.lastIndexOf(SLASH) + 1;
   const dot = bytes.lastIndexOf(DOT);
   if (dot <= base || dot === bytes.length - 1 || bytes.length - dot - 1 > MAX_EXTENSION) return '';
-  return bytes.subarray(dot + 1).toString('utf8').toLowerCase();
+  return bytes
+    .subarray(dot + 1)
+    .toString('utf8')
+    .toLowerCase();
 }

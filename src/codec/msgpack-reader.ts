@@ -21,7 +21,10 @@ export class MsgReader {
   /** The strings strRepeated decoded last, newest first. */
   readonly #recent: { readonly bytes: Uint8Array; readonly value: string }[] = [];
 
-  constructor(bytes: Uint8Array, private readonly fail: (what: string) => Error) {
+  constructor(
+    bytes: Uint8Array,
+    private readonly fail: (what: string) => Error,
+  ) {
     this.#buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -104,19 +107,26 @@ export class MsgReader {
     const b = this.#byte(what);
     if (b < 0x80) return b;
     switch (b) {
-      case 0xcc: return this.#byte(what);
-      case 0xcd: return this.#u16(what);
-      case 0xce: return this.#u32(what);
+      case 0xcc:
+        return this.#byte(what);
+      case 0xcd:
+        return this.#u16(what);
+      case 0xce:
+        return this.#u32(what);
       case 0xcf:
       case 0xd3: {
         const hi = this.#u32(what);
         if (hi > 0x1fffff) throw this.fail(what); // negative (int64) or above 2^53 - 1
         return hi * 0x1_0000_0000 + this.#u32(what);
       }
-      case 0xd0: return this.#nonNegative(this.#buf.readInt8(this.#skip(1, what)), what);
-      case 0xd1: return this.#nonNegative(this.#buf.readInt16BE(this.#skip(2, what)), what);
-      case 0xd2: return this.#nonNegative(this.#buf.readInt32BE(this.#skip(4, what)), what);
-      default: throw this.fail(what);
+      case 0xd0:
+        return this.#nonNegative(this.#buf.readInt8(this.#skip(1, what)), what);
+      case 0xd1:
+        return this.#nonNegative(this.#buf.readInt16BE(this.#skip(2, what)), what);
+      case 0xd2:
+        return this.#nonNegative(this.#buf.readInt32BE(this.#skip(4, what)), what);
+      default:
+        throw this.fail(what);
     }
   }
 
@@ -126,19 +136,27 @@ export class MsgReader {
     if (b < 0x80) return BigInt(b);
     if (b >= 0xe0) return BigInt(b - 0x100);
     switch (b) {
-      case 0xd3: return this.#view.getBigInt64(this.#skip(8, what));
+      case 0xd3:
+        return this.#view.getBigInt64(this.#skip(8, what));
       case 0xcf: {
         const v = this.#view.getBigUint64(this.#skip(8, what));
         if (v > 0x7fff_ffff_ffff_ffffn) throw this.fail(what);
         return v;
       }
-      case 0xcc: return BigInt(this.#byte(what));
-      case 0xcd: return BigInt(this.#u16(what));
-      case 0xce: return BigInt(this.#u32(what));
-      case 0xd0: return BigInt(this.#buf.readInt8(this.#skip(1, what)));
-      case 0xd1: return BigInt(this.#buf.readInt16BE(this.#skip(2, what)));
-      case 0xd2: return BigInt(this.#buf.readInt32BE(this.#skip(4, what)));
-      default: throw this.fail(what);
+      case 0xcc:
+        return BigInt(this.#byte(what));
+      case 0xcd:
+        return BigInt(this.#u16(what));
+      case 0xce:
+        return BigInt(this.#u32(what));
+      case 0xd0:
+        return BigInt(this.#buf.readInt8(this.#skip(1, what)));
+      case 0xd1:
+        return BigInt(this.#buf.readInt16BE(this.#skip(2, what)));
+      case 0xd2:
+        return BigInt(this.#buf.readInt32BE(this.#skip(4, what)));
+      default:
+        throw this.fail(what);
     }
   }
 
@@ -155,19 +173,38 @@ export class MsgReader {
   /** Skips the payload of a value whose size is in its header; returns the items it contains. */
   #special(b: number, code: number, what: string): number {
     switch (code) {
-      case FIXMAP: return 2 * (b & 0x0f);
-      case FIXARRAY: return b & 0x0f;
-      case LEN8: this.#skip(this.#byte(what), what); return 0;
-      case LEN16: this.#skip(this.#u16(what), what); return 0;
-      case LEN32: this.#skip(this.#u32(what), what); return 0;
-      case EXT8: this.#skip(this.#byte(what) + 1, what); return 0;
-      case EXT16: this.#skip(this.#u16(what) + 1, what); return 0;
-      case EXT32: this.#skip(this.#u32(what) + 1, what); return 0;
-      case ARRAY16: return this.#fits(this.#u16(what), 1, what);
-      case ARRAY32: return this.#fits(this.#u32(what), 1, what);
-      case MAP16: return 2 * this.#fits(this.#u16(what), 2, what);
-      case MAP32: return 2 * this.#fits(this.#u32(what), 2, what);
-      default: throw this.fail(what); // 0xc1: never used
+      case FIXMAP:
+        return 2 * (b & 0x0f);
+      case FIXARRAY:
+        return b & 0x0f;
+      case LEN8:
+        this.#skip(this.#byte(what), what);
+        return 0;
+      case LEN16:
+        this.#skip(this.#u16(what), what);
+        return 0;
+      case LEN32:
+        this.#skip(this.#u32(what), what);
+        return 0;
+      case EXT8:
+        this.#skip(this.#byte(what) + 1, what);
+        return 0;
+      case EXT16:
+        this.#skip(this.#u16(what) + 1, what);
+        return 0;
+      case EXT32:
+        this.#skip(this.#u32(what) + 1, what);
+        return 0;
+      case ARRAY16:
+        return this.#fits(this.#u16(what), 1, what);
+      case ARRAY32:
+        return this.#fits(this.#u32(what), 1, what);
+      case MAP16:
+        return 2 * this.#fits(this.#u16(what), 2, what);
+      case MAP32:
+        return 2 * this.#fits(this.#u32(what), 2, what);
+      default:
+        throw this.fail(what); // 0xc1: never used
     }
   }
 
@@ -230,8 +267,19 @@ export class MsgReader {
   }
 }
 
-const FIXMAP = -1, FIXARRAY = -2, LEN8 = -3, LEN16 = -4, LEN32 = -5, EXT8 = -6, EXT16 = -7, EXT32 = -8;
-const ARRAY16 = -9, ARRAY32 = -10, MAP16 = -11, MAP32 = -12, NEVER = -13;
+const FIXMAP = -1,
+  FIXARRAY = -2,
+  LEN8 = -3,
+  LEN16 = -4,
+  LEN32 = -5,
+  EXT8 = -6,
+  EXT16 = -7,
+  EXT32 = -8;
+const ARRAY16 = -9,
+  ARRAY32 = -10,
+  MAP16 = -11,
+  MAP32 = -12,
+  NEVER = -13;
 
 /**
  * Per type byte: the bytes after it when fixed (0 for nil, booleans and fixints; fixstr,
@@ -243,10 +291,35 @@ const SKIP = ((): Int8Array => {
   for (let b = 0x90; b <= 0x9f; b++) t[b] = FIXARRAY;
   for (let b = 0xa0; b <= 0xbf; b++) t[b] = b & 0x1f;
   const fixed: [number, number][] = [
-    [0xca, 4], [0xcb, 8], [0xcc, 1], [0xcd, 2], [0xce, 4], [0xcf, 8], [0xd0, 1], [0xd1, 2], [0xd2, 4], [0xd3, 8],
-    [0xd4, 2], [0xd5, 3], [0xd6, 5], [0xd7, 9], [0xd8, 17],
-    [0xc4, LEN8], [0xd9, LEN8], [0xc5, LEN16], [0xda, LEN16], [0xc6, LEN32], [0xdb, LEN32],
-    [0xc7, EXT8], [0xc8, EXT16], [0xc9, EXT32], [0xdc, ARRAY16], [0xdd, ARRAY32], [0xde, MAP16], [0xdf, MAP32], [0xc1, NEVER],
+    [0xca, 4],
+    [0xcb, 8],
+    [0xcc, 1],
+    [0xcd, 2],
+    [0xce, 4],
+    [0xcf, 8],
+    [0xd0, 1],
+    [0xd1, 2],
+    [0xd2, 4],
+    [0xd3, 8],
+    [0xd4, 2],
+    [0xd5, 3],
+    [0xd6, 5],
+    [0xd7, 9],
+    [0xd8, 17],
+    [0xc4, LEN8],
+    [0xd9, LEN8],
+    [0xc5, LEN16],
+    [0xda, LEN16],
+    [0xc6, LEN32],
+    [0xdb, LEN32],
+    [0xc7, EXT8],
+    [0xc8, EXT16],
+    [0xc9, EXT32],
+    [0xdc, ARRAY16],
+    [0xdd, ARRAY32],
+    [0xde, MAP16],
+    [0xdf, MAP32],
+    [0xc1, NEVER],
   ];
   for (const [b, v] of fixed) t[b] = v;
   return t;

@@ -48,8 +48,7 @@ export function isRozenError(err: unknown, code?: ErrorCode): err is RozenError 
   return err instanceof RozenError && (code === undefined || err.code === code);
 }
 
-export const notFound = (what: string, cause?: unknown): RozenError =>
-  new RozenError('NotFound', `${what} not found`, { cause });
+export const notFound = (what: string, cause?: unknown): RozenError => new RozenError('NotFound', `${what} not found`, { cause });
 export const corrupt = (what: string, cause?: unknown): RozenError =>
   new RozenError('CorruptData', `${what} is corrupt or was tampered with`, { cause });
 export const invalidArgument = (message: string): RozenError => new RozenError('InvalidArgument', message);

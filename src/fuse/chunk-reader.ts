@@ -47,18 +47,35 @@ export class ChunkReader {
       if (data !== undefined) cached.push(data);
     }
     // The chunks asked for are requested before any read-ahead, so they are fetched first.
-    const result = cached.length > last - first ? this.slices(cached, ends, first, pos, end, content) : this.fetchRange(content, ends, first, last, pos, end);
+    const result =
+      cached.length > last - first
+        ? this.slices(cached, ends, first, pos, end, content)
+        : this.fetchRange(content, ends, first, last, pos, end);
     if (sequential) this.prefetch(content, ends, last, state, ahead);
     return result;
   }
 
-  private async fetchRange(content: readonly BlobId[], ends: Float64Array, first: number, last: number, pos: number, end: number): Promise<Uint8Array[]> {
+  private async fetchRange(
+    content: readonly BlobId[],
+    ends: Float64Array,
+    first: number,
+    last: number,
+    pos: number,
+    end: number,
+  ): Promise<Uint8Array[]> {
     const chunks = await this.blobs.getAll(content.slice(first, last + 1));
     return this.slices(chunks, ends, first, pos, end, content);
   }
 
   /** The parts of chunks `first`.. covering [pos, end), each chunk checked against its recorded size. */
-  private slices(chunks: readonly Uint8Array[], ends: Float64Array, first: number, pos: number, end: number, content: readonly BlobId[]): Uint8Array[] {
+  private slices(
+    chunks: readonly Uint8Array[],
+    ends: Float64Array,
+    first: number,
+    pos: number,
+    end: number,
+    content: readonly BlobId[],
+  ): Uint8Array[] {
     const parts: Uint8Array[] = [];
     chunks.forEach((data, k) => {
       const i = first + k;
@@ -98,7 +115,10 @@ export class ChunkReader {
         state.lastAhead = j;
         const offset = ends[j - 1] as number;
         const size = (ends[j] as number) - offset;
-        this.blobs.get(id, 'ahead').then((data) => data.byteLength === size && ahead(offset, data), () => undefined);
+        this.blobs.get(id, 'ahead').then(
+          (data) => data.byteLength === size && ahead(offset, data),
+          () => undefined,
+        );
       } else if (!this.blobs.has(id)) {
         this.blobs.get(id, 'ahead').catch(() => undefined);
       }

@@ -108,8 +108,18 @@ export class DirListing {
 
   /** Bytes of the arrays behind the listing. */
   get byteLength(): number {
-    return this.bytes.length + this.ends.byteLength + this.types.byteLength + this.modes.byteLength + this.owners.byteLength
-      + this.times.byteLength + this.numbers.byteLength + this.ids.length + this.idEnds.byteLength + this.chunkSizes.byteLength;
+    return (
+      this.bytes.length +
+      this.ends.byteLength +
+      this.types.byteLength +
+      this.modes.byteLength +
+      this.owners.byteLength +
+      this.times.byteLength +
+      this.numbers.byteLength +
+      this.ids.length +
+      this.idEnds.byteLength +
+      this.chunkSizes.byteLength
+    );
   }
 
   /** Entry `i`'s name (a view). */

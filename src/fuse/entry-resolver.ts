@@ -102,7 +102,13 @@ export class EntryResolver {
   private rootEntry(snapshot: Snapshot): TreeEntry {
     let root = this.roots.get(snapshot.id);
     if (!root) {
-      root = { kind: 'node', ino: this.inodes.forSnapshotRoot(snapshot.id), snapshot, listing: DirListing.from([snapshotRootNode(snapshot)]), index: 0 };
+      root = {
+        kind: 'node',
+        ino: this.inodes.forSnapshotRoot(snapshot.id),
+        snapshot,
+        listing: DirListing.from([snapshotRootNode(snapshot)]),
+        index: 0,
+      };
       this.roots.set(snapshot.id, root);
     }
     return root;

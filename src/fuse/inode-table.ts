@@ -50,7 +50,9 @@ export class InodeTable {
  * links is two files, and one number would have the kernel serve one's cached pages for the other.
  */
 function hardlinkKey(snapshotId: string, node: Node): string {
-  const what = createHash('sha256').update(`${node.size}:${node.mtimeNs}:${node.mode}:${node.uid}:${node.gid}:${(node.content ?? []).join(',')}`);
+  const what = createHash('sha256').update(
+    `${node.size}:${node.mtimeNs}:${node.mode}:${node.uid}:${node.gid}:${(node.content ?? []).join(',')}`,
+  );
   return `${snapshotId}:${node.device}:${node.inode}:${what.digest('base64')}`;
 }
 

@@ -46,7 +46,7 @@ export class SlotIndex {
 
   /** Indexes `slot`, whose key (as `keyOf` reads it) is `key`. */
   add(key: number, slot: number): void {
-    if ((this.count + 1) > this.cells.length * MAX_LOAD) this.grow();
+    if (this.count + 1 > this.cells.length * MAX_LOAD) this.grow();
     this.place(key, slot + 1);
     this.count++;
   }

@@ -100,7 +100,10 @@ export class SnapshotFs implements KernelFs {
   }
 
   getattr(ino: number): MaybeAsync<{ attr: Attr; seconds: number }> {
-    return this.withEntry('attributes of', ino, (e) => ({ attr: entryAttr(e, this.topNs()), seconds: e.kind === 'node' ? TREE_SECONDS : VIRTUAL_SECONDS }));
+    return this.withEntry('attributes of', ino, (e) => ({
+      attr: entryAttr(e, this.topNs()),
+      seconds: e.kind === 'node' ? TREE_SECONDS : VIRTUAL_SECONDS,
+    }));
   }
 
   readlink(ino: number): MaybeAsync<Uint8Array> {
@@ -204,7 +207,10 @@ export class SnapshotFs implements KernelFs {
     }
     if (e === undefined) return Errno.ENOENT;
     if (!(e instanceof Promise)) return then(e);
-    return e.then((found) => (found === undefined ? Errno.ENOENT : then(found)), (err: unknown) => this.failedNode(what, ino, err));
+    return e.then(
+      (found) => (found === undefined ? Errno.ENOENT : then(found)),
+      (err: unknown) => this.failedNode(what, ino, err),
+    );
   }
 
   /** One more kernel reference; a file newly held whose blob is already decoded is pushed at once. */
@@ -224,7 +230,13 @@ export class SnapshotFs implements KernelFs {
   }
 
   /** Entries from `offset` on: `.` and `..` first, then the children; each carries the next offset. */
-  private fill(dir: FsEntry, count: number, childAt: (i: number) => readonly [Buffer, FsEntry], offset: number, out: DirentWriter): DirentWriter {
+  private fill(
+    dir: FsEntry,
+    count: number,
+    childAt: (i: number) => readonly [Buffer, FsEntry],
+    offset: number,
+    out: DirentWriter,
+  ): DirentWriter {
     for (let pos = offset; pos < count + 2; pos++) {
       if (pos < 2) {
         if (!out.add(pos === 0 ? DOT : DOTDOT, dir.ino, DIR_MODE, pos + 1)) break;

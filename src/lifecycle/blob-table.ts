@@ -230,10 +230,12 @@ export class BlobTable {
       }
     } else {
       const records = Array.from({ length: hi - lo }, (_, i) => this.#recordAt(lo + i));
-      records.sort((a, b) => this.#compareRecords(a, b)).forEach((r, i) => {
-        sorted[2 * (lo + i)] = this.#prefixOf(r);
-        sorted[2 * (lo + i) + 1] = r;
-      });
+      records
+        .sort((a, b) => this.#compareRecords(a, b))
+        .forEach((r, i) => {
+          sorted[2 * (lo + i)] = this.#prefixOf(r);
+          sorted[2 * (lo + i) + 1] = r;
+        });
     }
     for (let i = lo + 1; i < hi; i++) {
       if (sorted[2 * i] !== sorted[2 * i - 2] || !this.#sameId(this.#recordAt(i - 1), this.#recordAt(i))) continue;

@@ -52,18 +52,27 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
 }
 
 async function checkWith(
-  repo: Repository, opts: CheckOptions, keys: Uint8Array, problems: string[], notes: string[], problem: (line: string) => void, note: (line: string) => void,
+  repo: Repository,
+  opts: CheckOptions,
+  keys: Uint8Array,
+  problems: string[],
+  notes: string[],
+  problem: (line: string) => void,
+  note: (line: string) => void,
 ): Promise<CheckReport> {
   const disagreements: string[] = [];
   const view = await loadIndexView(repo.backend, repo.sealer, {
     onError: (id, err) => problem(`index file ${short(id)}: ${(err as Error).message}`),
     // A pack listed by several index files must be described the same way by each.
     onRepeat: (id, again, first) => {
-      if (!sameDescription(first, again)) disagreements.push(`pack ${short(again.id)}: index file ${short(id)} describes it differently from another index file`);
+      if (!sameDescription(first, again))
+        disagreements.push(`pack ${short(again.id)}: index file ${short(id)} describes it differently from another index file`);
     },
   });
   // Reading the data (I/O and the pool) overlaps the listing of the packs and the walk of the snapshots' trees.
-  const reading = opts.readData ? readData(repo, view, opts.readData, keys, opts, problem) : Promise.resolve({ packsRead: 0, blobsRead: 0 });
+  const reading = opts.readData
+    ? readData(repo, view, opts.readData, keys, opts, problem)
+    : Promise.resolve({ packsRead: 0, blobsRead: 0 });
   reading.catch(() => undefined);
   for (const line of disagreements) problem(line);
   for (const p of view.packs) for (const line of indexedLayoutProblems(view.blobs, p)) problem(line);
@@ -77,14 +86,33 @@ async function checkWith(
 }
 
 async function readData(
-  repo: Repository, view: IndexView, subset: DataSubset, keys: Uint8Array, opts: CheckOptions, problem: (line: string) => void,
+  repo: Repository,
+  view: IndexView,
+  subset: DataSubset,
+  keys: Uint8Array,
+  opts: CheckOptions,
+  problem: (line: string) => void,
 ): Promise<{ packsRead: number; blobsRead: number }> {
-  const chosen = selectPacks(view.packs.map((p) => p.id), subset, opts.random);
-  const blobsRead = await readPacks(repo, chosen.map((id) => view.pack(id)!), keys, problem);
+  const chosen = selectPacks(
+    view.packs.map((p) => p.id),
+    subset,
+    opts.random,
+  );
+  const blobsRead = await readPacks(
+    repo,
+    chosen.map((id) => view.pack(id)!),
+    keys,
+    problem,
+  );
   return { packsRead: chosen.length, blobsRead };
 }
 
-async function checkPacksStored(repo: Repository, view: IndexView, problem: (line: string) => void, note: (line: string) => void): Promise<void> {
+async function checkPacksStored(
+  repo: Repository,
+  view: IndexView,
+  problem: (line: string) => void,
+  note: (line: string) => void,
+): Promise<void> {
   const listed: ObjectInfo[] = [];
   for await (const o of repo.backend.list(PACKS_PREFIX)) listed.push(o);
   const stored = packObjects(listed);

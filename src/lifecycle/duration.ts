@@ -41,5 +41,5 @@ export function subtractDuration(time: Date, d: Duration): Date {
 /** The duration in milliseconds, taking months as 30 days and years as 365 (for grace periods). */
 export function durationMs(d: Duration): number {
   const hour = 3600_000;
-  return (((d.years * 365 + d.months * 30 + d.days) * 24) + d.hours) * hour;
+  return ((d.years * 365 + d.months * 30 + d.days) * 24 + d.hours) * hour;
 }

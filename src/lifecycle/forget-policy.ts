@@ -53,8 +53,7 @@ const BUCKETS: readonly [keyof KeepPolicy, string, Bucket][] = [
 ];
 
 export function isEmptyPolicy(p: KeepPolicy): boolean {
-  return p.last === undefined && p.within === undefined && (p.tags?.length ?? 0) === 0
-    && BUCKETS.every(([k]) => p[k] === undefined);
+  return p.last === undefined && p.within === undefined && (p.tags?.length ?? 0) === 0 && BUCKETS.every(([k]) => p[k] === undefined);
 }
 
 /** Groups by hostname and sorted path set; groups and their snapshots oldest first. */

@@ -38,10 +38,16 @@ export async function forget(repo: Repository, opts: ForgetOptions): Promise<For
   const named = new Set(byId.map((s) => s.id));
   const groups: ForgetGroup[] = [];
   if (!isEmptyPolicy(policy)) {
-    const candidates = (await listSnapshots(repo)).filter((s) => !named.has(s.id) && matchesFilter(s, { host: opts.host, tags: opts.tags }));
+    const candidates = (await listSnapshots(repo)).filter(
+      (s) => !named.has(s.id) && matchesFilter(s, { host: opts.host, tags: opts.tags }),
+    );
     for (const g of groupSnapshots(candidates)) groups.push({ ...g, ...applyPolicy(g.snapshots, policy) });
   }
   const removed = [...new Map([...byId, ...groups.flatMap((g) => g.remove)].map((s) => [s.id, s])).values()];
-  if (!opts.dryRun) await deleteFormatObjects(repo.backend, removed.map((s) => `snapshots/${s.id}`));
+  if (!opts.dryRun)
+    await deleteFormatObjects(
+      repo.backend,
+      removed.map((s) => `snapshots/${s.id}`),
+    );
   return { byId, groups, removed };
 }

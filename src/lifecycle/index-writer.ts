@@ -9,7 +9,10 @@ export const BLOBS_PER_INDEX_FILE = INDEX_FILE_BLOBS;
 
 /** Returns the ids of the written files; every pack must already be durable. `packs` are taken one file's worth at a time. */
 export async function writeIndexSet(
-  backend: Backend, sealer: Sealer, packs: Iterable<IndexPack>, perFile = BLOBS_PER_INDEX_FILE,
+  backend: Backend,
+  sealer: Sealer,
+  packs: Iterable<IndexPack>,
+  perFile = BLOBS_PER_INDEX_FILE,
 ): Promise<string[]> {
   const ids: string[] = [];
   for (const batch of batchPacks(packs, perFile)) ids.push(await writeIndexFile(backend, sealer, batch));

@@ -43,7 +43,11 @@ export interface PrunePlan {
  * record of each live blob id (BlobMarks), so a blob stored twice is live in both packs.
  */
 export function planPrune(
-  view: IndexView, live: BitSet, stored: ReadonlyMap<string, ObjectInfo>, tmp: readonly ObjectInfo[], policy: PrunePolicy,
+  view: IndexView,
+  live: BitSet,
+  stored: ReadonlyMap<string, ObjectInfo>,
+  tmp: readonly ObjectInfo[],
+  policy: PrunePolicy,
 ): PrunePlan {
   const keep: IndexedPack[] = [];
   const toRepack: IndexedPack[] = [];
@@ -87,7 +91,10 @@ export function planPrune(
   const old = (o: ObjectInfo): boolean => policy.now - o.mtimeMs >= policy.graceMs;
   const unindexed = [...stored.values()].filter((o) => !view.pack(parsePackName(o.name) as PackId));
   return {
-    keep, repack, drop, lost,
+    keep,
+    repack,
+    drop,
+    lost,
     orphans: unindexed.filter(old),
     young: unindexed.filter((o) => !old(o)),
     tmp: tmp.filter(old),
@@ -98,7 +105,12 @@ export function planPrune(
  * The distinct blob ids reached (`live`: every record of each), and how many of them no stored pack holds, those
  * the walk found missing counted once more.
  */
-export function countLive(view: IndexView, reach: Reachable, live: BitSet, stored: ReadonlyMap<string, ObjectInfo>): { live: number; lost: number } {
+export function countLive(
+  view: IndexView,
+  reach: Reachable,
+  live: BitSet,
+  stored: ReadonlyMap<string, ObjectInfo>,
+): { live: number; lost: number } {
   const unindexed = reach.data.unindexed.size + [...reach.trees.unindexed].filter((id) => !reach.data.unindexed.has(id)).length;
   let count = unindexed;
   let lost = reach.missing.size + unindexed;

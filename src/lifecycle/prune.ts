@@ -63,8 +63,10 @@ async function listAll(repo: Repository, prefix: string): Promise<ObjectInfo[]> 
 function requireLive(lost: number, first?: string): void {
   if (lost > 0) {
     const example = first === undefined ? '' : ` (${first})`;
-    throw new RozenError('CorruptData',
-      `${lost} blob(s) referenced by snapshots are missing${example}; nothing was deleted (run \`rozen check\`, then \`rozen repair index\` or \`rozen repair snapshots\`)`);
+    throw new RozenError(
+      'CorruptData',
+      `${lost} blob(s) referenced by snapshots are missing${example}; nothing was deleted (run \`rozen check\`, then \`rozen repair index\` or \`rozen repair snapshots\`)`,
+    );
   }
 }
 
@@ -72,7 +74,10 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
   // Listing the packs (I/O) overlaps reading the index and the snapshots. Under the exclusive lock no backup
   // adds packs meanwhile; were one to, a pack listed but not indexed is kept through the grace period.
   const [view, snapshots, packs, tmpListed] = await Promise.all([
-    loadIndexView(repo.backend, repo.sealer), listSnapshots(repo), listAll(repo, PACKS_PREFIX), listAll(repo, 'tmp/'),
+    loadIndexView(repo.backend, repo.sealer),
+    listSnapshots(repo),
+    listAll(repo, PACKS_PREFIX),
+    listAll(repo, 'tmp/'),
   ]);
   const tmp = tmpListed.filter((o) => isFormatName(o.name));
   let firstProblem: string | undefined;
@@ -87,15 +92,23 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
     now: (opts.now ?? Date.now)(),
   });
   const base = {
-    snapshots: snapshots.length, liveBlobs: counted.live, packsBefore: stored.size, bytesBefore: sumSizes([...stored.values()]),
-    unexpected: [...packs, ...tmpListed].map((o) => o.name).filter((n) => !isFormatName(n)).sort(),
+    snapshots: snapshots.length,
+    liveBlobs: counted.live,
+    packsBefore: stored.size,
+    bytesBefore: sumSizes([...stored.values()]),
+    unexpected: [...packs, ...tmpListed]
+      .map((o) => o.name)
+      .filter((n) => !isFormatName(n))
+      .sort(),
   };
   if (opts.dryRun) return report(plan, [], 0, 0, base, true);
   // Nothing is looked up by id from here on, and nothing at all once the new index is written: the
   // index cache is rebuilt then, and would otherwise add its memory to the view's.
   view.blobs.releaseLookup();
   const keys = nativeKeys(repo.master.encKey, repo.master.idKey);
-  const written = await repack({ backend: repo.backend, sealer: repo.sealer, keys, packSize: repo.config.packSize }, plan.repack).finally(() => keys.fill(0));
+  const written = await repack({ backend: repo.backend, sealer: repo.sealer, keys, packSize: repo.config.packSize }, plan.repack).finally(
+    () => keys.fill(0),
+  );
   const rewrite = plan.drop.length + plan.repack.length + plan.lost.length > 0;
   const newIndex = rewrite ? await writeIndexSet(repo.backend, repo.sealer, encoded(plan.keep, written)) : [];
   const oldIndex = rewrite ? view.files.filter((id) => !newIndex.includes(id)) : [];
@@ -121,8 +134,12 @@ function* encoded(keep: readonly IndexedPack[], written: readonly EncodedPack[])
 }
 
 function report(
-  plan: PrunePlan, written: readonly EncodedPack[], indexWritten: number, indexDeleted: number,
-  base: Pick<PruneReport, 'snapshots' | 'liveBlobs' | 'packsBefore' | 'bytesBefore' | 'unexpected'>, dryRun: boolean,
+  plan: PrunePlan,
+  written: readonly EncodedPack[],
+  indexWritten: number,
+  indexDeleted: number,
+  base: Pick<PruneReport, 'snapshots' | 'liveBlobs' | 'packsBefore' | 'bytesBefore' | 'unexpected'>,
+  dryRun: boolean,
 ): PruneReport {
   const repacked = plan.repack.map((j) => j.pack);
   const deleted = sumSizes([...plan.drop, ...repacked, ...plan.orphans, ...plan.tmp]);

@@ -35,7 +35,10 @@ export function selectPacks(ids: readonly PackId[], subset: DataSubset, random: 
   if (subset.kind === 'part') return sorted.filter((id) => parseInt(id.slice(0, 2), 16) % subset.n === subset.k - 1);
   const want = Math.ceil((sorted.length * subset.percent) / 100);
   const shuffled = sorted.map((id) => ({ id, r: random() })).sort((a, b) => a.r - b.r);
-  return shuffled.slice(0, want).map((x) => x.id).sort();
+  return shuffled
+    .slice(0, want)
+    .map((x) => x.id)
+    .sort();
 }
 
 const PACKS_AT_ONCE = 3;
@@ -58,7 +61,10 @@ export interface PackToRead {
  * repository's keys as the addon takes them (native-open.ts): blobs are opened on the libuv pool.
  */
 export async function readPacks(
-  repo: Repository, packs: readonly PackToRead[], keys: Uint8Array, problem: (line: string) => void,
+  repo: Repository,
+  packs: readonly PackToRead[],
+  keys: Uint8Array,
+  problem: (line: string) => void,
   wholePackMax = WHOLE_PACK_MAX,
 ): Promise<number> {
   let blobs = 0;
@@ -71,7 +77,9 @@ export async function readPacks(
     try {
       const indexed = pack.describe();
       // Not `blobs += await …`: that reads `blobs` before the await, and another lane's count in between is lost.
-      const verified = streaming ? await verifyStreaming(repo, indexed, keys, name, problem) : await verifyWhole(repo, indexed, keys, name, problem, buffer);
+      const verified = streaming
+        ? await verifyStreaming(repo, indexed, keys, name, problem)
+        : await verifyWhole(repo, indexed, keys, name, problem, buffer);
       blobs += verified;
     } catch (err) {
       problem(`${name}: ${(err as Error).message}`);
@@ -94,7 +102,12 @@ type Blob = PackDescription['blobs'][number];
 
 /** A pack read whole (into `into` where the backend can); one job of the pool checks its hash and every blob. */
 async function verifyWhole(
-  repo: Repository, indexed: PackDescription, keys: Uint8Array, name: string, problem: (line: string) => void, into?: Uint8Array,
+  repo: Repository,
+  indexed: PackDescription,
+  keys: Uint8Array,
+  name: string,
+  problem: (line: string) => void,
+  into?: Uint8Array,
 ): Promise<number> {
   const bytes = await repo.backend.get(packName(indexed.id), { offset: 0, length: indexed.size }, into);
   let description: PackDescription;
@@ -112,7 +125,13 @@ async function verifyWhole(
  * A large (degenerate) pack, read in runs of whole blobs in order and then its tail, so memory
  * stays bounded: the bytes are hashed as they come (on the pool) and must add up to the pack's id.
  */
-async function verifyStreaming(repo: Repository, indexed: PackDescription, keys: Uint8Array, name: string, problem: (line: string) => void): Promise<number> {
+async function verifyStreaming(
+  repo: Repository,
+  indexed: PackDescription,
+  keys: Uint8Array,
+  name: string,
+  problem: (line: string) => void,
+): Promise<number> {
   const file = packName(indexed.id);
   const header = await readPackHeader(repo.backend, repo.sealer, indexed.id, indexed.size);
   if (!sameDescription(header, indexed)) problem(`${name}: its header does not match the index`);
@@ -169,7 +188,13 @@ function runsOf(blobs: readonly Blob[]): Blob[][] {
  * hash of the whole pack when `packId` is given; returns how many passed.
  */
 async function verifyRun(
-  bytes: Uint8Array, blobs: readonly Blob[], base: number, keys: Uint8Array, name: string, problem: (line: string) => void, packId?: PackId,
+  bytes: Uint8Array,
+  blobs: readonly Blob[],
+  base: number,
+  keys: Uint8Array,
+  name: string,
+  problem: (line: string) => void,
+  packId?: PackId,
 ): Promise<number> {
   const spans = blobs.map((b) => ({ id: b.id, at: b.offset - base, length: b.length, rawLength: b.rawLength }));
   const { problems, sha256 } = await verifyBlobs(keys, bytes, spans, packId !== undefined);

@@ -51,14 +51,26 @@ export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promi
   // Three independent streams (normal, tree, degenerate packs): one's reads overlap another's writes.
   const degenerate = async (): Promise<EncodedPack[]> => {
     const out: EncodedPack[] = [];
-    await forEachLimited(jobs.filter((j) => j.pack.kind === PackKind.degenerate), DEGENERATE_AT_ONCE, async (job) => {
-      out.push(encodedPack(await (canCopyRanges(t.backend) ? repackDegenerateByCopy(t, t.backend, job) : repackDegenerate(t, job))));
-    });
+    await forEachLimited(
+      jobs.filter((j) => j.pack.kind === PackKind.degenerate),
+      DEGENERATE_AT_ONCE,
+      async (job) => {
+        out.push(encodedPack(await (canCopyRanges(t.backend) ? repackDegenerateByCopy(t, t.backend, job) : repackDegenerate(t, job))));
+      },
+    );
     return out;
   };
   const settled = await Promise.allSettled([
-    repackWhole(t, jobs.filter((j) => j.pack.kind === PackKind.normal), PackKind.normal),
-    repackWhole(t, jobs.filter((j) => j.pack.kind === PackKind.tree), PackKind.tree),
+    repackWhole(
+      t,
+      jobs.filter((j) => j.pack.kind === PackKind.normal),
+      PackKind.normal,
+    ),
+    repackWhole(
+      t,
+      jobs.filter((j) => j.pack.kind === PackKind.tree),
+      PackKind.tree,
+    ),
     degenerate(),
   ]);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -71,7 +83,11 @@ export async function repack(t: RepackTarget, jobs: readonly RepackJob[]): Promi
  * are copied as they are, so their tags are what must hold. Throws CorruptData: nothing damaged is copied.
  */
 async function verifyCopied(keys: Uint8Array, pack: PackId, bytes: Uint8Array, blobs: readonly Blob[], base: number): Promise<void> {
-  const problems = await authBlobs(keys, bytes, blobs.map((b) => ({ id: b.id, at: b.offset - base, length: b.length })));
+  const problems = await authBlobs(
+    keys,
+    bytes,
+    blobs.map((b) => ({ id: b.id, at: b.offset - base, length: b.length })),
+  );
   const bad = problems.findIndex((p) => p !== '');
   if (bad >= 0) throw corrupt(`blob ${blobs[bad]!.id} in pack ${pack} (${problems[bad]})`);
 }
@@ -91,7 +107,12 @@ async function repackWhole(t: RepackTarget, jobs: readonly RepackJob[], kind: Pa
     // whole in memory until the new pack is stored (so what is held stays under twice what is copied).
     const view = 2 * job.bytes >= bytes.length;
     for (const b of job.blobs()) {
-      writer.add(b.id, b.type, view ? bytes.subarray(b.offset, b.offset + b.length) : bytes.slice(b.offset, b.offset + b.length), b.rawLength);
+      writer.add(
+        b.id,
+        b.type,
+        view ? bytes.subarray(b.offset, b.offset + b.length) : bytes.slice(b.offset, b.offset + b.length),
+        b.rawLength,
+      );
       if (writer.size >= t.packSize || writer.count >= NEW_PACK_BLOBS) {
         out.push(encodedPack(await writer.finish()));
         writer = new PackWriter(t.backend, t.sealer, kind);
@@ -126,10 +147,18 @@ async function repackDegenerateByCopy(t: RepackTarget, copier: RangeCopier, job:
     size += sealed.length;
     await hash.below(HASH_BACKLOG);
   }
-  const header = { kind: PackKind.degenerate, blobs: blobs.map((b) => ({ id: b.id, type: b.type, length: b.length, rawLength: b.rawLength })) };
+  const header = {
+    kind: PackKind.degenerate,
+    blobs: blobs.map((b) => ({ id: b.id, type: b.type, length: b.length, rawLength: b.rawLength })),
+  };
   const tail = encodePackTail(t.sealer, header);
   const id = (await hash.update(tail).digest()) as PackId;
-  await copier.copyRange(packName(job.pack.id), blobs.map((b) => ({ offset: b.offset, length: b.length })), packName(id), tail);
+  await copier.copyRange(
+    packName(job.pack.id),
+    blobs.map((b) => ({ offset: b.offset, length: b.length })),
+    packName(id),
+    tail,
+  );
   return describePack(id, size + tail.length, tail.length, header);
 }
 

@@ -38,7 +38,11 @@ class TreeRewriter {
   readonly #why = new Map<BlobId, string>();
   readonly #tasks: BlobTasks;
 
-  constructor(private readonly repo: Repository, private readonly view: IndexView, private readonly saver: BlobSaver | undefined) {
+  constructor(
+    private readonly repo: Repository,
+    private readonly view: IndexView,
+    private readonly saver: BlobSaver | undefined,
+  ) {
     this.#tasks = new BlobTasks({ encKey: repo.master.encKey, idKey: repo.master.idKey });
   }
 
@@ -131,7 +135,10 @@ async function dropUnreadable(repo: Repository, id: SnapshotId, why: string, opt
 
 /** Writes the rewritten snapshot (or, with `forget`, drops one whose root is lost: `result` is then why). */
 async function replace(
-  repo: Repository, snap: Snapshot, result: NonNullable<Rewrite> | string, opts: RepairSnapshotsOptions,
+  repo: Repository,
+  snap: Snapshot,
+  result: NonNullable<Rewrite> | string,
+  opts: RepairSnapshotsOptions,
 ): Promise<RepairedSnapshot> {
   const lost = typeof result === 'string';
   const dropped = lost ? [`/ (root tree lost: ${result})`] : result.dropped;

@@ -80,7 +80,10 @@ export async function repositoryStats(repo: Repository, onProblem: (line: string
   }
   return {
     snapshots: snapshots.length,
-    files: countFiles(snapshots.map((s) => s.tree), trees),
+    files: countFiles(
+      snapshots.map((s) => s.tree),
+      trees,
+    ),
     uniqueBytes: unique.raw,
     uniqueStoredBytes: unique.stored,
     storedBytes: packs.normal.bytes + packs.degenerate.bytes + packs.tree.bytes,

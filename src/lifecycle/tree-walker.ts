@@ -72,10 +72,16 @@ export interface WalkOptions {
 
 /** Marks every tree and data blob reachable from `snapshots`, breadth first with bounded concurrency. */
 export async function walkSnapshots(
-  repo: Repository, view: IndexView, snapshots: readonly Snapshot[], visitor: WalkVisitor = {}, opts: WalkOptions = {},
+  repo: Repository,
+  view: IndexView,
+  snapshots: readonly Snapshot[],
+  visitor: WalkVisitor = {},
+  opts: WalkOptions = {},
 ): Promise<Reachable> {
   const result: Reachable = {
-    trees: new BlobMarks(view.blobs), data: new BlobMarks(view.blobs), missing: new BlobIdSet(Number.POSITIVE_INFINITY),
+    trees: new BlobMarks(view.blobs),
+    data: new BlobMarks(view.blobs),
+    missing: new BlobIdSet(Number.POSITIVE_INFINITY),
   };
   let level: { id: BlobId; use: Use }[] = [];
   const enqueue = (id: BlobId, use: Use): void => {
@@ -111,7 +117,11 @@ export async function walkSnapshots(
 
 /** A decoded node has a subtree only when it is a directory (decodeTree checks that). */
 function visitNode(
-  node: TreeRefs, parent: Use, view: IndexView, result: Reachable, visitor: WalkVisitor,
+  node: TreeRefs,
+  parent: Use,
+  view: IndexView,
+  result: Reachable,
+  visitor: WalkVisitor,
   enqueue: (id: BlobId, use: Use) => void,
 ): void {
   if (node.subtree !== undefined && !result.trees.has(node.subtree)) enqueue(node.subtree, new Use(parent.snapshot, parent, node.name));

@@ -71,7 +71,16 @@ export function createBlobPool(keys: TaskKeys): BlobPool {
   const batch = async (files: readonly FileRequest[]): Promise<(FileResult | undefined | Error)[]> => {
     const groups: FileRequest[][] = [];
     for (let i = 0; i < files.length; i += READS_PER_CALL) groups.push(files.slice(i, i + READS_PER_CALL));
-    const read = (await Promise.all(groups.map((g) => readFiles(g.map((f) => f.path), Math.min(...g.map((f) => f.maxSize)))))).flat();
+    const read = (
+      await Promise.all(
+        groups.map((g) =>
+          readFiles(
+            g.map((f) => f.path),
+            Math.min(...g.map((f) => f.maxSize)),
+          ),
+        ),
+      )
+    ).flat();
     const inputs: SealInput[] = [];
     const at: number[] = [];
     read.forEach((bytes, i) => {
@@ -105,18 +114,20 @@ function fileBatcher(send: (files: FileRequest[]) => Promise<(FileResult | undef
     bytes = 0;
     if (items.length === 0) return;
     send(items.map((i) => i.req)).then(
-      (results) => items.forEach((item, k) => {
-        const r = results[k];
-        if (r instanceof Error) item.reject(r);
-        else item.resolve(r);
-      }),
+      (results) =>
+        items.forEach((item, k) => {
+          const r = results[k];
+          if (r instanceof Error) item.reject(r);
+          else item.resolve(r);
+        }),
       (err: unknown) => items.forEach((item) => item.reject(err)),
     );
   };
-  return (req, size = 0) => new Promise((resolve, reject) => {
-    if (batch.length === 0) setImmediate(flush);
-    batch.push({ req, resolve, reject });
-    bytes += size;
-    if (batch.length >= BATCH_FILES || bytes >= BATCH_BYTES) flush();
-  });
+  return (req, size = 0) =>
+    new Promise((resolve, reject) => {
+      if (batch.length === 0) setImmediate(flush);
+      batch.push({ req, resolve, reject });
+      bytes += size;
+      if (batch.length >= BATCH_FILES || bytes >= BATCH_BYTES) flush();
+    });
 }

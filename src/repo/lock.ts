@@ -159,7 +159,8 @@ export async function acquireLock(repo: Repository, exclusive: boolean, report: 
   await check();
   const id = toHex(randomBytes(32));
   const base = { hostname: hostname(), username: userInfo().username, pid: process.pid, exclusive };
-  const write = (): Promise<void> => repo.backend.put(`locks/${id}`, sealFile(repo.sealer, AAD.lock, encode({ ...base, time: Date.now() }), false));
+  const write = (): Promise<void> =>
+    repo.backend.put(`locks/${id}`, sealFile(repo.sealer, AAD.lock, encode({ ...base, time: Date.now() }), false));
   await write();
   try {
     await check(id);
@@ -194,6 +195,9 @@ export async function removeLocks(repo: Repository, all: boolean): Promise<LockR
   const named = (id: string): boolean => isFormatName(`locks/${id}`);
   const removed = locks.filter((l) => named(l.id) && (all || isStale(l)));
   const removedUnreadable = unreadable.filter((u) => named(u.id) && (all || isStaleUnreadable(u)));
-  await deleteFormatObjects(repo.backend, [...removed, ...removedUnreadable].map((l) => `locks/${l.id}`));
+  await deleteFormatObjects(
+    repo.backend,
+    [...removed, ...removedUnreadable].map((l) => `locks/${l.id}`),
+  );
   return { removed, removedUnreadable, keptUnreadable: unreadable.filter((u) => !removedUnreadable.includes(u)) };
 }

@@ -13,8 +13,21 @@ export interface BlobSpan {
 }
 
 interface OpenNative {
-  openBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, out: Uint8Array, checkIds?: boolean): Promise<Int32Array>;
-  verifyBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, hashWhole: boolean): Promise<Int32Array & { sha256?: Buffer }>;
+  openBlobs(
+    keys: Uint8Array,
+    sealed: Uint8Array,
+    layout: Float64Array,
+    ids: Uint8Array,
+    out: Uint8Array,
+    checkIds?: boolean,
+  ): Promise<Int32Array>;
+  verifyBlobs(
+    keys: Uint8Array,
+    sealed: Uint8Array,
+    layout: Float64Array,
+    ids: Uint8Array,
+    hashWhole: boolean,
+  ): Promise<Int32Array & { sha256?: Buffer }>;
   authBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, hashWhole: boolean): Promise<Int32Array>;
 }
 
@@ -39,7 +52,12 @@ export interface OpenOptions {
 }
 
 /** The plaintexts of `blobs` (lying in `sealed`), one after another in one buffer; on the libuv pool. */
-export async function openBlobRun(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[], opts: OpenOptions = {}): Promise<Uint8Array> {
+export async function openBlobRun(
+  keys: Uint8Array,
+  sealed: Uint8Array,
+  blobs: readonly BlobSpan[],
+  opts: OpenOptions = {},
+): Promise<Uint8Array> {
   const { layout, ids, out } = prepare(blobs);
   check(blobs, await (addon() as OpenNative).openBlobs(keys, sealed, layout, ids, out, opts.checkIds ?? true));
   return out;
@@ -49,7 +67,12 @@ export async function openBlobRun(keys: Uint8Array, sealed: Uint8Array, blobs: r
  * Opens and verifies `blobs` on the libuv pool without keeping their plaintext: per blob, '' or its
  * CorruptData message; with `hashWhole`, also the SHA-256 of `sealed` (a whole pack), in hex.
  */
-export async function verifyBlobs(keys: Uint8Array, sealed: Uint8Array, blobs: readonly BlobSpan[], hashWhole = false): Promise<{ problems: string[]; sha256?: string }> {
+export async function verifyBlobs(
+  keys: Uint8Array,
+  sealed: Uint8Array,
+  blobs: readonly BlobSpan[],
+  hashWhole = false,
+): Promise<{ problems: string[]; sha256?: string }> {
   const { layout, ids } = spans(blobs, () => 0);
   const results = await (addon() as OpenNative).verifyBlobs(keys, sealed, layout, ids, hashWhole);
   const problems = messages(blobs, results);

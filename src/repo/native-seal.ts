@@ -49,7 +49,14 @@ export interface SealedBlob {
 }
 
 interface SealNative {
-  sealBlobs(keys: Uint8Array, blobs: readonly BlobData[], ids: Uint8Array, known: Uint8Array, levels: Int32Array, layout: Float64Array): Promise<Buffer>;
+  sealBlobs(
+    keys: Uint8Array,
+    blobs: readonly BlobData[],
+    ids: Uint8Array,
+    known: Uint8Array,
+    levels: Int32Array,
+    layout: Float64Array,
+  ): Promise<Buffer>;
   hashBlobs(keys: Uint8Array, blobs: readonly BlobBytes[], ids: Uint8Array): Promise<void>;
 }
 
@@ -77,7 +84,14 @@ export async function sealBlobs(keys: Uint8Array, inputs: readonly SealInput[]):
     levels[i] = input.level === false ? LEVEL_RAW : input.level;
   });
   const layout = new Float64Array(LAYOUT_FIELDS * n);
-  const out = await native().sealBlobs(keys, inputs.map((input) => input.data), ids, known, levels, layout);
+  const out = await native().sealBlobs(
+    keys,
+    inputs.map((input) => input.data),
+    ids,
+    known,
+    levels,
+    layout,
+  );
   const hex = idsOf(ids, n);
   return inputs.map((input, i) => {
     const at = layout[LAYOUT_FIELDS * i]!;

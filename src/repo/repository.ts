@@ -133,8 +133,9 @@ export class Repository {
     // Opened in the addon on the libuv pool: a backup, restore or mount loads trees by the hundred, and opening
     // them here (decipher, zstd, HMAC) held the JavaScript thread for a noticeable share of an unchanged backup.
     this.#keys ??= nativeKeys(this.master.encKey, this.master.idKey);
-    return openBlobRun(this.#keys, sealed, [{ id, at: 0, length: sealed.length, rawLength: where.rawLength }])
-      .catch((err: unknown) => { throw inPack(err, where.pack); });
+    return openBlobRun(this.#keys, sealed, [{ id, at: 0, length: sealed.length, rawLength: where.rawLength }]).catch((err: unknown) => {
+      throw inPack(err, where.pack);
+    });
   }
 
   /** Close the index and backend, then zero every copy of the keys this repository held. */

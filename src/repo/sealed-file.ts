@@ -27,7 +27,12 @@ export function openFile(sealer: Sealer, aad: Uint8Array, stored: Uint8Array): U
 
 /** Write `payload` as `<dir>/<sha256 of stored bytes>`; returns the id. Refuses a file over `maxBytes`. */
 export async function putSealedFile(
-  backend: Backend, sealer: Sealer, dir: string, aad: Uint8Array, payload: Uint8Array, maxBytes: number,
+  backend: Backend,
+  sealer: Sealer,
+  dir: string,
+  aad: Uint8Array,
+  payload: Uint8Array,
+  maxBytes: number,
 ): Promise<string> {
   const stored = sealFile(sealer, aad, payload, 3);
   if (stored.length > maxBytes) throw invalidArgument(`a file of ${stored.length} bytes in ${dir}/ (at most ${maxBytes})`);
@@ -38,7 +43,12 @@ export async function putSealedFile(
 
 /** Read `<dir>/<id>` (refused unread when over the bound), check its hash against the id, open it. */
 export async function getSealedFile(
-  backend: Backend, sealer: Sealer, dir: string, id: string, aad: Uint8Array, bound: SizeBound,
+  backend: Backend,
+  sealer: Sealer,
+  dir: string,
+  id: string,
+  aad: Uint8Array,
+  bound: SizeBound,
 ): Promise<Uint8Array> {
   const name = `${dir}/${id}`;
   const stored = await getBounded(backend, name, bound.maxBytes, bound.size);

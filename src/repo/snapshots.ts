@@ -35,8 +35,14 @@ function decodeRecord(id: string, v: unknown): Snapshot {
   const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
   if (typeof o !== 'object' || o === null || o['version'] !== 1) throw corrupt(`snapshot ${oneLine(id)}`);
   const tree = o['tree'];
-  if (typeof o['time'] !== 'string' || typeof o['hostname'] !== 'string' || !strings(o['paths']) || !strings(o['tags'])
-    || !(tree instanceof Uint8Array) || tree.length !== 32) {
+  if (
+    typeof o['time'] !== 'string' ||
+    typeof o['hostname'] !== 'string' ||
+    !strings(o['paths']) ||
+    !strings(o['tags']) ||
+    !(tree instanceof Uint8Array) ||
+    tree.length !== 32
+  ) {
     throw corrupt(`snapshot ${oneLine(id)}`);
   }
   return {

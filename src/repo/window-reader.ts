@@ -39,7 +39,6 @@ interface Window {
   readonly bytes: Promise<Uint8Array>;
 }
 
-
 export class WindowReader {
   readonly #backend: Backend;
   readonly #index: PackInfoSource;
@@ -60,7 +59,11 @@ export class WindowReader {
     this.#maxWindow = opts.maxWindow ?? 64 * MiB;
     this.#firstWindow = 8 * MiB;
     const cache = (maxSize: number): LRUCache<Window, Window> =>
-      new LRUCache<Window, Window>({ maxSize, sizeCalculation: (w) => Math.max(1, w.length), dispose: (w) => this.#byPack.get(w.pack)?.delete(w) });
+      new LRUCache<Window, Window>({
+        maxSize,
+        sizeCalculation: (w) => Math.max(1, w.length),
+        dispose: (w) => this.#byPack.get(w.pack)?.delete(w),
+      });
     this.#lru = cache(opts.cacheBytes ?? 96 * MiB);
     this.#packs = cache(opts.packCacheBytes ?? 64 * MiB);
   }

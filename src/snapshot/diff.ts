@@ -14,8 +14,12 @@ export interface DiffEntry {
 function sameContent(a: Node, b: Node): boolean {
   const ac = a.content ?? [];
   const bc = b.content ?? [];
-  return a.size === b.size && ac.length === bc.length && ac.every((id, i) => id === bc[i])
-    && (a.linkTarget === undefined ? b.linkTarget === undefined : b.linkTarget !== undefined && a.linkTarget.equals(b.linkTarget));
+  return (
+    a.size === b.size &&
+    ac.length === bc.length &&
+    ac.every((id, i) => id === bc[i]) &&
+    (a.linkTarget === undefined ? b.linkTarget === undefined : b.linkTarget !== undefined && a.linkTarget.equals(b.linkTarget))
+  );
 }
 
 function sameMeta(a: Node, b: Node): boolean {

@@ -103,7 +103,8 @@ export class RepoSnapshotSource {
     const first = blobAt(pack, loc.offset);
     let last = first;
     let bytes = pack.blobs[first]?.rawLength ?? 0;
-    while (last + 1 < pack.blobs.length && bytes + (pack.blobs[last + 1]?.rawLength ?? 0) <= maxBytes) bytes += pack.blobs[++last]?.rawLength ?? 0;
+    while (last + 1 < pack.blobs.length && bytes + (pack.blobs[last + 1]?.rawLength ?? 0) <= maxBytes)
+      bytes += pack.blobs[++last]?.rawLength ?? 0;
     const run = pack.blobs.slice(first, last + 1);
     const spans = run.map((b): BlobSpan => ({ id: b.id, at: b.offset, length: b.length, rawLength: b.rawLength }));
     const plain = await openBlobRun(this.#keys, w.bytes, spans, opts);

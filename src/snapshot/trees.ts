@@ -10,7 +10,11 @@ export async function loadTree(repo: Repository, id: BlobId): Promise<Node[]> {
 }
 
 /** Walk a snapshot tree depth-first, yielding each node with its path relative to the root ('/'-joined bytes). */
-export async function* walkTree(repo: Repository, root: BlobId, prefix: Buffer = Buffer.alloc(0)): AsyncGenerator<{ path: Buffer; node: Node }> {
+export async function* walkTree(
+  repo: Repository,
+  root: BlobId,
+  prefix: Buffer = Buffer.alloc(0),
+): AsyncGenerator<{ path: Buffer; node: Node }> {
   for (const node of await loadTree(repo, root)) {
     const path = joinPath(prefix, node.name);
     yield { path, node };

@@ -26,7 +26,6 @@ export function sameBytes(t: Test, actual: Uint8Array, expected: Uint8Array, mes
   t.ok(equal, message, equal ? {} : { actualLength: actual.byteLength, expectedLength: expected.byteLength });
 }
 
-
 /** Yields `total` bytes in chunks of varying size, recording the largest chunk held at once. */
 async function* chunked(data: Uint8Array, sizes: readonly number[]): AsyncGenerator<Uint8Array> {
   let at = 0;

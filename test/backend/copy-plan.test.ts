@@ -7,8 +7,7 @@ import type { ByteRange } from '../../src/core/types.js';
 const limits = { minPart: 100, maxCopyPart: 250 };
 
 /** The source offsets a plan reads, in order, as [offset, length] runs. */
-const flatten = (parts: readonly PlannedPart[]): ByteRange[] =>
-  parts.flatMap((p) => (p.kind === 'copy' ? [p.range] : p.pieces));
+const flatten = (parts: readonly PlannedPart[]): ByteRange[] => parts.flatMap((p) => (p.kind === 'copy' ? [p.range] : p.pieces));
 
 function merge(ranges: readonly ByteRange[]): ByteRange[] {
   const out: ByteRange[] = [];
@@ -21,16 +20,14 @@ function merge(ranges: readonly ByteRange[]): ByteRange[] {
   return out;
 }
 
-const rangesArb = fc
-  .array(fc.record({ gap: fc.nat(300), length: fc.nat(400) }), { maxLength: 30 })
-  .map((specs) => {
-    let at = 0;
-    return specs.map(({ gap, length }) => {
-      const r = { offset: at + gap, length };
-      at = r.offset + length;
-      return r;
-    });
+const rangesArb = fc.array(fc.record({ gap: fc.nat(300), length: fc.nat(400) }), { maxLength: 30 }).map((specs) => {
+  let at = 0;
+  return specs.map(({ gap, length }) => {
+    const r = { offset: at + gap, length };
+    at = r.offset + length;
+    return r;
   });
+});
 
 t.test('plans cover the ranges exactly with valid part sizes', async (t) => {
   fc.assert(
@@ -55,11 +52,33 @@ t.test('large contiguous runs are copied, small scattered ones uploaded', async 
     { kind: 'copy', range: { offset: 0, length: 150 } },
     { kind: 'copy', range: { offset: 150, length: 150 } },
   ]);
-  t.same(planCopyParts([{ offset: 0, length: 10 }, { offset: 50, length: 10 }], limits), [
-    { kind: 'upload', pieces: [{ offset: 0, length: 10 }, { offset: 50, length: 10 }] },
-  ]);
+  t.same(
+    planCopyParts(
+      [
+        { offset: 0, length: 10 },
+        { offset: 50, length: 10 },
+      ],
+      limits,
+    ),
+    [
+      {
+        kind: 'upload',
+        pieces: [
+          { offset: 0, length: 10 },
+          { offset: 50, length: 10 },
+        ],
+      },
+    ],
+  );
   t.same(planCopyParts([], limits), []);
-  t.same(planCopyParts([{ offset: 0, length: 60 }, { offset: 60, length: 60 }], limits), [
-    { kind: 'copy', range: { offset: 0, length: 120 } },
-  ]);
+  t.same(
+    planCopyParts(
+      [
+        { offset: 0, length: 60 },
+        { offset: 60, length: 60 },
+      ],
+      limits,
+    ),
+    [{ kind: 'copy', range: { offset: 0, length: 120 } }],
+  );
 });

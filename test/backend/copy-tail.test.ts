@@ -11,7 +11,10 @@ t.test('a tail joins a last upload part, or becomes a part of its own after a co
   t.equal(a.length, copyOnly.length + 1);
   t.same(a.at(-1), { kind: 'upload', pieces: [], extra: tail });
 
-  const mixed = planCopyParts([{ offset: 0, length: 6 * MiB }, { offset: 7 * MiB, length: 1000 }]);
+  const mixed = planCopyParts([
+    { offset: 0, length: 6 * MiB },
+    { offset: 7 * MiB, length: 1000 },
+  ]);
   t.equal(mixed.at(-1)!.kind, 'upload');
   const b = withTail(mixed, tail);
   t.equal(b.length, mixed.length, 'merged into the last upload part');

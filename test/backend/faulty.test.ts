@@ -17,10 +17,13 @@ t.test('fail the nth matching call only', async (t) => {
   await b.put('index/1', enc('x'));
   await t.rejects(b.put('packs/2', enc('b')), { code: 'BackendError', message: /injected fault: put packs\/2/ });
   await b.put('packs/3', enc('c'));
-  t.same((await inner.stat('packs/2')), undefined);
+  t.same(await inner.stat('packs/2'), undefined);
   t.equal(b.count('put'), 4);
   t.equal(b.count('*'), 4);
-  t.same(b.calls.map((c) => c.name), ['packs/1', 'index/1', 'packs/2', 'packs/3']);
+  t.same(
+    b.calls.map((c) => c.name),
+    ['packs/1', 'index/1', 'packs/2', 'packs/3'],
+  );
   b.clearCalls();
   t.equal(b.count('*'), 0);
 });
@@ -45,9 +48,12 @@ t.test('list, rename and stat faults', async (t) => {
   const b = new FaultyBackend(new MemoryBackend());
   await b.put('a/1', enc('1'));
   b.addRule({ op: 'list', action: 'fail', times: 1 });
-  await t.rejects(async () => {
-    for await (const _ of b.list('a/')) t.fail('should not list');
-  }, { code: 'BackendError' });
+  await t.rejects(
+    async () => {
+      for await (const _ of b.list('a/')) t.fail('should not list');
+    },
+    { code: 'BackendError' },
+  );
   b.addRule({ op: 'rename', match: /^packs\//, action: 'truncate' });
   await t.rejects(b.rename('a/1', 'packs/1'), { code: 'BackendError' }, 'match applies to the target too');
   await b.rename('a/1', 'b/1');
@@ -113,7 +119,10 @@ t.test('failing at every call position', async (t) => {
   for (let nth = 1; nth <= total; nth++) {
     const b = new FaultyBackend(new MemoryBackend());
     b.addRule({ op: '*', nth, action: 'fail' });
-    const err: unknown = await workload(b).then(() => undefined, (e: unknown) => e);
+    const err: unknown = await workload(b).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.ok(isRozenError(err, 'BackendError'), `position ${nth}`);
     t.equal(b.count('*'), nth, `stopped at ${nth}`);
   }

@@ -45,7 +45,10 @@ async function untouched(t: Test, s: Scene): Promise<void> {
 
 /** Rejects with CorruptData in one line naming `path`. */
 async function refused(t: Test, p: Promise<unknown>, path: string, what: string): Promise<void> {
-  const err = await p.then(() => undefined, (e: unknown) => e as Error & { code?: string });
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e as Error & { code?: string },
+  );
   t.equal(err?.code, 'CorruptData', `${what}: CorruptData`);
   t.ok(err?.message.includes(path) && !err.message.includes('\n'), `${what}: one line naming ${path}`, { message: err?.message });
 }
@@ -144,7 +147,10 @@ t.test('the root itself may be a link: the user named it', async (t) => {
   t.teardown(() => b.close());
   t.equal(Buffer.from(await b.get(`keys/${ID}`)).toString(), 'inside keys');
   await b.put(`locks/${hexId('02')}`, enc('lock'));
-  t.same((await listAll(b, 'locks/')).map((o) => o.name), [`locks/${hexId('02')}`, `locks/${ID}`]);
+  t.same(
+    (await listAll(b, 'locks/')).map((o) => o.name),
+    [`locks/${hexId('02')}`, `locks/${ID}`],
+  );
 });
 
 t.test('a plain file where a directory should be is missing to readers and in the way of writers', async (t) => {

@@ -33,7 +33,10 @@ t.test('temp files are skipped by list and leave no trace after put', async (t) 
   const b = new LocalBackend(root);
   await b.put('packs/aa/one', new Uint8Array(10));
   await writeFile(join(root, 'packs', 'aa', `${TEMP_PREFIX}123`), 'leftover');
-  t.same((await listAll(b, '')).map((i) => i.name), ['packs/aa/one']);
+  t.same(
+    (await listAll(b, '')).map((i) => i.name),
+    ['packs/aa/one'],
+  );
   t.same((await readdir(join(root, 'packs', 'aa'))).sort(), [`${TEMP_PREFIX}123`, 'one']);
   await t.rejects(b.put(`packs/${TEMP_PREFIX}x`, new Uint8Array(1)), { code: 'InvalidArgument' });
 });

@@ -9,10 +9,22 @@ t.test('retries transient failures, then gives up', async (t) => {
   t.equal(await withRetry(async () => (++calls < 3 ? Promise.reject(new Error('flaky')) : 'ok'), policy), 'ok');
   t.equal(calls, 3);
   calls = 0;
-  await t.rejects(withRetry(async () => { calls++; throw new Error('flaky'); }, policy), { message: 'flaky' });
+  await t.rejects(
+    withRetry(async () => {
+      calls++;
+      throw new Error('flaky');
+    }, policy),
+    { message: 'flaky' },
+  );
   t.equal(calls, 3);
   calls = 0;
-  await t.rejects(withRetry(async () => { calls++; throw new Error('fatal'); }, policy), { message: 'fatal' });
+  await t.rejects(
+    withRetry(async () => {
+      calls++;
+      throw new Error('fatal');
+    }, policy),
+    { message: 'fatal' },
+  );
   t.equal(calls, 1);
 });
 

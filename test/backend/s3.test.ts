@@ -47,7 +47,13 @@ t.test('configuration from options and environment', async (t) => {
   t.equal(aws.forcePathStyle, false);
   t.equal(aws.region, 'us-east-1');
   t.equal(aws.credentials, undefined, 'the SDK default chain is used');
-  const explicit = resolveS3Config({ bucket: 'b', endpoint: 'http://e:2', forcePathStyle: false, region: 'r', env: { AWS_ENDPOINT_URL_S3: 'http://other' } });
+  const explicit = resolveS3Config({
+    bucket: 'b',
+    endpoint: 'http://e:2',
+    forcePathStyle: false,
+    region: 'r',
+    env: { AWS_ENDPOINT_URL_S3: 'http://other' },
+  });
   t.equal(explicit.endpoint, 'http://e:2');
   t.equal(explicit.forcePathStyle, false);
   t.equal(explicit.region, 'r');
@@ -72,8 +78,14 @@ t.test('prefixes isolate repositories in one bucket', async (t) => {
   const b = make({ prefix: 'iso/ab' });
   await a.put('config', new Uint8Array(1));
   await b.put('config', new Uint8Array(2));
-  t.same((await listAll(a, '')).map((i) => [i.name, i.size]), [['config', 1]]);
-  t.same((await listAll(b, '')).map((i) => [i.name, i.size]), [['config', 2]]);
+  t.same(
+    (await listAll(a, '')).map((i) => [i.name, i.size]),
+    [['config', 1]],
+  );
+  t.same(
+    (await listAll(b, '')).map((i) => [i.name, i.size]),
+    [['config', 2]],
+  );
   t.equal(a.location, `s3://${s3.bucket}/iso/a`);
 });
 
@@ -91,7 +103,10 @@ t.test('list follows continuation tokens', async (t) => {
     { step: 'initialize', name: 'smallPages' },
   );
   for (let i = 0; i < 7; i++) await b.put(`index/${i}`, new Uint8Array(i));
-  t.same((await listAll(b, 'index/')).map((i) => i.size), [0, 1, 2, 3, 4, 5, 6]);
+  t.same(
+    (await listAll(b, 'index/')).map((i) => i.size),
+    [0, 1, 2, 3, 4, 5, 6],
+  );
   t.equal(pages, 4);
 });
 
@@ -148,8 +163,7 @@ const copyCase = {
     { offset: 8 * MiB, length: 12 * MiB },
   ],
 };
-const expected = (): Uint8Array =>
-  Buffer.concat(copyCase.ranges.map((r) => copyCase.source.subarray(r.offset, r.offset + r.length)));
+const expected = (): Uint8Array => Buffer.concat(copyCase.ranges.map((r) => copyCase.source.subarray(r.offset, r.offset + r.length)));
 
 t.test('copyRange falls back to GET + upload where UploadPartCopy is not implemented', async (t) => {
   const b = make();
@@ -201,14 +215,25 @@ t.test('copyRange sends UploadPartCopy parts of at least 5 MiB', async (t) => {
       [3, `bytes=${7 * MiB + (S3_PART_LIMITS.minPart - 1000)}-${20 * MiB - 1}`, `${s3.bucket}/${b.location.split('/').pop()}/packs/src`],
     ],
   );
-  t.same(uploads.filter((n) => n === 2), [2], 'the gathered small ranges went up as part 2');
+  t.same(
+    uploads.filter((n) => n === 2),
+    [2],
+    'the gathered small ranges went up as part 2',
+  );
   sameBytes(t, await b.get('packs/dst'), expected());
 });
 
 t.test('copyRange of small ranges is a plain upload', async (t) => {
   const b = make();
   await b.put('s', patternBytes(1000, 1));
-  await b.copyRange('s', [{ offset: 10, length: 5 }, { offset: 500, length: 20 }], 'd');
+  await b.copyRange(
+    's',
+    [
+      { offset: 10, length: 5 },
+      { offset: 500, length: 20 },
+    ],
+    'd',
+  );
   sameBytes(t, await b.get('d'), Buffer.concat([patternBytes(1000, 1).subarray(10, 15), patternBytes(1000, 1).subarray(500, 520)]));
   await b.copyRange('s', [], 'empty');
   t.equal((await b.stat('empty'))?.size, 0);

@@ -23,7 +23,13 @@ t.test('open absorbs existing index files; pending packs are visible before flus
   t.same(await index.indexIds(), new Set([oldId]));
   const oldBlob = old.blobs[1]!;
   t.ok(await index.has(oldBlob.id));
-  t.same(await index.lookup(oldBlob.id), { pack: old.id, type: oldBlob.type, offset: oldBlob.offset, length: oldBlob.length, rawLength: oldBlob.rawLength });
+  t.same(await index.lookup(oldBlob.id), {
+    pack: old.id,
+    type: oldBlob.type,
+    offset: oldBlob.offset,
+    length: oldBlob.length,
+    rawLength: oldBlob.rawLength,
+  });
 
   const fresh = makePack(4);
   const blob = fresh.blobs[2]!;
@@ -34,7 +40,10 @@ t.test('open absorbs existing index files; pending packs are visible before flus
   t.equal((await index.lookup(blob.id))?.pack, fresh.id);
   const absent = randomId<BlobId>();
   const many = await index.lookupMany([blob.id, absent, oldBlob.id]);
-  t.same(many.map((l) => l?.pack), [fresh.id, undefined, old.id]);
+  t.same(
+    many.map((l) => l?.pack),
+    [fresh.id, undefined, old.id],
+  );
   t.throws(() => index.addPack(fresh), { code: 'InvalidArgument' });
   t.same(await indexNames(backend), [`index/${oldId}`], 'nothing written before flush');
 
@@ -64,7 +73,10 @@ t.test('one flush covers every pack added since the last one', async (t) => {
   t.equal(b, undefined);
   t.equal((await indexNames(backend)).length, 1);
   const found = await index.lookupMany(packs.flatMap((p) => p.blobs.map((x) => x.id)));
-  t.same(found.map((l) => l?.pack), packs.flatMap((p) => p.blobs.map(() => p.id)));
+  t.same(
+    found.map((l) => l?.pack),
+    packs.flatMap((p) => p.blobs.map(() => p.id)),
+  );
   await index.close();
 });
 

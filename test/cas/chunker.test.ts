@@ -64,7 +64,10 @@ t.test('gear table is HMAC-SHA-256(idKey, "rozen:gear" ‖ i)[0:4] little-endian
   const table = gearTable(key);
   t.equal(table.length, 256);
   for (const i of [0, 1, 255]) {
-    const mac = createHmac('sha256', key).update('rozen:gear').update(Buffer.from([i])).digest();
+    const mac = createHmac('sha256', key)
+      .update('rozen:gear')
+      .update(Buffer.from([i]))
+      .digest();
     t.equal(table[i], mac.readUInt32LE(0));
   }
   t.not(gearTable(randomBytes(32))[0], table[0]);
@@ -88,13 +91,16 @@ t.test('cutPoint and the streaming chunker match the reference', async (t) => {
     fc.property(bytes(0, 6000), fc.array(fc.nat(6000), { maxLength: 6 }), (data, splits) => {
       const expected = referenceChunks(data, SMALL);
       const lengths: number[] = [];
-      for (let at = 0; at < data.length; ) {
+      for (let at = 0; at < data.length;) {
         const cut = cutPoint(data, at, data.length, SMALL, gear);
         lengths.push(cut - at);
         at = cut;
       }
       t.same(lengths, expected);
-      t.same(chunksOf(data, splits).map((c) => c.length), expected);
+      t.same(
+        chunksOf(data, splits).map((c) => c.length),
+        expected,
+      );
     }),
     { numRuns: 100 },
   );
@@ -131,7 +137,10 @@ t.test('an insertion moves only nearby boundaries, and the sequence re-synchroni
       const edited = Buffer.concat([data.subarray(0, at), insert, data.subarray(at)]);
       const before = boundaries(chunksOf(data, []));
       const after = boundaries(chunksOf(edited, []));
-      t.same(after.filter((b) => b <= at), before.filter((b) => b <= at));
+      t.same(
+        after.filter((b) => b <= at),
+        before.filter((b) => b <= at),
+      );
       const shifted = new Set(after.map((b) => b - insert.length));
       const sync = before.find((b) => b > at && shifted.has(b));
       t.ok(sync !== undefined && sync < at + 8 * SMALL.max, 're-synchronised soon after the edit');
@@ -178,48 +187,67 @@ t.test('the native scan matches the reference with the default parameters on lar
   // the second half stays zeros: cuts at the maximum chunk size
   const expected = referenceChunks(data, DEFAULT_CHUNKER_PARAMS);
   t.ok(expected.includes(DEFAULT_CHUNKER_PARAMS.max), 'zeros are cut at the maximum');
-  t.same(chunksOf(data, [3 * 1024 * 1024, 9 * 1024 * 1024 + 5], DEFAULT_CHUNKER_PARAMS).map((c) => c.length), expected);
+  t.same(
+    chunksOf(data, [3 * 1024 * 1024, 9 * 1024 * 1024 + 5], DEFAULT_CHUNKER_PARAMS).map((c) => c.length),
+    expected,
+  );
 });
 
 t.test('cutAsync gives each chunk as its pieces: views of the pushed buffers, one per buffer, joined equal to push', async (t) => {
-  await fc.assert(fc.asyncProperty(bytes(0, 6000), fc.array(fc.nat(6000), { maxLength: 6 }), async (data, splits) => {
-    const c = new Chunker(SMALL, gear);
-    const out: Uint8Array[][] = [];
-    const pushed: Uint8Array[] = [];
-    let at = 0;
-    for (const s of [...splits, data.length].sort((x, y) => x - y)) {
-      const buf = data.slice(at, Math.max(at, s));
-      pushed.push(buf);
-      out.push(...(await c.cutAsync(buf)));
-      at = Math.max(at, s);
-    }
-    const last = c.finishPieces();
-    if (last !== undefined) out.push(last);
-    t.same(out.map((pieces) => Buffer.concat(pieces).length), referenceChunks(data, SMALL));
-    t.ok(Buffer.concat(out.flat()).equals(Buffer.from(data)), 'the pieces in order are the stream');
-    for (const pieces of out) {
-      const owners = pieces.map((piece) => pushed.findIndex((b) => b.buffer === piece.buffer));
-      if (owners.some((o) => o < 0)) throw new Error('a piece is a copy, not a view of a pushed buffer');
-      if (new Set(owners).size !== owners.length) throw new Error('two pieces of one chunk in one buffer');
-    }
-  }), { numRuns: 100 });
+  await fc.assert(
+    fc.asyncProperty(bytes(0, 6000), fc.array(fc.nat(6000), { maxLength: 6 }), async (data, splits) => {
+      const c = new Chunker(SMALL, gear);
+      const out: Uint8Array[][] = [];
+      const pushed: Uint8Array[] = [];
+      let at = 0;
+      for (const s of [...splits, data.length].sort((x, y) => x - y)) {
+        const buf = data.slice(at, Math.max(at, s));
+        pushed.push(buf);
+        out.push(...(await c.cutAsync(buf)));
+        at = Math.max(at, s);
+      }
+      const last = c.finishPieces();
+      if (last !== undefined) out.push(last);
+      t.same(
+        out.map((pieces) => Buffer.concat(pieces).length),
+        referenceChunks(data, SMALL),
+      );
+      t.ok(Buffer.concat(out.flat()).equals(Buffer.from(data)), 'the pieces in order are the stream');
+      for (const pieces of out) {
+        const owners = pieces.map((piece) => pushed.findIndex((b) => b.buffer === piece.buffer));
+        if (owners.some((o) => o < 0)) throw new Error('a piece is a copy, not a view of a pushed buffer');
+        if (new Set(owners).size !== owners.length) throw new Error('two pieces of one chunk in one buffer');
+      }
+    }),
+    { numRuns: 100 },
+  );
 });
 
 t.test('pushAsync (cut points found on the thread pool) gives the chunks push gives, however the stream is split', async (t) => {
-  await fc.assert(fc.asyncProperty(bytes(0, 6000), fc.array(fc.nat(6000), { maxLength: 6 }), async (data, splits) => {
-    const c = new Chunker(SMALL, gear);
-    const out: Uint8Array[] = [];
-    let at = 0;
-    for (const s of [...splits, data.length].sort((x, y) => x - y)) {
-      out.push(...(await c.pushAsync(data.subarray(at, Math.max(at, s)))));
-      at = Math.max(at, s);
-    }
-    const last = c.finish();
-    if (last !== undefined) out.push(last);
-    t.same(boundaries(out), boundaries(chunksOf(data, splits)));
-    t.same(out.map((c) => c.length), referenceChunks(data, SMALL));
-  }), { numRuns: 150 });
+  await fc.assert(
+    fc.asyncProperty(bytes(0, 6000), fc.array(fc.nat(6000), { maxLength: 6 }), async (data, splits) => {
+      const c = new Chunker(SMALL, gear);
+      const out: Uint8Array[] = [];
+      let at = 0;
+      for (const s of [...splits, data.length].sort((x, y) => x - y)) {
+        out.push(...(await c.pushAsync(data.subarray(at, Math.max(at, s)))));
+        at = Math.max(at, s);
+      }
+      const last = c.finish();
+      if (last !== undefined) out.push(last);
+      t.same(boundaries(out), boundaries(chunksOf(data, splits)));
+      t.same(
+        out.map((c) => c.length),
+        referenceChunks(data, SMALL),
+      );
+    }),
+    { numRuns: 150 },
+  );
   const { addon } = await import('../../src/core/addon.js');
   const gearCuts = (addon() as { gearCuts: (...a: unknown[]) => unknown }).gearCuts;
-  t.throws(() => gearCuts(new Uint8Array(1000), new Int32Array(2), Int32Array.of(64, 256, 1024, 0, 0), new Int32Array(256), new Int32Array(2)), /gearCuts\(buf/, 'too little room for the cuts');
+  t.throws(
+    () => gearCuts(new Uint8Array(1000), new Int32Array(2), Int32Array.of(64, 256, 1024, 0, 0), new Int32Array(256), new Int32Array(2)),
+    /gearCuts\(buf/,
+    'too little room for the cuts',
+  );
 });

@@ -96,6 +96,14 @@ t.test('encoded records are checked as a reader checks them', async (t) => {
     return { ...e, records: b };
   };
   t.throws(() => encodeIndexBody([records((b) => (b[BLOB_ENTRY + 32] = 2))]), { code: 'InvalidArgument' }, 'blob type');
-  t.throws(() => encodeIndexBody([records((b) => b.writeUIntLE(pack.size, BLOB_ENTRY + 33, 6))]), { code: 'InvalidArgument' }, 'outside the pack');
-  t.throws(() => encodeIndexBody([{ ...encodedOf(pack), records: new Uint8Array(BLOB_ENTRY + 1) }]), { code: 'InvalidArgument' }, 'a part record');
+  t.throws(
+    () => encodeIndexBody([records((b) => b.writeUIntLE(pack.size, BLOB_ENTRY + 33, 6))]),
+    { code: 'InvalidArgument' },
+    'outside the pack',
+  );
+  t.throws(
+    () => encodeIndexBody([{ ...encodedOf(pack), records: new Uint8Array(BLOB_ENTRY + 1) }]),
+    { code: 'InvalidArgument' },
+    'a part record',
+  );
 });

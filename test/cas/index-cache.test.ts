@@ -6,8 +6,7 @@ import type { IndexedBlob, PackDescription } from '../../src/core/types.js';
 import { IndexCache } from '../../src/cas/index-cache.js';
 import { makePack, randomId } from './index-arbitraries.js';
 
-const locations = (packs: readonly PackDescription[]): IndexedBlob[] =>
-  packs.flatMap((p) => p.blobs.map((b) => ({ ...b, pack: p.id })));
+const locations = (packs: readonly PackDescription[]): IndexedBlob[] => packs.flatMap((p) => p.blobs.map((b) => ({ ...b, pack: p.id })));
 const withoutId = ({ id: _id, ...loc }: IndexedBlob): Omit<IndexedBlob, 'id'> => loc;
 
 t.test('absorb, get, getMany, packs, entries, absorbedIndexIds; survives reopening', async (t) => {
@@ -25,13 +24,19 @@ t.test('absorb, get, getMany, packs, entries, absorbedIndexIds; survives reopeni
   t.equal(await cache.get(absent), undefined);
   const some = [all[0]!, all[4000]!, all[5004]!];
   t.same(await cache.getMany([some[0]!.id, absent, some[1]!.id, some[2]!.id]), [
-    withoutId(some[0]!), undefined, withoutId(some[1]!), withoutId(some[2]!),
+    withoutId(some[0]!),
+    undefined,
+    withoutId(some[1]!),
+    withoutId(some[2]!),
   ]);
   t.same(await cache.absorbedIndexIds(), new Set(['a'.repeat(64), 'b'.repeat(64)]));
   t.same(await cache.partialIndexIds(), new Set());
   const packs = [];
   for await (const p of cache.packs()) packs.push(p);
-  t.same(packs.map((p) => p.id), [first[0]!.id, first[1]!.id, second[0]!.id]);
+  t.same(
+    packs.map((p) => p.id),
+    [first[0]!.id, first[1]!.id, second[0]!.id],
+  );
   t.same(packs[1], { id: first[1]!.id, kind: 1, size: first[1]!.size });
   await cache.close();
 
@@ -167,7 +172,11 @@ t.test('gets asked in one turn reach LevelDB as one getMany, each answered for i
   t.same(calls, [31], 'one call for all of them');
   t.same(found, [...all.slice(0, 30).map(withoutId), undefined]);
   db.getMany = () => Promise.reject(new Error('disk gone'));
-  await t.rejects(Promise.all([cache.get(all[0]!.id), cache.get(all[1]!.id)]), { code: 'CorruptData' }, 'a failed read fails every get of the batch');
+  await t.rejects(
+    Promise.all([cache.get(all[0]!.id), cache.get(all[1]!.id)]),
+    { code: 'CorruptData' },
+    'a failed read fails every get of the batch',
+  );
 });
 
 t.test('getMany answers in the order asked, and asks LevelDB in key order', async (t) => {

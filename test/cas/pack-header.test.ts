@@ -8,22 +8,20 @@ import { BlobType, PackKind } from '../../src/core/types.js';
 const hexId = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => toHex(b));
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 
-const headerArb: fc.Arbitrary<PackHeader> = fc
-  .constantFrom(PackKind.normal, PackKind.degenerate, PackKind.tree)
-  .chain((kind) =>
-    fc.record({
-      kind: fc.constant(kind),
-      blobs: fc.array(
-        fc.record({
-          id: hexId.map((h) => h as BlobId),
-          type: fc.constant(kind === PackKind.tree ? BlobType.tree : BlobType.data),
-          length: fc.integer({ min: 1, max: 0xffffffff }),
-          rawLength: u32,
-        }),
-        { maxLength: 30 },
-      ),
-    }),
-  );
+const headerArb: fc.Arbitrary<PackHeader> = fc.constantFrom(PackKind.normal, PackKind.degenerate, PackKind.tree).chain((kind) =>
+  fc.record({
+    kind: fc.constant(kind),
+    blobs: fc.array(
+      fc.record({
+        id: hexId.map((h) => h as BlobId),
+        type: fc.constant(kind === PackKind.tree ? BlobType.tree : BlobType.data),
+        length: fc.integer({ min: 1, max: 0xffffffff }),
+        rawLength: u32,
+      }),
+      { maxLength: 30 },
+    ),
+  }),
+);
 
 t.test('headers round-trip', async (t) => {
   fc.assert(

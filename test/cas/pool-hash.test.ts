@@ -20,7 +20,11 @@ t.test('any split into pieces and updates hashes like node:crypto', async (t) =>
   t.equal(await sha256OnPool(big), createHash('sha256').update(big).digest('hex'), 'a large buffer');
   t.equal(await new PoolHash().digest(), createHash('sha256').digest('hex'), 'nothing at all');
   const tiny = Array.from({ length: 70_000 }, (_, i) => Uint8Array.of(i & 255, i >> 8));
-  t.equal(await new PoolHash().update(tiny).digest(), createHash('sha256').update(Buffer.concat(tiny)).digest('hex'), 'more pieces than one job takes');
+  t.equal(
+    await new PoolHash().update(tiny).digest(),
+    createHash('sha256').update(Buffer.concat(tiny)).digest('hex'),
+    'more pieces than one job takes',
+  );
 });
 
 t.test('a spent hash and bad arguments are refused', async (t) => {
@@ -43,6 +47,9 @@ t.test('the addon pool threads take SCHED_BATCH, so waking them does not preempt
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
   };
-  t.ok(readdirSync('/proc/self/task').some((tid) => policy(tid) === 3), 'a pool thread that ran a job is SCHED_BATCH');
+  t.ok(
+    readdirSync('/proc/self/task').some((tid) => policy(tid) === 3),
+    'a pool thread that ran a job is SCHED_BATCH',
+  );
   t.equal(policy(String(process.pid)), 0, 'the JavaScript thread keeps SCHED_OTHER');
 });

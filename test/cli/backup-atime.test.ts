@@ -32,5 +32,8 @@ t.test('files and directories keep their atime, and the next backup sees nothing
   const ids = (JSON.parse((await rozen(['snapshots', '--json', repo], env)).stdout) as { id: string }[]).map((s) => s.id);
   const diff = await rozen(['diff', repo, ids[0]!, ids[1]!], env);
   t.equal(diff.code, 0);
-  t.notOk(diff.stdout.split('\n').some((l) => l.includes('/src')), `no entry below the backed-up path changed:\n${diff.stdout}`);
+  t.notOk(
+    diff.stdout.split('\n').some((l) => l.includes('/src')),
+    `no entry below the backed-up path changed:\n${diff.stdout}`,
+  );
 });

@@ -11,11 +11,14 @@ import { CLI, cliSandbox, rozen } from '../helpers/cli.js';
 const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
 // Records every ES module Node loads, as file URLs on stderr.
 const hooks = join(mkdtempSync(join(tmpdir(), 'rozen-bundle-')), 'hooks.mjs');
-writeFileSync(hooks, `
+writeFileSync(
+  hooks,
+  `
 import { register } from 'node:module';
 register('data:text/javascript,' + encodeURIComponent(
   'export async function load(url, context, next) { if (url.startsWith("file:")) process._rawDebug("loaded " + url); return next(url, context); }'));
-`);
+`,
+);
 
 /** The environment of a user's run: the bundle is not turned off (the other CLI tests turn it off). */
 function userEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
@@ -27,13 +30,22 @@ function userEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
 function loaded(t: Test, extra: Record<string, string> = {}): string[] {
   const r = spawnSync(process.execPath, ['--import', hooks, CLI, '--help'], { encoding: 'utf8', env: { ...userEnv(), ...extra } });
   t.equal(r.status, 0, '--help runs', { stderr: r.stderr.slice(-2000) });
-  return r.stderr.split('\n').filter((l) => l.startsWith('loaded ')).map((l) => l.slice('loaded '.length));
+  return r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('loaded '))
+    .map((l) => l.slice('loaded '.length));
 }
 
 t.test('the built executable runs the bundle', async (t) => {
   const urls = loaded(t);
-  t.ok(urls.some((u) => u.endsWith('/dist/bundle/main.js')), 'dist/bundle/main.js is loaded');
-  t.notOk(urls.some((u) => u.includes('/dist/cli/') || u.includes('/dist/repo/')), 'no module of dist/ one by one');
+  t.ok(
+    urls.some((u) => u.endsWith('/dist/bundle/main.js')),
+    'dist/bundle/main.js is loaded',
+  );
+  t.notOk(
+    urls.some((u) => u.includes('/dist/cli/') || u.includes('/dist/repo/')),
+    'no module of dist/ one by one',
+  );
 });
 
 t.test('a bundle older than the compiled modules is not used', async (t) => {
@@ -43,14 +55,26 @@ t.test('a bundle older than the compiled modules is not used', async (t) => {
   const later = new Date(statSync(join(dist, 'bundle/main.js')).mtimeMs + 60_000);
   utimesSync(main, later, later);
   const urls = loaded(t);
-  t.notOk(urls.some((u) => u.includes('/dist/bundle/')), 'the bundle is skipped');
-  t.ok(urls.some((u) => u.endsWith('/dist/main.js')), 'the modules are loaded instead');
+  t.notOk(
+    urls.some((u) => u.includes('/dist/bundle/')),
+    'the bundle is skipped',
+  );
+  t.ok(
+    urls.some((u) => u.endsWith('/dist/main.js')),
+    'the modules are loaded instead',
+  );
 });
 
 t.test('ROZEN_BUNDLE=0 runs the modules', async (t) => {
   const urls = loaded(t, { ROZEN_BUNDLE: '0' });
-  t.notOk(urls.some((u) => u.includes('/dist/bundle/')), 'the bundle is not loaded');
-  t.ok(urls.some((u) => u.endsWith('/dist/main.js')), 'dist/main.js is');
+  t.notOk(
+    urls.some((u) => u.includes('/dist/bundle/')),
+    'the bundle is not loaded',
+  );
+  t.ok(
+    urls.some((u) => u.endsWith('/dist/main.js')),
+    'dist/main.js is',
+  );
 });
 
 t.test('through the bundle: init, backup, restore, check', async (t) => {
@@ -61,7 +85,12 @@ t.test('through the bundle: init, backup, restore, check', async (t) => {
   writeFileSync(join(data, 'small.txt'), 'hello from the bundle\n');
   writeFileSync(join(data, 'sub', 'large.bin'), randomBytes(5 * 1024 * 1024));
   const repo = join(dir, 'repo');
-  for (const args of [['init', repo], ['backup', repo, data, '--quiet'], ['restore', repo, 'latest', '--target', join(dir, 'out')], ['check', repo, '--read-data']]) {
+  for (const args of [
+    ['init', repo],
+    ['backup', repo, data, '--quiet'],
+    ['restore', repo, 'latest', '--target', join(dir, 'out')],
+    ['check', repo, '--read-data'],
+  ]) {
     const r = await rozen(args, user);
     t.equal(r.code, 0, args[0]!, { stderr: r.stderr });
   }

@@ -38,7 +38,10 @@ t.test('the trimmer runs on a timer until stopped, and never holds the process o
   const stop = startHeapTrimmer(5, 1234, trim);
   t.equal(timeouts(), before, 'its timer keeps nothing alive');
   await until(() => calls.length >= 3, 'the trimmer has trimmed three times', 10_000, 1);
-  t.ok(calls.every((minFree) => minFree === 1234), 'with its threshold each time');
+  t.ok(
+    calls.every((minFree) => minFree === 1234),
+    'with its threshold each time',
+  );
   stop();
   stop();
   const stoppedAt = calls.length;

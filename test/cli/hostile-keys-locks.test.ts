@@ -44,7 +44,11 @@ t.test('key list: misnamed and garbage key files named and passed over, names es
   const keys = join(repo, 'keys');
   await writeFile(join(keys, '0'.repeat(64)), await readFile(join(keys, keyId)));
   await writeFile(join(keys, keyFileId(GARBAGE)), GARBAGE);
-  const evil = await createKeyFile(generateMasterKey(), 'other', { kdf: FAST, hostname: 'evil\u001b[2J\nhost', username: 'u\u0007\u009bser' });
+  const evil = await createKeyFile(generateMasterKey(), 'other', {
+    kdf: FAST,
+    hostname: 'evil\u001b[2J\nhost',
+    username: 'u\u0007\u009bser',
+  });
   await writeFile(join(keys, evil.id), evil.bytes);
 
   const list = await rozen(['key', 'list', repo], env);
@@ -141,7 +145,9 @@ t.test('an http:// S3 endpoint gets one warning line', async (t) => {
   const init = await rozen(['init', url], { ...env, ...s3.env });
   t.equal(init.code, 0, init.stderr);
   const warnings = init.stderr.split('\n').filter((l) => l.includes('plain http'));
-  t.same(warnings, [`rozen: warning: S3 endpoint ${s3.endpoint} is plain http: object names, sizes and signed requests can be read, replayed or blocked on the way; use https://`]);
+  t.same(warnings, [
+    `rozen: warning: S3 endpoint ${s3.endpoint} is plain http: object names, sizes and signed requests can be read, replayed or blocked on the way; use https://`,
+  ]);
 });
 
 t.test('key remove deletes only a name the format defines', async (t) => {

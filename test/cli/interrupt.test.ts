@@ -15,7 +15,16 @@ async function bigTree(dir: string, files: number, size: number): Promise<void> 
 /** Bytes of the files under `dir` (none while it does not exist). */
 async function bytesUnder(dir: string): Promise<number> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size, () => 0)));
+  const sizes = await Promise.all(
+    entries
+      .filter((e) => e.isFile())
+      .map((e) =>
+        stat(join(e.parentPath, e.name)).then(
+          (s) => s.size,
+          () => 0,
+        ),
+      ),
+  );
   return sizes.reduce((a, b) => a + b, 0);
 }
 
@@ -56,30 +65,33 @@ t.test('Ctrl-C (SIGINT) stops a backup cleanly: exit 130, no snapshot, lock rele
   t.equal((await rozen(['restore', repo, 'latest', '--target', restored], env)).code, 0);
 });
 
-t.test('SIGKILL of a backup holding its lock, writing a pack or its index leaves a repository the next backup and restore accept', async (t) => {
-  const { dir, env } = await cliSandbox(t);
-  const src = join(dir, 'data');
-  await bigTree(src, 4, 12 * 1024 * 1024);
-  const repo = join(dir, 'repo');
-  await rozen(['init', repo], env);
-  for (const [moment, reached] of MOMENTS) {
-    const changes = new RepoChanges(repo);
-    const child = startCli(['backup', repo, src], env);
-    const done = collect(child);
-    await until(() => child.exitCode !== null || reached([...changes.poll()]), `the backup ${moment}`, 300_000);
-    child.kill('SIGKILL');
-    t.equal((await done).signal, 'SIGKILL', `killed once it ${moment}`);
-    const locks = await readdir(join(repo, 'locks')).catch(() => []);
-    if (locks.length > 0) t.equal((await rozen(['unlock', repo], env)).code, 0, 'stale lock of a dead process removed');
-  }
-  const check = await rozen(['check', repo, '--read-data'], env);
-  t.equal(check.code, 0, `check passes after the kills: ${check.stdout}${check.stderr}`);
-  const snapsBefore = await readdir(join(repo, 'snapshots')).catch(() => []);
-  const next = await rozen(['backup', repo, src], env);
-  t.equal(next.code, 0, next.stderr);
-  const snaps = JSON.parse((await rozen(['snapshots', repo, '--json'], env)).stdout) as unknown[];
-  t.equal(snaps.length, snapsBefore.length + 1);
-  const restored = join(dir, 'out');
-  const r = await rozen(['restore', repo, 'latest', '--target', restored], env);
-  t.equal(r.code, 0, r.stderr);
-});
+t.test(
+  'SIGKILL of a backup holding its lock, writing a pack or its index leaves a repository the next backup and restore accept',
+  async (t) => {
+    const { dir, env } = await cliSandbox(t);
+    const src = join(dir, 'data');
+    await bigTree(src, 4, 12 * 1024 * 1024);
+    const repo = join(dir, 'repo');
+    await rozen(['init', repo], env);
+    for (const [moment, reached] of MOMENTS) {
+      const changes = new RepoChanges(repo);
+      const child = startCli(['backup', repo, src], env);
+      const done = collect(child);
+      await until(() => child.exitCode !== null || reached([...changes.poll()]), `the backup ${moment}`, 300_000);
+      child.kill('SIGKILL');
+      t.equal((await done).signal, 'SIGKILL', `killed once it ${moment}`);
+      const locks = await readdir(join(repo, 'locks')).catch(() => []);
+      if (locks.length > 0) t.equal((await rozen(['unlock', repo], env)).code, 0, 'stale lock of a dead process removed');
+    }
+    const check = await rozen(['check', repo, '--read-data'], env);
+    t.equal(check.code, 0, `check passes after the kills: ${check.stdout}${check.stderr}`);
+    const snapsBefore = await readdir(join(repo, 'snapshots')).catch(() => []);
+    const next = await rozen(['backup', repo, src], env);
+    t.equal(next.code, 0, next.stderr);
+    const snaps = JSON.parse((await rozen(['snapshots', repo, '--json'], env)).stdout) as unknown[];
+    t.equal(snaps.length, snapsBefore.length + 1);
+    const restored = join(dir, 'out');
+    const r = await rozen(['restore', repo, 'latest', '--target', restored], env);
+    t.equal(r.code, 0, r.stderr);
+  },
+);

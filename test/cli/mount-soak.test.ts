@@ -61,7 +61,12 @@ async function readAt(path: string, pos: number, len: number): Promise<Buffer> {
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
 
 /** One step of the walk: what it did, and a mismatch if there was one. */
-async function step(src: string, root: string, tree: Tree, pick: (n: number) => number): Promise<{ op: string; wrong?: string; bytes: number }> {
+async function step(
+  src: string,
+  root: string,
+  tree: Tree,
+  pick: (n: number) => number,
+): Promise<{ op: string; wrong?: string; bytes: number }> {
   const file = tree.files[pick(tree.files.length)] as string;
   const [here, there] = [join(src, file), join(root, file)];
   switch (pick(5)) {
@@ -74,7 +79,11 @@ async function step(src: string, root: string, tree: Tree, pick: (n: number) => 
       const pos = pick(size + 1);
       const len = 1 + pick(pick(2) ? 4096 : 3 * 1024 * 1024);
       const got = await readAt(there, pos, len);
-      return { op: 'pread', bytes: got.length, ...(got.equals(await readAt(here, pos, len)) ? {} : { wrong: `${len} at ${pos} of ${file}` }) };
+      return {
+        op: 'pread',
+        bytes: got.length,
+        ...(got.equals(await readAt(here, pos, len)) ? {} : { wrong: `${len} at ${pos} of ${file}` }),
+      };
     }
     case 2: {
       const [a, b] = await Promise.all([stat(here), stat(there)]);
@@ -92,40 +101,44 @@ async function step(src: string, root: string, tree: Tree, pick: (n: number) => 
   }
 }
 
-t.test('a random walk of concurrent reads, listings and stats over the mount reads only the source bytes', { skip: fuseSkipReason() }, async (t) => {
-  const { dir, env: withHooks } = await cliSandbox(t);
-  // Without tap's coverage hook (NODE_OPTIONS), which slows the mount threefold; other tests cover its code.
-  const env = { ...withHooks, NODE_OPTIONS: '' };
-  const src = join(dir, 'src');
-  const tree = await makeTree(src);
-  const repo = join(dir, 'repo');
-  t.equal((await rozen(['init', repo], env)).code, 0);
-  t.equal((await rozen(['backup', repo, src, '--quiet'], env)).code, 0);
-  const m = await startMount(t, repo, dir, env, ['--cache-size', '16M']);
-  const root = join(m.mnt, 'snapshots', 'latest', src);
-  const until = Date.now() + SECONDS * 1000;
-  const counts = new Map<string, number>();
-  const wrong: string[] = [];
-  let bytes = 0;
-  const worker = async (w: number): Promise<void> => {
-    const pick = rng(w + 1);
-    let nextDrop = Date.now() + 3000;
-    while (Date.now() < until && wrong.length < 5) {
-      if (w === 0 && Date.now() > nextDrop) {
-        await dropPageCache();
-        nextDrop = Date.now() + 3000;
+t.test(
+  'a random walk of concurrent reads, listings and stats over the mount reads only the source bytes',
+  { skip: fuseSkipReason() },
+  async (t) => {
+    const { dir, env: withHooks } = await cliSandbox(t);
+    // Without tap's coverage hook (NODE_OPTIONS), which slows the mount threefold; other tests cover its code.
+    const env = { ...withHooks, NODE_OPTIONS: '' };
+    const src = join(dir, 'src');
+    const tree = await makeTree(src);
+    const repo = join(dir, 'repo');
+    t.equal((await rozen(['init', repo], env)).code, 0);
+    t.equal((await rozen(['backup', repo, src, '--quiet'], env)).code, 0);
+    const m = await startMount(t, repo, dir, env, ['--cache-size', '16M']);
+    const root = join(m.mnt, 'snapshots', 'latest', src);
+    const until = Date.now() + SECONDS * 1000;
+    const counts = new Map<string, number>();
+    const wrong: string[] = [];
+    let bytes = 0;
+    const worker = async (w: number): Promise<void> => {
+      const pick = rng(w + 1);
+      let nextDrop = Date.now() + 3000;
+      while (Date.now() < until && wrong.length < 5) {
+        if (w === 0 && Date.now() > nextDrop) {
+          await dropPageCache();
+          nextDrop = Date.now() + 3000;
+        }
+        const r = await step(src, root, tree, pick);
+        counts.set(r.op, (counts.get(r.op) ?? 0) + 1);
+        bytes += r.bytes;
+        if (r.wrong !== undefined) wrong.push(r.wrong);
       }
-      const r = await step(src, root, tree, pick);
-      counts.set(r.op, (counts.get(r.op) ?? 0) + 1);
-      bytes += r.bytes;
-      if (r.wrong !== undefined) wrong.push(r.wrong);
-    }
-  };
-  await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
-  t.comment(`${[...counts].map(([op, n]) => `${n} ${op}`).join(', ')}; ${(bytes / 1048576).toFixed(0)} MiB compared`);
-  t.same(wrong, [], 'every byte read is the source byte');
-  t.ok((counts.get('pread') ?? 0) > 0 && (counts.get('read') ?? 0) > 0, 'the walk read');
-  const r = await stopMount(m);
-  t.equal(r.code, 0, r.stderr);
-  t.notMatch(r.stderr, /failed|corrupt/, 'nothing failed on the way');
-});
+    };
+    await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+    t.comment(`${[...counts].map(([op, n]) => `${n} ${op}`).join(', ')}; ${(bytes / 1048576).toFixed(0)} MiB compared`);
+    t.same(wrong, [], 'every byte read is the source byte');
+    t.ok((counts.get('pread') ?? 0) > 0 && (counts.get('read') ?? 0) > 0, 'the walk read');
+    const r = await stopMount(m);
+    t.equal(r.code, 0, r.stderr);
+    t.notMatch(r.stderr, /failed|corrupt/, 'nothing failed on the way');
+  },
+);

@@ -163,44 +163,53 @@ function asNobody(cmd: string, args: readonly string[]): Promise<CliResult> {
   return collect(spawn(cmd, args, { uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
-t.test('a user other than root mounts through fusermount, and Ctrl-C unmounts', { skip: skip || (asRoot ? false : 'needs root to run the CLI as another user') }, async (t) => {
-  const { dir, env } = await cliSandbox(t);
-  await chmod(dir, 0o755);
-  const src = join(dir, 'src');
-  await mkdir(src);
-  await writeFile(join(src, 'mine.txt'), 'served to nobody\n');
-  const repo = join(dir, 'repo');
-  await rozen(['init', repo], env);
-  t.equal((await rozen(['backup', repo, src], env)).code, 0);
-  const mnt = join(dir, 'mnt');
-  await mkdir(mnt);
-  await mkdir(join(dir, 'cache'), { recursive: true });
-  await run('chown', ['-R', `${NOBODY}:${NOBODY}`, repo, mnt, join(dir, 'cache')]);
-  // /dev/fuse is 0666 on most systems (fusermount is the gate); some VMs and containers make it 0600.
-  const mode = (await stat('/dev/fuse')).mode & 0o777;
-  await chmod('/dev/fuse', 0o666);
-  t.teardown(() => chmod('/dev/fuse', mode));
-  const childEnv: Record<string, string> = { ...env, HOME: dir, PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' };
-  delete childEnv['NODE_OPTIONS']; // the test runner's hooks write where nobody may not
-  const child = spawn(process.execPath, [CLI, 'mount', repo, mnt], { env: childEnv, uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'pipe', 'pipe'] });
-  const done = collect(child);
-  t.teardown(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    await done;
-    await run('fusermount', ['-uz', mnt]);
-  });
-  const file = join(mnt, 'snapshots', 'latest', src, 'mine.txt');
-  let read: CliResult | undefined;
-  for (let i = 0; i < 100 && child.exitCode === null; i++) {
-    read = await asNobody('cat', [file]);
-    if (read.code === 0) break;
-    await sleep(100);
-  }
-  t.equal(read?.stdout, 'served to nobody\n', read?.stderr);
-  const line = (await readFile('/proc/mounts', 'utf8')).split('\n').find((l) => l.includes(mnt)) ?? '';
-  t.match(line, /user_id=65534/, 'mounted for nobody');
-  child.kill('SIGINT');
-  const r = await done;
-  t.equal(r.code, 0, r.stderr);
-  t.notOk((await readFile('/proc/mounts', 'utf8')).includes(mnt), 'unmounted by fusermount');
-});
+t.test(
+  'a user other than root mounts through fusermount, and Ctrl-C unmounts',
+  { skip: skip || (asRoot ? false : 'needs root to run the CLI as another user') },
+  async (t) => {
+    const { dir, env } = await cliSandbox(t);
+    await chmod(dir, 0o755);
+    const src = join(dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'mine.txt'), 'served to nobody\n');
+    const repo = join(dir, 'repo');
+    await rozen(['init', repo], env);
+    t.equal((await rozen(['backup', repo, src], env)).code, 0);
+    const mnt = join(dir, 'mnt');
+    await mkdir(mnt);
+    await mkdir(join(dir, 'cache'), { recursive: true });
+    await run('chown', ['-R', `${NOBODY}:${NOBODY}`, repo, mnt, join(dir, 'cache')]);
+    // /dev/fuse is 0666 on most systems (fusermount is the gate); some VMs and containers make it 0600.
+    const mode = (await stat('/dev/fuse')).mode & 0o777;
+    await chmod('/dev/fuse', 0o666);
+    t.teardown(() => chmod('/dev/fuse', mode));
+    const childEnv: Record<string, string> = { ...env, HOME: dir, PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' };
+    delete childEnv['NODE_OPTIONS']; // the test runner's hooks write where nobody may not
+    const child = spawn(process.execPath, [CLI, 'mount', repo, mnt], {
+      env: childEnv,
+      uid: NOBODY,
+      gid: NOBODY,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const done = collect(child);
+    t.teardown(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await done;
+      await run('fusermount', ['-uz', mnt]);
+    });
+    const file = join(mnt, 'snapshots', 'latest', src, 'mine.txt');
+    let read: CliResult | undefined;
+    for (let i = 0; i < 100 && child.exitCode === null; i++) {
+      read = await asNobody('cat', [file]);
+      if (read.code === 0) break;
+      await sleep(100);
+    }
+    t.equal(read?.stdout, 'served to nobody\n', read?.stderr);
+    const line = (await readFile('/proc/mounts', 'utf8')).split('\n').find((l) => l.includes(mnt)) ?? '';
+    t.match(line, /user_id=65534/, 'mounted for nobody');
+    child.kill('SIGINT');
+    const r = await done;
+    t.equal(r.code, 0, r.stderr);
+    t.notOk((await readFile('/proc/mounts', 'utf8')).includes(mnt), 'unmounted by fusermount');
+  },
+);

@@ -80,10 +80,7 @@ t.test('npm pack, npm install -g of the tarball, then the installed rozen backs 
     npmEnv,
   );
   t.equal(install.code, 0, 'npm install -g', { stderr: install.stderr.slice(-4000) });
-  t.ok(
-    existsSync(join(prefix, 'lib/node_modules/rozen/build/Release/rozen_native.node')),
-    'the install step built the addon',
-  );
+  t.ok(existsSync(join(prefix, 'lib/node_modules/rozen/build/Release/rozen_native.node')), 'the install step built the addon');
 
   const rozen = join(prefix, 'bin', 'rozen');
   const help = await run(rozen, ['--help'], env);
@@ -110,9 +107,5 @@ t.test('npm pack, npm install -g of the tarball, then the installed rozen backs 
     [[data]],
     'one snapshot, of the data directory',
   );
-  t.equal(
-    readFileSync(join(dir, 'out', data, 'note.txt'), 'utf8'),
-    'installed from the tarball\n',
-    'the file restored',
-  );
+  t.equal(readFileSync(join(dir, 'out', data, 'note.txt'), 'utf8'), 'installed from the tarball\n', 'the file restored');
 });

@@ -14,20 +14,39 @@ const base = join(dir, 'base');
 const src = join(dir, 'src');
 await mkdir(src);
 await writeFile(join(src, 'small'), 'small file\n');
-for (const args of [['init', base], ['backup', base, src], ['backup', base, src]]) {
+for (const args of [
+  ['init', base],
+  ['backup', base, src],
+  ['backup', base, src],
+]) {
   const r = await rozen(args, env);
   if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
 }
 const first = async (sub: string): Promise<string> => (await readdir(join(base, sub))).sort()[0]!;
 const fan = await first('packs');
 const LINKS = [
-  'keys', 'locks', 'snapshots', 'index', 'tmp', 'packs', `packs/${fan}`,
-  `keys/${await first('keys')}`, `locks/${hexId('ab')}`, `snapshots/${await first('snapshots')}`,
-  `index/${await first('index')}`, `tmp/${hexId('ab')}`, `packs/${fan}/${await first(`packs/${fan}`)}`,
+  'keys',
+  'locks',
+  'snapshots',
+  'index',
+  'tmp',
+  'packs',
+  `packs/${fan}`,
+  `keys/${await first('keys')}`,
+  `locks/${hexId('ab')}`,
+  `snapshots/${await first('snapshots')}`,
+  `index/${await first('index')}`,
+  `tmp/${hexId('ab')}`,
+  `packs/${fan}/${await first(`packs/${fan}`)}`,
 ];
 const COMMANDS = [
-  ['backup', '{R}', '{S}'], ['prune', '{R}', '--grace', '0h'], ['check', '{R}'], ['snapshots', '{R}'],
-  ['forget', '{R}', '--keep-last', '1', '--prune', '--grace', '0h'], ['unlock', '{R}'], ['key', 'list', '{R}'],
+  ['backup', '{R}', '{S}'],
+  ['prune', '{R}', '--grace', '0h'],
+  ['check', '{R}'],
+  ['snapshots', '{R}'],
+  ['forget', '{R}', '--keep-last', '1', '--prune', '--grace', '0h'],
+  ['unlock', '{R}'],
+  ['key', 'list', '{R}'],
 ];
 const isDir = (rel: string): boolean => !rel.includes('/') || rel === `packs/${fan}`;
 /** Against a link at an object, the commands that write or delete. */
@@ -84,7 +103,11 @@ for (const [i, o] of outcomes.entries()) {
       const lines = r.stderr.trimEnd().split('\n');
       // backup also reports the file it could not store, in a line of its own that names the link too.
       if (what !== 'backup') t.equal(lines.length, 1, `${what}: one line`, { stderr: r.stderr });
-      t.ok(lines.every((l) => l.includes(o.link)), `${what}: names the link`, { stderr: r.stderr });
+      t.ok(
+        lines.every((l) => l.includes(o.link)),
+        `${what}: names the link`,
+        { stderr: r.stderr },
+      );
     }
     const prune = o.runs.find((run) => run.args[0] === 'prune')!.r;
     t.not(prune.code, 0, 'prune refuses');
@@ -105,10 +128,14 @@ t.test('prune leaves and reports old files in tmp/ that the format does not name
   const r = await rozen(['prune', repo, '--grace', '0h'], env);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /1 unfinished upload\(s\)/);
-  t.equal(r.stderr, [
-    'rozen: unexpected object tmp/notes.txt: not a name the repository format defines; left in place',
-    `rozen: unexpected object tmp/sub/${hexId('cd')}: not a name the repository format defines; left in place`, '',
-  ].join('\n'));
+  t.equal(
+    r.stderr,
+    [
+      'rozen: unexpected object tmp/notes.txt: not a name the repository format defines; left in place',
+      `rozen: unexpected object tmp/sub/${hexId('cd')}: not a name the repository format defines; left in place`,
+      '',
+    ].join('\n'),
+  );
   t.same((await readdir(join(repo, 'tmp'))).sort(), ['notes.txt', 'sub']);
   t.same(await readdir(join(repo, 'tmp', 'sub')), [hexId('cd')]);
 });

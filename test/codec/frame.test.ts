@@ -35,7 +35,12 @@ t.test('compressible data is stored as zstd, smaller', async (t) => {
 
 t.test('incompressible, empty, or compression off is stored raw', async (t) => {
   const random = randomBytes(50_000);
-  for (const [plain, level] of [[random, 3], [random, 19], [new Uint8Array(0), 3], [text(5000), false]] as const) {
+  for (const [plain, level] of [
+    [random, 3],
+    [random, 19],
+    [new Uint8Array(0), 3],
+    [text(5000), false],
+  ] as const) {
     const frame = encodeFrame(plain, level);
     t.equal(frame[0], CompressionId.none);
     t.equal(frame.length, plain.length + 1);
@@ -60,14 +65,38 @@ t.test('reads zstd frames made by other encoders (no declared size)', async (t) 
 t.test('corrupt frames throw CorruptData, never a zstd error', async (t) => {
   const plain = text(20_000);
   const frame = encodeFrame(plain, 3);
-  t.ok(throwsCorrupt(() => decodeFrame(new Uint8Array(0))), 'empty');
-  t.ok(throwsCorrupt(() => decodeFrame(new Uint8Array([2, 1, 2]))), 'unknown id');
-  t.ok(throwsCorrupt(() => decodeFrame(new Uint8Array([1]))), 'empty zstd payload');
-  t.ok(throwsCorrupt(() => decodeFrame(new Uint8Array([1, 1, 2, 3, 4, 5]))), 'garbage payload');
-  t.ok(throwsCorrupt(() => decodeFrame(frame.subarray(0, frame.length - 5))), 'truncated, unsized');
-  t.ok(throwsCorrupt(() => decodeFrame(frame.subarray(0, frame.length - 5), plain.length)), 'truncated, sized');
-  t.ok(throwsCorrupt(() => decodeFrame(frame, plain.length - 1)), 'wrong expected length');
-  t.ok(throwsCorrupt(() => decodeFrame(encodeFrame(plain, false), plain.length + 1)), 'raw, wrong length');
+  t.ok(
+    throwsCorrupt(() => decodeFrame(new Uint8Array(0))),
+    'empty',
+  );
+  t.ok(
+    throwsCorrupt(() => decodeFrame(new Uint8Array([2, 1, 2]))),
+    'unknown id',
+  );
+  t.ok(
+    throwsCorrupt(() => decodeFrame(new Uint8Array([1]))),
+    'empty zstd payload',
+  );
+  t.ok(
+    throwsCorrupt(() => decodeFrame(new Uint8Array([1, 1, 2, 3, 4, 5]))),
+    'garbage payload',
+  );
+  t.ok(
+    throwsCorrupt(() => decodeFrame(frame.subarray(0, frame.length - 5))),
+    'truncated, unsized',
+  );
+  t.ok(
+    throwsCorrupt(() => decodeFrame(frame.subarray(0, frame.length - 5), plain.length)),
+    'truncated, sized',
+  );
+  t.ok(
+    throwsCorrupt(() => decodeFrame(frame, plain.length - 1)),
+    'wrong expected length',
+  );
+  t.ok(
+    throwsCorrupt(() => decodeFrame(encodeFrame(plain, false), plain.length + 1)),
+    'raw, wrong length',
+  );
   fc.assert(
     fc.property(fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean(), (at, xor, sized) => {
       const bad = frame.slice();
@@ -83,4 +112,3 @@ t.test('corrupt frames throw CorruptData, never a zstd error', async (t) => {
     { numRuns: 300 },
   );
 });
-

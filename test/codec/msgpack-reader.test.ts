@@ -8,9 +8,23 @@ const packr = new Packr({ useRecords: false, variableMapSize: true, int64AsType:
 const fail = (what: string): Error => Object.assign(new Error(what), { code: 'Bad' });
 
 t.test('skipValue moves past exactly one value of any type', async (t) => {
-  const value = fc.anything({
-    withBigInt: true, withTypedArray: false, withMap: true, withDate: true, withNullPrototype: false, maxDepth: 3,
-  }).filter((v) => { try { packr.pack(v); return true; } catch { return false; } });
+  const value = fc
+    .anything({
+      withBigInt: true,
+      withTypedArray: false,
+      withMap: true,
+      withDate: true,
+      withNullPrototype: false,
+      maxDepth: 3,
+    })
+    .filter((v) => {
+      try {
+        packr.pack(v);
+        return true;
+      } catch {
+        return false;
+      }
+    });
   fc.assert(
     fc.property(value, fc.uint8Array({ maxLength: 300 }), (v, raw) => {
       for (const item of [v, Buffer.from(raw), 'x'.repeat(raw.length), [raw.length, -raw.length, raw.length * 1e6]]) {
@@ -28,7 +42,13 @@ t.test('skipValue moves past exactly one value of any type', async (t) => {
     { numRuns: 300 },
   );
   // Large containers and strings (16- and 32-bit lengths) and ext values.
-  for (const v of [new Array(70000).fill(1), Object.fromEntries(Array.from({ length: 70000 }, (_, i) => [`k${i}`, i])), 'y'.repeat(70000), Buffer.alloc(70000), new Date(0)]) {
+  for (const v of [
+    new Array(70000).fill(1),
+    Object.fromEntries(Array.from({ length: 70000 }, (_, i) => [`k${i}`, i])),
+    'y'.repeat(70000),
+    Buffer.alloc(70000),
+    new Date(0),
+  ]) {
     const r = new MsgReader(packr.pack(v), fail);
     r.skipValue('big');
     t.ok(r.done);
@@ -55,7 +75,13 @@ t.test('uint and int64 read every integer encoding and refuse what is out of ran
     }),
     { numRuns: 500 },
   );
-  for (const [hex, v] of [['d07f', 127], ['d1007f', 127], ['d20000007f', 127], ['cf000000000000007f', 127], ['d3000000000000007f', 127]] as const) {
+  for (const [hex, v] of [
+    ['d07f', 127],
+    ['d1007f', 127],
+    ['d20000007f', 127],
+    ['cf000000000000007f', 127],
+    ['d3000000000000007f', 127],
+  ] as const) {
     t.equal(new MsgReader(Buffer.from(hex, 'hex'), fail).uint('u'), v, hex);
     t.equal(new MsgReader(Buffer.from(hex, 'hex'), fail).int64('i'), BigInt(v), hex);
   }
@@ -68,7 +94,16 @@ t.test('uint and int64 read every integer encoding and refuse what is out of ran
 });
 
 t.test('headers, keys, strings and bins', async (t) => {
-  const r = new MsgReader(packr.pack(new Map<unknown, unknown>([['n', Buffer.from('ab')], ['mt', 'é'], ['long', Buffer.alloc(32, 1)]])), fail);
+  const r = new MsgReader(
+    packr.pack(
+      new Map<unknown, unknown>([
+        ['n', Buffer.from('ab')],
+        ['mt', 'é'],
+        ['long', Buffer.alloc(32, 1)],
+      ]),
+    ),
+    fail,
+  );
   t.equal(r.mapHeader('m'), 3);
   t.equal(r.shortKey('k'), 0x6e);
   t.same(r.binView('b'), Buffer.from('ab'));

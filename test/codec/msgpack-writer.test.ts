@@ -15,9 +15,25 @@ t.test('headers, strings, bins and uints at every size boundary match msgpackr',
     t.ok(Buffer.from(w.take()).equals(packr.pack(value)), what);
   };
   for (const n of [0, 1, 15, 16, 255, 256, 65535, 65536]) {
-    same(`array of ${n}`, () => { w.arrayHeader(n); for (let i = 0; i < n; i++) w.uint(0); }, new Array(n).fill(0));
-    same(`map of ${n}`, () => { w.mapHeader(n); for (let i = 0; i < n; i++) { w.str(`k${i}`); w.uint(i); } },
-      new Map(Array.from({ length: n }, (_, i) => [`k${i}`, i])));
+    same(
+      `array of ${n}`,
+      () => {
+        w.arrayHeader(n);
+        for (let i = 0; i < n; i++) w.uint(0);
+      },
+      new Array(n).fill(0),
+    );
+    same(
+      `map of ${n}`,
+      () => {
+        w.mapHeader(n);
+        for (let i = 0; i < n; i++) {
+          w.str(`k${i}`);
+          w.uint(i);
+        }
+      },
+      new Map(Array.from({ length: n }, (_, i) => [`k${i}`, i])),
+    );
   }
   for (const n of [0, 1, 31, 32, 255, 256, 65535, 65536]) {
     same(`str of ${n}`, () => w.str('é'.repeat(n >> 1) + 'x'.repeat(n & 1)), 'é'.repeat(n >> 1) + 'x'.repeat(n & 1));

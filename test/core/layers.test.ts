@@ -4,7 +4,19 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Layers from the bottom up (docs/DESIGN.md, "Layers"): a file may import its own folder or a lower layer only. */
-const RANK: Record<string, number> = { core: 0, backend: 1, codec: 2, crypto: 2, cas: 2, repo: 3, snapshot: 4, lifecycle: 5, fuse: 5, cli: 6, '.': 7 };
+const RANK: Record<string, number> = {
+  core: 0,
+  backend: 1,
+  codec: 2,
+  crypto: 2,
+  cas: 2,
+  repo: 3,
+  snapshot: 4,
+  lifecycle: 5,
+  fuse: 5,
+  cli: 6,
+  '.': 7,
+};
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
 
 function layerOf(file: string): string {

@@ -55,11 +55,41 @@ t.test('tampering gives undefined or CorruptData', async (t) => {
   await t.rejects(openKeyFile(bytes.subarray(0, bytes.length - 2), 'pw'), { code: 'CorruptData' });
   await t.rejects(openKeyFile(new Uint8Array([0xff, 0xfe]), 'pw'), { code: 'CorruptData' });
   await t.rejects(openKeyFile(new TextEncoder().encode('[]'), 'pw'), { code: 'CorruptData' });
-  await t.rejects(openKeyFile(edit(bytes, (j) => (j['N'] = 1000)), 'pw'), { code: 'CorruptData' });
-  await t.rejects(openKeyFile(edit(bytes, (j) => (j['N'] = 2 ** 30)), 'pw'), { code: 'CorruptData' });
-  await t.rejects(openKeyFile(edit(bytes, (j) => (j['salt'] = 'not base64!')), 'pw'), { code: 'CorruptData' });
-  await t.rejects(openKeyFile(edit(bytes, (j) => delete j['hostname']), 'pw'), { code: 'CorruptData' });
-  await t.rejects(openKeyFile(edit(bytes, (j) => (j['version'] = 2)), 'pw'), { code: 'Unsupported' });
+  await t.rejects(
+    openKeyFile(
+      edit(bytes, (j) => (j['N'] = 1000)),
+      'pw',
+    ),
+    { code: 'CorruptData' },
+  );
+  await t.rejects(
+    openKeyFile(
+      edit(bytes, (j) => (j['N'] = 2 ** 30)),
+      'pw',
+    ),
+    { code: 'CorruptData' },
+  );
+  await t.rejects(
+    openKeyFile(
+      edit(bytes, (j) => (j['salt'] = 'not base64!')),
+      'pw',
+    ),
+    { code: 'CorruptData' },
+  );
+  await t.rejects(
+    openKeyFile(
+      edit(bytes, (j) => delete j['hostname']),
+      'pw',
+    ),
+    { code: 'CorruptData' },
+  );
+  await t.rejects(
+    openKeyFile(
+      edit(bytes, (j) => (j['version'] = 2)),
+      'pw',
+    ),
+    { code: 'Unsupported' },
+  );
   t.throws(() => describeKeyFile(new TextEncoder().encode('{')), { code: 'CorruptData' });
 });
 

@@ -23,29 +23,32 @@ const EXPENSIVE = [
   { N: 2 ** 16, r: 64, p: 2 },
 ];
 
-t.test('scrypt parameters costing more CPU than a writer may ask for are corrupt, before any derivation; what writers ask for is not', async (t) => {
-  const real = await realKeyFile();
-  for (const kdf of EXPENSIVE) {
-    const planted = edit(real, kdf);
-    const what = `N=${kdf.N} r=${kdf.r} p=${kdf.p}`;
-    let error: unknown;
-    try {
-      describeKeyFile(planted);
-    } catch (err) {
-      error = err;
+t.test(
+  'scrypt parameters costing more CPU than a writer may ask for are corrupt, before any derivation; what writers ask for is not',
+  async (t) => {
+    const real = await realKeyFile();
+    for (const kdf of EXPENSIVE) {
+      const planted = edit(real, kdf);
+      const what = `N=${kdf.N} r=${kdf.r} p=${kdf.p}`;
+      let error: unknown;
+      try {
+        describeKeyFile(planted);
+      } catch (err) {
+        error = err;
+      }
+      t.match(error, { code: 'CorruptData' }, what);
+      if (error === undefined) continue; // opening it would run scrypt for hours
+      const start = performance.now();
+      await t.rejects(openKeyFile(planted, 'pw'), { code: 'CorruptData' }, what);
+      t.ok(performance.now() - start < 500, `${what} refused at once`);
     }
-    t.match(error, { code: 'CorruptData' }, what);
-    if (error === undefined) continue; // opening it would run scrypt for hours
-    const start = performance.now();
-    await t.rejects(openKeyFile(planted, 'pw'), { code: 'CorruptData' }, what);
-    t.ok(performance.now() - start < 500, `${what} refused at once`);
-  }
-  // Every cost ROZEN_KDF_N can ask for is within the readers' bound.
-  const biggest = defaultKdf({ ROZEN_KDF_N: String(2 ** 19) });
-  t.same(biggest, { N: 2 ** 19, r: 8, p: 1 });
-  t.same(describeKeyFile(edit(real, biggest)).kdf, biggest, 'the largest key file a writer makes is read');
-  t.throws(() => defaultKdf({ ROZEN_KDF_N: String(2 ** 20) }), { code: 'InvalidArgument' });
-});
+    // Every cost ROZEN_KDF_N can ask for is within the readers' bound.
+    const biggest = defaultKdf({ ROZEN_KDF_N: String(2 ** 19) });
+    t.same(biggest, { N: 2 ** 19, r: 8, p: 1 });
+    t.same(describeKeyFile(edit(real, biggest)).kdf, biggest, 'the largest key file a writer makes is read');
+    t.throws(() => defaultKdf({ ROZEN_KDF_N: String(2 ** 20) }), { code: 'InvalidArgument' });
+  },
+);
 
 t.test('oversized key files and fields, wrong types and garbage are corrupt; writers cut long names to fit', async (t) => {
   const real = await realKeyFile();
@@ -63,8 +66,16 @@ t.test('oversized key files and fields, wrong types and garbage are corrupt; wri
 
   // Wrong types and garbage are corrupt too, not crashes.
   const cases: Record<string, unknown>[] = [
-    { hostname: 5 }, { username: null }, { created: 'not a date' }, { N: '1024' }, { r: 0 }, { p: -1 }, { N: 1.5 },
-    { salt: 12 }, { data: ['x'] }, { salt: Buffer.alloc(31).toString('base64') },
+    { hostname: 5 },
+    { username: null },
+    { created: 'not a date' },
+    { N: '1024' },
+    { r: 0 },
+    { p: -1 },
+    { N: 1.5 },
+    { salt: 12 },
+    { data: ['x'] },
+    { salt: Buffer.alloc(31).toString('base64') },
   ];
   for (const change of cases) t.throws(() => describeKeyFile(edit(real, change)), { code: 'CorruptData' }, JSON.stringify(change));
   for (const bytes of [new Uint8Array(300).map((_, i) => (i * 37) & 0xff), Buffer.from('null'), Buffer.from('"x"'), Buffer.from('[1]')]) {

@@ -77,8 +77,15 @@ t.test('wrong aad, wrong key and short input fail with CorruptData', async (t) =
   const sealed = seal(key, new TextEncoder().encode('hello'), new TextEncoder().encode('a'));
   t.ok(throwsCorrupt(() => open(key, sealed, new TextEncoder().encode('b'))));
   t.ok(throwsCorrupt(() => open(new Uint8Array(32), sealed, new TextEncoder().encode('a'))));
-  for (const n of [0, 1, 23, 24, 39]) t.ok(throwsCorrupt(() => open(key, sealed.subarray(0, n), new Uint8Array(0))), `length ${n}`);
-  t.ok(throwsCorrupt(() => open(key, sealed.subarray(0, sealed.length - 1), new TextEncoder().encode('a'))), 'truncated');
+  for (const n of [0, 1, 23, 24, 39])
+    t.ok(
+      throwsCorrupt(() => open(key, sealed.subarray(0, n), new Uint8Array(0))),
+      `length ${n}`,
+    );
+  t.ok(
+    throwsCorrupt(() => open(key, sealed.subarray(0, sealed.length - 1), new TextEncoder().encode('a'))),
+    'truncated',
+  );
   const empty = seal(key, new Uint8Array(0), new Uint8Array(0));
   t.equal(empty.length, SEAL_OVERHEAD);
   t.equal(open(key, empty, new Uint8Array(0)).length, 0);
@@ -101,7 +108,6 @@ t.test('works on unaligned views of larger buffers', async (t) => {
   shifted.set(sealed, 1);
   t.equal(toHex(open(key, shifted.subarray(1), aad)), toHex(plain));
 });
-
 
 t.test('sealed output owns its buffer (transferable)', async (t) => {
   const sealed = seal(new Uint8Array(32), new Uint8Array(5), new Uint8Array(0));

@@ -45,9 +45,16 @@ t.test('fusermount gets the environment without the password and other ROZEN_ va
   process.env['ROZEN_PASSWORD'] = 'secret-for-the-test';
   t.teardown(() => delete process.env['ROZEN_PASSWORD']);
   await Channel.open('/mnt/x', { allowOther: false }, () => undefined, fake.native);
-  const names = fake.native.mountEnv.split('\0').filter(Boolean).map((e) => e.split('=')[0]);
+  const names = fake.native.mountEnv
+    .split('\0')
+    .filter(Boolean)
+    .map((e) => e.split('=')[0]);
   t.ok(names.includes('PATH'), 'the rest of the environment is there');
-  t.same(names.filter((n) => n?.startsWith('ROZEN_')), [], 'no ROZEN_ variable');
+  t.same(
+    names.filter((n) => n?.startsWith('ROZEN_')),
+    [],
+    'no ROZEN_ variable',
+  );
   t.notMatch(fake.native.mountEnv, /secret-for-the-test/);
   t.ok(fake.native.mountEnv.endsWith('\0'), 'every entry ends with a NUL');
 });

@@ -10,7 +10,10 @@ const KiB = 1024;
 
 function setup(chunkSizes: number[], cacheBytes = 64 * 1024 * KiB) {
   const source = new MemorySource();
-  const data = pseudoRandom(chunkSizes.reduce((a, b) => a + b, 0), 3);
+  const data = pseudoRandom(
+    chunkSizes.reduce((a, b) => a + b, 0),
+    3,
+  );
   const chunks: Uint8Array[] = [];
   let pos = 0;
   for (const size of chunkSizes) {
@@ -27,12 +30,23 @@ const bytes = async (parts: Uint8Array[] | Promise<Uint8Array[]>): Promise<Buffe
 
 t.test('chunkAt is a binary search over chunk ends', async (t) => {
   const ends = new Float64Array([10, 20, 20, 35]);
-  t.same([0, 9, 10, 19, 20, 34, 35, 99].map((p) => chunkAt(ends, p)), [0, 0, 1, 1, 3, 3, 4, 4]);
+  t.same(
+    [0, 9, 10, 19, 20, 34, 35, 99].map((p) => chunkAt(ends, p)),
+    [0, 0, 1, 1, 3, 3, 4, 4],
+  );
 });
 
 t.test('reads spanning chunk boundaries return the right bytes', async (t) => {
   const { data, node, reader } = setup([100, 50, 0, 200, 7]);
-  for (const [pos, len] of [[0, 357], [90, 20], [149, 2], [150, 10], [350, 100], [357, 10], [1000, 5]] as const) {
+  for (const [pos, len] of [
+    [0, 357],
+    [90, 20],
+    [149, 2],
+    [150, 10],
+    [350, 100],
+    [357, 10],
+    [1000, 5],
+  ] as const) {
     t.same(await bytes(reader.read(node, newReadState(), len, pos)), Buffer.from(data.subarray(pos, pos + len)), `read ${len} at ${pos}`);
   }
 });

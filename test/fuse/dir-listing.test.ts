@@ -13,7 +13,8 @@ import { fileNode, MemorySource } from './memory-source.js';
 const hexId = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex') as BlobId);
 const time = fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n });
 const u32 = fc.nat(0xffffffff);
-const bytes = (min: number, max: number): fc.Arbitrary<Buffer> => fc.uint8Array({ minLength: min, maxLength: max }).map((b) => Buffer.from(b));
+const bytes = (min: number, max: number): fc.Arbitrary<Buffer> =>
+  fc.uint8Array({ minLength: min, maxLength: max }).map((b) => Buffer.from(b));
 
 /** A node as the tree codec returns one (owner names aside), of any type. */
 const node: fc.Arbitrary<Node> = fc
@@ -38,8 +39,19 @@ const node: fc.Arbitrary<Node> = fc
   })
   .map((r) => {
     const n: { -readonly [K in keyof Node]: Node[K] } = {
-      name: Buffer.alloc(0), type: r.type, mode: r.mode, uid: r.uid, gid: r.gid, mtimeNs: r.mtimeNs, atimeNs: r.atimeNs, ctimeNs: r.ctimeNs,
-      size: r.size, allocated: r.allocated, device: r.device, inode: r.inode, links: r.links,
+      name: Buffer.alloc(0),
+      type: r.type,
+      mode: r.mode,
+      uid: r.uid,
+      gid: r.gid,
+      mtimeNs: r.mtimeNs,
+      atimeNs: r.atimeNs,
+      ctimeNs: r.ctimeNs,
+      size: r.size,
+      allocated: r.allocated,
+      device: r.device,
+      inode: r.inode,
+      links: r.links,
     };
     if (r.type === 'chardev' || r.type === 'blockdev') n.rdev = r.rdev;
     if (r.type === 'symlink') n.linkTarget = r.target;
@@ -55,8 +67,13 @@ const node: fc.Arbitrary<Node> = fc
 
 /** Entries with distinct names, sorted by name bytes as trees are. */
 const listing = fc
-  .uniqueArray(bytes(1, 12).filter((b) => !b.includes(0x2f) && !b.includes(0)), { maxLength: 30, selector: (b) => b.toString('hex') })
-  .chain((names) => fc.tuple(fc.constant(names.sort((a, b) => Buffer.compare(a, b))), fc.array(node, { minLength: names.length, maxLength: names.length })))
+  .uniqueArray(
+    bytes(1, 12).filter((b) => !b.includes(0x2f) && !b.includes(0)),
+    { maxLength: 30, selector: (b) => b.toString('hex') },
+  )
+  .chain((names) =>
+    fc.tuple(fc.constant(names.sort((a, b) => Buffer.compare(a, b))), fc.array(node, { minLength: names.length, maxLength: names.length })),
+  )
   .map(([names, nodes]) => nodes.map((n, i) => ({ ...n, name: names[i]! })));
 
 t.test('every entry comes back as it was decoded, and is found by its name', async (t) => {
@@ -71,9 +88,17 @@ t.test('every entry comes back as it was decoded, and is found by its name', asy
         equal(l.modeBits(i), modeBitsOf(n.type) | n.mode);
         equal(l.isDir(i), n.type === 'dir');
         same(l.attr(i, 9), {
-          ino: 9, mode: modeBitsOf(n.type) | n.mode, nlink: Math.max(1, n.links), uid: n.uid, gid: n.gid, rdev: n.rdev ?? 0,
-          size: n.type === 'symlink' ? n.linkTarget!.length : n.size, blocks: Math.ceil(n.allocated / 512),
-          atimeNs: n.atimeNs, mtimeNs: n.mtimeNs, ctimeNs: n.ctimeNs,
+          ino: 9,
+          mode: modeBitsOf(n.type) | n.mode,
+          nlink: Math.max(1, n.links),
+          uid: n.uid,
+          gid: n.gid,
+          rdev: n.rdev ?? 0,
+          size: n.type === 'symlink' ? n.linkTarget!.length : n.size,
+          blocks: Math.ceil(n.allocated / 512),
+          atimeNs: n.atimeNs,
+          mtimeNs: n.mtimeNs,
+          ctimeNs: n.ctimeNs,
         });
         const whole = n.type === 'file' && n.content?.length === 1 ? n.content[0] : undefined;
         equal(l.wholeBlob(i), whole);

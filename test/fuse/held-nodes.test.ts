@@ -11,9 +11,7 @@ interface Model {
   readonly blob: number;
 }
 
-type Action =
-  | { kind: 'lookup'; ino: number; dir: number; index: number; blob: number }
-  | { kind: 'forget'; ino: number; count: number };
+type Action = { kind: 'lookup'; ino: number; dir: number; index: number; blob: number } | { kind: 'forget'; ino: number; count: number };
 
 /** Few node numbers, far apart (below 2^32, above it, near 2^53), so the same ones come back again and again. */
 const BASES = [2, 2 ** 32 - 40, 2 ** 52];
@@ -35,8 +33,9 @@ function check(table: HeldNodes, model: Map<number, Model>): string | undefined 
     for (let k = 0; k <= 40; k++) {
       const slot = table.slotOf(base + k);
       const m = model.get(base + k);
-      if ((slot >= 0) !== (m !== undefined)) return `ino ${base + k}: held ${slot >= 0}, model ${m !== undefined}`;
-      if (m && (table.refsAt(slot) !== m.refs || table.dirAt(slot) !== m.dir || table.indexAt(slot) !== m.index)) return `ino ${base + k}: record differs`;
+      if (slot >= 0 !== (m !== undefined)) return `ino ${base + k}: held ${slot >= 0}, model ${m !== undefined}`;
+      if (m && (table.refsAt(slot) !== m.refs || table.dirAt(slot) !== m.dir || table.indexAt(slot) !== m.index))
+        return `ino ${base + k}: record differs`;
     }
   }
   for (const blob of [1, 2, 3, 4, 2 ** 52 - 1]) {

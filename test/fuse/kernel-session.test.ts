@@ -6,8 +6,18 @@ import { FuseSession, type KernelFs } from '../../src/fuse/kernel/session.js';
 import type { Attr, DirentWriter, EntryReply } from '../../src/fuse/kernel/wire.js';
 
 const attr = (ino: number, over: Partial<Attr> = {}): Attr => ({
-  ino, mode: 0o100644, nlink: 1, uid: 1000, gid: 1001, rdev: 0, size: 12, blocks: 8,
-  atimeNs: 1_700_000_001_000_000_002n, mtimeNs: -1n, ctimeNs: 0n, ...over,
+  ino,
+  mode: 0o100644,
+  nlink: 1,
+  uid: 1000,
+  gid: 1001,
+  rdev: 0,
+  size: 12,
+  blocks: 8,
+  atimeNs: 1_700_000_001_000_000_002n,
+  mtimeNs: -1n,
+  ctimeNs: 0n,
+  ...over,
 });
 
 class FakeFs implements KernelFs {
@@ -67,7 +77,10 @@ function harness(): Harness {
   const notices: Buffer[] = [];
   const logs: string[] = [];
   const fs = new FakeFs();
-  const sink = { reply: (parts: readonly Uint8Array[]) => replies.push(Buffer.concat(parts)), notify: (parts: readonly Uint8Array[]) => notices.push(Buffer.concat(parts)) };
+  const sink = {
+    reply: (parts: readonly Uint8Array[]) => replies.push(Buffer.concat(parts)),
+    notify: (parts: readonly Uint8Array[]) => notices.push(Buffer.concat(parts)),
+  };
   return { session: new FuseSession(sink, fs, (l) => logs.push(l)), fs, replies, notices, logs };
 }
 
@@ -103,7 +116,12 @@ function readIn(offset: number, size: number, fh = 0): Buffer {
 /** The out header of a reply, and its payload. */
 function parse(reply: Buffer | undefined): { len: number; error: number; unique: bigint; body: Buffer } {
   if (!reply) throw new Error('no reply');
-  return { len: reply.readUInt32LE(0), error: reply.readInt32LE(4), unique: reply.readBigUInt64LE(8), body: reply.subarray(Size.outHeader) };
+  return {
+    len: reply.readUInt32LE(0),
+    error: reply.readInt32LE(4),
+    unique: reply.readBigUInt64LE(8),
+    body: reply.subarray(Size.outHeader),
+  };
 }
 
 function checkAttr(t: Test, body: Buffer, at: number, ino: number): void {
@@ -132,7 +150,8 @@ t.test('INIT negotiates the protocol, features and limits', async (t) => {
   t.equal(r.body.readUInt32LE(4), 38, 'the lower of the two minors');
   t.equal(r.body.readUInt32LE(8), 131072, 'readahead as the kernel offered');
   const flags = r.body.readUInt32LE(12);
-  for (const f of [Init.ASYNC_READ, Init.DO_READDIRPLUS, Init.READDIRPLUS_AUTO, Init.PARALLEL_DIROPS, Init.MAX_PAGES, Init.CACHE_SYMLINKS]) t.ok(flags & f, `flag ${f}`);
+  for (const f of [Init.ASYNC_READ, Init.DO_READDIRPLUS, Init.READDIRPLUS_AUTO, Init.PARALLEL_DIROPS, Init.MAX_PAGES, Init.CACHE_SYMLINKS])
+    t.ok(flags & f, `flag ${f}`);
   t.notOk(flags & Init.NO_OPEN_SUPPORT, 'only flags the server wants');
   t.equal(r.body.readUInt32LE(24), 1, 'nanosecond times');
   t.equal(r.body.readUInt16LE(28), 256, '1 MiB requests');
@@ -197,7 +216,7 @@ t.test('READDIR and READDIRPLUS pack entries that fit and continue from the offs
   h.session.handle(request(Op.READDIR, 2, readIn(0, 4096)));
   const all = parse(h.replies[0]).body;
   const names: string[] = [];
-  for (let at = 0; at < all.length; ) {
+  for (let at = 0; at < all.length;) {
     const len = all.readUInt32LE(at + 16);
     names.push(all.toString('utf8', at + 24, at + 24 + len));
     t.equal(all.readUInt32LE(at + 20), 4, 'DT_DIR');
@@ -267,7 +286,11 @@ t.test('changes are EROFS, the rest the server does not do is ENOSYS, forgets an
   h.session.handle(request(Op.BATCH_FORGET, 0, batch));
   h.session.handle(request(Op.INTERRUPT, 0, Buffer.alloc(8)));
   t.equal(h.replies.length, m, 'no replies');
-  t.same(h.fs.forgotten, [[12, 3], [20, 1], [21, 4]]);
+  t.same(h.fs.forgotten, [
+    [12, 3],
+    [20, 1],
+    [21, 4],
+  ]);
   h.session.handle(request(Op.STATFS, 1));
   const st = parse(h.replies[m]).body;
   t.equal(st.readUInt32LE(40), 4096, 'block size');

@@ -61,7 +61,10 @@ export class MemorySource implements SnapshotSource {
 
   addTree(nodes: readonly Node[]): BlobId {
     const id = freshId('tree') as BlobId;
-    this.trees.set(id, [...nodes].sort((a, b) => Buffer.compare(a.name, b.name)));
+    this.trees.set(
+      id,
+      [...nodes].sort((a, b) => Buffer.compare(a.name, b.name)),
+    );
     return id;
   }
 
@@ -117,7 +120,6 @@ export function fileNode(source: MemorySource, name: string | Buffer, chunks: re
 export function dirNode(source: MemorySource, name: string | Buffer, children: readonly Node[], over: Partial<Node> = {}): Node {
   return baseNode(name, { type: 'dir', mode: 0o755, links: 2, subtree: source.addTree(children), ...over });
 }
-
 
 /** Splits `data` into chunks of 1–2 MiB, as the chunker would for a large file. */
 export function chunked(data: Uint8Array, seed = 7): Uint8Array[] {

@@ -7,7 +7,10 @@ import { checkFuseDevice } from '../../src/fuse/mountpoint.js';
 import { tempDir } from './shell.js';
 
 t.test('a missing /dev/fuse is FuseUnavailable saying what to do', async (t) => {
-  const err = await checkFuseDevice('/nonexistent/fuse').then(() => undefined, (e: unknown) => e);
+  const err = await checkFuseDevice('/nonexistent/fuse').then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.ok(isRozenError(err, 'FuseUnavailable'));
   t.match((err as Error).message, /modprobe fuse/);
 });

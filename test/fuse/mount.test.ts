@@ -49,7 +49,10 @@ function buildFixture(): Fixture {
     baseNode('fifo', { type: 'fifo', mode: 0o600 }),
     baseNode('null', { type: 'chardev', mode: 0o666, rdev: (1 << 8) | 3, uid: 0, gid: 0 }),
     fileNode(source, 'tagged.txt', [Buffer.from('t')], {
-      xattrs: [['user.bin', Buffer.from([0, 1, 2])], ['user.comment', Buffer.from('hi')]],
+      xattrs: [
+        ['user.bin', Buffer.from([0, 1, 2])],
+        ['user.comment', Buffer.from('hi')],
+      ],
     }),
     fileNode(source, Buffer.from([0x66, 0xff, 0x6f]), [Buffer.from('bad name\n')]),
     fileNode(source, 'lit\\x41', [Buffer.from('literal\n')]),
@@ -127,9 +130,7 @@ t.test('a real FUSE mount of in-memory snapshots', { skip }, async (t) => {
   });
 
   t.test('hardlinks share an inode, others do not', async (t) => {
-    const [a, b, c] = await Promise.all(
-      ['hard1', 'sub/hard2', 'hello.txt'].map((p) => stat('%i|%h', path.join(data, p))),
-    );
+    const [a, b, c] = await Promise.all(['hard1', 'sub/hard2', 'hello.txt'].map((p) => stat('%i|%h', path.join(data, p))));
     t.equal(a, b);
     t.match(a, /\|2$/);
     t.not(a?.split('|')[0], c?.split('|')[0]);
@@ -155,9 +156,18 @@ t.test('a real FUSE mount of in-memory snapshots', { skip }, async (t) => {
   t.test('names and link targets are served byte for byte', async (t) => {
     const names = await readdir(data, { encoding: 'buffer' });
     const bad = Buffer.from([0x66, 0xff, 0x6f]);
-    t.ok(names.some((n) => n.equals(bad)), 'a name that is not UTF-8');
-    t.ok(names.some((n) => n.toString() === 'lit\\x41'), 'backslashes as they are');
-    t.ok(names.some((n) => n.toString() === 'line\nbreak'), 'a newline in a name');
+    t.ok(
+      names.some((n) => n.equals(bad)),
+      'a name that is not UTF-8',
+    );
+    t.ok(
+      names.some((n) => n.toString() === 'lit\\x41'),
+      'backslashes as they are',
+    );
+    t.ok(
+      names.some((n) => n.toString() === 'line\nbreak'),
+      'a newline in a name',
+    );
     t.equal((await readFile(Buffer.from(`${data}/${bad.toString('latin1')}`, 'latin1'))).toString(), 'bad name\n');
     t.equal(await readFile(path.join(data, 'line\nbreak'), 'utf8'), 'newline\n');
     t.same(await readlink(path.join(data, 'binlink'), { encoding: 'buffer' }), Buffer.from([0x74, 0xfe, 0x2f, 0x78]));

@@ -34,7 +34,11 @@ class ControlledSource extends MemorySource {
       const from = this.order.indexOf(id);
       const ids = [id];
       let total = this.bytesOf(id).byteLength;
-      for (let i = from + 1; i < this.order.length && total + this.bytesOf(this.order[i]!).byteLength <= Math.min(maxBytes, this.runCap); i++) {
+      for (
+        let i = from + 1;
+        i < this.order.length && total + this.bytesOf(this.order[i]!).byteLength <= Math.min(maxBytes, this.runCap);
+        i++
+      ) {
         ids.push(this.order[i]!);
         total += this.bytesOf(this.order[i]!).byteLength;
       }
@@ -70,7 +74,15 @@ type Action =
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constantFrom('lookup' as const, 'forget' as const), file: fc.nat(11) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('read' as const), file: fc.nat(11), pos: fc.nat(12_000), len: fc.integer({ min: 1, max: 6000 }) }), weight: 4 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('read' as const),
+      file: fc.nat(11),
+      pos: fc.nat(12_000),
+      len: fc.integer({ min: 1, max: 6000 }),
+    }),
+    weight: 4,
+  },
   { arbitrary: fc.record({ kind: fc.constant('complete' as const), pick: fc.nat() }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant('fail' as const), pick: fc.nat() }), weight: 1 },
 );
@@ -81,10 +93,17 @@ function build(seed: number): { source: ControlledSource; contents: Uint8Array[]
   const contents: Uint8Array[] = [];
   const files = Array.from({ length: 12 }, (_, i) => {
     const sizes = i % 3 === 0 ? [700 + i * 13, 1, 2500, 900 + i] : [300 + ((seed + i * 977) % 3000)];
-    const data = pseudoRandom(sizes.reduce((a, b) => a + b, 0), seed + i + 1);
+    const data = pseudoRandom(
+      sizes.reduce((a, b) => a + b, 0),
+      seed + i + 1,
+    );
     contents.push(data);
     let at = 0;
-    const node = fileNode(source, `f${i}`, sizes.map((n) => data.subarray(at, (at += n))));
+    const node = fileNode(
+      source,
+      `f${i}`,
+      sizes.map((n) => data.subarray(at, (at += n))),
+    );
     source.order.push(...(node.content ?? []));
     return node;
   });
@@ -121,7 +140,15 @@ async function runActions(seed: number, cacheBytes: number, runCap: number, acti
     const want = contents[h.file]!.subarray(h.pos, h.pos + got.length);
     if (wrong === undefined && !got.equals(want)) wrong = `${when}: file ${h.file} at ${h.pos}, ${got.length} bytes differ`;
   };
-  const dir = (await value(fs.lookup((await value(fs.lookup((await value(fs.lookup(1, Buffer.from('snapshots')))).attr.ino, Buffer.from('2024-01-01T00:00:00')))).attr.ino, Buffer.from('d')))).attr.ino;
+  const dir = (
+    await value(
+      fs.lookup(
+        (await value(fs.lookup((await value(fs.lookup(1, Buffer.from('snapshots')))).attr.ino, Buffer.from('2024-01-01T00:00:00')))).attr
+          .ino,
+        Buffer.from('d'),
+      ),
+    )
+  ).attr.ino;
   const inoOf = async (file: number): Promise<number> => {
     const e = await value<EntryReply>(fs.lookup(dir, Buffer.from(`f${file}`)));
     fileOfIno.set(e.attr.ino, file);
@@ -196,5 +223,8 @@ t.test('the cache stays within its bytes (plus the newest entry) however runs ov
     t.ok(cache.heldBytes <= 4000 + 1500, `held ${cache.heldBytes}`);
   }
   const got = await Promise.all(gets);
-  t.ok(got.every((data, i) => Buffer.from(data).equals(Buffer.from(source.blobs.get(source.order[i]!) as Uint8Array))), 'every blob its own bytes');
+  t.ok(
+    got.every((data, i) => Buffer.from(data).equals(Buffer.from(source.blobs.get(source.order[i]!) as Uint8Array))),
+    'every blob its own bytes',
+  );
 });

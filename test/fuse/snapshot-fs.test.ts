@@ -50,7 +50,9 @@ async function walk(fs: SnapshotFs, path: string): Promise<number> {
 function source(): MemorySource {
   const s = new MemorySource();
   const files = Array.from({ length: 5 }, (_, i) => fileNode(s, `f${i}`, [Buffer.from(`content ${i}`)]));
-  s.addSnapshot(s.addTree([dirNode(s, 'd', files), fileNode(s, 'big', [Buffer.from('ab'), Buffer.from('cd')])]), { time: '2024-01-01T00:00:00Z' });
+  s.addSnapshot(s.addTree([dirNode(s, 'd', files), fileNode(s, 'big', [Buffer.from('ab'), Buffer.from('cd')])]), {
+    time: '2024-01-01T00:00:00Z',
+  });
   return s;
 }
 
@@ -126,11 +128,22 @@ t.test('files the kernel holds are pushed to the page cache, once, when their bl
   fs.forget(f4, 2); // the kernel let go of f4: it is not pushed
   t.equal(Buffer.concat(await value(fs.read(f1, 0, 100))).toString(), 'content 1');
   await settled();
-  t.same(stores.map(([, v]) => v), ['0:content 1', '0:content 2', '0:content 3'], 'the run from f1 on, but f4');
-  t.same(stores.map(([ino]) => ino), [f1, f1 + 1, f1 + 2]);
+  t.same(
+    stores.map(([, v]) => v),
+    ['0:content 1', '0:content 2', '0:content 3'],
+    'the run from f1 on, but f4',
+  );
+  t.same(
+    stores.map(([ino]) => ino),
+    [f1, f1 + 1, f1 + 2],
+  );
   await value(fs.read(await walk(fs, 'snapshots/2024-01-01T00:00:00/d/f0'), 0, 100));
   await settled();
-  t.same(stores.slice(3).map(([, v]) => v), ['0:content 0'], 'f0 is decoded with a run of its own; the others are not pushed again');
+  t.same(
+    stores.slice(3).map(([, v]) => v),
+    ['0:content 0'],
+    'f0 is decoded with a run of its own; the others are not pushed again',
+  );
   const again = await walk(fs, 'snapshots/2024-01-01T00:00:00/d/f4');
   t.equal(again, f4);
   t.same(stores.at(-1), [f4, '0:content 4'], 'a file looked up again whose blob is cached is pushed at once');
@@ -189,7 +202,11 @@ t.test('a held file costs a compact record, not its decoded tree', async (t) => 
   const s = new MemorySource();
   const id = (d: number, i: number): BlobId => createHash('sha256').update(`${d}/${i}`).digest('hex') as BlobId;
   const dirs = Array.from({ length: 200 }, (_, d) =>
-    dirNode(s, `d${d}`, Array.from({ length: 1000 }, (_, i) => baseNode(`f${i}`, { size: 10, allocated: 4096, content: [id(d, i)], sizes: [10] }))),
+    dirNode(
+      s,
+      `d${d}`,
+      Array.from({ length: 1000 }, (_, i) => baseNode(`f${i}`, { size: 10, allocated: 4096, content: [id(d, i)], sizes: [10] })),
+    ),
   );
   s.addSnapshot(s.addTree(dirs), { time: '2024-01-01T00:00:00Z' });
   const fs = fsFor(s, [], 1);

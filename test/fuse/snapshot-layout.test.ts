@@ -24,7 +24,10 @@ t.test('time names in UTC, in time order, with suffixes on collisions', async (t
     snap('d', '2023-01-01T00:00:00.000Z'),
   ]);
   t.same([...layout.byTime.keys()], ['2023-01-01T00:00:00', '2024-05-01T10:00:00', '2024-05-01T10:00:00-1', '2024-05-01T10:00:00-2']);
-  t.same([...layout.byTime.values()].map((s) => s.id[0]), ['d', 'a', 'b', 'c']);
+  t.same(
+    [...layout.byTime.values()].map((s) => s.id[0]),
+    ['d', 'a', 'b', 'c'],
+  );
   t.equal(latestName(layout.byTime), '2024-05-01T10:00:00-2');
   t.equal(layout.newestMs, Date.parse('2024-05-01T10:00:00.900Z'));
 });
@@ -35,7 +38,11 @@ t.test('short ids, hosts and tags', async (t) => {
     snap('1234567899', '2024-01-02T00:00:00Z', { hostname: 'db', tags: ['daily', 'daily', '..'] }),
     snap('abcdef01', '2024-01-03T00:00:00Z', { hostname: 'web' }),
   ]);
-  t.same([...layout.byShortId.keys()].map((k) => k.length), [64, 64, 8], 'colliding prefixes fall back to the full id');
+  t.same(
+    [...layout.byShortId.keys()].map((k) => k.length),
+    [64, 64, 8],
+    'colliding prefixes fall back to the full id',
+  );
   t.same([...layout.hosts.keys()], ['web', 'db']);
   t.same([...(layout.hosts.get('web')?.keys() ?? [])], ['2024-01-01T00:00:00', '2024-01-03T00:00:00']);
   t.same([...layout.tags.keys()], ['daily', 'a\\x2fb', '\\x2e\\x2e']);

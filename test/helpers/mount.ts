@@ -23,7 +23,13 @@ async function waitFor(path: string, child: { exitCode: number | null }): Promis
 }
 
 /** Mounts `repo` at `dir`/mnt; whatever happens, the child is stopped and the mount lazily unmounted at teardown. */
-export async function startMount(t: Test, repo: string, dir: string, env: Record<string, string>, extra: readonly string[] = []): Promise<Mounted> {
+export async function startMount(
+  t: Test,
+  repo: string,
+  dir: string,
+  env: Record<string, string>,
+  extra: readonly string[] = [],
+): Promise<Mounted> {
   const mnt = join(dir, 'mnt');
   await mkdir(mnt, { recursive: true });
   const child = startCli(['mount', repo, mnt, ...extra], env);
@@ -46,6 +52,8 @@ export async function stopMount(m: Mounted): Promise<CliResult> {
 /** Empties the kernel's page cache (root only), so reads reach the mount; false where it may not. */
 export async function dropPageCache(): Promise<boolean> {
   await run('sync', []);
-  return writeFile('/proc/sys/vm/drop_caches', '3').then(() => true, () => false);
+  return writeFile('/proc/sys/vm/drop_caches', '3').then(
+    () => true,
+    () => false,
+  );
 }
-

@@ -72,7 +72,13 @@ t.test('a whole read of an oversized object is refused on its size, before any b
 });
 
 t.test('a pack tail claiming a header past the bound is corrupt after one 64 KiB read', async (t) => {
-  for (const [len, size] of [[HUGE, HUGE + 8], [0xffff_ffff, HUGE], [MAX_SEALED_HEADER + HEADER_ENTRY, HUGE], [100, 1000], [0, 1000]] as const) {
+  for (const [len, size] of [
+    [HUGE, HUGE + 8],
+    [0xffff_ffff, HUGE],
+    [MAX_SEALED_HEADER + HEADER_ENTRY, HUGE],
+    [100, 1000],
+    [0, 1000],
+  ] as const) {
     const b = claiming(size, u32(len));
     await t.rejects(readPackHeader(b, sealer, ID as PackId), { code: 'CorruptData' }, `length ${len} in a pack of ${size}`);
     const guess = Math.min(size, TAIL_GUESS);
@@ -101,7 +107,12 @@ t.test('index batches: at most INDEX_FILE_BLOBS blobs, a larger pack alone', asy
 
 t.test('msgpack lengths are bounded by the bytes left before anything is built', async (t) => {
   const fail = (what: string): Error => Object.assign(new Error(what), { code: 'Bad' });
-  const cases = [Buffer.from('ddffffffff01', 'hex'), Buffer.from('dc0005010203', 'hex'), Buffer.from('de0003a16101', 'hex'), Buffer.from('df7fffffff', 'hex')];
+  const cases = [
+    Buffer.from('ddffffffff01', 'hex'),
+    Buffer.from('dc0005010203', 'hex'),
+    Buffer.from('de0003a16101', 'hex'),
+    Buffer.from('df7fffffff', 'hex'),
+  ];
   for (const bytes of cases.slice(0, 2)) t.throws(() => new MsgReader(bytes, fail).arrayHeader('a'), { code: 'Bad' });
   for (const bytes of cases.slice(2)) t.throws(() => new MsgReader(bytes, fail).mapHeader('m'), { code: 'Bad' });
   for (const bytes of cases) t.throws(() => new MsgReader(bytes, fail).skipValue('v'), { code: 'Bad' });
@@ -122,13 +133,23 @@ t.test('snapshot records: bounded, unreadable ones reported or thrown, others li
   await backend.put('snapshots/not-an-id', Uint8Array.of(1));
   await t.rejects(listSnapshots(repo), { code: 'CorruptData', message: new RegExp(`snapshots/${b}`) });
   const bad: SnapshotId[] = [];
-  t.same((await listSnapshots(repo, (id) => bad.push(id))).map((s) => s.id), [a], 'the readable one; a name that is no id is no snapshot');
+  t.same(
+    (await listSnapshots(repo, (id) => bad.push(id))).map((s) => s.id),
+    [a],
+    'the readable one; a name that is no id is no snapshot',
+  );
   t.same(bad, [b]);
   // Random characters: zstd cannot bring them under the bound.
   const big = randomBytes(MAX_SNAPSHOT_BYTES + 1024).toString('latin1');
-  await t.rejects(saveSnapshot(repo, { time: 'x', hostname: 'h', username: 'u', paths: [big], tags: [], tree: ID as BlobId }), { code: 'InvalidArgument' });
+  await t.rejects(saveSnapshot(repo, { time: 'x', hostname: 'h', username: 'u', paths: [big], tags: [], tree: ID as BlobId }), {
+    code: 'InvalidArgument',
+  });
   const dry = await repairSnapshots(repo, { dryRun: true });
   t.match(dry, [{ old: b, lost: true, dropped: [/snapshot record itself/] }]);
   await repairSnapshots(repo, { forget: true });
-  t.same((await listSnapshots(repo)).map((s) => s.id), [a], '--forget removed the unreadable record');
+  t.same(
+    (await listSnapshots(repo)).map((s) => s.id),
+    [a],
+    '--forget removed the unreadable record',
+  );
 });

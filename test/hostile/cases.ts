@@ -84,23 +84,52 @@ async function createHashed(s: Store, dir: string, bytes: Uint8Array): Promise<s
 const GARBAGE = randomBytes(300);
 const GARBAGE_ID = sha256(GARBAGE);
 const EMPTY_ID = sha256(new Uint8Array(0));
-const CONFIG_LIKE = msgpack.pack({ version: 1, id: 'f'.repeat(64), cipher: 1, blobHash: 1, fileHash: 1, chunker: 1, chunkMin: 1, chunkAvg: 4, chunkMax: 2 ** 40 });
-const HUGE_N_KEY = Buffer.from(JSON.stringify({
-  version: 1, kdf: 1, N: 2 ** 40, r: 8, p: 1, salt: randomBytes(32).toString('base64'), created: new Date(0).toISOString(),
-  hostname: 'evil', username: 'evil', data: randomBytes(104).toString('base64'),
-}));
+const CONFIG_LIKE = msgpack.pack({
+  version: 1,
+  id: 'f'.repeat(64),
+  cipher: 1,
+  blobHash: 1,
+  fileHash: 1,
+  chunker: 1,
+  chunkMin: 1,
+  chunkAvg: 4,
+  chunkMax: 2 ** 40,
+});
+const HUGE_N_KEY = Buffer.from(
+  JSON.stringify({
+    version: 1,
+    kdf: 1,
+    N: 2 ** 40,
+    r: 8,
+    p: 1,
+    salt: randomBytes(32).toString('base64'),
+    created: new Date(0).toISOString(),
+    hostname: 'evil',
+    username: 'evil',
+    data: randomBytes(104).toString('base64'),
+  }),
+);
 const HUGE_N_KEY_ID = sha256(HUGE_N_KEY);
 const PACK_TAIL_ID = 'ab'.padEnd(64, 'e');
 
-const bounds = (name: string, names: Case['names'], damage: Case['damage'], commands?: readonly string[], s3?: Case['s3']): Case =>
-  ({ name, area: 'bounds', names, damage, ...(commands && { commands }), ...(s3 && { s3 }) });
-const config = (name: string, damage: Case['damage'], commands?: readonly string[], s3?: Case['s3']): Case => bounds(name, () => 'config', damage, commands, s3);
+const bounds = (name: string, names: Case['names'], damage: Case['damage'], commands?: readonly string[], s3?: Case['s3']): Case => ({
+  name,
+  area: 'bounds',
+  names,
+  damage,
+  ...(commands && { commands }),
+  ...(s3 && { s3 }),
+});
+const config = (name: string, damage: Case['damage'], commands?: readonly string[], s3?: Case['s3']): Case =>
+  bounds(name, () => 'config', damage, commands, s3);
 const snapshotB = (l: Layout): string => `snapshots/${l.snapB}`;
 const index2 = (l: Layout): string => `index/${l.index2}`;
-const lockOf = (bytes: Uint8Array, then?: (s: Store) => Promise<void>) => async (s: Store): Promise<void> => {
-  await s.create(lockName, bytes);
-  await then?.(s);
-};
+const lockOf =
+  (bytes: Uint8Array, then?: (s: Store) => Promise<void>) =>
+  async (s: Store): Promise<void> => {
+    await s.create(lockName, bytes);
+    await then?.(s);
+  };
 
 /** Subsets of the commands for the variants of a damage (see Case.commands). */
 const OPENING = ['snapshots', 'check', 'repair index'];
@@ -115,46 +144,202 @@ export const CASES: readonly Case[] = [
   config('config sparse 3 GiB', (s) => truncate(s.file('config'), HUGE), undefined, ['snapshots', 'repair index']),
   config('config plain msgpack', (s) => writeFile(s.file('config'), CONFIG_LIKE), OPENING),
 
-  { name: 'key truncated', area: 'keys', commands: ['snapshots', 'key list', 'unlock'], names: (l) => short(l.key), damage: (s, l) => truncate(s.file(`keys/${l.key}`), 30) },
-  { name: 'key sparse 3 GiB', area: 'keys', commands: ['snapshots', 'key list', 'backup'], s3: ['key list'], names: (l) => short(l.key), damage: (s, l) => truncate(s.file(`keys/${l.key}`), HUGE) },
-  { name: 'extra key with N = 2^40', area: 'keys', commands: ['snapshots', 'key list'], names: () => short(HUGE_N_KEY_ID), damage: (s) => createHashed(s, 'keys', HUGE_N_KEY).then(() => undefined) },
-  { name: 'extra key of random bytes', area: 'keys', commands: ['key list', 'backup'], names: () => short(GARBAGE_ID), damage: (s) => createHashed(s, 'keys', GARBAGE).then(() => undefined) },
+  {
+    name: 'key truncated',
+    area: 'keys',
+    commands: ['snapshots', 'key list', 'unlock'],
+    names: (l) => short(l.key),
+    damage: (s, l) => truncate(s.file(`keys/${l.key}`), 30),
+  },
+  {
+    name: 'key sparse 3 GiB',
+    area: 'keys',
+    commands: ['snapshots', 'key list', 'backup'],
+    s3: ['key list'],
+    names: (l) => short(l.key),
+    damage: (s, l) => truncate(s.file(`keys/${l.key}`), HUGE),
+  },
+  {
+    name: 'extra key with N = 2^40',
+    area: 'keys',
+    commands: ['snapshots', 'key list'],
+    names: () => short(HUGE_N_KEY_ID),
+    damage: (s) => createHashed(s, 'keys', HUGE_N_KEY).then(() => undefined),
+  },
+  {
+    name: 'extra key of random bytes',
+    area: 'keys',
+    commands: ['key list', 'backup'],
+    names: () => short(GARBAGE_ID),
+    damage: (s) => createHashed(s, 'keys', GARBAGE).then(() => undefined),
+  },
 
-  { name: 'lock of random bytes', area: 'locks', commands: ['snapshots', 'check', 'prune', 'unlock'], names: () => short(LOCK_ID), damage: lockOf(GARBAGE) },
-  { name: 'lock sparse 3 GiB', area: 'locks', commands: ['check', 'prune', 'unlock', 'backup'], s3: ['check', 'prune'], names: () => short(LOCK_ID), damage: lockOf(GARBAGE, (s) => truncate(s.file(lockName), HUGE)) },
-  { name: 'lock plain msgpack', area: 'locks', commands: ['check', 'prune', 'unlock'], names: () => short(LOCK_ID), damage: lockOf(msgpack.pack({ version: 1, hostname: 'h', username: 'u', pid: 1, time: Date.now(), exclusive: true })) },
-
-  bounds('snapshot bit flipped', (l) => short(l.snapB), (s, l) => flipByte(s.file(snapshotB(l)), 50), SNAPSHOT_READERS),
-  bounds('snapshot truncated', (l) => short(l.snapB), (s, l) => truncate(s.file(snapshotB(l)), 30), SNAPSHOT_READERS),
-  bounds('snapshot sparse 3 GiB', (l) => short(l.snapB), (s, l) => truncate(s.file(snapshotB(l)), HUGE), undefined, [...SNAPSHOT_READERS, 'backup']),
-  bounds('snapshot A under the name of B', (l) => short(l.snapB), (s, l) => copyFile(s.file(`snapshots/${l.snapA}`), s.file(snapshotB(l))),
-    ['snapshots', 'diff', 'check', 'repair snapshots'], ['snapshots', 'repair snapshots']),
-  bounds('snapshot of random bytes named by its hash', () => short(GARBAGE_ID), (s) => createHashed(s, 'snapshots', GARBAGE).then(() => undefined), ['snapshots', 'ls', 'repair snapshots']),
-  bounds('snapshot empty named by its hash', () => short(EMPTY_ID), (s) => s.create(`snapshots/${EMPTY_ID}`, new Uint8Array(0)), SNAPSHOT_READERS),
-
-  bounds('index bit flipped', (l) => short(l.index2), (s, l) => flipByte(s.file(index2(l)), 100), INDEX_READERS),
-  bounds('index truncated', (l) => short(l.index2), (s, l) => truncate(s.file(index2(l)), 60), INDEX_READERS),
-  bounds('index sparse 3 GiB', (l) => short(l.index2), (s, l) => truncate(s.file(index2(l)), HUGE), undefined, [...INDEX_READERS, 'backup']),
-  bounds('index 1 under the name of index 2', (l) => short(l.index2), (s, l) => copyFile(s.file(`index/${l.index1}`), s.file(index2(l))), [...INDEX_READERS, 'backup']),
-  bounds('index of random bytes named by its hash', () => short(GARBAGE_ID), (s) => createHashed(s, 'index', GARBAGE).then(() => undefined), ['restore', 'check', 'repair index', 'backup']),
+  {
+    name: 'lock of random bytes',
+    area: 'locks',
+    commands: ['snapshots', 'check', 'prune', 'unlock'],
+    names: () => short(LOCK_ID),
+    damage: lockOf(GARBAGE),
+  },
+  {
+    name: 'lock sparse 3 GiB',
+    area: 'locks',
+    commands: ['check', 'prune', 'unlock', 'backup'],
+    s3: ['check', 'prune'],
+    names: () => short(LOCK_ID),
+    damage: lockOf(GARBAGE, (s) => truncate(s.file(lockName), HUGE)),
+  },
+  {
+    name: 'lock plain msgpack',
+    area: 'locks',
+    commands: ['check', 'prune', 'unlock'],
+    names: () => short(LOCK_ID),
+    damage: lockOf(msgpack.pack({ version: 1, hostname: 'h', username: 'u', pid: 1, time: Date.now(), exclusive: true })),
+  },
 
   bounds(
-    'unindexed sparse 3 GiB pack whose tail claims a 3 GiB header', () => short(PACK_TAIL_ID),
-    (s) => s.create(packName(PACK_TAIL_ID), GARBAGE).then(() => sparseWithTail(s.file(packName(PACK_TAIL_ID)), HUGE + 8, u32(HUGE))), undefined,
+    'snapshot bit flipped',
+    (l) => short(l.snapB),
+    (s, l) => flipByte(s.file(snapshotB(l)), 50),
+    SNAPSHOT_READERS,
+  ),
+  bounds(
+    'snapshot truncated',
+    (l) => short(l.snapB),
+    (s, l) => truncate(s.file(snapshotB(l)), 30),
+    SNAPSHOT_READERS,
+  ),
+  bounds(
+    'snapshot sparse 3 GiB',
+    (l) => short(l.snapB),
+    (s, l) => truncate(s.file(snapshotB(l)), HUGE),
+    undefined,
+    [...SNAPSHOT_READERS, 'backup'],
+  ),
+  bounds(
+    'snapshot A under the name of B',
+    (l) => short(l.snapB),
+    (s, l) => copyFile(s.file(`snapshots/${l.snapA}`), s.file(snapshotB(l))),
+    ['snapshots', 'diff', 'check', 'repair snapshots'],
+    ['snapshots', 'repair snapshots'],
+  ),
+  bounds(
+    'snapshot of random bytes named by its hash',
+    () => short(GARBAGE_ID),
+    (s) => createHashed(s, 'snapshots', GARBAGE).then(() => undefined),
+    ['snapshots', 'ls', 'repair snapshots'],
+  ),
+  bounds(
+    'snapshot empty named by its hash',
+    () => short(EMPTY_ID),
+    (s) => s.create(`snapshots/${EMPTY_ID}`, new Uint8Array(0)),
+    SNAPSHOT_READERS,
+  ),
+
+  bounds(
+    'index bit flipped',
+    (l) => short(l.index2),
+    (s, l) => flipByte(s.file(index2(l)), 100),
+    INDEX_READERS,
+  ),
+  bounds(
+    'index truncated',
+    (l) => short(l.index2),
+    (s, l) => truncate(s.file(index2(l)), 60),
+    INDEX_READERS,
+  ),
+  bounds(
+    'index sparse 3 GiB',
+    (l) => short(l.index2),
+    (s, l) => truncate(s.file(index2(l)), HUGE),
+    undefined,
+    [...INDEX_READERS, 'backup'],
+  ),
+  bounds(
+    'index 1 under the name of index 2',
+    (l) => short(l.index2),
+    (s, l) => copyFile(s.file(`index/${l.index1}`), s.file(index2(l))),
+    [...INDEX_READERS, 'backup'],
+  ),
+  bounds(
+    'index of random bytes named by its hash',
+    () => short(GARBAGE_ID),
+    (s) => createHashed(s, 'index', GARBAGE).then(() => undefined),
+    ['restore', 'check', 'repair index', 'backup'],
+  ),
+
+  bounds(
+    'unindexed sparse 3 GiB pack whose tail claims a 3 GiB header',
+    () => short(PACK_TAIL_ID),
+    (s) => s.create(packName(PACK_TAIL_ID), GARBAGE).then(() => sparseWithTail(s.file(packName(PACK_TAIL_ID)), HUGE + 8, u32(HUGE))),
+    undefined,
     ['check', 'prune', 'repair index'],
   ),
-  bounds('pack tail length 2^32 - 1', (l) => short(l.data1), (s, l) => overwriteTail(s.file(packName(l.data1)), u32(0xffff_ffff)), ['restore', 'check --read-data', 'repair index']),
-  bounds('pack sparse 3 GiB (data pack grown)', (l) => short(l.data1), (s, l) => truncate(s.file(packName(l.data1)), HUGE),
-    ['restore', 'check', 'check --read-data', 'prune', 'repair index'], ['restore', 'check --read-data', 'repair index']),
-  bounds('tree pack sparse 3 GiB (repacked by prune)', (l) => short(l.tree1), (s, l) => truncate(s.file(packName(l.tree1)), HUGE), ['ls', 'forget --prune'], ['forget --prune']),
-  bounds('pack truncated', (l) => short(l.data1), (s, l) => truncateBy(s.file(packName(l.data1)), 100), PACK_READERS),
-  bounds('pack header bit flipped', (l) => short(l.data1), (s, l) => flipByte(s.file(packName(l.data1)), -20), ['check --read-data', 'prune', 'repair index']),
-  bounds('tree pack blob bit flipped', (l) => short(l.tree2), (s, l) => flipByte(s.file(packName(l.tree2)), 30)),
-  bounds('tree pack 1 under the name of tree pack 2', (l) => short(l.tree2), (s, l) => copyFile(s.file(packName(l.tree1)), s.file(packName(l.tree2))), INDEX_READERS),
+  bounds(
+    'pack tail length 2^32 - 1',
+    (l) => short(l.data1),
+    (s, l) => overwriteTail(s.file(packName(l.data1)), u32(0xffff_ffff)),
+    ['restore', 'check --read-data', 'repair index'],
+  ),
+  bounds(
+    'pack sparse 3 GiB (data pack grown)',
+    (l) => short(l.data1),
+    (s, l) => truncate(s.file(packName(l.data1)), HUGE),
+    ['restore', 'check', 'check --read-data', 'prune', 'repair index'],
+    ['restore', 'check --read-data', 'repair index'],
+  ),
+  bounds(
+    'tree pack sparse 3 GiB (repacked by prune)',
+    (l) => short(l.tree1),
+    (s, l) => truncate(s.file(packName(l.tree1)), HUGE),
+    ['ls', 'forget --prune'],
+    ['forget --prune'],
+  ),
+  bounds(
+    'pack truncated',
+    (l) => short(l.data1),
+    (s, l) => truncateBy(s.file(packName(l.data1)), 100),
+    PACK_READERS,
+  ),
+  bounds(
+    'pack header bit flipped',
+    (l) => short(l.data1),
+    (s, l) => flipByte(s.file(packName(l.data1)), -20),
+    ['check --read-data', 'prune', 'repair index'],
+  ),
+  bounds(
+    'tree pack blob bit flipped',
+    (l) => short(l.tree2),
+    (s, l) => flipByte(s.file(packName(l.tree2)), 30),
+  ),
+  bounds(
+    'tree pack 1 under the name of tree pack 2',
+    (l) => short(l.tree2),
+    (s, l) => copyFile(s.file(packName(l.tree1)), s.file(packName(l.tree2))),
+    INDEX_READERS,
+  ),
 
-  { name: 'snapshot as a link to a file outside', area: 'local-backend', commands: ['snapshots', 'check', 'forget --prune', 'repair snapshots'], names: (l) => short(l.snapB), damage: (s, l) => linkOut(s, `snapshots/${l.snapB}`) },
-  { name: 'tree pack as a link to a file outside', area: 'local-backend', commands: ['ls', 'check', 'forget --prune', 'prune', 'repair index'], names: (l) => short(l.tree1), damage: (s, l) => linkOut(s, packName(l.tree1)) },
-  { name: 'data pack replaced by a FIFO', area: 'local-backend', commands: ['restore', 'check --read-data', 'prune', 'repair index'], names: (l) => short(l.data1), damage: (s, l) => fifo(s.file(packName(l.data1))) },
+  {
+    name: 'snapshot as a link to a file outside',
+    area: 'local-backend',
+    commands: ['snapshots', 'check', 'forget --prune', 'repair snapshots'],
+    names: (l) => short(l.snapB),
+    damage: (s, l) => linkOut(s, `snapshots/${l.snapB}`),
+  },
+  {
+    name: 'tree pack as a link to a file outside',
+    area: 'local-backend',
+    commands: ['ls', 'check', 'forget --prune', 'prune', 'repair index'],
+    names: (l) => short(l.tree1),
+    damage: (s, l) => linkOut(s, packName(l.tree1)),
+  },
+  {
+    name: 'data pack replaced by a FIFO',
+    area: 'local-backend',
+    commands: ['restore', 'check --read-data', 'prune', 'repair index'],
+    names: (l) => short(l.data1),
+    damage: (s, l) => fifo(s.file(packName(l.data1))),
+  },
 ];
 
 async function overwriteTail(file: string, tail: Uint8Array): Promise<void> {

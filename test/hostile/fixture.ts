@@ -85,8 +85,11 @@ export interface TreeCopy {
 
 export async function readTree(dir: string): Promise<TreeCopy> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const rel = (e: { parentPath?: string; path: string; name: string }): string => join(e.parentPath ?? e.path, e.name).slice(dir.length + 1);
-  const files = await Promise.all(entries.filter((e) => e.isFile()).map(async (e) => ({ rel: rel(e), bytes: await readFile(join(dir, rel(e))) })));
+  const rel = (e: { parentPath?: string; path: string; name: string }): string =>
+    join(e.parentPath ?? e.path, e.name).slice(dir.length + 1);
+  const files = await Promise.all(
+    entries.filter((e) => e.isFile()).map(async (e) => ({ rel: rel(e), bytes: await readFile(join(dir, rel(e))) })),
+  );
   return { dirs: entries.filter((e) => e.isDirectory()).map(rel), files };
 }
 

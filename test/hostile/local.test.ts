@@ -39,6 +39,8 @@ async function prepare(job: string): Promise<Prepared> {
 
 const started = Date.now();
 const results = await runMatrix(CASES, (c) => commandsNamed(c.commands), layout, prepare, root);
-t.comment(`${CASES.length} cases, ${COMMANDS.length} commands: ${results.length} runs in ${Date.now() - started} ms, ${cpuSeconds(results)} s of CPU`);
+t.comment(
+  `${CASES.length} cases, ${COMMANDS.length} commands: ${results.length} runs in ${Date.now() - started} ms, ${cpuSeconds(results)} s of CPU`,
+);
 t.comment(matrixTable(results));
 assertMatrix(t, results, EXPECTED.local);

@@ -76,11 +76,16 @@ export function classify(run: LimitedRun, names: string): string {
   const inErr = run.stderr.includes(names);
   const inOut = run.stdout.includes(names);
   switch (run.code) {
-    case 0: return inErr ? 'W' : inOut ? 'R' : 'O';
-    case 1: return inErr ? 'F' : inOut && /check found/.test(run.stderr) ? 'C' : 'f';
-    case 11: return inErr ? 'L' : 'l';
-    case 12: return inErr ? 'K' : 'k';
-    default: return String(run.code);
+    case 0:
+      return inErr ? 'W' : inOut ? 'R' : 'O';
+    case 1:
+      return inErr ? 'F' : inOut && /check found/.test(run.stderr) ? 'C' : 'f';
+    case 11:
+      return inErr ? 'L' : 'l';
+    case 12:
+      return inErr ? 'K' : 'k';
+    default:
+      return String(run.code);
   }
 }
 
@@ -106,8 +111,12 @@ export const commandsNamed = (names: readonly string[] | undefined): readonly Co
  * Runs the commands `pick` gives for each case, each against a fresh damaged copy, `parallel` runs at a time.
  */
 export async function runMatrix(
-  cases: readonly Case[], pick: (c: Case) => readonly Command[], layout: Layout,
-  prepare: (job: string) => Promise<Prepared>, workDir: string, parallel = availableParallelism() + 1,
+  cases: readonly Case[],
+  pick: (c: Case) => readonly Command[],
+  layout: Layout,
+  prepare: (job: string) => Promise<Prepared>,
+  workDir: string,
+  parallel = availableParallelism() + 1,
 ): Promise<Result[]> {
   const jobs = cases.flatMap((c, i) => pick(c).map((command, k) => ({ c, command, job: `${i}-${k}` })));
   return pool(jobs, parallel, async ({ c, command, job }) => {
@@ -143,16 +152,21 @@ export async function runDir(root: string, job: string): Promise<{ dir: string; 
 }
 
 /** Asserts each result against the expected letters, one subtest per case. */
-export function assertMatrix(
-  t: Test, results: readonly Result[], expected: Readonly<Record<string, string>>,
-): void {
+export function assertMatrix(t: Test, results: readonly Result[], expected: Readonly<Record<string, string>>): void {
   for (const c of new Set(results.map((r) => r.case))) {
     t.test(`${c.name} [${c.area}]`, async (t) => {
       const row = expected[c.name] ?? '';
-      t.ok(row.length === COMMANDS.length && [...row].every((l) => OUTCOMES.includes(l)), `a row of ${COMMANDS.length} letters of ${OUTCOMES} for "${c.name}"`);
+      t.ok(
+        row.length === COMMANDS.length && [...row].every((l) => OUTCOMES.includes(l)),
+        `a row of ${COMMANDS.length} letters of ${OUTCOMES} for "${c.name}"`,
+      );
       const ran = results.filter((r) => r.case === c);
       const notRun = COMMANDS.filter((cmd) => !ran.some((r) => r.command === cmd)).map((cmd) => cmd.name);
-      t.same(notRun, COMMANDS.filter((_, k) => row[k] === '-').map((cmd) => cmd.name), 'the commands marked - are the ones not run');
+      t.same(
+        notRun,
+        COMMANDS.filter((_, k) => row[k] === '-').map((cmd) => cmd.name),
+        'the commands marked - are the ones not run',
+      );
       for (const r of ran) assertRun(t, r, row[COMMANDS.indexOf(r.command)] ?? '?');
     });
   }

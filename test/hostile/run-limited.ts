@@ -29,7 +29,12 @@ export interface LimitedRun {
  * `/usr/bin/time -f %M`, written to `memFile`; without GNU time the heap is capped instead, so a blow-up
  * still ends the run (as a failure the caller sees in its exit code).
  */
-export async function runLimited(args: readonly string[], env: Record<string, string>, timeoutMs: number, memFile: string): Promise<LimitedRun> {
+export async function runLimited(
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+  memFile: string,
+): Promise<LimitedRun> {
   const node = [process.execPath, ...(HAS_GNU_TIME ? [] : ['--max-old-space-size=256']), CLI, ...args];
   const argv = [...WITHOUT_TAP_HOOK, ...(HAS_GNU_TIME ? [GNU_TIME, '-f', '%M %U %S', '-o', memFile] : []), ...node];
   const started = Date.now();

@@ -49,6 +49,8 @@ async function prepare(job: string): Promise<Prepared> {
 const cases = CASES.filter((c) => c.s3 !== undefined);
 const started = Date.now();
 const results = await runMatrix(cases, (c) => commandsNamed(c.s3), layout, prepare, root);
-t.comment(`${cases.length} cases, ${COMMANDS.length} commands: ${results.length} runs in ${Date.now() - started} ms, ${cpuSeconds(results)} s of CPU`);
+t.comment(
+  `${cases.length} cases, ${COMMANDS.length} commands: ${results.length} runs in ${Date.now() - started} ms, ${cpuSeconds(results)} s of CPU`,
+);
 t.comment(matrixTable(results));
 assertMatrix(t, results, EXPECTED.s3);

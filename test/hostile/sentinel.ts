@@ -20,7 +20,12 @@ async function walk(dir: string, rel: string, lines: string[]): Promise<void> {
     const s = await lstat(path);
     const base = `${join(rel, name)} ${s.mode.toString(8)} ${s.size} ${s.mtimeMs} ${s.ino}`;
     if (s.isSymbolicLink()) lines.push(`${base} -> ${await readlink(path)}`);
-    else if (s.isFile() && s.size <= HASHED_BYTES) lines.push(`${base} ${createHash('sha256').update(await readFile(path)).digest('hex')}`);
+    else if (s.isFile() && s.size <= HASHED_BYTES)
+      lines.push(
+        `${base} ${createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex')}`,
+      );
     else lines.push(base);
     if (s.isDirectory()) await walk(dir, join(rel, name), lines);
   }

@@ -83,7 +83,10 @@ t.test('BlobTable answers as a Map from id to its records in order', async (t) =
       }
       recs.forEach((r, i) => {
         assert.deepEqual(table.blob(i), { ...r });
-        assert.deepEqual([table.idOf(i), table.typeOf(i), table.offsetOf(i), table.lengthOf(i), table.rawLengthOf(i)], [r.id, r.type, r.offset, r.length, r.rawLength]);
+        assert.deepEqual(
+          [table.idOf(i), table.typeOf(i), table.offsetOf(i), table.lengthOf(i), table.rawLengthOf(i)],
+          [r.id, r.type, r.offset, r.length, r.rawLength],
+        );
         assert.equal(table.isDuplicate(i), model.get(r.id)!.length > 1);
       });
       assert.equal(table.find('not hex' as BlobId), -1);
@@ -115,21 +118,24 @@ t.test('BlobMarks behaves as a Set of ids and marks every record of a member', a
 
 t.test('BitSet behaves as a Set of numbers', async (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 500 }).chain((size) => fc.tuple(fc.constant(size), fc.array(fc.nat(size - 1)), fc.array(fc.nat(size - 1)))), ([size, xs, ys]) => {
-      const a = new BitSet(size);
-      const b = new BitSet(size);
-      const model = new Set<number>();
-      for (const x of xs) {
-        assert.equal(a.add(x), !model.has(x));
-        model.add(x);
-      }
-      for (const y of ys) b.add(y);
-      const union = BitSet.union(a, b);
-      for (let i = 0; i < size; i++) {
-        assert.equal(a.has(i), model.has(i));
-        assert.equal(union.has(i), model.has(i) || ys.includes(i));
-      }
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 500 }).chain((size) => fc.tuple(fc.constant(size), fc.array(fc.nat(size - 1)), fc.array(fc.nat(size - 1)))),
+      ([size, xs, ys]) => {
+        const a = new BitSet(size);
+        const b = new BitSet(size);
+        const model = new Set<number>();
+        for (const x of xs) {
+          assert.equal(a.add(x), !model.has(x));
+          model.add(x);
+        }
+        for (const y of ys) b.add(y);
+        const union = BitSet.union(a, b);
+        for (let i = 0; i < size; i++) {
+          assert.equal(a.has(i), model.has(i));
+          assert.equal(union.has(i), model.has(i) || ys.includes(i));
+        }
+      },
+    ),
     { numRuns: 100 },
   );
   t.pass('as the model');

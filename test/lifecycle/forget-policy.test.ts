@@ -9,12 +9,25 @@ process.env['TZ'] = 'UTC';
 
 let n = 0;
 const snap = (time: string, extra: Partial<Snapshot> = {}): Snapshot => ({
-  id: String(++n).padStart(64, '0') as SnapshotId, time, hostname: 'h', username: 'u', paths: ['/data'], tags: [],
-  tree: '0'.repeat(64) as BlobId, ...extra,
+  id: String(++n).padStart(64, '0') as SnapshotId,
+  time,
+  hostname: 'h',
+  username: 'u',
+  paths: ['/data'],
+  tags: [],
+  tree: '0'.repeat(64) as BlobId,
+  ...extra,
 });
 
-const days = ['2024-01-01T10:00:00.000Z', '2024-01-01T20:00:00.000Z', '2024-01-02T10:00:00.000Z', '2024-01-03T09:00:00.000Z',
-  '2024-01-03T11:00:00.000Z', '2024-01-10T08:00:00.000Z', '2024-02-05T08:00:00.000Z'].map((x) => snap(x));
+const days = [
+  '2024-01-01T10:00:00.000Z',
+  '2024-01-01T20:00:00.000Z',
+  '2024-01-02T10:00:00.000Z',
+  '2024-01-03T09:00:00.000Z',
+  '2024-01-03T11:00:00.000Z',
+  '2024-01-10T08:00:00.000Z',
+  '2024-02-05T08:00:00.000Z',
+].map((x) => snap(x));
 const times = (xs: readonly { time: string }[]): string[] => xs.map((x) => x.time.slice(0, 13));
 
 t.test('keep-last keeps the newest n', async (t) => {
@@ -28,7 +41,10 @@ t.test('keep-last keeps the newest n', async (t) => {
 t.test('keep-daily keeps the newest of each of the last n days with a snapshot', async (t) => {
   const r = applyPolicy(days, { daily: 3 });
   t.same(times(r.keep.map((k) => k.snapshot)), ['2024-01-03T11', '2024-01-10T08', '2024-02-05T08']);
-  t.same(r.keep.map((k) => k.reasons), [['daily snapshot'], ['daily snapshot'], ['daily snapshot']]);
+  t.same(
+    r.keep.map((k) => k.reasons),
+    [['daily snapshot'], ['daily snapshot'], ['daily snapshot']],
+  );
 });
 
 t.test('weekly, monthly and yearly buckets; reasons accumulate', async (t) => {
@@ -48,10 +64,19 @@ t.test('keep-within and keep-tag', async (t) => {
 });
 
 t.test('groups by host and sorted paths', async (t) => {
-  const gs = groupSnapshots([snap('2024-01-01T00:00:00Z', { paths: ['/b', '/a'] }), snap('2024-01-02T00:00:00Z', { paths: ['/a', '/b'] }),
-    snap('2024-01-03T00:00:00Z', { hostname: 'other', paths: ['/a', '/b'] })]);
+  const gs = groupSnapshots([
+    snap('2024-01-01T00:00:00Z', { paths: ['/b', '/a'] }),
+    snap('2024-01-02T00:00:00Z', { paths: ['/a', '/b'] }),
+    snap('2024-01-03T00:00:00Z', { hostname: 'other', paths: ['/a', '/b'] }),
+  ]);
   t.equal(gs.length, 2);
-  t.same(gs.map((g) => [g.hostname, g.paths, g.snapshots.length]), [['h', ['/a', '/b'], 2], ['other', ['/a', '/b'], 1]]);
+  t.same(
+    gs.map((g) => [g.hostname, g.paths, g.snapshots.length]),
+    [
+      ['h', ['/a', '/b'], 2],
+      ['other', ['/a', '/b'], 1],
+    ],
+  );
 });
 
 t.test('durations', async (t) => {

@@ -26,7 +26,10 @@ const fileArb = fc.record({
 
 const opArb = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('backup' as const), files: fc.array(fileArb, { minLength: 1, maxLength: 5 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('forget' as const), pick: fc.nat(), last: fc.option(fc.integer({ min: 1, max: 3 })) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('forget' as const), pick: fc.nat(), last: fc.option(fc.integer({ min: 1, max: 3 })) }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('prune' as const), maxUnused: fc.constantFrom(0, 0.1, 0.5, 1) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('check' as const) }) },
 );
@@ -57,9 +60,10 @@ t.test('nothing a remaining snapshot references is ever deleted', async (t) => {
             clock += 3600_000;
             model.set(await writeSnapshot(repo, files, { time: new Date(clock).toISOString() }), files);
           } else if (op.op === 'forget' && model.size > 0) {
-            const r = op.last === null
-              ? await forget(repo, { ids: [[...model.keys()][op.pick % model.size]!] })
-              : await forget(repo, { policy: { last: op.last } });
+            const r =
+              op.last === null
+                ? await forget(repo, { ids: [[...model.keys()][op.pick % model.size]!] })
+                : await forget(repo, { policy: { last: op.last } });
             for (const s of r.removed) model.delete(s.id);
           } else if (op.op === 'prune') {
             await prune(repo, { maxUnused: op.maxUnused, graceMs: 0 });

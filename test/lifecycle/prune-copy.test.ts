@@ -57,6 +57,12 @@ t.test('prune assembles the new degenerate pack with range copies plus a new hea
 t.test('on s3rver (no UploadPartCopy) prune falls back to GET + upload and the repository checks clean', async (t) => {
   const s3 = await startS3rver();
   t.teardown(() => s3.stop());
-  const backend = new S3Backend({ bucket: s3.bucket, prefix: 'repo', endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS, region: 'us-east-1' });
+  const backend = new S3Backend({
+    bucket: s3.bucket,
+    prefix: 'repo',
+    endpoint: s3.endpoint,
+    credentials: S3RVER_CREDENTIALS,
+    region: 'us-east-1',
+  });
   await partlyDeadDegenerate(t, backend);
 });

@@ -38,7 +38,10 @@ t.test('a live blob whose first pack is lost is copied out of its second one', a
 t.test('a blob stored twice in kept packs is kept, and copied at most once', async (t) => {
   const { backend, repo, done } = await memoryRepo();
   t.teardown(done);
-  const files = new Map([['a', randomBytes(300)], ['b', randomBytes(300)]]);
+  const files = new Map([
+    ['a', randomBytes(300)],
+    ['b', randomBytes(300)],
+  ]);
   const snap = await writeSnapshot(repo, files);
   // Both blobs again in one pack with a dead blob, twice over: the copies are repacked away, nothing copied.
   const tasks = new BlobTasks({ encKey: repo.master.encKey, idKey: repo.master.idKey });
@@ -65,5 +68,8 @@ t.test('check compares every index file that lists a pack with the first', async
   const files = await listIndexFileIds(backend);
   const unlike = files[0] === other ? files.slice(1) : [other];
   const named = (await checkRepository(repo)).problems.filter((l) => l.includes('describes it differently'));
-  t.same(named, unlike.map((id) => `pack ${pack.id.slice(0, 8)}: index file ${id.slice(0, 8)} describes it differently from another index file`));
+  t.same(
+    named,
+    unlike.map((id) => `pack ${pack.id.slice(0, 8)}: index file ${id.slice(0, 8)} describes it differently from another index file`),
+  );
 });

@@ -16,16 +16,35 @@ async function scenario(): Promise<{ base: MemoryBackend; model: Map<SnapshotId,
   const big = randomBytes(8000);
   const shared = randomBytes(700);
   const versions: FileSet[] = [
-    new Map([['big', big], ['s/shared', shared], ['s/a', randomBytes(900)], ['t/x', randomBytes(1500)]]),
-    new Map([['big', Buffer.concat([big.subarray(0, 5600), randomBytes(1800)])], ['s/shared', shared], ['s/b', randomBytes(600)]]),
-    new Map([['s/shared', shared], ['u/c', randomBytes(2500)], ['u/d', randomBytes(300)]]),
+    new Map([
+      ['big', big],
+      ['s/shared', shared],
+      ['s/a', randomBytes(900)],
+      ['t/x', randomBytes(1500)],
+    ]),
+    new Map([
+      ['big', Buffer.concat([big.subarray(0, 5600), randomBytes(1800)])],
+      ['s/shared', shared],
+      ['s/b', randomBytes(600)],
+    ]),
+    new Map([
+      ['s/shared', shared],
+      ['u/c', randomBytes(2500)],
+      ['u/d', randomBytes(300)],
+    ]),
   ];
   const ids: SnapshotId[] = [];
   for (const [i, files] of versions.entries()) ids.push(await writeSnapshot(repo, files, { time: `2024-01-0${i + 1}T00:00:00.000Z` }));
   await forget(repo, { ids: [ids[0]!] });
   await backend.put(`tmp/${'ab'.repeat(32)}`, randomBytes(100));
   await done();
-  return { base: backend, model: new Map([[ids[1]!, versions[1]!], [ids[2]!, versions[2]!]]) };
+  return {
+    base: backend,
+    model: new Map([
+      [ids[1]!, versions[1]!],
+      [ids[2]!, versions[2]!],
+    ]),
+  };
 }
 
 async function opened(backend: FaultyBackend | MemoryBackend, cacheDir: string): Promise<Repository> {
@@ -52,7 +71,10 @@ t.test('prune fails at every call position in turn', async (t) => {
   const full = await prune(repo, PRUNE);
   const calls = probe.count('*');
   await repo.close();
-  t.ok(full.packsRepacked > 0 && full.packsDeleted > 0, `the prune repacks ${full.packsRepacked} and deletes ${full.packsDeleted} packs in ${calls} calls`);
+  t.ok(
+    full.packsRepacked > 0 && full.packsDeleted > 0,
+    `the prune repacks ${full.packsRepacked} and deletes ${full.packsDeleted} packs in ${calls} calls`,
+  );
 
   let failed = 0;
   for (let nth = 1; nth <= calls; nth++) {
@@ -61,7 +83,10 @@ t.test('prune fails at every call position in turn', async (t) => {
     const r = await opened(faulty, cache.path);
     faulty.clearCalls();
     faulty.addRule({ op: '*', nth, action: 'fail' });
-    const outcome = await prune(r, PRUNE).then(() => 'completed', (err: Error) => err.message);
+    const outcome = await prune(r, PRUNE).then(
+      () => 'completed',
+      (err: Error) => err.message,
+    );
     faulty.clearRules();
     await r.close().catch(() => undefined);
     if (outcome !== 'completed') failed++;

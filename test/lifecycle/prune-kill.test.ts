@@ -41,7 +41,10 @@ async function buildRepo(dir: string, cacheDir: string): Promise<Map<SnapshotId,
 }
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): ReturnType<typeof spawn> {
-  return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env, ROZEN_PASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env, ROZEN_PASSWORD: PASSWORD },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 async function exitOf(child: ReturnType<typeof spawn>): Promise<{ code: number | null; stderr: string }> {
@@ -96,7 +99,11 @@ t.test('prune killed at points through its writes', { skip: cliReady ? false : '
     cpSync(base, dir, { recursive: true });
     const { code } = await pruneKilledAfter(dir, env, changes);
     if (code === 0) completed++;
-    t.same(await verify(dir, cacheDir, model), [], `killed after ${changes} of ${total} changes (${code === null ? 'killed' : `exited ${code}`})`);
+    t.same(
+      await verify(dir, cacheDir, model),
+      [],
+      `killed after ${changes} of ${total} changes (${code === null ? 'killed' : `exited ${code}`})`,
+    );
     const again = await exitOf(runCli(['prune', dir, ...PRUNE], env));
     t.equal(again.code, 0, `a later prune completes: ${again.stderr}`);
     if (i === points.length - 1) {
@@ -107,17 +114,21 @@ t.test('prune killed at points through its writes', { skip: cliReady ? false : '
   t.ok(completed < points.length / 2, `${completed} of ${points.length} prunes finished before the kill`);
 });
 
-t.test('a prune while another holds the exclusive lock fails at once with exit 11', { skip: cliReady ? false : 'dist/cli.cjs is not built' }, async (t) => {
-  const tmp = tempDir();
-  t.teardown(() => tmp.remove());
-  const dir = join(tmp.path, 'repo');
-  const cacheDir = join(tmp.path, 'cache');
-  await buildRepo(dir, cacheDir);
-  const repo = await Repository.open(new LocalBackend(dir), PASSWORD, { cacheDir });
-  const lock = await acquireLock(repo, true);
-  const r = await exitOf(runCli(['prune', dir], { ROZEN_CACHE_DIR: join(tmp.path, 'cli-cache') }));
-  t.equal(r.code, 11);
-  t.match(r.stderr, new RegExp(`locked: exclusive lock .* pid ${process.pid}`));
-  await lock.release();
-  await repo.close();
-});
+t.test(
+  'a prune while another holds the exclusive lock fails at once with exit 11',
+  { skip: cliReady ? false : 'dist/cli.cjs is not built' },
+  async (t) => {
+    const tmp = tempDir();
+    t.teardown(() => tmp.remove());
+    const dir = join(tmp.path, 'repo');
+    const cacheDir = join(tmp.path, 'cache');
+    await buildRepo(dir, cacheDir);
+    const repo = await Repository.open(new LocalBackend(dir), PASSWORD, { cacheDir });
+    const lock = await acquireLock(repo, true);
+    const r = await exitOf(runCli(['prune', dir], { ROZEN_CACHE_DIR: join(tmp.path, 'cli-cache') }));
+    t.equal(r.code, 11);
+    t.match(r.stderr, new RegExp(`locked: exclusive lock .* pid ${process.pid}`));
+    await lock.release();
+    await repo.close();
+  },
+);

@@ -34,9 +34,21 @@ t.test(`a pack of ${BLOBS} tiny blobs, one dead, is copied into packs of at most
     data.add(r.id, BlobType.data, r.sealed, r.rawLength);
     if (i === 0) continue; // the dead one
     nodes.push({
-      name: Buffer.from(`f${String(i).padStart(5, '0')}`), type: 'file', mode: 0o644, uid: 0, gid: 0,
-      mtimeNs: 0n, atimeNs: 0n, ctimeNs: 0n, size: bytes.length, allocated: 0, device: 1, inode: i, links: 1,
-      content: [r.id], sizes: [bytes.length],
+      name: Buffer.from(`f${String(i).padStart(5, '0')}`),
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtimeNs: 0n,
+      atimeNs: 0n,
+      ctimeNs: 0n,
+      size: bytes.length,
+      allocated: 0,
+      device: 1,
+      inode: i,
+      links: 1,
+      content: [r.id],
+      sizes: [bytes.length],
     });
   }
   const tree = tasks.seal({ op: 'seal', data: encodeTree(nodes), level: 3 });
@@ -47,6 +59,9 @@ t.test(`a pack of ${BLOBS} tiny blobs, one dead, is copied into packs of at most
 
   t.match(await prune(repo, { graceMs: 0, maxUnused: 0 }), { packsRepacked: 1, blobsCopied: BLOBS - 1, packsWritten: 2 });
   const counts = (await loadIndexView(backend, repo.sealer)).packs.filter((p) => p.kind === PackKind.normal).map((p) => p.count);
-  t.same(counts.sort((a, b) => a - b), [BLOBS - 1 - 16_384, 16_384]);
+  t.same(
+    counts.sort((a, b) => a - b),
+    [BLOBS - 1 - 16_384, 16_384],
+  );
   t.same((await checkRepository(repo, { readData: { kind: 'all' } })).problems, []);
 });

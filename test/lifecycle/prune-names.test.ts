@@ -12,14 +12,26 @@ import { initRepo, memoryRepo, tempDir, writeSnapshot } from './repo-fixture.js'
 
 const TMP_OK = `tmp/${hexId('ab')}`;
 const STRAYS = [
-  'tmp/notes.txt', `tmp/sub/${hexId('cd')}`, `tmp/${'AB'.repeat(32)}`, `tmp/${hexId('ab')}0`,
-  `packs/cd/${hexId('ab')}`, 'packs/ab/junk',
+  'tmp/notes.txt',
+  `tmp/sub/${hexId('cd')}`,
+  `tmp/${'AB'.repeat(32)}`,
+  `tmp/${hexId('ab')}0`,
+  `packs/cd/${hexId('ab')}`,
+  'packs/ab/junk',
 ];
 
 const exists = async (b: Backend, name: string): Promise<boolean> => (await b.stat(name)) !== undefined;
 
 t.test('the format names', async (t) => {
-  for (const name of ['config', `keys/${hexId('01')}`, `locks/${hexId('01')}`, `snapshots/${hexId('01')}`, `index/${hexId('01')}`, TMP_OK, `packs/ab/${hexId('ab')}`]) {
+  for (const name of [
+    'config',
+    `keys/${hexId('01')}`,
+    `locks/${hexId('01')}`,
+    `snapshots/${hexId('01')}`,
+    `index/${hexId('01')}`,
+    TMP_OK,
+    `packs/ab/${hexId('ab')}`,
+  ]) {
     t.ok(isFormatName(name), name);
   }
   for (const name of [...STRAYS, 'keys', 'tmp/', `index/${hexId('01')}/x`, `other/${hexId('01')}`, `config/${hexId('01')}`]) {
@@ -33,7 +45,8 @@ t.test('a delete naming anything else deletes nothing and names it in one line',
   await backend.put(TMP_OK, new Uint8Array(1));
   await backend.put('tmp/notes.txt', new Uint8Array(1));
   await t.rejects(deleteFormatObjects(backend, [TMP_OK, 'tmp/notes.txt']), {
-    code: 'CorruptData', message: 'unexpected object tmp/notes.txt: not a name the repository format defines; left in place',
+    code: 'CorruptData',
+    message: 'unexpected object tmp/notes.txt: not a name the repository format defines; left in place',
   });
   t.ok(await exists(backend, TMP_OK), 'not even the good name was deleted');
   await deleteFormatObjects(backend, [TMP_OK]);
@@ -54,7 +67,10 @@ t.test('prune deletes old tmp/ uploads by their format name only and reports the
   t.notOk(await exists(backend, TMP_OK), 'the unfinished upload is gone');
   for (const name of STRAYS) t.ok(await exists(backend, name), `${name} is left in place`);
   const notes = (await checkRepository(repo)).notes;
-  t.ok(notes.some((n) => n.startsWith('unexpected object tmp/notes.txt: not a name')), 'check reports it the same way');
+  t.ok(
+    notes.some((n) => n.startsWith('unexpected object tmp/notes.txt: not a name')),
+    'check reports it the same way',
+  );
 });
 
 t.test('on a local repository prune neither descends into tmp/ subdirectories nor deletes other names', async (t) => {

@@ -22,7 +22,10 @@ import { countLive, planPrune, type PrunePolicy } from '../../src/lifecycle/prun
 import { hexId, packArb as describedPackArb } from '../cas/index-arbitraries.js';
 
 /** The former IndexView: every pack's first description, every blob's locations. */
-function modelView(files: ReadonlyMap<string, readonly PackDescription[]>): { packs: Map<PackId, PackDescription>; blobs: Map<BlobId, BlobLocation[]> } {
+function modelView(files: ReadonlyMap<string, readonly PackDescription[]>): {
+  packs: Map<PackId, PackDescription>;
+  blobs: Map<BlobId, BlobLocation[]>;
+} {
   const packs = new Map<PackId, PackDescription>();
   const blobs = new Map<BlobId, BlobLocation[]>();
   for (const id of [...files.keys()].sort()) {
@@ -38,7 +41,13 @@ function modelView(files: ReadonlyMap<string, readonly PackDescription[]>): { pa
 type ModelView = ReturnType<typeof modelView>;
 
 /** The former planPrune, on pack ids. */
-function modelPlan(view: ModelView, live: ReadonlySet<BlobId>, stored: ReadonlyMap<string, ObjectInfo>, tmp: readonly ObjectInfo[], policy: PrunePolicy) {
+function modelPlan(
+  view: ModelView,
+  live: ReadonlySet<BlobId>,
+  stored: ReadonlyMap<string, ObjectInfo>,
+  tmp: readonly ObjectInfo[],
+  policy: PrunePolicy,
+) {
   const keep: PackDescription[] = [];
   const toRepack: PackDescription[] = [];
   const drop: PackDescription[] = [];
@@ -61,13 +70,23 @@ function modelPlan(view: ModelView, live: ReadonlySet<BlobId>, stored: ReadonlyM
   const old = (o: ObjectInfo): boolean => policy.now - o.mtimeMs >= policy.graceMs;
   const unindexed = [...stored.values()].filter((o) => !view.packs.has(o.name.split('/').at(-1) as PackId));
   return {
-    keep: keep.map((p) => p.id), repack, drop: drop.map((p) => p.id), lost,
-    orphans: unindexed.filter(old), young: unindexed.filter((o) => !old(o)), tmp: tmp.filter(old),
+    keep: keep.map((p) => p.id),
+    repack,
+    drop: drop.map((p) => p.id),
+    lost,
+    orphans: unindexed.filter(old),
+    young: unindexed.filter((o) => !old(o)),
+    tmp: tmp.filter(old),
   };
 }
 
 const blobArb = fc.record({ blob: fc.nat(9), type: fc.constantFrom(0 as const, 1 as const), length: fc.integer({ min: 1, max: 1000 }) });
-const packArb = fc.record({ pack: fc.nat(5), kind: fc.constantFrom(0 as const, 1 as const, 2 as const), blobs: fc.array(blobArb, { maxLength: 6 }), slack: fc.nat(500) });
+const packArb = fc.record({
+  pack: fc.nat(5),
+  kind: fc.constantFrom(0 as const, 1 as const, 2 as const),
+  blobs: fc.array(blobArb, { maxLength: 6 }),
+  slack: fc.nat(500),
+});
 const refArb = fc.oneof(fc.nat(9), hexId); // a blob of the pool, or one no index holds
 const objArb = (name: fc.Arbitrary<string>): fc.Arbitrary<ObjectInfo> => fc.record({ name, size: fc.nat(10_000), mtimeMs: fc.nat(10_000) });
 
@@ -110,17 +129,30 @@ t.test('the view, the live count and the plan are those of the former maps and s
         files.set(await writeIndexFile(backend, sealer, packs), packs);
       }
       const repeats: string[] = [];
-      const view = await loadIndexView(backend, sealer, { onRepeat: (id, again, first) => repeats.push(JSON.stringify([id, again, first])) });
+      const view = await loadIndexView(backend, sealer, {
+        onRepeat: (id, again, first) => repeats.push(JSON.stringify([id, again, first])),
+      });
       const model = modelView(files);
       assert.deepEqual(view.files, [...files.keys()].sort());
-      assert.deepEqual(view.packs.map((p) => p.describe()), [...model.packs.values()]);
-      const expectedRepeats = [...files.keys()].sort().flatMap((id) => files.get(id)!
-        .filter((p) => model.packs.get(p.id) !== p).map((p) => JSON.stringify([id, p, model.packs.get(p.id)])));
+      assert.deepEqual(
+        view.packs.map((p) => p.describe()),
+        [...model.packs.values()],
+      );
+      const expectedRepeats = [...files.keys()].sort().flatMap((id) =>
+        files
+          .get(id)!
+          .filter((p) => model.packs.get(p.id) !== p)
+          .map((p) => JSON.stringify([id, p, model.packs.get(p.id)])),
+      );
       assert.deepEqual(repeats, expectedRepeats);
       const ref = (r: number | string): BlobId => (typeof r === 'number' ? s.blobIds[r] : r) as BlobId;
       for (const id of [...s.blobIds, ...s.trees.map(ref), ...s.data.map(ref)] as BlobId[]) {
         assert.deepEqual(view.locations(id), model.blobs.get(id) ?? []);
-        for (const type of [0, 1] as const) assert.deepEqual(view.locate(id, type), model.blobs.get(id)?.find((l) => l.type === type));
+        for (const type of [0, 1] as const)
+          assert.deepEqual(
+            view.locate(id, type),
+            model.blobs.get(id)?.find((l) => l.type === type),
+          );
       }
 
       const reach = { trees: new BlobMarks(view.blobs), data: new BlobMarks(view.blobs), missing: new BlobIdSet(Number.POSITIVE_INFINITY) };
@@ -136,10 +168,18 @@ t.test('the view, the live count and the plan are those of the former maps and s
       assert.deepEqual(countLive(view, reach, live, stored), { live: modelLive.size, lost });
 
       const plan = planPrune(view, live, stored, s.tmp, s.policy);
-      assert.deepEqual({
-        keep: plan.keep.map((p) => p.id), repack: plan.repack.map((j) => ({ pack: j.pack.id, blobs: j.blobs() })),
-        drop: plan.drop.map((p) => p.id), lost: plan.lost, orphans: plan.orphans, young: plan.young, tmp: plan.tmp,
-      }, modelPlan(model, modelLive, stored, s.tmp, s.policy));
+      assert.deepEqual(
+        {
+          keep: plan.keep.map((p) => p.id),
+          repack: plan.repack.map((j) => ({ pack: j.pack.id, blobs: j.blobs() })),
+          drop: plan.drop.map((p) => p.id),
+          lost: plan.lost,
+          orphans: plan.orphans,
+          young: plan.young,
+          tmp: plan.tmp,
+        },
+        modelPlan(model, modelLive, stored, s.tmp, s.policy),
+      );
       for (const j of plan.repack) assert.deepEqual([j.count, j.bytes], [j.blobs().length, j.blobs().reduce((n, b) => n + b.length, 0)]);
     }),
     { numRuns: 150 },
@@ -173,7 +213,11 @@ t.test('the layout of an indexed pack is judged as from its description', async 
         if (to && from) to.id = from.id;
       }
       const backend = new MemoryBackend();
-      await writeIndexFile(backend, sealer, list.map((p, i) => ({ ...p, blobs: blobs[i]! })));
+      await writeIndexFile(
+        backend,
+        sealer,
+        list.map((p, i) => ({ ...p, blobs: blobs[i]! })),
+      );
       const view = await loadIndexView(backend, sealer);
       for (const p of view.packs) assert.deepEqual(indexedLayoutProblems(view.blobs, p), packLayoutProblems(p.describe()));
     }),

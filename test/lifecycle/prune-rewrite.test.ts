@@ -9,7 +9,10 @@ import { memoryRepo, readAllSnapshots, sameFiles, writeSnapshot } from './repo-f
 t.test('backup, forget, prune, the same backup again, prune: the new snapshot is complete', async (t) => {
   const { repo, done } = await memoryRepo();
   t.teardown(done);
-  const files = new Map([['a', randomBytes(600)], ['big', randomBytes(5000)]]);
+  const files = new Map([
+    ['a', randomBytes(600)],
+    ['big', randomBytes(5000)],
+  ]);
   const first = await writeSnapshot(repo, files, { time: '2024-01-01T00:00:00.000Z' });
   await forget(repo, { ids: [first] });
   await prune(repo, { graceMs: 0, maxUnused: 0 });

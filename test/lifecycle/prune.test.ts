@@ -16,8 +16,8 @@ t.test('forget + prune removes dead data and keeps every remaining file readable
   t.teardown(done);
   const shared = randomBytes(900);
   const big = randomBytes(9000);
-  const a = files({ 'x/shared': shared, 'x/only-a': randomBytes(800), 'big': big });
-  const b = files({ 'x/shared': shared, 'y/only-b': randomBytes(1200), 'big': Buffer.concat([big.subarray(0, 4200), randomBytes(2000)]) });
+  const a = files({ 'x/shared': shared, 'x/only-a': randomBytes(800), big: big });
+  const b = files({ 'x/shared': shared, 'y/only-b': randomBytes(1200), big: Buffer.concat([big.subarray(0, 4200), randomBytes(2000)]) });
   const idA = await writeSnapshot(repo, a, { time: '2024-01-01T00:00:00.000Z' });
   const idB = await writeSnapshot(repo, b, { time: '2024-01-02T00:00:00.000Z' });
   t.same((await checkRepository(repo)).problems, []);
@@ -28,7 +28,10 @@ t.test('forget + prune removes dead data and keeps every remaining file readable
   t.equal(backend.totalBytes, before, 'dry run changes nothing');
 
   const f = await forget(repo, { ids: [idA] });
-  t.same(f.removed.map((s) => s.id), [idA]);
+  t.same(
+    f.removed.map((s) => s.id),
+    [idA],
+  );
   const r = await prune(repo, { graceMs: 0, maxUnused: 0 });
   t.ok(r.packsDeleted + r.packsRepacked > 0, 'something was reclaimed');
   t.ok(r.reclaimed > 0);
@@ -46,7 +49,13 @@ t.test('prune refuses when a referenced blob is missing and deletes nothing', as
   const { backend, repo, done } = await memoryRepo();
   t.teardown(done);
   await writeSnapshot(repo, files({ a: randomBytes(500), b: randomBytes(500) }));
-  const pack = [...(await (async () => { const out: string[] = []; for await (const o of backend.list('packs/')) out.push(o.name); return out; })())][0]!;
+  const pack = [
+    ...(await (async () => {
+      const out: string[] = [];
+      for await (const o of backend.list('packs/')) out.push(o.name);
+      return out;
+    })()),
+  ][0]!;
   await backend.delete(pack);
   const before = backend.totalBytes;
   await t.rejects(prune(repo, { graceMs: 0 }), { code: 'CorruptData' });
@@ -60,7 +69,9 @@ t.test('prune copies nothing damaged: a flipped byte in a pack to repack stops i
     const big = randomBytes(9000);
     const keep = randomBytes(300);
     const idA = await writeSnapshot(repo, files({ 'x/a': randomBytes(300), 'x/keep': keep, big }), { time: '2024-01-01T00:00:00.000Z' });
-    await writeSnapshot(repo, files({ 'x/keep': keep, big: Buffer.concat([big.subarray(0, 4200), randomBytes(2000)]) }), { time: '2024-01-02T00:00:00.000Z' });
+    await writeSnapshot(repo, files({ 'x/keep': keep, big: Buffer.concat([big.subarray(0, 4200), randomBytes(2000)]) }), {
+      time: '2024-01-02T00:00:00.000Z',
+    });
     await forget(repo, { ids: [idA] });
     const plan = await prune(repo, { dryRun: true, graceMs: 0, maxUnused: 0 });
     t.ok(plan.packsRepacked > 0, `${kind}: something to repack`);
@@ -79,7 +90,11 @@ t.test('prune copies nothing damaged: a flipped byte in a pack to repack stops i
     const before = await names();
     await t.rejects(prune(repo, { graceMs: 0, maxUnused: 0 }), { code: 'CorruptData' }, `${kind}: refused`);
     const after = new Set(await names());
-    t.same(before.filter((n) => !after.has(n)), [], `${kind}: nothing deleted`);
+    t.same(
+      before.filter((n) => !after.has(n)),
+      [],
+      `${kind}: nothing deleted`,
+    );
     await done();
   }
 });

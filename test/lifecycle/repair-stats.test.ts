@@ -21,7 +21,11 @@ async function names(b: MemoryBackend, prefix: string): Promise<string[]> {
 t.test('repair index rebuilds the index from pack headers', async (t) => {
   const { backend, repo, done } = await memoryRepo();
   t.teardown(done);
-  const files = new Map([['a.txt', randomBytes(900)], ['d/b.bin', randomBytes(5000)], ['d/c', randomBytes(1700)]]);
+  const files = new Map([
+    ['a.txt', randomBytes(900)],
+    ['d/b.bin', randomBytes(5000)],
+    ['d/c', randomBytes(1700)],
+  ]);
   const id = await writeSnapshot(repo, files);
   for (const n of await names(backend, 'index/')) await backend.delete(n);
   t.ok((await checkRepository(repo)).problems.length > 0, 'check sees the lost index');
@@ -38,13 +42,22 @@ t.test('repair snapshots drops lost files so the rest restores', async (t) => {
   const keep = randomBytes(800);
   const lost = randomBytes(6000);
   await writeSnapshot(repo, new Map([['keep/x', keep]]));
-  const id = await writeSnapshot(repo, new Map([['keep/x', keep], ['big/lost.bin', lost]]));
+  const id = await writeSnapshot(
+    repo,
+    new Map([
+      ['keep/x', keep],
+      ['big/lost.bin', lost],
+    ]),
+  );
   const view = await loadIndexView(backend, repo.sealer);
   const degenerate = view.packs.find((p) => p.kind === 1)!;
   await backend.delete(packName(degenerate.id));
   await repairIndex(repo);
   const problems = (await checkRepository(repo)).problems;
-  t.ok(problems.some((p) => p.includes('/big/lost.bin')), 'check names the damaged file');
+  t.ok(
+    problems.some((p) => p.includes('/big/lost.bin')),
+    'check names the damaged file',
+  );
   const dry = await repairSnapshots(repo, { dryRun: true });
   t.equal(dry.length, 1);
   t.same(await names(backend, `snapshots/${id}`), [`snapshots/${id}`], 'dry run leaves the record');
@@ -62,8 +75,21 @@ t.test('stats counts files, unique bytes, packs and extensions', async (t) => {
   t.teardown(done);
   const text = Buffer.from('hello world '.repeat(200));
   const noise = randomBytes(4000);
-  await writeSnapshot(repo, new Map([['a.txt', text], ['b.bin', noise]]));
-  await writeSnapshot(repo, new Map([['a.txt', text], ['c.txt', text], ['b.bin', noise]]));
+  await writeSnapshot(
+    repo,
+    new Map([
+      ['a.txt', text],
+      ['b.bin', noise],
+    ]),
+  );
+  await writeSnapshot(
+    repo,
+    new Map([
+      ['a.txt', text],
+      ['c.txt', text],
+      ['b.bin', noise],
+    ]),
+  );
   const s = await repositoryStats(repo);
   t.equal(s.snapshots, 2);
   t.equal(s.files, 5);
@@ -79,7 +105,13 @@ t.test('stats counts files, unique bytes, packs and extensions', async (t) => {
 t.test('check --read-data finds a flipped byte; structure check finds a wrong size', async (t) => {
   const { backend, repo, done } = await memoryRepo();
   t.teardown(done);
-  await writeSnapshot(repo, new Map([['a', randomBytes(1000)], ['b', randomBytes(1000)]]));
+  await writeSnapshot(
+    repo,
+    new Map([
+      ['a', randomBytes(1000)],
+      ['b', randomBytes(1000)],
+    ]),
+  );
   const pack = packName((await loadIndexView(backend, repo.sealer)).packs.find((p) => p.kind === 0)!.id);
   const bytes = await backend.get(pack);
   bytes[10]! ^= 1;

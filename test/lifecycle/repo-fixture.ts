@@ -39,13 +39,31 @@ export async function memoryRepo(): Promise<{ backend: MemoryBackend; repo: Repo
   const backend = new MemoryBackend();
   const cache = tempDir();
   const repo = await initRepo(backend, cache.path);
-  return { backend, repo, done: async () => { await repo.close(); cache.remove(); } };
+  return {
+    backend,
+    repo,
+    done: async () => {
+      await repo.close();
+      cache.remove();
+    },
+  };
 }
 
 function baseNode(name: string, type: Node['type']): Node {
   return {
-    name: Buffer.from(name), type, mode: type === 'dir' ? 0o755 : 0o644, uid: 0, gid: 0,
-    mtimeNs: 0n, atimeNs: 0n, ctimeNs: 0n, size: 0, allocated: 0, device: 1, inode: 1, links: 1,
+    name: Buffer.from(name),
+    type,
+    mode: type === 'dir' ? 0o755 : 0o644,
+    uid: 0,
+    gid: 0,
+    mtimeNs: 0n,
+    atimeNs: 0n,
+    ctimeNs: 0n,
+    size: 0,
+    allocated: 0,
+    device: 1,
+    inode: 1,
+    links: 1,
   };
 }
 
@@ -70,7 +88,11 @@ function toDirs(files: FileSet): Dir {
 }
 
 class Writer {
-  constructor(readonly repo: Repository, readonly saver: BlobSaver, readonly tasks: BlobTasks) {}
+  constructor(
+    readonly repo: Repository,
+    readonly saver: BlobSaver,
+    readonly tasks: BlobTasks,
+  ) {}
 
   async file(name: string, data: Uint8Array): Promise<Node> {
     const large = data.length >= this.repo.config.largeFile;
@@ -116,8 +138,12 @@ export async function writeSnapshot(repo: Repository, files: FileSet, meta: Snap
   const tree = await w.dir(toDirs(files));
   await saver.flush();
   return saveSnapshot(repo, {
-    time: meta.time ?? new Date().toISOString(), hostname: meta.hostname ?? 'host', username: 'user',
-    paths: [...(meta.paths ?? ['/data'])], tags: [...(meta.tags ?? [])], tree,
+    time: meta.time ?? new Date().toISOString(),
+    hostname: meta.hostname ?? 'host',
+    username: 'user',
+    paths: [...(meta.paths ?? ['/data'])],
+    tags: [...(meta.tags ?? [])],
+    tree,
   });
 }
 

@@ -37,7 +37,10 @@ async function plantedRepo(): Promise<{ backend: MemoryBackend; keyId: string; p
     planted.push(`keys/${name}`);
   };
   // Passed over by the CPU bound (the memory bound lets them through with r = 1), named by their hash.
-  for (const kdf of [{ N: 2 ** 20, r: 1, p: 2 ** 22 }, { N: 2 ** 22, r: 1, p: 2 ** 10 }]) {
+  for (const kdf of [
+    { N: 2 ** 20, r: 1, p: 2 ** 22 },
+    { N: 2 ** 22, r: 1, p: 2 ** 10 },
+  ]) {
     const p = plantBefore(real, kdf, keyId);
     await plant(p.id, p.bytes);
   }
@@ -72,15 +75,24 @@ t.test('hostile key files beside the real one are passed over quickly, on a fres
 t.test('key files passed over are named, one reason each; the good one is listed', async (t) => {
   const { backend, keyId, planted } = await plantedRepo();
   const { keys, bad } = await describeKeys(backend);
-  t.same(keys.map((k) => k.id), [keyId]);
+  t.same(
+    keys.map((k) => k.id),
+    [keyId],
+  );
   t.same(bad.map((b) => b.name).sort(), [...planted].sort());
-  t.match(bad.find((b) => b.name === `keys/${'0'.repeat(64)}`), { reason: /SHA-256/ });
+  t.match(
+    bad.find((b) => b.name === `keys/${'0'.repeat(64)}`),
+    { reason: /SHA-256/ },
+  );
   t.ok(bad.every((b) => !b.reason.includes('\n')));
 });
 
 t.test('a wrong password says how many key files were passed over', async (t) => {
   const { backend } = await plantedRepo();
-  await t.rejects(unlockMasterKey(backend, 'wrong'), { code: 'WrongPassword', message: /5 unreadable key file\(s\) passed over; key file keys\// });
+  await t.rejects(unlockMasterKey(backend, 'wrong'), {
+    code: 'WrongPassword',
+    message: /5 unreadable key file\(s\) passed over; key file keys\//,
+  });
 });
 
 t.test('a repository whose only key file is misnamed does not open', async (t) => {

@@ -42,7 +42,10 @@ t.test('a garbage lock is reported and passed over by a shared lock, one line na
 t.test('an exclusive lock fails on a fresh garbage lock and passes over a stale one', async (t) => {
   const { repo, backend, clock } = await repoAt(t);
   await backend.put(name('b'), GARBAGE);
-  await t.rejects(acquireLock(repo, true, () => undefined), { code: 'Locked', message: /unreadable lock locks\/b{64}: .*--remove-all/ });
+  await t.rejects(
+    acquireLock(repo, true, () => undefined),
+    { code: 'Locked', message: /unreadable lock locks\/b{64}: .*--remove-all/ },
+  );
   t.same((await listLocks(repo)).locks, [], 'its own lock was taken back');
   clock.now -= HOUR;
   await backend.put(name('b'), GARBAGE);
@@ -58,12 +61,21 @@ t.test('unlock removes stale unreadable locks and keeps fresh ones; --remove-all
   clock.now -= HOUR;
   await backend.put(name('c'), GARBAGE);
   const first = await removeLocks(repo, false);
-  t.same(first.removedUnreadable.map((u) => u.id), ['c'.repeat(64)]);
-  t.same(first.keptUnreadable.map((u) => u.id), ['d'.repeat(64)]);
+  t.same(
+    first.removedUnreadable.map((u) => u.id),
+    ['c'.repeat(64)],
+  );
+  t.same(
+    first.keptUnreadable.map((u) => u.id),
+    ['d'.repeat(64)],
+  );
   t.ok(await backend.stat(name('d')));
   t.notOk(await backend.stat(name('c')));
   const all = await removeLocks(repo, true);
-  t.same(all.removedUnreadable.map((u) => u.id), ['d'.repeat(64)]);
+  t.same(
+    all.removedUnreadable.map((u) => u.id),
+    ['d'.repeat(64)],
+  );
   t.notOk(await backend.stat(name('d')));
 });
 
@@ -78,10 +90,19 @@ t.test('authentic records with bad fields, another version or an oversized file 
   await backend.put(name('5'), new Uint8Array(70 * 1024));
   await backend.put(name('6'), sealed({ ...ok, hostname: 'fine\u001b[2J' }));
   const { locks, unreadable } = await listLocks(repo);
-  t.same(locks.map((l) => l.hostname), ['fine\u001b[2J']);
+  t.same(
+    locks.map((l) => l.hostname),
+    ['fine\u001b[2J'],
+  );
   t.same(unreadable.map((u) => u.id[0]).sort(), ['1', '2', '3', '4', '5']);
-  t.match(unreadable.find((u) => u.id[0] === '2'), { reason: /version 2/ });
-  t.match(unreadable.find((u) => u.id[0] === '5'), { reason: /larger than/ });
+  t.match(
+    unreadable.find((u) => u.id[0] === '2'),
+    { reason: /version 2/ },
+  );
+  t.match(
+    unreadable.find((u) => u.id[0] === '5'),
+    { reason: /larger than/ },
+  );
   const live = await acquireLock(repo, false, () => undefined);
   const conflict = acquireLock(repo, true, () => undefined);
   await t.rejects(conflict, { code: 'Locked' });
@@ -92,7 +113,10 @@ t.test('a conflicting lock names its holder with control characters escaped', as
   const { repo, backend } = await repoAt(t);
   const record = { version: 1, hostname: 'evil\u001b[2J\nhost', username: 'u\u0007', pid: 1, time: Date.now() + HOUR, exclusive: true };
   await backend.put(name('e'), sealFile(repo.sealer, AAD.lock, packMsg(record), false));
-  await t.rejects(acquireLock(repo, false, () => undefined), { code: 'Locked', message: /evil\\x1b\[2J\\x0ahost \(user u\\x07\)/ });
+  await t.rejects(
+    acquireLock(repo, false, () => undefined),
+    { code: 'Locked', message: /evil\\x1b\[2J\\x0ahost \(user u\\x07\)/ },
+  );
 });
 
 t.test('unlock --remove-all never deletes a file in locks/ whose name the format does not define', async (t) => {

@@ -32,12 +32,17 @@ t.test('opens what the JavaScript sealer sealed, raw or zstd, many in one call',
   await fc.assert(
     fc.asyncProperty(fc.array(fc.tuple(blobData, fc.boolean()), { minLength: 1, maxLength: 8 }), async (blobs) => {
       const datas = blobs.map(([d]) => d);
-      const { sealed, spans } = pack(datas, blobs.map(([, c]) => c));
+      const { sealed, spans } = pack(
+        datas,
+        blobs.map(([, c]) => c),
+      );
       const want = Buffer.concat(datas);
-      return Buffer.from(await openBlobRun(native, sealed, spans)).equals(want) &&
+      return (
+        Buffer.from(await openBlobRun(native, sealed, spans)).equals(want) &&
         Buffer.from(await openBlobRun(native, sealed, spans, { checkIds: false })).equals(want) &&
         (await verifyBlobs(native, sealed, spans)).problems.every((p) => p === '') &&
-        (await authBlobs(native, sealed, spans)).every((p) => p === '');
+        (await authBlobs(native, sealed, spans)).every((p) => p === '')
+      );
     }),
     { numRuns: 60 },
   );
@@ -59,21 +64,33 @@ t.test('damage of any kind is CorruptData naming the blob', async (t) => {
     ['sealed with another key', pack([Buffer.from('raw blob')], [false]).sealed.fill(0, 24, 30), [raw]],
   ];
   for (const [what, bytes, blobs] of cases) {
-    const err = await openBlobRun(native, bytes, blobs).then(() => undefined, (e: unknown) => e);
+    const err = await openBlobRun(native, bytes, blobs).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.ok(isRozenError(err, 'CorruptData'), what);
-    const unhashed = await openBlobRun(native, bytes, blobs, { checkIds: false }).then(() => undefined, (e: unknown) => e);
+    const unhashed = await openBlobRun(native, bytes, blobs, { checkIds: false }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.ok(isRozenError(unhashed, 'CorruptData'), `${what}: refused without the id check too`);
     t.match(String(err), (blobs[0] as BlobSpan).id, `${what}: the message names the blob`);
     t.match((await verifyBlobs(native, bytes, blobs)).problems[0], /is corrupt/, `${what}: verified without keeping the plaintext`);
     // Poly1305 alone sees what the tag covers (nonce, ciphertext, tag, id); the frame and id checks need the plaintext.
-    if (!/raw length|another key/.test(what)) t.match((await authBlobs(native, bytes, blobs))[0], /authentication failed|too short/, `${what}: authenticated alone`);
+    if (!/raw length|another key/.test(what))
+      t.match((await authBlobs(native, bytes, blobs))[0], /authentication failed|too short/, `${what}: authenticated alone`);
   }
   t.match(await authBlobs(native, sealed, [{ ...spans[0]!, length: 40 }]), [/too short/], 'shorter than nonce, tag and frame byte');
   const other = new BlobTasks({ encKey: keys.encKey, idKey: randomBytes(32) });
   const forged = other.seal({ op: 'seal', data: Buffer.from('forged'), level: false });
-  const err = await openBlobRun(native, forged.sealed, [{ id: forged.id, at: 0, length: forged.sealed.length, rawLength: 6 }]).then(() => undefined, (e: unknown) => e);
+  const err = await openBlobRun(native, forged.sealed, [{ id: forged.id, at: 0, length: forged.sealed.length, rawLength: 6 }]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.match(String(err), /does not match its id/, 'authentic ciphertext whose plaintext does not hash to its id');
-  const trusted = await openBlobRun(native, forged.sealed, [{ id: forged.id, at: 0, length: forged.sealed.length, rawLength: 6 }], { checkIds: false });
+  const trusted = await openBlobRun(native, forged.sealed, [{ id: forged.id, at: 0, length: forged.sealed.length, rawLength: 6 }], {
+    checkIds: false,
+  });
   t.equal(Buffer.from(trusted).toString(), 'forged', 'without the id check, only the tag vouches for the plaintext: such a blob opens');
 });
 
@@ -105,9 +122,17 @@ t.test('bad arguments are a TypeError, not a crash', async (t) => {
   const { openBlobs } = (await import('../../src/core/addon.js')).addon() as { openBlobs: (...a: unknown[]) => unknown };
   t.throws(() => openBlobs(new Uint8Array(10), new Uint8Array(1), new Float64Array(4), new Uint8Array(32), new Uint8Array(1)), TypeError);
   t.throws(() => openBlobs(native, new Uint8Array(1), new Float64Array(3), new Uint8Array(32), new Uint8Array(1)), TypeError);
-  t.throws(() => openBlobs(native, new Uint8Array(1), new Float64Array(4), new Uint8Array(32), new Uint8Array(1), 'yes'), TypeError, 'checkIds must be a boolean');
+  t.throws(
+    () => openBlobs(native, new Uint8Array(1), new Float64Array(4), new Uint8Array(32), new Uint8Array(1), 'yes'),
+    TypeError,
+    'checkIds must be a boolean',
+  );
   const { verifyBlobs: verify } = (await import('../../src/core/addon.js')).addon() as { verifyBlobs: (...a: unknown[]) => unknown };
-  t.throws(() => verify(native, new Uint8Array(1), new Float64Array(4), new Uint8Array(32), false, false), TypeError, 'verifyBlobs takes no checkIds');
+  t.throws(
+    () => verify(native, new Uint8Array(1), new Float64Array(4), new Uint8Array(32), false, false),
+    TypeError,
+    'verifyBlobs takes no checkIds',
+  );
 });
 
 function flip(b: Buffer, at: number): Buffer {

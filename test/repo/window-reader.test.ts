@@ -18,11 +18,20 @@ async function setup(): Promise<{ backend: FaultyBackend; reader: WindowReader; 
   await mem.put(packName(NORMAL), normal);
   await mem.put(packName(LARGE), large);
   const backend = new FaultyBackend(mem);
-  const sizes = new Map([[NORMAL, { kind: PackKind.normal, size: normal.length }], [LARGE, { kind: PackKind.degenerate, size: large.length }]]);
+  const sizes = new Map([
+    [NORMAL, { kind: PackKind.normal, size: normal.length }],
+    [LARGE, { kind: PackKind.degenerate, size: large.length }],
+  ]);
   return { backend, reader: new WindowReader(backend, { packInfo: (id) => sizes.get(id) }), normal, large };
 }
 
-const loc = (pack: PackId, offset: number, length: number): BlobLocation => ({ pack, type: BlobType.data, offset, length, rawLength: length });
+const loc = (pack: PackId, offset: number, length: number): BlobLocation => ({
+  pack,
+  type: BlobType.data,
+  offset,
+  length,
+  rawLength: length,
+});
 const gets = (b: FaultyBackend): number => b.count('get');
 
 t.test('a small pack is fetched whole once and serves all its blobs', async (t) => {
@@ -40,7 +49,7 @@ t.test('a sequential read of a degenerate pack costs a few large GETs', async (t
     const got = await reader.read(loc(LARGE, off, chunk));
     if (!Buffer.from(got).equals(large.subarray(off, off + chunk))) t.fail(`bytes at ${off}`);
   }
-  t.equal(gets(backend), 3, "8 + 32 + 80 MiB: no short last window");
+  t.equal(gets(backend), 3, '8 + 32 + 80 MiB: no short last window');
 });
 
 t.test('a random read in the middle costs one chunk', async (t) => {
@@ -104,7 +113,10 @@ t.test('whole small packs are kept apart from degenerate windows', async (t) => 
   await mem.put(packName(NORMAL), normal);
   await mem.put(packName(LARGE), large);
   const backend = new FaultyBackend(mem);
-  const sizes = new Map([[NORMAL, { kind: PackKind.normal, size: normal.length }], [LARGE, { kind: PackKind.degenerate, size: large.length }]]);
+  const sizes = new Map([
+    [NORMAL, { kind: PackKind.normal, size: normal.length }],
+    [LARGE, { kind: PackKind.degenerate, size: large.length }],
+  ]);
   const reader = new WindowReader(backend, { packInfo: (id) => sizes.get(id) }, { cacheBytes: 10 * MiB, packCacheBytes: 4 * MiB });
   await reader.read(loc(NORMAL, 0, 100));
   for (let off = 0; off + 2 * MiB <= large.length; off += 2 * MiB) await reader.read(loc(LARGE, off, 2 * MiB));

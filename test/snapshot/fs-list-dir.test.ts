@@ -25,12 +25,20 @@ t.test('every entry but . and .., with directories marked, as readdir lists them
   writeFileSync(join(dir, 'n1x'), ''); // a longer name after its prefix "n1"
   writeFileSync(Buffer.concat([Buffer.from(dir + '/'), Buffer.from([0x6e, 0x80])]), ''); // high bytes sort last
   const { names, dirs } = await list(dir);
-  t.same(names, [...names].sort((a, b) => Buffer.compare(a, b)), 'in Buffer.compare order');
+  t.same(
+    names,
+    [...names].sort((a, b) => Buffer.compare(a, b)),
+    'in Buffer.compare order',
+  );
   const got = names.map((n, i) => `${n.toString('hex')}:${dirs[i]}`).sort();
   const want = readdirSync(Buffer.from(dir), { withFileTypes: true, encoding: 'buffer' })
-    .map((d) => `${Buffer.from(d.name).toString('hex')}:${d.isDirectory() ? 1 : 0}`).sort();
+    .map((d) => `${Buffer.from(d.name).toString('hex')}:${d.isDirectory() ? 1 : 0}`)
+    .sort();
   t.same(got, want);
-  t.ok(names.some((n) => n.equals(odd)), 'a name that is not UTF-8 comes back as its bytes');
+  t.ok(
+    names.some((n) => n.equals(odd)),
+    'a name that is not UTF-8 comes back as its bytes',
+  );
   t.equal(dirs[names.findIndex((n) => n.toString() === 'link-to-dir')], 0, 'a symlink to a directory is not a directory');
 });
 

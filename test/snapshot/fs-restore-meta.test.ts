@@ -14,8 +14,19 @@ t.teardown(() => rm(base, { recursive: true, force: true }));
 const accounts = AccountDb.fromText('bob:x:4321:4321::/:\n', 'devs:x:8765:\n');
 
 const node = (over: Partial<ScannedNode>): ScannedNode => ({
-  name: Buffer.from('f'), type: 'file', mode: 0o640, uid: 1234, gid: 5678,
-  mtimeNs: 1_000_000_000_000_000_001n, atimeNs: 2n, ctimeNs: 0n, size: 0, allocated: 0, device: 0, inode: 0, links: 1,
+  name: Buffer.from('f'),
+  type: 'file',
+  mode: 0o640,
+  uid: 1234,
+  gid: 5678,
+  mtimeNs: 1_000_000_000_000_000_001n,
+  atimeNs: 2n,
+  ctimeNs: 0n,
+  size: 0,
+  allocated: 0,
+  device: 0,
+  inode: 0,
+  links: 1,
   ...over,
 });
 

@@ -109,7 +109,10 @@ t.test('the walk saw everything without errors', async (t) => {
   t.ok(before.has(key('\u00e9')) && before.has(key('e\u0301')), 'NFC and NFD names stay distinct');
   t.ok(before.has(key(LONG_NAME)), '255-byte UTF-8 name');
   t.ok(before.has(key('x'.repeat(255))), '255-byte ASCII name');
-  t.ok([...before.keys()].some((k) => k.split('/').length === DEEP + 2 && k.endsWith('/bottom')), '100-deep chain');
+  t.ok(
+    [...before.keys()].some((k) => k.split('/').length === DEEP + 2 && k.endsWith('/bottom')),
+    '100-deep chain',
+  );
   t.equal(before.size, after.size);
 });
 
@@ -133,7 +136,10 @@ t.test('scan records exact metadata', async (t) => {
   t.same(get('/link-dangling').linkTarget, NON_UTF8_TARGET);
   t.equal(get('/link-dangling').size, NON_UTF8_TARGET.length);
   t.equal(get('/hl-a').links, 3);
-  t.same(get('/plain.txt').xattrs?.map(([k]) => k), ['trusted.secret', 'user.binary', 'user.comment', 'user.empty']);
+  t.same(
+    get('/plain.txt').xattrs?.map(([k]) => k),
+    ['trusted.secret', 'user.binary', 'user.comment', 'user.empty'],
+  );
   t.equal(get('/sparse.img').size, SPARSE_SIZE);
   t.ok(get('/sparse.img').allocated <= 3 * 1024 * 1024, 'source is sparse');
   t.equal(get('/plain.txt').user, undefined, 'uid 1234 has no name here');

@@ -53,14 +53,20 @@ t.test('a vanished name fails alone, with the error lstat gives', async (t) => {
   await mkdir(dir);
   await writeFile(join(dir, 'a'), 'a');
   await writeFile(join(dir, 'c'), 'c');
-  const [a, gone, c] = await scanNames(Buffer.from(dir), ['a', 'b', 'c'].map((n) => Buffer.from(n)));
+  const [a, gone, c] = await scanNames(
+    Buffer.from(dir),
+    ['a', 'b', 'c'].map((n) => Buffer.from(n)),
+  );
   t.equal((a as ScannedNode).type, 'file');
   t.equal((c as ScannedNode).type, 'file');
   const expected = await rejection(lstat(join(dir, 'b'), { bigint: true }));
   t.ok(gone instanceof Error);
   const err = gone as NodeJS.ErrnoException;
   t.equal(err.message, expected.message);
-  t.same({ code: err.code, errno: err.errno, syscall: err.syscall, path: err.path }, { code: 'ENOENT', errno: -2, syscall: 'lstat', path: join(dir, 'b') });
+  t.same(
+    { code: err.code, errno: err.errno, syscall: err.syscall, path: err.path },
+    { code: 'ENOENT', errno: -2, syscall: 'lstat', path: join(dir, 'b') },
+  );
 });
 
 t.test('a directory that cannot be opened: each entry gets the error of its own lstat', async (t) => {
@@ -68,10 +74,10 @@ t.test('a directory that cannot be opened: each entry gets the error of its own 
   const raw = await native().scanDir(Buffer.from(dir), [Buffer.from('x'), Buffer.from('y')]);
   t.equal(raw.stats[0], 2);
   t.equal(raw.stats[SCAN_FIELDS], 2);
-  t.same(raw.errors?.map((e) => e?.message), [
-    `ENOENT: no such file or directory, lstat '${dir}/x'`,
-    `ENOENT: no such file or directory, lstat '${dir}/y'`,
-  ]);
+  t.same(
+    raw.errors?.map((e) => e?.message),
+    [`ENOENT: no such file or directory, lstat '${dir}/x'`, `ENOENT: no such file or directory, lstat '${dir}/y'`],
+  );
   t.equal(raw.links, null);
   t.equal(raw.xattrs, null);
 });
@@ -88,12 +94,15 @@ t.test('symlink targets, and xattrs of a symlink itself (not of its target)', as
   const list = ['dangling', 'long', 'rel', 'target'].map((n) => Buffer.from(n));
   const raw = await native().scanDir(Buffer.from(dir), list);
   t.equal(raw.errors, null);
-  t.same(raw.links?.map((l) => l?.toString('latin1')), [NON_UTF8_TARGET.toString('latin1'), '/' + 'x'.repeat(3000), 'target', undefined]);
+  t.same(
+    raw.links?.map((l) => l?.toString('latin1')),
+    [NON_UTF8_TARGET.toString('latin1'), '/' + 'x'.repeat(3000), 'target', undefined],
+  );
   t.same(raw.xattrs?.[2], [['trusted.onlink', Buffer.from('on the link')]]);
   t.same(raw.xattrs?.[3], [['user.target', Buffer.from('of the target')]]);
   t.equal(raw.xattrs?.[0], undefined);
   const nodes = (await scanNames(Buffer.from(dir), list)) as ScannedNode[];
-  t.equal(nodes[2]!.size, 'target'.length, 'a symlink\'s size is its target\'s length');
+  t.equal(nodes[2]!.size, 'target'.length, "a symlink's size is its target's length");
   t.notOk('xattrs' in nodes[0]!);
 });
 
@@ -106,12 +115,15 @@ t.test('xattrs are sorted by name bytes; names that are not UTF-8 are skipped as
   }
   await run('python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], b"user.\\xff", b"v")', join(dir, 'f')]);
   const [node] = (await scanNames(Buffer.from(dir), [Buffer.from('f')])) as ScannedNode[];
-  t.same(node!.xattrs?.map(([n]) => n), ['user.Z', 'user.a', 'user.b', 'user.empty', 'user.\u00e9']);
+  t.same(
+    node!.xattrs?.map(([n]) => n),
+    ['user.Z', 'user.a', 'user.b', 'user.empty', 'user.\u00e9'],
+  );
   t.same(node!.xattrs?.[3]?.[1], Buffer.alloc(0));
   t.strictSame(node, await scanEntry(p(dir, 'f'), Buffer.from('f')));
 });
 
-t.test('times are lstat\'s ns times, exactly, also before 1970', async (t) => {
+t.test("times are lstat's ns times, exactly, also before 1970", async (t) => {
   const dir = join(base, 'times');
   await mkdir(dir);
   const cases: [string, number, number][] = [
@@ -181,7 +193,10 @@ t.test('a directory of more than one batch: every entry, in order, through Child
   const errors: string[] = [];
   const onError = (path: Buffer, err: Error): void => void errors.push(`${path.toString()} ${(err as NodeJS.ErrnoException).code}`);
   for await (const e of walk([dir], { onError, exclude })) if (e.kind === 'entry') walked.push(e.node.name.toString());
-  t.same(walked, all.filter((n, i) => !n.endsWith('7') && i !== SCAN_BATCH + 3));
+  t.same(
+    walked,
+    all.filter((n, i) => !n.endsWith('7') && i !== SCAN_BATCH + 3),
+  );
   t.same(errors, []);
 });
 
@@ -197,31 +212,42 @@ t.test('an exclude that throws is reported for that child only', async (t) => {
   t.equal((await scans.get(1)).node?.type, 'file');
 });
 
-t.test('directories listed ahead of the walk report their errors in walk order', { skip: asRoot ? false : 'needs root to switch to nobody' }, async (t) => {
-  const dir = join(base, 'ahead');
-  for (const d of ['a', 'b', 'c', 'd', 'e']) await mkdir(join(dir, d), { recursive: true, mode: 0o755 });
-  for (const d of ['a', 'b', 'c', 'd', 'e']) await writeFile(join(dir, d, 'f'), d);
-  await chmod(base, 0o755);
-  await chmod(join(dir, 'b'), 0o700);
-  await chmod(join(dir, 'd'), 0o700);
-  const log: string[] = [];
-  const onError = (path: Buffer, err: Error): void => void log.push(`error ${path.toString().replace(dir, '~')} ${(err as NodeJS.ErrnoException).code}`);
-  process.seteuid(65534);
-  try {
-    for await (const e of walk([dir], { onError })) {
-      if (e.path.toString().startsWith(dir)) log.push(`${e.kind} ${e.path.toString().replace(dir, '~')}`);
+t.test(
+  'directories listed ahead of the walk report their errors in walk order',
+  { skip: asRoot ? false : 'needs root to switch to nobody' },
+  async (t) => {
+    const dir = join(base, 'ahead');
+    for (const d of ['a', 'b', 'c', 'd', 'e']) await mkdir(join(dir, d), { recursive: true, mode: 0o755 });
+    for (const d of ['a', 'b', 'c', 'd', 'e']) await writeFile(join(dir, d, 'f'), d);
+    await chmod(base, 0o755);
+    await chmod(join(dir, 'b'), 0o700);
+    await chmod(join(dir, 'd'), 0o700);
+    const log: string[] = [];
+    const onError = (path: Buffer, err: Error): void =>
+      void log.push(`error ${path.toString().replace(dir, '~')} ${(err as NodeJS.ErrnoException).code}`);
+    process.seteuid(65534);
+    try {
+      for await (const e of walk([dir], { onError })) {
+        if (e.path.toString().startsWith(dir)) log.push(`${e.kind} ${e.path.toString().replace(dir, '~')}`);
+      }
+    } finally {
+      process.seteuid(0);
+      await chmod(base, 0o700);
     }
-  } finally {
-    process.seteuid(0);
-    await chmod(base, 0o700);
-  }
-  t.same(log, [
-    'enter ~',
-    'enter ~/a', 'entry ~/a/f', 'leave ~/a',
-    'error ~/b EACCES',
-    'enter ~/c', 'entry ~/c/f', 'leave ~/c',
-    'error ~/d EACCES',
-    'enter ~/e', 'entry ~/e/f', 'leave ~/e',
-    'leave ~',
-  ]);
-});
+    t.same(log, [
+      'enter ~',
+      'enter ~/a',
+      'entry ~/a/f',
+      'leave ~/a',
+      'error ~/b EACCES',
+      'enter ~/c',
+      'entry ~/c/f',
+      'leave ~/c',
+      'error ~/d EACCES',
+      'enter ~/e',
+      'entry ~/e/f',
+      'leave ~/e',
+      'leave ~',
+    ]);
+  },
+);

@@ -19,7 +19,8 @@ async function sparseFile(blocks: readonly number[], size: number): Promise<stri
   await writeFile(path, '');
   await truncate(path, size);
   const fh = await open(path, 'r+');
-  for (const b of blocks) if (b * BLOCK < size) await fh.write(Buffer.alloc(Math.min(BLOCK, size - b * BLOCK), (b % 250) + 1), 0, undefined, b * BLOCK);
+  for (const b of blocks)
+    if (b * BLOCK < size) await fh.write(Buffer.alloc(Math.min(BLOCK, size - b * BLOCK), (b % 250) + 1), 0, undefined, b * BLOCK);
   await fh.close();
   return path;
 }
@@ -58,7 +59,10 @@ t.test('a sparse file reads back exactly, and only its data is read', async (t) 
 
 t.test('any layout and buffer size: the same bytes as a plain read', async (t) => {
   await fc.assert(
-    fc.asyncProperty(fc.uniqueArray(fc.nat(40), { maxLength: 8 }), fc.integer({ min: 0, max: 41 * BLOCK }), fc.integer({ min: 1, max: 5 * BLOCK }),
+    fc.asyncProperty(
+      fc.uniqueArray(fc.nat(40), { maxLength: 8 }),
+      fc.integer({ min: 0, max: 41 * BLOCK }),
+      fc.integer({ min: 1, max: 5 * BLOCK }),
       async (blocks, size, bufSize) => {
         const path = await sparseFile(blocks, size);
         const fh = await open(path, 'r');
@@ -68,7 +72,8 @@ t.test('any layout and buffer size: the same bytes as a plain read', async (t) =
         } finally {
           await fh.close();
         }
-      }),
+      },
+    ),
     { numRuns: 80 },
   );
   t.pass();

@@ -33,7 +33,10 @@ t.test('zero blocks become holes, data blocks are written, size is exact', async
   t.same(back.subarray(0, data.length), data);
   t.ok(back.subarray(data.length).every((b) => b === 0));
   const fh = await open(path, 'r');
-  t.same(dataRanges(fh.fd, st.size), [{ offset: 0, length: 4096 }, { offset: 16384, length: 4096 }]);
+  t.same(dataRanges(fh.fd, st.size), [
+    { offset: 0, length: 4096 },
+    { offset: 16384, length: 4096 },
+  ]);
   await fh.close();
 });
 

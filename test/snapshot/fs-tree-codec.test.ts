@@ -35,10 +35,16 @@ const nodeArb: fc.Arbitrary<Node> = fc
     links: uint(0xffffffff),
     rdev: uint(2 ** 40),
     linkTarget: fc.uint8Array({ minLength: 1, maxLength: 300 }).map((b) => Buffer.from(b)),
-    xattrs: fc.uniqueArray(fc.tuple(xattrName, fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b))), {
-      selector: ([k]) => k,
-      maxLength: 4,
-    }),
+    xattrs: fc.uniqueArray(
+      fc.tuple(
+        xattrName,
+        fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+      ),
+      {
+        selector: ([k]) => k,
+        maxLength: 4,
+      },
+    ),
     blobs: fc.array(fc.tuple(blobId, uint(2 ** 33)), { maxLength: 5 }),
     subtree: blobId,
   })
@@ -76,22 +82,57 @@ t.test('bytes match an independent encoder written from FORMAT §9.2', async (t)
 
 t.test('a known tree has known bytes', async (t) => {
   const node: Node = {
-    name: Buffer.from('a'), type: 'fifo', mode: 0o644, uid: 0, gid: 0,
-    mtimeNs: 1n, atimeNs: 2n, ctimeNs: -1n, size: 0, allocated: 0, device: 2 ** 32, inode: 7, links: 1,
+    name: Buffer.from('a'),
+    type: 'fifo',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtimeNs: 1n,
+    atimeNs: 2n,
+    ctimeNs: -1n,
+    size: 0,
+    allocated: 0,
+    device: 2 ** 32,
+    inode: 7,
+    links: 1,
   };
   const hex = Buffer.from(encodeTree([node])).toString('hex');
   t.equal(
     hex,
-    '82a17601a16591' + '8d' + 'a16ec40161' + 'a17403' + 'a16dcd01a4' + 'a17500' + 'a16700' +
-      'a26d74d30000000000000001' + 'a26174d30000000000000002' + 'a26374d3ffffffffffffffff' +
-      'a17300' + 'a2616c00' + 'a164d30000000100000000' + 'a16907' + 'a16c01',
+    '82a17601a16591' +
+      '8d' +
+      'a16ec40161' +
+      'a17403' +
+      'a16dcd01a4' +
+      'a17500' +
+      'a16700' +
+      'a26d74d30000000000000001' +
+      'a26174d30000000000000002' +
+      'a26374d3ffffffffffffffff' +
+      'a17300' +
+      'a2616c00' +
+      'a164d30000000100000000' +
+      'a16907' +
+      'a16c01',
   );
 });
 
 t.test('corrupt or malicious trees are rejected as CorruptData', async (t) => {
   const packr = new Packr({ useRecords: false, variableMapSize: true });
   const good = {
-    n: Buffer.from('x'), t: 0, m: 0o644, u: 0, g: 0, mt: 1n, at: 1n, ct: 1n, s: 0, al: 0, d: 0, i: 0, l: 1,
+    n: Buffer.from('x'),
+    t: 0,
+    m: 0o644,
+    u: 0,
+    g: 0,
+    mt: 1n,
+    at: 1n,
+    ct: 1n,
+    s: 0,
+    al: 0,
+    d: 0,
+    i: 0,
+    l: 1,
   };
   const bad: [string, unknown][] = [
     ['not msgpack', null],
@@ -116,7 +157,21 @@ t.test('corrupt or malicious trees are rejected as CorruptData', async (t) => {
     ['content without sizes', { v: 1, e: [{ ...good, c: [Buffer.alloc(32)] }] }],
     ['symlink without target', { v: 1, e: [{ ...good, t: 2 }] }],
     ['rdev on a file', { v: 1, e: [{ ...good, r: 5 }] }],
-    ['unsorted xattrs', { v: 1, e: [{ ...good, x: [['user.b', Buffer.alloc(0)], ['user.a', Buffer.alloc(0)]] }] }],
+    [
+      'unsorted xattrs',
+      {
+        v: 1,
+        e: [
+          {
+            ...good,
+            x: [
+              ['user.b', Buffer.alloc(0)],
+              ['user.a', Buffer.alloc(0)],
+            ],
+          },
+        ],
+      },
+    ],
     ['empty xattrs', { v: 1, e: [{ ...good, x: [] }] }],
   ];
   for (const [what, value] of bad) {
@@ -133,34 +188,81 @@ t.test('readers accept any integer encoding and any key order (FORMAT §9.2)', a
   const loose = (n: Node, order: number[], wide: boolean): Buffer => {
     const u = (v: number): Buffer => (wide ? Buffer.concat([Buffer.from([0xcf]), be64(BigInt(v))]) : uintBytes(v));
     const fields: [string, Buffer][] = [
-      ['n', bin(n.name)], ['t', u(TYPES.indexOf(n.type))], ['m', u(n.mode)], ['u', u(n.uid)], ['g', u(n.gid)],
-      ['mt', int64(n.mtimeNs)], ['at', int64(n.atimeNs)], ['ct', int64(n.ctimeNs)],
-      ['s', u(n.size)], ['al', u(n.allocated)], ['d', u(n.device)], ['i', u(n.inode)], ['l', u(n.links)],
+      ['n', bin(n.name)],
+      ['t', u(TYPES.indexOf(n.type))],
+      ['m', u(n.mode)],
+      ['u', u(n.uid)],
+      ['g', u(n.gid)],
+      ['mt', int64(n.mtimeNs)],
+      ['at', int64(n.atimeNs)],
+      ['ct', int64(n.ctimeNs)],
+      ['s', u(n.size)],
+      ['al', u(n.allocated)],
+      ['d', u(n.device)],
+      ['i', u(n.inode)],
+      ['l', u(n.links)],
     ];
     if (n.content !== undefined) {
       fields.push(['c', Buffer.concat([arrayHeader(n.content.length), ...n.content.map((id) => bin(Buffer.from(id, 'hex')))])]);
       fields.push(['cs', Buffer.concat([arrayHeader(n.sizes!.length), ...n.sizes!.map(u)])]);
     }
     if (n.subtree !== undefined) fields.push(['st', bin(Buffer.from(n.subtree, 'hex'))]);
-    const shuffled = order.slice(0, fields.length).map((i) => fields[i % fields.length]!).filter((f, i, all) => all.indexOf(f) === i);
+    const shuffled = order
+      .slice(0, fields.length)
+      .map((i) => fields[i % fields.length]!)
+      .filter((f, i, all) => all.indexOf(f) === i);
     const rest = fields.filter((f) => !shuffled.includes(f));
-    return Buffer.concat([Buffer.from([0xde, 0, shuffled.length + rest.length]), ...[...shuffled, ...rest].flatMap(([k, v]) => [str(k), v])]);
+    return Buffer.concat([
+      Buffer.from([0xde, 0, shuffled.length + rest.length]),
+      ...[...shuffled, ...rest].flatMap(([k, v]) => [str(k), v]),
+    ]);
   };
-  const plain = nodeArb.filter((n) => n.user === undefined && n.group === undefined && n.xattrs === undefined
-    && n.linkTarget === undefined && n.rdev === undefined);
+  const plain = nodeArb.filter(
+    (n) => n.user === undefined && n.group === undefined && n.xattrs === undefined && n.linkTarget === undefined && n.rdev === undefined,
+  );
   fc.assert(
     fc.property(plain, fc.array(fc.nat(30), { minLength: 20, maxLength: 20 }), fc.boolean(), (n, order, wide) => {
-      const bytes = Buffer.concat([Buffer.from([0x82]), str('e'), Buffer.from([0xdd, 0, 0, 0, 1]), loose(n, order, wide), str('v'), Buffer.from([0xd0, 1])]);
+      const bytes = Buffer.concat([
+        Buffer.from([0x82]),
+        str('e'),
+        Buffer.from([0xdd, 0, 0, 0, 1]),
+        loose(n, order, wide),
+        str('v'),
+        Buffer.from([0xd0, 1]),
+      ]);
       t.strictSame(decodeTree(bytes), [n]);
     }),
     { numRuns: 200 },
   );
   t.strictSame(decodeTree(Buffer.from('82a17601a16590', 'hex')), [], 'an empty tree');
   t.throws(() => decodeTree(Buffer.from('83a17601a16590a17601', 'hex')), { code: 'CorruptData' }, 'a key twice at the top');
-  const one = Buffer.from(encodeTree([{ name: Buffer.from('a'), type: 'fifo', mode: 0, uid: 0, gid: 0, mtimeNs: 0n, atimeNs: 0n, ctimeNs: 0n, size: 0, allocated: 0, device: 0, inode: 0, links: 1 }]));
+  const one = Buffer.from(
+    encodeTree([
+      {
+        name: Buffer.from('a'),
+        type: 'fifo',
+        mode: 0,
+        uid: 0,
+        gid: 0,
+        mtimeNs: 0n,
+        atimeNs: 0n,
+        ctimeNs: 0n,
+        size: 0,
+        allocated: 0,
+        device: 0,
+        inode: 0,
+        links: 1,
+      },
+    ]),
+  );
   const twice = Buffer.concat([one.subarray(0, 6), Buffer.from([one[6]! + 1]), one.subarray(7), str('l'), Buffer.from([1])]);
   t.throws(() => decodeTree(twice), { code: 'CorruptData' }, 'a key twice in an entry');
-  for (const [what, int] of [['negative int8', 'd0ff'], ['negative fixint', 'ff'], ['int64 above 2^53', 'd30020000000000000'], ['float', 'cb3ff0000000000000']]) {
+  for (const [what, int] of [
+    ['negative int8', 'd0ff'],
+    ['negative fixint', 'ff'],
+    ['int64 above 2^53', 'd30020000000000000'],
+    ['float', 'cb3ff0000000000000'],
+  ]) {
     const bytes = Buffer.from(one.toString('hex').replace(/a17300/, `a173${int}`), 'hex');
     t.throws(() => decodeTree(bytes), { code: 'CorruptData' }, `size as ${what}`);
   }
@@ -192,7 +294,10 @@ t.test('decodeTreeRefs gives the names, subtrees and content ids of a full decod
       const want = nodes
         .filter((n) => n.subtree !== undefined || n.content !== undefined)
         .map((n) => ({ name: n.name, subtree: n.subtree, content: n.content }));
-      t.strictSame(decodeTreeRefs(encodeTree(nodes)).map((r) => ({ ...r, name: Buffer.from(r.name) })), want);
+      t.strictSame(
+        decodeTreeRefs(encodeTree(nodes)).map((r) => ({ ...r, name: Buffer.from(r.name) })),
+        want,
+      );
     }),
     { numRuns: 300 },
   );
@@ -205,8 +310,19 @@ t.test('decodeTreeRefs gives the names, subtrees and content ids of a full decod
 
 t.test('encode refuses unsorted or unsafe names', async (t) => {
   const n = (name: string): Node => ({
-    name: Buffer.from(name), type: 'file', mode: 0, uid: 0, gid: 0,
-    mtimeNs: 0n, atimeNs: 0n, ctimeNs: 0n, size: 0, allocated: 0, device: 0, inode: 0, links: 1,
+    name: Buffer.from(name),
+    type: 'file',
+    mode: 0,
+    uid: 0,
+    gid: 0,
+    mtimeNs: 0n,
+    atimeNs: 0n,
+    ctimeNs: 0n,
+    size: 0,
+    allocated: 0,
+    device: 0,
+    inode: 0,
+    links: 1,
   });
   t.throws(() => encodeTree([n('b'), n('a')]), { code: 'InvalidArgument' });
   t.throws(() => encodeTree([n('a/b')]), { code: 'InvalidArgument' });
@@ -243,19 +359,31 @@ function reference(nodes: readonly Node[]): Buffer {
 
 function refNode(n: Node): Buffer {
   const fields: [string, Buffer][] = [
-    ['n', bin(n.name)], ['t', uintBytes(TYPES.indexOf(n.type))], ['m', uintBytes(n.mode)],
-    ['u', uintBytes(n.uid)], ['g', uintBytes(n.gid)],
+    ['n', bin(n.name)],
+    ['t', uintBytes(TYPES.indexOf(n.type))],
+    ['m', uintBytes(n.mode)],
+    ['u', uintBytes(n.uid)],
+    ['g', uintBytes(n.gid)],
   ];
   if (n.user !== undefined) fields.push(['un', str(n.user)]);
   if (n.group !== undefined) fields.push(['gn', str(n.group)]);
   fields.push(['mt', int64(n.mtimeNs)], ['at', int64(n.atimeNs)], ['ct', int64(n.ctimeNs)]);
-  for (const [k, v] of [['s', n.size], ['al', n.allocated], ['d', n.device], ['i', n.inode], ['l', n.links]] as const) {
+  for (const [k, v] of [
+    ['s', n.size],
+    ['al', n.allocated],
+    ['d', n.device],
+    ['i', n.inode],
+    ['l', n.links],
+  ] as const) {
     fields.push([k, uintBytes(v)]);
   }
   if (n.rdev !== undefined) fields.push(['r', uintBytes(n.rdev)]);
   if (n.linkTarget !== undefined) fields.push(['lt', bin(n.linkTarget)]);
   if (n.xattrs !== undefined) {
-    fields.push(['x', Buffer.concat([arrayHeader(n.xattrs.length), ...n.xattrs.map(([k, v]) => Buffer.concat([arrayHeader(2), str(k), bin(v)]))])]);
+    fields.push([
+      'x',
+      Buffer.concat([arrayHeader(n.xattrs.length), ...n.xattrs.map(([k, v]) => Buffer.concat([arrayHeader(2), str(k), bin(v)]))]),
+    ]);
   }
   if (n.content !== undefined) {
     fields.push(['c', Buffer.concat([arrayHeader(n.content.length), ...n.content.map((id) => bin(Buffer.from(id, 'hex')))])]);

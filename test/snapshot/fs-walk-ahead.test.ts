@@ -46,7 +46,11 @@ async function settled(w: WalkAhead): Promise<'paused' | 'ended'> {
 t.test('the same events and errors, in order, whether taken late or at once', async (t) => {
   const want = await direct();
   t.ok(want.length > 250);
-  if (!asRoot) t.ok(want.some((l) => l.startsWith('error ')), 'an unreadable directory is reported');
+  if (!asRoot)
+    t.ok(
+      want.some((l) => l.startsWith('error ')),
+      'an unreadable directory is reported',
+    );
   const late = new WalkAhead([base], {});
   t.equal(await settled(late), 'ended', 'the walk ends before its consumer arrives');
   t.strictSame(await ahead(late), want);

@@ -29,8 +29,7 @@ function describe(e: WalkEvent): string {
 }
 
 /** Only the events at or below `dir`, with `dir` shown as `~`. */
-const under = (lines: string[], dir: string): string[] =>
-  lines.filter((l) => l.includes(` ${dir}`)).map((l) => l.replaceAll(dir, '~'));
+const under = (lines: string[], dir: string): string[] => lines.filter((l) => l.includes(` ${dir}`)).map((l) => l.replaceAll(dir, '~'));
 
 await mkdir(join(base, 'a', 'b', 'c'), { recursive: true });
 await mkdir(join(base, 'a', 'z'));
@@ -135,13 +134,19 @@ t.test('oneFileSystem keeps a mount point but not its contents', async (t) => {
 
 t.test('parentChain scans the ancestors of a root', async (t) => {
   const chain = await parentChain(join(base, 'a', 'b'));
-  t.same(chain.map((n) => n.name.toString()), [...base.split('/').slice(1), 'a']);
+  t.same(
+    chain.map((n) => n.name.toString()),
+    [...base.split('/').slice(1), 'a'],
+  );
   t.ok(chain.every((n) => n.type === 'dir'));
   t.same(await parentChain('/'), []);
 });
 
 t.test('account names come from passwd/group text; first entry wins', async (t) => {
-  const db = AccountDb.fromText('root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/h:/bin/sh\nalias:x:1000:1::/:\n#bad\n', 'wheel:x:10:\nstaff::20:a,b\n');
+  const db = AccountDb.fromText(
+    'root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/h:/bin/sh\nalias:x:1000:1::/:\n#bad\n',
+    'wheel:x:10:\nstaff::20:a,b\n',
+  );
   t.equal(db.userName(1000), 'alice');
   t.equal(db.uidOf('alias'), 1000);
   t.equal(db.userName(5), undefined);

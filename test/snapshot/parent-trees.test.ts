@@ -6,17 +6,54 @@ import type { Node } from '../../src/snapshot/node.js';
 const id = (c: string): BlobId => c.repeat(64) as BlobId;
 
 const file: Node = {
-  name: Buffer.from('a.txt'), type: 'file', mode: 0o644, uid: 1, gid: 2, user: 'u', group: 'g',
-  mtimeNs: 10n, atimeNs: 11n, ctimeNs: 12n, size: 3, allocated: 4096, device: 5, inode: 6, links: 1,
-  xattrs: [['user.x', Buffer.from('1')]], content: [id('a')], sizes: [3],
+  name: Buffer.from('a.txt'),
+  type: 'file',
+  mode: 0o644,
+  uid: 1,
+  gid: 2,
+  user: 'u',
+  group: 'g',
+  mtimeNs: 10n,
+  atimeNs: 11n,
+  ctimeNs: 12n,
+  size: 3,
+  allocated: 4096,
+  device: 5,
+  inode: 6,
+  links: 1,
+  xattrs: [['user.x', Buffer.from('1')]],
+  content: [id('a')],
+  sizes: [3],
 };
-const dir: Node = { ...file, name: Buffer.from('d'), type: 'dir', size: 0, xattrs: [], content: undefined, sizes: undefined, subtree: id('b') } as Node;
-const link: Node = { ...file, name: Buffer.from('l'), type: 'symlink', linkTarget: Buffer.from('a.txt'), content: undefined, sizes: undefined } as Node;
+const dir: Node = {
+  ...file,
+  name: Buffer.from('d'),
+  type: 'dir',
+  size: 0,
+  xattrs: [],
+  content: undefined,
+  sizes: undefined,
+  subtree: id('b'),
+} as Node;
+const link: Node = {
+  ...file,
+  name: Buffer.from('l'),
+  type: 'symlink',
+  linkTarget: Buffer.from('a.txt'),
+  content: undefined,
+  sizes: undefined,
+} as Node;
 const nodes = [file, dir, link];
 const parent: ParentDir = { tree: id('c'), entries: new Map(nodes.map((n) => [n.name.toString('latin1'), n])) };
 
 t.test('an unchanged directory reuses the parent tree id', async (t) => {
-  t.equal(sameTree(parent, nodes.map((n) => ({ ...n }))), id('c'));
+  t.equal(
+    sameTree(
+      parent,
+      nodes.map((n) => ({ ...n })),
+    ),
+    id('c'),
+  );
   t.equal(sameTree(undefined, nodes), undefined, 'no parent');
   t.equal(sameTree(parent, nodes.slice(0, 2)), undefined, 'an entry fewer');
   t.equal(sameTree(parent, [dir, file, link]), undefined, 'another order');
@@ -24,11 +61,28 @@ t.test('an unchanged directory reuses the parent tree id', async (t) => {
 
 t.test('any recorded field that differs means a new tree', async (t) => {
   const changes: [number, Partial<Record<keyof Node, unknown>>][] = [
-    [0, { name: Buffer.from('b.txt') }], [0, { mode: 0o600 }], [0, { uid: 9 }], [0, { gid: 9 }], [0, { user: 'v' }],
-    [0, { group: undefined }], [0, { mtimeNs: 1n }], [0, { atimeNs: 1n }], [0, { ctimeNs: 1n }], [0, { size: 4 }],
-    [0, { allocated: 0 }], [0, { device: 1 }], [0, { inode: 1 }], [0, { links: 2 }], [0, { rdev: 3 }],
-    [0, { xattrs: [['user.x', Buffer.from('2')]] }], [0, { xattrs: undefined }], [0, { content: [id('d')] }],
-    [0, { content: undefined }], [0, { sizes: [4] }], [1, { subtree: id('e') }], [2, { linkTarget: Buffer.from('b') }],
+    [0, { name: Buffer.from('b.txt') }],
+    [0, { mode: 0o600 }],
+    [0, { uid: 9 }],
+    [0, { gid: 9 }],
+    [0, { user: 'v' }],
+    [0, { group: undefined }],
+    [0, { mtimeNs: 1n }],
+    [0, { atimeNs: 1n }],
+    [0, { ctimeNs: 1n }],
+    [0, { size: 4 }],
+    [0, { allocated: 0 }],
+    [0, { device: 1 }],
+    [0, { inode: 1 }],
+    [0, { links: 2 }],
+    [0, { rdev: 3 }],
+    [0, { xattrs: [['user.x', Buffer.from('2')]] }],
+    [0, { xattrs: undefined }],
+    [0, { content: [id('d')] }],
+    [0, { content: undefined }],
+    [0, { sizes: [4] }],
+    [1, { subtree: id('e') }],
+    [2, { linkTarget: Buffer.from('b') }],
     [0, { type: 'fifo' }],
   ];
   for (const [i, change] of changes) {

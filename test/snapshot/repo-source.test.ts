@@ -51,7 +51,10 @@ t.test('runs of small files, single chunks of large ones, and damage detected', 
   bytes[loc.offset + 30] = (bytes[loc.offset + 30] as number) ^ 0xff;
   await backend.put(packName(loc.pack), bytes);
   const fresh = new RepoSnapshotSource(repo);
-  const err = await fresh.readRun(ids[5]!, 1 << 20).then(() => undefined, (e: unknown) => e);
+  const err = await fresh.readRun(ids[5]!, 1 << 20).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.ok(isRozenError(err, 'CorruptData'), 'a damaged blob fails its run');
   t.match(String(err), ids[5]!);
 });
@@ -59,7 +62,10 @@ t.test('runs of small files, single chunks of large ones, and damage detected', 
 t.test('data blobs are vouched for by their tag; re-hashed to their ids only with verifyIds', async (t) => {
   const { backend, repo, done } = await memoryRepo();
   t.teardown(done);
-  const files = new Map<string, Uint8Array>([['a', small(1)], ['b', small(2)]]);
+  const files = new Map<string, Uint8Array>([
+    ['a', small(1)],
+    ['b', small(2)],
+  ]);
   await writeSnapshot(repo, files);
   const [snap] = await new RepoSnapshotSource(repo).listSnapshots();
   const root = await new RepoSnapshotSource(repo).loadTree(snap!.tree);
@@ -78,11 +84,17 @@ t.test('data blobs are vouched for by their tag; re-hashed to their ids only wit
   t.same(Buffer.from((await trusting.readRun(id, 1 << 20)).blobs[0]![1]), other, 'also in a run');
   const verifying = new RepoSnapshotSource(repo, { verifyIds: true });
   for (const read of [() => verifying.readBlob(id), () => verifying.readRun(id, 1 << 20)]) {
-    const err = await read().then(() => undefined, (e: unknown) => e);
+    const err = await read().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.ok(isRozenError(err, 'CorruptData'), 'verifyIds: refused');
     t.match(String(err), /does not match its id/);
   }
   // Trees go through the same check whatever the options (the blob above, read as a tree, fails it first).
-  const err = await trusting.loadTree(id).then(() => undefined, (e: unknown) => e);
+  const err = await trusting.loadTree(id).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.match(String(err), /does not match its id/, 'trees are always re-hashed to their ids');
 });

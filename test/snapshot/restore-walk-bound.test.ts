@@ -12,8 +12,21 @@ const FILES = 1000;
 const RUN = 4096;
 const idOf = (n: number): BlobId => n.toString(16).padStart(64, '0') as BlobId;
 const base = { mode: 0o644, uid: 0, gid: 0, mtimeNs: 1n, atimeNs: 1n, ctimeNs: 1n, allocated: 0, device: 1, inode: 1, links: 1 };
-const dir = (i: number): Node => ({ ...base, name: Buffer.from(`d${String(i).padStart(4, '0')}`), type: 'dir', size: 0, subtree: idOf(i + 1) });
-const file = (i: number): Node => ({ ...base, name: Buffer.from(`f${String(i).padStart(4, '0')}`), type: 'file', size: 1, content: [idOf(1e6 + i)], sizes: [1] });
+const dir = (i: number): Node => ({
+  ...base,
+  name: Buffer.from(`d${String(i).padStart(4, '0')}`),
+  type: 'dir',
+  size: 0,
+  subtree: idOf(i + 1),
+});
+const file = (i: number): Node => ({
+  ...base,
+  name: Buffer.from(`f${String(i).padStart(4, '0')}`),
+  type: 'file',
+  size: 1,
+  content: [idOf(1e6 + i)],
+  sizes: [1],
+});
 
 t.test('a run of at most RUN + depth steps at a time; at most TREES_AHEAD trees loaded ahead', async (t) => {
   let loads = 0;
@@ -30,8 +43,9 @@ t.test('a run of at most RUN + depth steps at a time; at most TREES_AHEAD trees 
   let mostAhead = 0;
   await walkSelected(repo, idOf(0), {}, RUN, async (steps) => {
     largest = Math.max(largest, steps.length);
-    for (const s of steps) if (s.kind === 'leave') leaves++;
-    else entries++;
+    for (const s of steps)
+      if (s.kind === 'leave') leaves++;
+      else entries++;
     mostAhead = Math.max(mostAhead, loads - 1 - leaves);
   });
   t.equal(entries, DIRS * (FILES + 1), 'every entry given once');

@@ -20,7 +20,8 @@ async function buildTree(src: string): Promise<void> {
   await buildFixture(src);
   for (let d = 0; d < 4; d++) {
     await mkdir(join(src, `many${d}`, 'inner'), { recursive: true });
-    for (let f = 0; f < 9; f++) await writeFile(join(src, `many${d}`, f % 3 ? `f${f}` : join('inner', `f${f}`)), `${d}/${f} `.repeat(f * 40));
+    for (let f = 0; f < 9; f++)
+      await writeFile(join(src, `many${d}`, f % 3 ? `f${f}` : join('inner', `f${f}`)), `${d}/${f} `.repeat(f * 40));
   }
   await link(join(src, 'many0', 'f1'), join(src, 'many3', 'inner', 'z-link'));
 }
@@ -44,7 +45,10 @@ t.test('restores in windows of 1 to 7 steps equal the whole-tree restore, select
   };
   const whole = await restoreInto('whole', {});
   t.same(whole, await treeListing(src), 'the single-window restore equals the source');
-  const selection = { include: (p: string) => p.includes('/many') || p.endsWith('hl-c'), exclude: (p: string) => p.endsWith('/inner') && p.includes('many2') };
+  const selection = {
+    include: (p: string) => p.includes('/many') || p.endsWith('hl-c'),
+    exclude: (p: string) => p.endsWith('/inner') && p.includes('many2'),
+  };
   const selected = await restoreInto('selected', { selection });
   t.ok(selected.length > 10 && selected.length < whole.length, 'the selection restores part of the tree');
   for (const windowSteps of [1, 2, 3, 7]) {

@@ -30,7 +30,14 @@ function pack(datas: readonly Uint8Array[], targets: readonly (readonly WriteTar
 }
 
 const finish = (over: Partial<FileFinish>): FileFinish => ({
-  size: 0, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, mode: 0o640, atime: [5, 6], mtime: [1_700_000_000, 123_456_789], xattrs: [], ...over,
+  size: 0,
+  uid: process.getuid?.() ?? 0,
+  gid: process.getgid?.() ?? 0,
+  mode: 0o640,
+  atime: [5, 6],
+  mtime: [1_700_000_000, 123_456_789],
+  xattrs: [],
+  ...over,
 });
 
 t.test('a single-blob file is created, written and finished; a file of several blobs is written in place', async (t) => {
@@ -40,14 +47,34 @@ t.test('a single-blob file is created, written and finished; a file of several b
   writeFileSync(path('multi'), '');
   writeFileSync(path('one'), 'longer old content that is truncated away, with an old xattr');
   native().lsetxattr(path('one'), 'user.stale', Buffer.from('old'));
-  const { sealed, blobs } = pack([one, a, b], [
-    [{ path: path('one'), offset: 0, create: true, sparse: false, finish: finish({ size: one.length, mode: 0o4751, xattrs: [['user.k', Buffer.from('v')]] }) }],
-    [{ path: path('multi'), offset: 0, create: false, sparse: false }],
-    [{ path: path('multi'), offset: a.length, create: false, sparse: false }, { path: path('copy'), offset: 0, create: true, sparse: false, finish: finish({ size: b.length }) }],
-  ]);
+  const { sealed, blobs } = pack(
+    [one, a, b],
+    [
+      [
+        {
+          path: path('one'),
+          offset: 0,
+          create: true,
+          sparse: false,
+          finish: finish({ size: one.length, mode: 0o4751, xattrs: [['user.k', Buffer.from('v')]] }),
+        },
+      ],
+      [{ path: path('multi'), offset: 0, create: false, sparse: false }],
+      [
+        { path: path('multi'), offset: a.length, create: false, sparse: false },
+        { path: path('copy'), offset: 0, create: true, sparse: false, finish: finish({ size: b.length }) },
+      ],
+    ],
+  );
   const out = await writeBlobs(keys, sealed, blobs);
-  t.same(out.map((o) => o.problem), ['', '', '']);
-  t.same(out.flatMap((o) => o.targets), [{ warnings: [] }, { warnings: [] }, { warnings: [] }, { warnings: [] }]);
+  t.same(
+    out.map((o) => o.problem),
+    ['', '', ''],
+  );
+  t.same(
+    out.flatMap((o) => o.targets),
+    [{ warnings: [] }, { warnings: [] }, { warnings: [] }, { warnings: [] }],
+  );
   const st = lstatSync(path('one'), { bigint: true });
   t.same(readFileSync(path('one')), one);
   t.same(readFileSync(path('multi')), Buffer.concat([a, b]));
@@ -62,7 +89,10 @@ t.test('sparse targets leave whole zero blocks as holes; the size is set by trun
   const data = Buffer.alloc(1 << 20);
   data.fill(7, 0, 10);
   data.fill(9, data.length - 4096, data.length - 4000);
-  const { sealed, blobs } = pack([data], [[{ path: path('sparse'), offset: 0, create: true, sparse: true, finish: finish({ size: 3 << 20 }) }]]);
+  const { sealed, blobs } = pack(
+    [data],
+    [[{ path: path('sparse'), offset: 0, create: true, sparse: true, finish: finish({ size: 3 << 20 }) }]],
+  );
   const [o] = await writeBlobs(keys, sealed, blobs);
   t.same(o?.targets, [{ warnings: [] }]);
   const st = lstatSync(path('sparse'));
@@ -82,14 +112,24 @@ t.test('sparse writes at any offset give the same bytes as plain writes', async 
         const data = Buffer.concat(runs.map(([kind, n]) => (kind === 0 ? randomBytes(n) : Buffer.alloc(n))));
         writeFileSync(path('p-sparse'), '');
         writeFileSync(path('p-plain'), '');
-        const { sealed, blobs } = pack([data], [[
-          { path: path('p-sparse'), offset, create: false, sparse: true },
-          { path: path('p-plain'), offset, create: false, sparse: false },
-        ]]);
+        const { sealed, blobs } = pack(
+          [data],
+          [
+            [
+              { path: path('p-sparse'), offset, create: false, sparse: true },
+              { path: path('p-plain'), offset, create: false, sparse: false },
+            ],
+          ],
+        );
         await writeBlobs(keys, sealed, blobs);
         const sparse = readFileSync(path('p-sparse'));
         const want = readFileSync(path('p-plain')).subarray(offset);
-        return sparse.length <= offset + data.length && Buffer.concat([sparse, Buffer.alloc(offset + data.length - sparse.length)]).subarray(offset).equals(want);
+        return (
+          sparse.length <= offset + data.length &&
+          Buffer.concat([sparse, Buffer.alloc(offset + data.length - sparse.length)])
+            .subarray(offset)
+            .equals(want)
+        );
       },
     ),
     { numRuns: 60 },
@@ -98,19 +138,32 @@ t.test('sparse writes at any offset give the same bytes as plain writes', async 
 
 t.test('failures: per target with the step and errno; a damaged blob touches none of its targets', async (t) => {
   symlinkSync('/nonexistent', path('link'));
-  const { sealed, blobs } = pack([Buffer.from('x'), Buffer.from('y')], [
+  const { sealed, blobs } = pack(
+    [Buffer.from('x'), Buffer.from('y')],
     [
-      { path: path('missing-dir/f'), offset: 0, create: true, sparse: false },
-      { path: path('link'), offset: 0, create: true, sparse: false },
-      { path: path('absent'), offset: 0, create: false, sparse: false },
-      { path: path('fine'), offset: 0, create: true, sparse: false, finish: finish({ size: 1, xattrs: [['bogus.ns', Buffer.from('v')]] }) },
+      [
+        { path: path('missing-dir/f'), offset: 0, create: true, sparse: false },
+        { path: path('link'), offset: 0, create: true, sparse: false },
+        { path: path('absent'), offset: 0, create: false, sparse: false },
+        {
+          path: path('fine'),
+          offset: 0,
+          create: true,
+          sparse: false,
+          finish: finish({ size: 1, xattrs: [['bogus.ns', Buffer.from('v')]] }),
+        },
+      ],
+      [{ path: path('untouched'), offset: 0, create: true, sparse: false }],
     ],
-    [{ path: path('untouched'), offset: 0, create: true, sparse: false }],
-  ]);
+  );
   sealed[(blobs[1] as WriteBlob).at + 30]! ^= 1;
   const [x, y] = await writeBlobs(keys, sealed, blobs);
   t.equal(x?.problem, '');
-  t.match(x?.targets[0]?.error, { code: 'ENOENT', syscall: 'open', message: /^ENOENT: no such file or directory, open '.*missing-dir\/f'$/ });
+  t.match(x?.targets[0]?.error, {
+    code: 'ENOENT',
+    syscall: 'open',
+    message: /^ENOENT: no such file or directory, open '.*missing-dir\/f'$/,
+  });
   t.match(x?.targets[1]?.error, { code: 'ELOOP', syscall: 'open' }, 'never through a symlink');
   t.match(x?.targets[2]?.error, { code: 'ENOENT' }, 'a file of several blobs must exist');
   t.equal(x?.targets[3]?.error, undefined);

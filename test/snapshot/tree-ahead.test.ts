@@ -18,29 +18,41 @@ const treeArb = (depth: number): fc.Arbitrary<Dir> =>
     subdirs: depth === 0 ? fc.constant([]) : fc.array(treeArb(depth - 1), { maxLength: 4 }),
   });
 
-t.test('a walk takes every tree it enters with that tree\'s content; at most `limit` load ahead', async () => {
+t.test("a walk takes every tree it enters with that tree's content; at most `limit` load ahead", async () => {
   await fc.assert(
-    fc.asyncProperty(treeArb(4), fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }), fc.integer({ min: 1, max: 5 }), async (root, skips, limit) => {
-      let loads = 0;
-      const failing = (id: BlobId): boolean => id.endsWith('7');
-      const ahead = new TreeAhead<string>((ids) => ids.map(async (id) => {
-        loads++;
-        await Promise.resolve();
-        if (failing(id)) throw new Error(`no ${id}`);
-        return `content of ${id}`;
-      }), limit);
-      let step = 0;
-      const walk = async (dir: Dir): Promise<void> => {
-        const got = await ahead.take(dir.id).then((c) => c, (e: Error) => e.message);
-        if (got !== (failing(dir.id) ? `no ${dir.id}` : `content of ${dir.id}`)) throw new Error(`wrong content for ${dir.id}: ${got}`);
-        ahead.upcoming(dir.subdirs.map((d) => d.id));
-        if (ahead.pending > limit) throw new Error(`${ahead.pending} ahead, limit ${limit}`);
-        for (const sub of dir.subdirs) if (!skips[step++ % skips.length]) await walk(sub);
-      };
-      await walk(root);
-      // An unqueued tree is loaded on its own.
-      return (await ahead.take(idOf(998))) === `content of ${idOf(998)}` && loads >= 1;
-    }),
+    fc.asyncProperty(
+      treeArb(4),
+      fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }),
+      fc.integer({ min: 1, max: 5 }),
+      async (root, skips, limit) => {
+        let loads = 0;
+        const failing = (id: BlobId): boolean => id.endsWith('7');
+        const ahead = new TreeAhead<string>(
+          (ids) =>
+            ids.map(async (id) => {
+              loads++;
+              await Promise.resolve();
+              if (failing(id)) throw new Error(`no ${id}`);
+              return `content of ${id}`;
+            }),
+          limit,
+        );
+        let step = 0;
+        const walk = async (dir: Dir): Promise<void> => {
+          const got = await ahead.take(dir.id).then(
+            (c) => c,
+            (e: Error) => e.message,
+          );
+          if (got !== (failing(dir.id) ? `no ${dir.id}` : `content of ${dir.id}`)) throw new Error(`wrong content for ${dir.id}: ${got}`);
+          ahead.upcoming(dir.subdirs.map((d) => d.id));
+          if (ahead.pending > limit) throw new Error(`${ahead.pending} ahead, limit ${limit}`);
+          for (const sub of dir.subdirs) if (!skips[step++ % skips.length]) await walk(sub);
+        };
+        await walk(root);
+        // An unqueued tree is loaded on its own.
+        return (await ahead.take(idOf(998))) === `content of ${idOf(998)}` && loads >= 1;
+      },
+    ),
     { numRuns: 300 },
   );
 });

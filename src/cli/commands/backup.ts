@@ -43,11 +43,15 @@ export function registerBackup(program: Command): void {
     .argument('<repo>', 'repository: a directory path or s3://bucket/prefix')
     .argument('<path...>', 'files or directories to back up')
     .option('--tag <tag>', 'add a tag to the snapshot (repeatable)', collect, [])
-    .option('--host <host>', 'record this host name instead of the machine\'s')
+    .option('--host <host>', "record this host name instead of the machine's")
     .option('--exclude <glob>', 'skip paths matching the glob (repeatable); without "/" it matches any name', collect, [])
     .option('--exclude-file <file>', 'read exclude globs from a file, one per line (repeatable)', collect, [])
     .option('--one-file-system', 'do not cross filesystem boundaries below each path')
-    .addOption(new Option('--compression <mode>', 'zstd compression: auto skips data that does not shrink').choices(['auto', 'off', 'max']).default('auto'))
+    .addOption(
+      new Option('--compression <mode>', 'zstd compression: auto skips data that does not shrink')
+        .choices(['auto', 'off', 'max'])
+        .default('auto'),
+    )
     .option('--parent <snapshot>', 'compare with this snapshot instead of the latest one of the same host and paths')
     .option('--quiet', 'print nothing but errors')
     .option('--json', 'print newline-delimited JSON status and a summary')
@@ -71,7 +75,12 @@ export function registerBackup(program: Command): void {
 }
 
 async function backupInto(
-  url: string, cmd: Command, paths: string[], opts: BackupOpts, exclude: ReturnType<typeof excludeMatcher>, walk: WalkAhead,
+  url: string,
+  cmd: Command,
+  paths: string[],
+  opts: BackupOpts,
+  exclude: ReturnType<typeof excludeMatcher>,
+  walk: WalkAhead,
 ): Promise<void> {
   await withRepo(url, cmd, async (repo) => {
     const host = opts.host ?? hostname();
@@ -100,14 +109,24 @@ async function backupInto(
       if (opts.json) {
         json({
           message_type: 'summary',
-          files_new: c.filesNew, files_changed: c.filesChanged, files_unmodified: c.filesUnmodified,
-          dirs: c.dirs, errors: c.errors, bytes_read: c.bytesRead, bytes_total: c.bytesTotal,
-          bytes_added: c.bytesAdded, blobs_new: c.blobsNew, duration_seconds: result.seconds,
-          snapshot_id: result.snapshotId, parent: parent?.id ?? null,
+          files_new: c.filesNew,
+          files_changed: c.filesChanged,
+          files_unmodified: c.filesUnmodified,
+          dirs: c.dirs,
+          errors: c.errors,
+          bytes_read: c.bytesRead,
+          bytes_total: c.bytesTotal,
+          bytes_added: c.bytesAdded,
+          blobs_new: c.blobsNew,
+          duration_seconds: result.seconds,
+          snapshot_id: result.snapshotId,
+          parent: parent?.id ?? null,
         });
       } else if (!opts.quiet) {
         out(`files: ${c.filesNew} new, ${c.filesChanged} changed, ${c.filesUnmodified} unmodified; ${c.dirs} directories`);
-        out(`read ${formatBytes(c.bytesRead)} of ${formatBytes(c.bytesTotal)}, added ${formatBytes(c.bytesAdded)} to the repository in ${result.seconds.toFixed(1)} s`);
+        out(
+          `read ${formatBytes(c.bytesRead)} of ${formatBytes(c.bytesTotal)}, added ${formatBytes(c.bytesAdded)} to the repository in ${result.seconds.toFixed(1)} s`,
+        );
         out(`snapshot ${shortId(result.snapshotId)} saved`);
       }
       if (c.errors > 0) {

@@ -20,9 +20,8 @@ export function registerCheck(program: Command): void {
     .option('--read-data', 'read, authenticate and re-hash every blob of every pack')
     .option('--read-data-subset <subset>', 'read only a share of the packs: N% (random) or K/N (fixed group K of N)')
     .action(async (url: string, opts: CheckCliOpts, c: Command) => {
-      const subset: DataSubset | undefined = opts.readDataSubset !== undefined
-        ? parseSubset(opts.readDataSubset)
-        : opts.readData ? { kind: 'all' } : undefined;
+      const subset: DataSubset | undefined =
+        opts.readDataSubset !== undefined ? parseSubset(opts.readDataSubset) : opts.readData ? { kind: 'all' } : undefined;
       await withRepo(url, c, async (repo) => {
         const lock = await acquireLock(repo, false);
         try {
@@ -31,7 +30,9 @@ export function registerCheck(program: Command): void {
             onProblem: (line) => out(`error: ${line}`),
             onNote: (line) => warn(line),
           });
-          out(`checked ${r.snapshots} snapshot(s), ${r.packs} pack(s)${subset ? `; read ${r.packsRead} pack(s), ${r.blobsRead} blob(s)` : ''}`);
+          out(
+            `checked ${r.snapshots} snapshot(s), ${r.packs} pack(s)${subset ? `; read ${r.packsRead} pack(s), ${r.blobsRead} blob(s)` : ''}`,
+          );
           if (r.problems.length > 0) throw new RozenError('CorruptData', `check found ${r.problems.length} problem(s)`);
           out('no errors were found');
         } finally {

@@ -22,7 +22,9 @@ export function registerDiff(program: Command): void {
           counts[d.change] = (counts[d.change] ?? 0) + 1;
           out(`${d.change}    ${d.path}`);
         }
-        out(`\n${shortId(a.id)} -> ${shortId(b.id)}: ${counts['+']} added, ${counts['-']} removed, ${counts['M']} modified, ${counts['T']} type changed, ${counts['U']} metadata changed`);
+        out(
+          `\n${shortId(a.id)} -> ${shortId(b.id)}: ${counts['+']} added, ${counts['-']} removed, ${counts['M']} modified, ${counts['T']} type changed, ${counts['U']} metadata changed`,
+        );
       });
     });
 }

@@ -38,9 +38,12 @@ function count(text: string | undefined, flag: string): number | undefined {
 
 export function policyOf(o: ForgetCliOpts): KeepPolicy {
   const entries: [keyof KeepPolicy, number | undefined][] = [
-    ['last', count(o.keepLast, '--keep-last')], ['hourly', count(o.keepHourly, '--keep-hourly')],
-    ['daily', count(o.keepDaily, '--keep-daily')], ['weekly', count(o.keepWeekly, '--keep-weekly')],
-    ['monthly', count(o.keepMonthly, '--keep-monthly')], ['yearly', count(o.keepYearly, '--keep-yearly')],
+    ['last', count(o.keepLast, '--keep-last')],
+    ['hourly', count(o.keepHourly, '--keep-hourly')],
+    ['daily', count(o.keepDaily, '--keep-daily')],
+    ['weekly', count(o.keepWeekly, '--keep-weekly')],
+    ['monthly', count(o.keepMonthly, '--keep-monthly')],
+    ['yearly', count(o.keepYearly, '--keep-yearly')],
   ];
   return {
     ...Object.fromEntries(entries.filter(([, v]) => v !== undefined)),

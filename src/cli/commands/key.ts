@@ -64,7 +64,11 @@ export function registerKey(program: Command): void {
     .action(async (url: string, prefix: string, _opts: unknown, cmd: Command) => {
       await withRepo(url, cmd, async (repo) => {
         const id = await resolveKeyId(repo.backend, prefix);
-        if (id === repo.keyId) throw new RozenError('InvalidArgument', 'refusing to remove the key in use; open the repository with another password to remove it');
+        if (id === repo.keyId)
+          throw new RozenError(
+            'InvalidArgument',
+            'refusing to remove the key in use; open the repository with another password to remove it',
+          );
         if ((await listKeyIds(repo.backend)).length <= 1) throw new RozenError('InvalidArgument', 'refusing to remove the last key');
         await deleteFormatObjects(repo.backend, [`keys/${id}`]);
         out(`removed key ${oneLine(shortId(id))}`);

@@ -19,46 +19,56 @@ export function parseSize(text: string): number {
 export function registerMount(program: Command): void {
   program
     .command('mount')
-    .description('serve all snapshots read-only at MOUNTPOINT (/snapshots/<time>, /snapshots/latest, /ids, /hosts, /tags) until Ctrl-C or umount')
+    .description(
+      'serve all snapshots read-only at MOUNTPOINT (/snapshots/<time>, /snapshots/latest, /ids, /hosts, /tags) until Ctrl-C or umount',
+    )
     .argument('<repo>')
     .argument('<mountpoint>', 'an empty directory')
     .option('--cache-size <size>', 'memory for cached file data, e.g. 256M or 1G', '256M')
     .option('--allow-other', 'let other users access the mount (needs user_allow_other in /etc/fuse.conf for non-root)')
-    .option('--verify-ids', 'also re-hash every file chunk read to its blob id, as check --read-data does (more CPU; without it, each chunk is still authenticated by its tag, which covers the id)')
-    .action(async (url: string, mountpoint: string, opts: { cacheSize: string; allowOther?: boolean; verifyIds?: boolean }, cmd: Command) => {
-      const cacheSize = parseSize(opts.cacheSize);
-      let counting: FaultyBackend | undefined;
-      const wrap = process.env['ROZEN_STATS'] === '1' ? (b: import('../../backend/backend.js').Backend) => (counting = new FaultyBackend(b)) : undefined;
-      const repo = await openRepo(url, cmd, wrap);
-      let closeSource = async (): Promise<void> => {};
-      try {
-        const lock = await acquireLock(repo, false);
+    .option(
+      '--verify-ids',
+      'also re-hash every file chunk read to its blob id, as check --read-data does (more CPU; without it, each chunk is still authenticated by its tag, which covers the id)',
+    )
+    .action(
+      async (url: string, mountpoint: string, opts: { cacheSize: string; allowOther?: boolean; verifyIds?: boolean }, cmd: Command) => {
+        const cacheSize = parseSize(opts.cacheSize);
+        let counting: FaultyBackend | undefined;
+        const wrap =
+          process.env['ROZEN_STATS'] === '1'
+            ? (b: import('../../backend/backend.js').Backend) => (counting = new FaultyBackend(b))
+            : undefined;
+        const repo = await openRepo(url, cmd, wrap);
+        let closeSource = async (): Promise<void> => {};
         try {
-          const source = new RepoSnapshotSource(repo, { verifyIds: opts.verifyIds === true });
-          closeSource = () => source.close();
-          const snaps = await source.listSnapshots();
-          // Snapshots record how many entries had extended attributes (older ones: unknown, so yes).
-          const xattrs = snaps.length === 0 || snaps.some((s) => (s.summary?.['xattrs'] ?? 1) > 0);
-          const mount = await mountSnapshots(source, mountpoint, {
-            xattrs,
-            cacheSize,
-            allowOther: opts.allowOther ?? false,
-            log: (line) => warn(line),
-          });
-          unmountOnSignals(mount, (line) => warn(line));
-          out(`serving ${repo.backend.location} at ${mount.mountpoint}; stop with Ctrl-C or \`umount ${mount.mountpoint}\``);
-          await mount.closed;
+          const lock = await acquireLock(repo, false);
+          try {
+            const source = new RepoSnapshotSource(repo, { verifyIds: opts.verifyIds === true });
+            closeSource = () => source.close();
+            const snaps = await source.listSnapshots();
+            // Snapshots record how many entries had extended attributes (older ones: unknown, so yes).
+            const xattrs = snaps.length === 0 || snaps.some((s) => (s.summary?.['xattrs'] ?? 1) > 0);
+            const mount = await mountSnapshots(source, mountpoint, {
+              xattrs,
+              cacheSize,
+              allowOther: opts.allowOther ?? false,
+              log: (line) => warn(line),
+            });
+            unmountOnSignals(mount, (line) => warn(line));
+            out(`serving ${repo.backend.location} at ${mount.mountpoint}; stop with Ctrl-C or \`umount ${mount.mountpoint}\``);
+            await mount.closed;
+          } finally {
+            await lock.release();
+          }
         } finally {
-          await lock.release();
+          if (counting) {
+            const gets = counting.calls.filter((c) => c.op === 'get');
+            const bytes = gets.reduce((a, c) => a + (c.range?.length ?? 0), 0);
+            process.stderr.write(`rozen-stats: gets=${gets.length} bytes=${bytes}\n`);
+          }
+          await closeSource();
+          await repo.close();
         }
-      } finally {
-        if (counting) {
-          const gets = counting.calls.filter((c) => c.op === 'get');
-          const bytes = gets.reduce((a, c) => a + (c.range?.length ?? 0), 0);
-          process.stderr.write(`rozen-stats: gets=${gets.length} bytes=${bytes}\n`);
-        }
-        await closeSource();
-        await repo.close();
-      }
-    });
+      },
+    );
 }

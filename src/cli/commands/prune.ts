@@ -33,9 +33,14 @@ export function pruneOptions(opts: PruneCliOpts): PruneOptions {
 export function printPruneReport(r: PruneReport): void {
   const would = r.dryRun ? 'would ' : '';
   out(`${r.snapshots} snapshot(s) reference ${r.liveBlobs} blob(s); ${r.packsBefore} pack(s), ${formatBytes(r.bytesBefore)} stored`);
-  out(`${would}delete ${r.packsDeleted} pack(s) with nothing live (${r.orphansDeleted} not in any index), ${r.tmpDeleted} unfinished upload(s)`);
-  out(`${would}repack ${r.packsRepacked} pack(s): copy ${r.blobsCopied} live blob(s), ${formatBytes(r.bytesWritten)}${r.dryRun ? '' : ` into ${r.packsWritten} new pack(s)`}`);
-  if (!r.dryRun && r.indexFilesWritten + r.indexFilesDeleted > 0) out(`rewrote the index: ${r.indexFilesWritten} file(s) written, ${r.indexFilesDeleted} removed`);
+  out(
+    `${would}delete ${r.packsDeleted} pack(s) with nothing live (${r.orphansDeleted} not in any index), ${r.tmpDeleted} unfinished upload(s)`,
+  );
+  out(
+    `${would}repack ${r.packsRepacked} pack(s): copy ${r.blobsCopied} live blob(s), ${formatBytes(r.bytesWritten)}${r.dryRun ? '' : ` into ${r.packsWritten} new pack(s)`}`,
+  );
+  if (!r.dryRun && r.indexFilesWritten + r.indexFilesDeleted > 0)
+    out(`rewrote the index: ${r.indexFilesWritten} file(s) written, ${r.indexFilesDeleted} removed`);
   if (r.youngKept > 0) out(`kept ${r.youngKept} unindexed pack(s) younger than the grace period`);
   if (r.lostPacks > 0) out(`dropped ${r.lostPacks} missing pack(s) from the index (none held live data)`);
   out(`${r.dryRun ? 'would reclaim' : 'reclaimed'} ${formatBytes(Math.max(0, r.reclaimed))}`);

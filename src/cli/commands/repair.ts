@@ -42,8 +42,12 @@ export function registerRepair(program: Command): void {
       await locked(url, c, async (repo) => {
         const results = await repairSnapshots(repo, { dryRun: opts.dryRun === true, forget: opts.forget === true });
         for (const r of results) {
-          const fate = r.replacement ? `replaced by ${shortId(r.replacement)}`
-            : r.lost ? (opts.forget && !opts.dryRun ? 'removed' : 'cannot be repaired (use --forget to remove it)')
+          const fate = r.replacement
+            ? `replaced by ${shortId(r.replacement)}`
+            : r.lost
+              ? opts.forget && !opts.dryRun
+                ? 'removed'
+                : 'cannot be repaired (use --forget to remove it)'
               : 'would be rewritten';
           out(`snapshot ${shortId(r.old)}: ${fate}`);
           for (const d of r.dropped) out(`  dropped ${d}`);

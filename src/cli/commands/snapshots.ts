@@ -40,7 +40,10 @@ export function registerSnapshots(program: Command): void {
           unreadable++;
           warn(err.message);
         });
-        printSnapshots(all.filter((s) => matchesFilter(s, { host: opts.host, tags: opts.tag })), opts.json === true);
+        printSnapshots(
+          all.filter((s) => matchesFilter(s, { host: opts.host, tags: opts.tag })),
+          opts.json === true,
+        );
         if (unreadable > 0) throw new RozenError('CorruptData', `${unreadable} snapshot record(s) could not be read`);
       });
     });
@@ -51,7 +54,9 @@ function printSnapshots(snaps: readonly Snapshot[], asJson: boolean): void {
   out('ID        Time                 Host              Tags            Size        Paths');
   for (const s of snaps) {
     const size = formatBytes(s.summary?.['bytes_total'] ?? 0);
-    out(`${shortId(s.id)}  ${s.time.slice(0, 19).replace('T', ' ')}  ${s.hostname.padEnd(16)}  ${s.tags.join(',').padEnd(14)}  ${size.padEnd(10)}  ${s.paths.join(', ')}`);
+    out(
+      `${shortId(s.id)}  ${s.time.slice(0, 19).replace('T', ' ')}  ${s.hostname.padEnd(16)}  ${s.tags.join(',').padEnd(14)}  ${size.padEnd(10)}  ${s.paths.join(', ')}`,
+    );
   }
   out(`${snaps.length} snapshot(s)`);
 }

@@ -11,13 +11,17 @@ function printStats(s: RepoStats): void {
   out(`snapshots:          ${s.snapshots}`);
   out(`files:              ${s.files} (summed over snapshots)`);
   out(`unique data:        ${formatBytes(s.uniqueBytes)} (${formatBytes(s.uniqueStoredBytes)} stored)`);
-  out(`stored:             ${formatBytes(s.storedBytes)} in ${s.packs.normal.count + s.packs.degenerate.count + s.packs.tree.count} pack(s)`);
+  out(
+    `stored:             ${formatBytes(s.storedBytes)} in ${s.packs.normal.count + s.packs.degenerate.count + s.packs.tree.count} pack(s)`,
+  );
   out(`compression ratio:  ${ratio(s.uniqueBytes, s.uniqueStoredBytes)}`);
   for (const [kind, p] of Object.entries(s.packs)) out(`  ${kind.padEnd(11)} packs: ${p.count}, ${formatBytes(p.bytes)}`);
   if (s.extensions.length === 0) return;
   out('by extension (each distinct blob counted once):');
   for (const e of s.extensions) {
-    out(`  ${(e.extension === '' ? '(none)' : `.${e.extension}`).padEnd(14)} ${String(e.files).padStart(8)} files  ${formatBytes(e.raw).padStart(11)} -> ${formatBytes(e.stored).padStart(11)}  ${ratio(e.raw, e.stored)}`);
+    out(
+      `  ${(e.extension === '' ? '(none)' : `.${e.extension}`).padEnd(14)} ${String(e.files).padStart(8)} files  ${formatBytes(e.raw).padStart(11)} -> ${formatBytes(e.stored).padStart(11)}  ${ratio(e.raw, e.stored)}`,
+    );
   }
 }
 

@@ -13,12 +13,16 @@ function removedLine(l: LockInfo): string {
 }
 
 const keptWhy = (id: string): string =>
-  isFormatName(`locks/${id}`) ? 'changed in the last 30 minutes; --remove-all removes it' : 'not a name the repository format defines: never deleted';
+  isFormatName(`locks/${id}`)
+    ? 'changed in the last 30 minutes; --remove-all removes it'
+    : 'not a name the repository format defines: never deleted';
 
 export function registerUnlock(program: Command): void {
   program
     .command('unlock')
-    .description('remove stale locks: not refreshed for 30 minutes, or left by a process of this host that is gone; unreadable ones unchanged for 30 minutes')
+    .description(
+      'remove stale locks: not refreshed for 30 minutes, or left by a process of this host that is gone; unreadable ones unchanged for 30 minutes',
+    )
     .argument('<repo>', 'repository: a directory path or s3://bucket/prefix')
     .option('--remove-all', 'remove every lock, even live or unreadable ones (only when nothing else uses the repository)')
     .action(async (url: string, opts: { removeAll?: boolean }, c: Command) => {

@@ -50,8 +50,24 @@ export const Op = {
 
 /** Requests that would change something: refused with EROFS even if the kernel let one through. */
 export const CHANGE_OPS: ReadonlySet<number> = new Set([
-  Op.SETATTR, Op.SYMLINK, Op.MKNOD, Op.MKDIR, Op.UNLINK, Op.RMDIR, Op.RENAME, Op.LINK, Op.WRITE, Op.FSYNC,
-  Op.SETXATTR, Op.REMOVEXATTR, Op.FSYNCDIR, Op.CREATE, Op.FALLOCATE, Op.RENAME2, Op.COPY_FILE_RANGE, Op.TMPFILE,
+  Op.SETATTR,
+  Op.SYMLINK,
+  Op.MKNOD,
+  Op.MKDIR,
+  Op.UNLINK,
+  Op.RMDIR,
+  Op.RENAME,
+  Op.LINK,
+  Op.WRITE,
+  Op.FSYNC,
+  Op.SETXATTR,
+  Op.REMOVEXATTR,
+  Op.FSYNCDIR,
+  Op.CREATE,
+  Op.FALLOCATE,
+  Op.RENAME2,
+  Op.COPY_FILE_RANGE,
+  Op.TMPFILE,
 ]);
 
 /** INIT flags (fuse_init_in.flags / fuse_init_out.flags). */

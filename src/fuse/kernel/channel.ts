@@ -47,9 +47,18 @@ export class Channel implements ReplySink {
   }
 
   /** Mounts `mountpoint`; nothing is read from the kernel until `serve`. */
-  static async open(mountpoint: string, opts: ChannelOptions, log: (line: string) => void, native = addon() as FuseNative): Promise<Channel> {
+  static async open(
+    mountpoint: string,
+    opts: ChannelOptions,
+    log: (line: string) => void,
+    native = addon() as FuseNative,
+  ): Promise<Channel> {
     const options = ['default_permissions', ...(opts.allowOther ? ['allow_other'] : [])].join(',');
-    const env = Buffer.from(Object.entries(childEnv()).map(([name, value]) => `${name}=${value ?? ''}\0`).join(''));
+    const env = Buffer.from(
+      Object.entries(childEnv())
+        .map(([name, value]) => `${name}=${value ?? ''}\0`)
+        .join(''),
+    );
     const fd = await native.fuseMount(Buffer.from(mountpoint), options, env);
     return new Channel(native, fd, log);
   }

@@ -5,12 +5,30 @@
  */
 import { Errno } from '../errno.js';
 import {
-  CHANGE_OPS, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, FUSE_MIN_MINOR_VERSION,
-  Init, Op, Size,
+  CHANGE_OPS,
+  FOPEN_CACHE_DIR,
+  FOPEN_KEEP_CACHE,
+  FUSE_KERNEL_MINOR_VERSION,
+  FUSE_KERNEL_VERSION,
+  FUSE_MIN_MINOR_VERSION,
+  Init,
+  Op,
+  Size,
 } from './abi.js';
 import {
-  DirentWriter, notifyStoreHead, readHeader, readName, readU64, replyBuffer, writeAttrOut, writeEntry, writeOpenOut, writeOutHeader,
-  type Attr, type EntryReply, type RequestHeader,
+  DirentWriter,
+  notifyStoreHead,
+  readHeader,
+  readName,
+  readU64,
+  replyBuffer,
+  writeAttrOut,
+  writeEntry,
+  writeOpenOut,
+  writeOutHeader,
+  type Attr,
+  type EntryReply,
+  type RequestHeader,
 } from './wire.js';
 
 /** A value, or a negative errno. */
@@ -53,7 +71,8 @@ const MAX_REPLY_PARTS = 15;
  * part of a listing, and directories whose entries are being looked up, as `ls -l` does); a walk that
  * only lists (`find`) gets plain, five-times-denser READDIR and creates no node per file.
  */
-const WANTED_FLAGS = Init.ASYNC_READ | Init.DO_READDIRPLUS | Init.READDIRPLUS_AUTO | Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS;
+const WANTED_FLAGS =
+  Init.ASYNC_READ | Init.DO_READDIRPLUS | Init.READDIRPLUS_AUTO | Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS;
 
 export class FuseSession {
   /** The kernel opens files without asking (no OPEN/RELEASE round trips), keeping their cached pages. */

@@ -76,7 +76,7 @@ export function writeOutHeader(buf: Buffer, len: number, error: number, unique: 
 }
 
 function writeU64(buf: Buffer, at: number, value: number): void {
-  buf.writeUInt32LE(value % 2 ** 32 >>> 0, at);
+  buf.writeUInt32LE((value % 2 ** 32) >>> 0, at);
   buf.writeUInt32LE(Math.floor(value / 2 ** 32) >>> 0, at + 4);
 }
 

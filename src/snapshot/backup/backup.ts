@@ -50,7 +50,10 @@ function walkOptions(opts: Pick<BackupOptions, 'exclude' | 'oneFileSystem'>): Om
  * Pass the result as `walk` with the same options; stop() it if the backup does not run.
  */
 export function startWalk(opts: Pick<BackupOptions, 'paths' | 'exclude' | 'oneFileSystem'>): WalkAhead {
-  return new WalkAhead(opts.paths.map((p) => resolve(p)), walkOptions(opts));
+  return new WalkAhead(
+    opts.paths.map((p) => resolve(p)),
+    walkOptions(opts),
+  );
 }
 
 export interface BackupResult {
@@ -90,10 +93,16 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
   const policy = new CompressionPolicy(opts.compression ?? 'auto');
   const pool = createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
   const saver = new BlobSaver(repo.backend, repo.sealer, repo.index, repo.config);
-  const files = new FileSaver(pool, saver, policy, {
-    params: { min: repo.config.chunkMin, avg: repo.config.chunkAvg, max: repo.config.chunkMax },
-    gear: repo.gear,
-  }, counters);
+  const files = new FileSaver(
+    pool,
+    saver,
+    policy,
+    {
+      params: { min: repo.config.chunkMin, avg: repo.config.chunkAvg, max: repo.config.chunkMax },
+      gear: repo.gear,
+    },
+    counters,
+  );
   const ctx: Ctx = { largeChain: Promise.resolve(), stopped: false, pool, saver, files, counters, progress, policy };
   // The walk may be over while queued large files are still being stored: an interrupt stops them too.
   const onAbort = (): void => {
@@ -178,7 +187,10 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
         const old = top ? top.parent.then((d) => parentEntry(d, ev.node.name)) : Promise.resolve(undefined);
         const parent = top ? old.then((o) => parents.dir(o?.subtree)) : parents.dir(opts.parent?.tree);
         const frame: DirFrame = { node: ev.node, old, entries: [], parent, parentDir: NOT_YET };
-        void parent.then((d) => (frame.parentDir = d), () => undefined);
+        void parent.then(
+          (d) => (frame.parentDir = d),
+          () => undefined,
+        );
         stack.push(frame);
         continue;
       }
@@ -223,7 +235,11 @@ function withoutReading(node: ScannedNode, old: Node | undefined, ctx: Ctx): Nod
 
 /** Returns a promise for the finished node; waits only for capacity (small files) or the whole file (large ones). */
 async function entryNode(
-  repo: Repository, path: Buffer, node: ScannedNode, dir: DirFrame, ctx: Ctx,
+  repo: Repository,
+  path: Buffer,
+  node: ScannedNode,
+  dir: DirFrame,
+  ctx: Ctx,
   sem: { limit: Semaphore; tasks: Semaphore },
 ): Promise<{ done: Promise<Node | undefined> }> {
   const old = parentEntry(await dir.parent, node.name);
@@ -233,8 +249,12 @@ async function entryNode(
   const save = async (): Promise<Node | undefined> => {
     if (ctx.stopped) return undefined;
     try {
-      const large = (): Promise<Content> => ctx.files.saveLarge(path, old === undefined, () => ctx.stopped, node.allocated < node.size ? node : undefined);
-      const c = node.size >= repo.config.largeFile ? await large() : (await ctx.files.saveSmall(path, node.size, 2 * repo.config.largeFile)) ?? (await large());
+      const large = (): Promise<Content> =>
+        ctx.files.saveLarge(path, old === undefined, () => ctx.stopped, node.allocated < node.size ? node : undefined);
+      const c =
+        node.size >= repo.config.largeFile
+          ? await large()
+          : ((await ctx.files.saveSmall(path, node.size, 2 * repo.config.largeFile)) ?? (await large()));
       if (old) ctx.counters.filesChanged++;
       else ctx.counters.filesNew++;
       return withContent({ ...node, size: c.size }, c.content, c.sizes);

@@ -78,7 +78,12 @@ export class FileSaver {
    * its hash, since its chunks are nearly always new; a changed file's chunks are hashed first
    * and sealed if new. A `sparse` file (fewer bytes allocated than its size) is read around its holes.
    */
-  async saveLarge(path: Buffer, fresh: boolean, stopped: () => boolean = () => false, sparse?: { readonly size: number }): Promise<Content> {
+  async saveLarge(
+    path: Buffer,
+    fresh: boolean,
+    stopped: () => boolean = () => false,
+    sparse?: { readonly size: number },
+  ): Promise<Content> {
     const ext = extensionOf(path);
     const chunker = new Chunker(this.#chunker.params, this.#chunker.gear);
     const queue: Promise<ChunkResult>[] = [];
@@ -99,7 +104,9 @@ export class FileSaver {
     // buffer holds none of it, and is filled (read ahead) while this one is cut.
     // Large files are stored one at a time, and each takes the ring the last one gave back: a new ring per
     // file was garbage only a later GC freed, and it raised the peak memory of a backup.
-    const ring = this.#spareRing ?? Array.from({ length: Math.ceil(this.#chunker.params.max / READ_SIZE) + 2 }, () => Buffer.allocUnsafeSlow(READ_SIZE));
+    const ring =
+      this.#spareRing ??
+      Array.from({ length: Math.ceil(this.#chunker.params.max / READ_SIZE) + 2 }, () => Buffer.allocUnsafeSlow(READ_SIZE));
     this.#spareRing = undefined;
     const inUse: Promise<unknown>[][] = ring.map(() => []);
     const readInto = (k: number): Promise<number> => {
@@ -208,4 +215,3 @@ function copyOut(pieces: readonly Uint8Array[], from: number, into: Uint8Array):
     skip = 0;
   }
 }
-

@@ -33,7 +33,12 @@ export class ParentTrees {
 
   #loadMany(ids: readonly BlobId[]): Promise<ParentDir>[] {
     const located = this.repo.index.lookupMany(ids);
-    return ids.map((id, i) => located.then((locs) => this.#load(id, locs[i]), () => this.#load(id, undefined)));
+    return ids.map((id, i) =>
+      located.then(
+        (locs) => this.#load(id, locs[i]),
+        () => this.#load(id, undefined),
+      ),
+    );
   }
 
   async #load(tree: BlobId, loc: BlobLocation | undefined): Promise<ParentDir> {
@@ -77,11 +82,26 @@ function sameNode(a: Node, b: Node): boolean {
  * write them: a node that passes can stand for the scanned entry in the new snapshot.
  */
 export function sameScan(a: Node, b: ScannedNode): boolean {
-  return a.type === b.type && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.atimeNs === b.atimeNs && a.size === b.size
-    && a.inode === b.inode && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.allocated === b.allocated
-    && a.device === b.device && a.links === b.links && a.rdev === b.rdev && a.user === b.user && a.group === b.group
-    && a.name.equals(b.name) && sameBytes(a.linkTarget, b.linkTarget)
-    && sameList(a.xattrs, b.xattrs, (x, y) => x[0] === y[0] && x[1].equals(y[1]));
+  return (
+    a.type === b.type &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs &&
+    a.atimeNs === b.atimeNs &&
+    a.size === b.size &&
+    a.inode === b.inode &&
+    a.mode === b.mode &&
+    a.uid === b.uid &&
+    a.gid === b.gid &&
+    a.allocated === b.allocated &&
+    a.device === b.device &&
+    a.links === b.links &&
+    a.rdev === b.rdev &&
+    a.user === b.user &&
+    a.group === b.group &&
+    a.name.equals(b.name) &&
+    sameBytes(a.linkTarget, b.linkTarget) &&
+    sameList(a.xattrs, b.xattrs, (x, y) => x[0] === y[0] && x[1].equals(y[1]))
+  );
 }
 
 /** Absent equals empty; items compared with ===. */
@@ -107,6 +127,13 @@ function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined, e
 
 /** Size, mtime, ctime and inode unchanged: the content need not be read again. */
 export function unchanged(old: Node | undefined, now: { size: number; mtimeNs: bigint; ctimeNs: bigint; inode: number }): old is Node {
-  return old !== undefined && old.type === 'file' && old.content !== undefined && old.size === now.size
-    && old.mtimeNs === now.mtimeNs && old.ctimeNs === now.ctimeNs && old.inode === now.inode;
+  return (
+    old !== undefined &&
+    old.type === 'file' &&
+    old.content !== undefined &&
+    old.size === now.size &&
+    old.mtimeNs === now.mtimeNs &&
+    old.ctimeNs === now.ctimeNs &&
+    old.inode === now.inode
+  );
 }

@@ -16,7 +16,19 @@ export interface BackupCounters {
 }
 
 export function newCounters(): BackupCounters {
-  return { filesNew: 0, filesChanged: 0, filesUnmodified: 0, dirs: 0, others: 0, errors: 0, bytesRead: 0, bytesTotal: 0, blobsNew: 0, bytesAdded: 0, xattrs: 0 };
+  return {
+    filesNew: 0,
+    filesChanged: 0,
+    filesUnmodified: 0,
+    dirs: 0,
+    others: 0,
+    errors: 0,
+    bytesRead: 0,
+    bytesTotal: 0,
+    blobsNew: 0,
+    bytesAdded: 0,
+    xattrs: 0,
+  };
 }
 
 export interface BackupProgress {

@@ -34,7 +34,6 @@ const AHEAD = 1;
 /** Subdirectories, from the one being visited on, whose listings are read ahead. */
 const DIRS_AHEAD = 4;
 
-
 /** Never rejects: an unreadable directory gives its error, to be reported when the walk gets there. */
 export async function listChildren(dir: Buffer, opts: ChildScanOptions): Promise<Listing> {
   let children: Listed[];
@@ -97,7 +96,9 @@ export class ChildScans {
     while (this.dirsVisited < this.dirs.length && this.dirs[this.dirsVisited]! < i) this.dirsVisited++;
     for (const end = Math.min(this.dirs.length, this.dirsVisited + DIRS_AHEAD); this.dirsStarted < end; this.dirsStarted++) {
       const j = this.dirs[this.dirsStarted]!;
-      this.listings[j] = this.get(j).then((s) => (s.node !== undefined && this.opts.descends(s.node) ? listChildren(s.path, this.opts) : undefined));
+      this.listings[j] = this.get(j).then((s) =>
+        s.node !== undefined && this.opts.descends(s.node) ? listChildren(s.path, this.opts) : undefined,
+      );
     }
     const listing = this.listings[i];
     this.listings[i] = undefined;

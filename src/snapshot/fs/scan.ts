@@ -58,7 +58,12 @@ export function knownType(mode: number): NodeType {
  * through the same object shape.
  */
 export function nodeOf(
-  name: Buffer, type: NodeType, st: EntryStat, accounts: AccountDb, linkTarget: Buffer | undefined, xattrs: Xattrs,
+  name: Buffer,
+  type: NodeType,
+  st: EntryStat,
+  accounts: AccountDb,
+  linkTarget: Buffer | undefined,
+  xattrs: Xattrs,
 ): ScannedNode {
   const node: Mutable<ScannedNode> = {
     name,
@@ -84,7 +89,6 @@ export function nodeOf(
   if (xattrs.length > 0) node.xattrs = xattrs;
   return node;
 }
-
 
 function entryStat(st: BigIntStats): EntryStat {
   return {

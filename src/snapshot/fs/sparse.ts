@@ -78,7 +78,7 @@ export class SparseWriter {
   }
 
   private async writeAll(buf: Buffer, position: number): Promise<void> {
-    for (let done = 0; done < buf.length; ) {
+    for (let done = 0; done < buf.length;) {
       const { bytesWritten } = await this.handle.write(buf, done, buf.length - done, position + done);
       done += bytesWritten;
     }

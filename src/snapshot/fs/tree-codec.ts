@@ -16,7 +16,10 @@ const writer = new MsgWriter();
 
 /** Serialises entries that are sorted strictly by name bytes; equal inputs give equal bytes. */
 export function encodeTree(nodes: readonly Node[]): Uint8Array {
-  checkOrder(nodes.map((n) => n.name), invalidArgument);
+  checkOrder(
+    nodes.map((n) => n.name),
+    invalidArgument,
+  );
   try {
     writer.mapHeader(2);
     writer.key('v');
@@ -100,27 +103,74 @@ function decodeTop<T>(bytes: Uint8Array, entries: (r: MsgReader) => T): T {
 
 /** Map keys of FORMAT §9.2 as MsgReader.shortKey reads them. */
 const K = {
-  v: 0x76, e: 0x65,
-  n: 0x6e, t: 0x74, m: 0x6d, u: 0x75, g: 0x67, mt: 0x6d74, at: 0x6174, ct: 0x6374,
-  s: 0x73, al: 0x616c, d: 0x64, i: 0x69, l: 0x6c,
-  un: 0x756e, gn: 0x676e, r: 0x72, lt: 0x6c74, x: 0x78, c: 0x63, cs: 0x6373, st: 0x7374,
+  v: 0x76,
+  e: 0x65,
+  n: 0x6e,
+  t: 0x74,
+  m: 0x6d,
+  u: 0x75,
+  g: 0x67,
+  mt: 0x6d74,
+  at: 0x6174,
+  ct: 0x6374,
+  s: 0x73,
+  al: 0x616c,
+  d: 0x64,
+  i: 0x69,
+  l: 0x6c,
+  un: 0x756e,
+  gn: 0x676e,
+  r: 0x72,
+  lt: 0x6c74,
+  x: 0x78,
+  c: 0x63,
+  cs: 0x6373,
+  st: 0x7374,
 } as const;
 
 /** One bit per key, the required ones first (in REQUIRED's order). */
 const BIT = {
-  n: 1 << 0, t: 1 << 1, m: 1 << 2, u: 1 << 3, g: 1 << 4, mt: 1 << 5, at: 1 << 6, ct: 1 << 7,
-  s: 1 << 8, al: 1 << 9, d: 1 << 10, i: 1 << 11, l: 1 << 12,
-  un: 1 << 13, gn: 1 << 14, r: 1 << 15, lt: 1 << 16, x: 1 << 17, c: 1 << 18, cs: 1 << 19, st: 1 << 20,
+  n: 1 << 0,
+  t: 1 << 1,
+  m: 1 << 2,
+  u: 1 << 3,
+  g: 1 << 4,
+  mt: 1 << 5,
+  at: 1 << 6,
+  ct: 1 << 7,
+  s: 1 << 8,
+  al: 1 << 9,
+  d: 1 << 10,
+  i: 1 << 11,
+  l: 1 << 12,
+  un: 1 << 13,
+  gn: 1 << 14,
+  r: 1 << 15,
+  lt: 1 << 16,
+  x: 1 << 17,
+  c: 1 << 18,
+  cs: 1 << 19,
+  st: 1 << 20,
 } as const;
 const ALL_REQUIRED = (1 << REQUIRED.length) - 1;
-
 
 /** Reads one entry straight into a Node (no intermediate map: trees are decoded by the ten thousand). */
 function decodeNode(r: MsgReader): Node {
   let seen = 0;
   let name: Buffer | undefined;
-  let typeCode = 0, mode = 0, uid = 0, gid = 0, size = 0, allocated = 0, device = 0, inode = 0, links = 0, rdev = 0;
-  let mtimeNs = 0n, atimeNs = 0n, ctimeNs = 0n;
+  let typeCode = 0,
+    mode = 0,
+    uid = 0,
+    gid = 0,
+    size = 0,
+    allocated = 0,
+    device = 0,
+    inode = 0,
+    links = 0,
+    rdev = 0;
+  let mtimeNs = 0n,
+    atimeNs = 0n,
+    ctimeNs = 0n;
   let user: string | undefined, group: string | undefined, linkTarget: Buffer | undefined, subtree: string | undefined;
   let xattrList: [string, Buffer][] | undefined, ids: BlobId[] | undefined, sizes: number[] | undefined;
   const keys = r.mapHeader('tree entry');
@@ -128,28 +178,92 @@ function decodeNode(r: MsgReader): Node {
     const key = r.shortKey('tree entry (unknown key)');
     let bit: number;
     switch (key) {
-      case K.n: bit = BIT.n; name = r.bin('tree entry (n)'); break;
-      case K.t: bit = BIT.t; typeCode = r.uint('tree entry (t)'); break;
-      case K.m: bit = BIT.m; mode = r.uint('tree entry (m)'); break;
-      case K.u: bit = BIT.u; uid = r.uint('tree entry (u)'); break;
-      case K.g: bit = BIT.g; gid = r.uint('tree entry (g)'); break;
-      case K.mt: bit = BIT.mt; mtimeNs = r.int64('tree entry (mt)'); break;
-      case K.at: bit = BIT.at; atimeNs = r.int64('tree entry (at)'); break;
-      case K.ct: bit = BIT.ct; ctimeNs = r.int64('tree entry (ct)'); break;
-      case K.s: bit = BIT.s; size = r.uint('tree entry (s)'); break;
-      case K.al: bit = BIT.al; allocated = r.uint('tree entry (al)'); break;
-      case K.d: bit = BIT.d; device = r.uint('tree entry (d)'); break;
-      case K.i: bit = BIT.i; inode = r.uint('tree entry (i)'); break;
-      case K.l: bit = BIT.l; links = r.uint('tree entry (l)'); break;
-      case K.un: bit = BIT.un; user = r.strRepeated('tree entry (un)'); break;
-      case K.gn: bit = BIT.gn; group = r.strRepeated('tree entry (gn)'); break;
-      case K.r: bit = BIT.r; rdev = r.uint('tree entry (r)'); break;
-      case K.lt: bit = BIT.lt; linkTarget = r.bin('tree entry (lt)'); break;
-      case K.x: bit = BIT.x; xattrList = xattrs(r); break;
-      case K.c: bit = BIT.c; ids = blobIds(r); break;
-      case K.cs: bit = BIT.cs; sizes = uints(r, 'tree entry (cs)'); break;
-      case K.st: bit = BIT.st; subtree = r.binHex(32, 'tree entry (st)'); break;
-      default: throw corrupt('tree entry (unknown key)');
+      case K.n:
+        bit = BIT.n;
+        name = r.bin('tree entry (n)');
+        break;
+      case K.t:
+        bit = BIT.t;
+        typeCode = r.uint('tree entry (t)');
+        break;
+      case K.m:
+        bit = BIT.m;
+        mode = r.uint('tree entry (m)');
+        break;
+      case K.u:
+        bit = BIT.u;
+        uid = r.uint('tree entry (u)');
+        break;
+      case K.g:
+        bit = BIT.g;
+        gid = r.uint('tree entry (g)');
+        break;
+      case K.mt:
+        bit = BIT.mt;
+        mtimeNs = r.int64('tree entry (mt)');
+        break;
+      case K.at:
+        bit = BIT.at;
+        atimeNs = r.int64('tree entry (at)');
+        break;
+      case K.ct:
+        bit = BIT.ct;
+        ctimeNs = r.int64('tree entry (ct)');
+        break;
+      case K.s:
+        bit = BIT.s;
+        size = r.uint('tree entry (s)');
+        break;
+      case K.al:
+        bit = BIT.al;
+        allocated = r.uint('tree entry (al)');
+        break;
+      case K.d:
+        bit = BIT.d;
+        device = r.uint('tree entry (d)');
+        break;
+      case K.i:
+        bit = BIT.i;
+        inode = r.uint('tree entry (i)');
+        break;
+      case K.l:
+        bit = BIT.l;
+        links = r.uint('tree entry (l)');
+        break;
+      case K.un:
+        bit = BIT.un;
+        user = r.strRepeated('tree entry (un)');
+        break;
+      case K.gn:
+        bit = BIT.gn;
+        group = r.strRepeated('tree entry (gn)');
+        break;
+      case K.r:
+        bit = BIT.r;
+        rdev = r.uint('tree entry (r)');
+        break;
+      case K.lt:
+        bit = BIT.lt;
+        linkTarget = r.bin('tree entry (lt)');
+        break;
+      case K.x:
+        bit = BIT.x;
+        xattrList = xattrs(r);
+        break;
+      case K.c:
+        bit = BIT.c;
+        ids = blobIds(r);
+        break;
+      case K.cs:
+        bit = BIT.cs;
+        sizes = uints(r, 'tree entry (cs)');
+        break;
+      case K.st:
+        bit = BIT.st;
+        subtree = r.binHex(32, 'tree entry (st)');
+        break;
+      default:
+        throw corrupt('tree entry (unknown key)');
     }
     if ((seen & bit) !== 0) throw corrupt('tree entry (duplicate key)');
     seen |= bit;
@@ -213,8 +327,14 @@ function encodeNode(w: MsgWriter, n: Node): void {
   const xattrs = n.xattrs !== undefined && n.xattrs.length > 0 ? n.xattrs : undefined;
   const sizes = n.sizes ?? [];
   if (n.content !== undefined && sizes.length !== n.content.length) throw invalidArgument('content and sizes differ in length');
-  const optional = Number(n.user !== undefined) + Number(n.group !== undefined) + Number(n.rdev !== undefined)
-    + Number(n.linkTarget !== undefined) + Number(xattrs !== undefined) + 2 * Number(n.content !== undefined) + Number(n.subtree !== undefined);
+  const optional =
+    Number(n.user !== undefined) +
+    Number(n.group !== undefined) +
+    Number(n.rdev !== undefined) +
+    Number(n.linkTarget !== undefined) +
+    Number(xattrs !== undefined) +
+    2 * Number(n.content !== undefined) +
+    Number(n.subtree !== undefined);
   w.mapHeader(REQUIRED.length + optional);
   w.key('n');
   w.bin(n.name);

@@ -54,7 +54,8 @@ export function walk(roots: readonly string[], opts: WalkOptions): AsyncGenerato
 
 /** The events of runs as walkRuns gives them, one by one, their errors given to `onError` in order. */
 export async function* eventsOf(
-  runs: AsyncIterable<readonly (WalkEvent | WalkError)[]>, onError: (path: Buffer, err: Error) => void,
+  runs: AsyncIterable<readonly (WalkEvent | WalkError)[]>,
+  onError: (path: Buffer, err: Error) => void,
 ): AsyncGenerator<WalkEvent> {
   for await (const run of runs) {
     for (const item of run) {
@@ -78,7 +79,10 @@ const RUN_EVENTS = 256;
  * walk() as runs of consecutive events, with its errors among them in order (not given to `onError`), so that its
  * consumer takes a directory's entries in one turn rather than one turn each (a backup walks tens of thousands).
  */
-export async function* walkRuns(roots: readonly string[], walkOpts: Omit<WalkOptions, 'onError'>): AsyncGenerator<(WalkEvent | WalkError)[]> {
+export async function* walkRuns(
+  roots: readonly string[],
+  walkOpts: Omit<WalkOptions, 'onError'>,
+): AsyncGenerator<(WalkEvent | WalkError)[]> {
   let run: (WalkEvent | WalkError)[] = [];
   const opts: WalkOptions = { ...walkOpts, onError: (path, error) => run.push({ kind: 'error', path, error }) };
   const rootChild = { name: Buffer.alloc(0), isDir: true, selection: selectionOf(roots) };
@@ -143,7 +147,11 @@ async function scanSelected(path: Buffer, child: Child, opts: WalkOptions): Prom
 }
 
 async function visit(
-  parent: Frame, child: Child, done: Scan, listing: Promise<Listing | undefined> | undefined, opts: WalkOptions,
+  parent: Frame,
+  child: Child,
+  done: Scan,
+  listing: Promise<Listing | undefined> | undefined,
+  opts: WalkOptions,
 ): Promise<Frame | WalkEvent | undefined> {
   const frame = await open(done, child, parent.device, opts, listing);
   return frame?.node.type === 'dir' ? frame : frame && { kind: 'entry', path: done.path, node: frame.node };
@@ -154,7 +162,11 @@ async function visit(
  * the listed children (exclude is asked about each of them then); undefined after an error or when excluded.
  */
 async function open(
-  scan: Scan, child: Child, device: number, opts: WalkOptions, readAhead?: Promise<Listing | undefined>,
+  scan: Scan,
+  child: Child,
+  device: number,
+  opts: WalkOptions,
+  readAhead?: Promise<Listing | undefined>,
 ): Promise<Frame | undefined> {
   const { path, node, error } = scan;
   if (error !== undefined) opts.onError(path, error);

@@ -98,7 +98,14 @@ function target(job: Job, f: PlannedEntry, offset: number): WriteTarget {
   const n = f.node;
   const sparse = n.allocated < n.size;
   if (!single(f)) return { path: job.dest(f), offset, create: false, sparse };
-  const finish = { size: n.size, ...job.owner(n), mode: n.mode, atime: splitNs(n.atimeNs), mtime: splitNs(n.mtimeNs), xattrs: n.xattrs ?? [] };
+  const finish = {
+    size: n.size,
+    ...job.owner(n),
+    mode: n.mode,
+    atime: splitNs(n.atimeNs),
+    mtime: splitNs(n.mtimeNs),
+    xattrs: n.xattrs ?? [],
+  };
   return { path: job.dest(f), offset, create: true, sparse, finish };
 }
 
@@ -106,12 +113,21 @@ function target(job: Job, f: PlannedEntry, offset: number): WriteTarget {
 const IN_THE_WAY = new Set(['ELOOP', 'EISDIR', 'ETXTBSY']);
 
 async function writePlanned(job: Job, bytes: Uint8Array, planned: Planned[], retry: boolean): Promise<number> {
-  const outcomes = await writeBlobs(job.keys, bytes, planned.map((p) => p.blob));
+  const outcomes = await writeBlobs(
+    job.keys,
+    bytes,
+    planned.map((p) => p.blob),
+  );
   const again: Planned[] = [];
   let written = 0;
   outcomes.forEach((o, i) => {
     const { blob, files } = planned[i]!;
-    if (o.problem !== '') return fail(job, files.map((file) => ({ file })), new Error(o.problem));
+    if (o.problem !== '')
+      return fail(
+        job,
+        files.map((file) => ({ file })),
+        new Error(o.problem),
+      );
     const redo: number[] = [];
     o.targets.forEach((t, k) => {
       const path = blob.targets[k]!.path;
@@ -140,4 +156,3 @@ export function fail(job: Job, uses: { file: number }[], err: unknown): void {
     job.report(job.dest(job.files[u.file]!), err instanceof Error ? err.message : String(err));
   }
 }
-

@@ -23,7 +23,6 @@ export interface Selection {
 /** A step of the walk: an entry to create, or a created directory whose whole subtree has been walked. */
 export type WalkStep = { readonly kind: 'entry' | 'leave'; readonly entry: PlannedEntry };
 
-
 /**
  * The entries to restore, depth-first, parents before children, each directory's `leave` after its
  * subtree, handed to `take` in runs of about `run` steps (it is awaited before the walk goes on).
@@ -32,7 +31,11 @@ export type WalkStep = { readonly kind: 'entry' | 'leave'; readonly entry: Plann
  * of the walk and dropped behind it: memory holds the path being walked, not the snapshot.
  */
 export async function walkSelected(
-  repo: Repository, root: BlobId, sel: Selection, run: number, take: (steps: WalkStep[]) => Promise<void>,
+  repo: Repository,
+  root: BlobId,
+  sel: Selection,
+  run: number,
+  take: (steps: WalkStep[]) => Promise<void>,
 ): Promise<void> {
   const ahead = new TreeAhead((ids) => ids.map((id) => loadTree(repo, id)));
   const w: Walk = { ahead, sel, open: [], given: 0, steps: [], run, take };

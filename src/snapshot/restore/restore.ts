@@ -97,7 +97,10 @@ export async function runRestore(repo: Repository, snap: Snapshot, opts: Restore
   const numericOwner = opts.numericOwner ?? true;
   const keys = nativeKeys(repo.master.encKey, repo.master.idKey);
   const run: Run = {
-    repo, keys, progress, opts,
+    repo,
+    keys,
+    progress,
+    opts,
     dest: (e) => Buffer.concat([target, e.path]),
     report: (path, message) => {
       run.totals.errors++;
@@ -176,7 +179,8 @@ async function createEntries(run: Run, steps: WalkStep[]): Promise<Window> {
   return { ...w, plan: await planPacks(run.repo, w.files) };
 }
 
-const linkKey = (e: PlannedEntry): string | undefined => (e.node.type === 'file' && e.node.links > 1 ? `${e.node.device}:${e.node.inode}` : undefined);
+const linkKey = (e: PlannedEntry): string | undefined =>
+  e.node.type === 'file' && e.node.links > 1 ? `${e.node.device}:${e.node.inode}` : undefined;
 
 const primaryOf = (run: Run, e: PlannedEntry): Primary | undefined => {
   const key = linkKey(e);

@@ -53,7 +53,14 @@ export interface BlobOutcome {
   readonly targets: readonly TargetOutcome[];
 }
 
-type WriteFn = (keys: Uint8Array, sealed: Uint8Array, blobs: Float64Array, ids: Uint8Array, targets: Float64Array, strings: Uint8Array) => Promise<Int32Array>;
+type WriteFn = (
+  keys: Uint8Array,
+  sealed: Uint8Array,
+  blobs: Float64Array,
+  ids: Uint8Array,
+  targets: Float64Array,
+  strings: Uint8Array,
+) => Promise<Int32Array>;
 
 const BLOB_FIELDS = 5;
 const TARGET_FIELDS = 14;
