@@ -27,7 +27,13 @@ async function newPassword(opts: NewPasswordOpts, cmd: Command): Promise<string>
 
 export function registerKey(program: Command): void {
   const key = program.command('key').description('manage the passwords (key files) of a repository');
+  registerKeyList(key);
+  registerKeyAdd(key);
+  registerKeyRemove(key);
+  registerKeyPasswd(key);
+}
 
+function registerKeyList(key: Command): void {
   key
     .command('list')
     .description('list key files; * marks the one the given password opened')
@@ -42,7 +48,9 @@ export function registerKey(program: Command): void {
         for (const k of keys) out(keyRow(k, repo.keyId));
       });
     });
+}
 
+function registerKeyAdd(key: Command): void {
   key
     .command('add')
     .description('add a password that also opens the repository')
@@ -55,7 +63,9 @@ export function registerKey(program: Command): void {
         out(`added key ${shortId(id)}`);
       });
     });
+}
 
+function registerKeyRemove(key: Command): void {
   key
     .command('remove')
     .description('remove a key file (never the last one, nor the one in use)')
@@ -74,7 +84,9 @@ export function registerKey(program: Command): void {
         out(`removed key ${oneLine(shortId(id))}`);
       });
     });
+}
 
+function registerKeyPasswd(key: Command): void {
   key
     .command('passwd')
     .description('change the password in use: add a key for the new password, then remove the old one')
