@@ -109,12 +109,11 @@ export class FuseSession {
     }
   }
 
+  /** Requests about the filesystem's nodes; the others the session answers itself. */
   private dispatch(h: RequestHeader, req: Buffer): void {
     const fs = this.fs;
     const ino = h.nodeid;
     switch (h.opcode) {
-      case Op.INIT:
-        return this.init(h, req);
       case Op.LOOKUP:
         return this.answer(h, fs.lookup(ino, readName(req, Size.inHeader)), (e) => this.entry(h, e));
       case Op.FORGET:
@@ -122,18 +121,9 @@ export class FuseSession {
       case Op.BATCH_FORGET:
         return this.batchForget(req);
       case Op.GETATTR:
-        return this.answer(h, fs.getattr(ino), (a) => {
-          const out = replyBuffer(h.unique, 0, Size.attrOut);
-          writeAttrOut(out, Size.outHeader, a.attr, a.seconds);
-          this.send([out]);
-        });
+        return this.answer(h, fs.getattr(ino), (a) => this.attr(h, a.attr, a.seconds));
       case Op.READLINK:
         return this.answer(h, fs.readlink(ino), (target) => this.data(h, [target]));
-      case Op.OPEN:
-        if (this.noOpen) return this.error(h, Errno.ENOSYS);
-        return this.open(h, 0, FOPEN_KEEP_CACHE);
-      case Op.RELEASE:
-        return this.error(h, 0);
       case Op.OPENDIR:
         return this.answer(h, fs.opendir(ino), (d) => this.open(h, d.fh, d.cache ? FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE : 0));
       case Op.RELEASEDIR:
@@ -149,16 +139,26 @@ export class FuseSession {
         const { offset, size } = readIn(req);
         return this.answer(h, fs.read(ino, offset, size), (parts) => this.data(h, parts));
       }
+      case Op.GETXATTR:
+      case Op.LISTXATTR:
+        return this.xattr(h, req);
+      default:
+        return this.answerItself(h, req);
+    }
+  }
+
+  /** Requests about the connection, and those a read-only filesystem refuses. */
+  private answerItself(h: RequestHeader, req: Buffer): void {
+    switch (h.opcode) {
+      case Op.INIT:
+        return this.init(h, req);
+      case Op.OPEN:
+        if (this.noOpen) return this.error(h, Errno.ENOSYS);
+        return this.open(h, 0, FOPEN_KEEP_CACHE);
+      case Op.RELEASE:
+        return this.error(h, 0);
       case Op.STATFS:
         return this.statfs(h);
-      case Op.GETXATTR:
-        if (!fs.xattrs) return this.error(h, Errno.ENOSYS);
-        return this.answer(h, fs.getxattr(ino, readName(req, Size.inHeader + 8).toString('utf8')), (v) =>
-          this.sized(h, req.readUInt32LE(Size.inHeader), v),
-        );
-      case Op.LISTXATTR:
-        if (!fs.xattrs) return this.error(h, Errno.ENOSYS);
-        return this.answer(h, fs.listxattr(ino), (v) => this.sized(h, req.readUInt32LE(Size.inHeader), v));
       case Op.INTERRUPT:
         return; // every request is answered anyway, soon
       case Op.DESTROY:
@@ -167,6 +167,15 @@ export class FuseSession {
         // FLUSH, ACCESS, LSEEK, POLL, IOCTL, locks...: ENOSYS tells the kernel to stop asking or to do it itself.
         return this.error(h, CHANGE_OPS.has(h.opcode) ? Errno.EROFS : Errno.ENOSYS);
     }
+  }
+
+  /** GETXATTR and LISTXATTR; a filesystem without extended attributes answers ENOSYS. */
+  private xattr(h: RequestHeader, req: Buffer): void {
+    if (!this.fs.xattrs) return this.error(h, Errno.ENOSYS);
+    const value = h.opcode === Op.GETXATTR
+      ? this.fs.getxattr(h.nodeid, readName(req, Size.inHeader + 8).toString('utf8'))
+      : this.fs.listxattr(h.nodeid);
+    return this.answer(h, value, (v) => this.sized(h, req.readUInt32LE(Size.inHeader), v));
   }
 
   private init(h: RequestHeader, req: Buffer): void {
@@ -199,6 +208,12 @@ export class FuseSession {
     for (let i = 0, at = Size.inHeader + 8; i < count && at + 16 <= req.length; i++, at += 16) {
       this.fs.forget(readU64(req, at), readU64(req, at + 8));
     }
+  }
+
+  private attr(h: RequestHeader, attr: Attr, seconds: number): void {
+    const out = replyBuffer(h.unique, 0, Size.attrOut);
+    writeAttrOut(out, Size.outHeader, attr, seconds);
+    this.send([out]);
   }
 
   private entry(h: RequestHeader, e: EntryReply): void {
