@@ -18,7 +18,7 @@ import type { ScannedNode } from '../fs/scan.js';
 import { walkRuns, type WalkOptions } from '../fs/walk.js';
 import { WalkAhead } from '../fs/walk-ahead.js';
 import type { Node } from '../node.js';
-import type { Snapshot } from '../../core/snapshot.js';
+import type { Snapshot, SnapshotRecord } from '../../core/snapshot.js';
 import { FileSaver, type Content } from './file-saver.js';
 import { ParentTrees, parentEntry, sameScan, sameTree, unchanged, type ParentDir } from './parent-trees.js';
 import { newCounters, silentProgress, type BackupCounters, type BackupProgress } from './progress.js';
@@ -88,6 +88,31 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
   const now = opts.now ?? (() => new Date());
   const time = now();
   const paths = opts.paths.map((p) => resolve(p));
+  const ctx = newCtx(repo, opts);
+  // The walk may be over while queued large files are still being stored: an interrupt stops them too.
+  const onAbort = (): void => {
+    ctx.stopped = true;
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const tree = await walkAndStore(repo, paths, opts, ctx);
+    await ctx.saver.flush();
+    throwIfAborted(opts.signal);
+    ctx.counters.bytesAdded = ctx.saver.stats.storedBytes;
+    const snapshotId = await saveSnapshot(repo, snapshotRecord(opts, time, paths, tree, ctx.counters));
+    return { snapshotId, counters: ctx.counters, seconds: (Date.now() - started) / 1000, codec: ctx.policy.figures() };
+  } catch (err) {
+    ctx.stopped = true;
+    await ctx.largeChain;
+    await ctx.saver.abort();
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The pool, savers and counters of one run. */
+function newCtx(repo: Repository, opts: BackupOptions): Ctx {
   const counters = newCounters();
   const progress = opts.progress ?? silentProgress;
   const policy = new CompressionPolicy(opts.compression ?? 'auto');
@@ -103,48 +128,36 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
     },
     counters,
   );
-  const ctx: Ctx = { largeChain: Promise.resolve(), stopped: false, pool, saver, files, counters, progress, policy };
-  // The walk may be over while queued large files are still being stored: an interrupt stops them too.
-  const onAbort = (): void => {
-    ctx.stopped = true;
+  return { largeChain: Promise.resolve(), stopped: false, pool, saver, files, counters, progress, policy };
+}
+
+function snapshotRecord(opts: BackupOptions, time: Date, paths: string[], tree: BlobId, counters: BackupCounters): SnapshotRecord {
+  return {
+    time: time.toISOString(),
+    hostname: opts.hostname ?? osHostname(),
+    username: userInfo().username,
+    paths,
+    tags: [...(opts.tags ?? [])],
+    tree,
+    ...(opts.parent && { parent: opts.parent.id }),
+    summary: summaryOf(counters),
   };
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const tree = await walkAndStore(repo, paths, opts, ctx);
-    await saver.flush();
-    throwIfAborted(opts.signal);
-    counters.bytesAdded = saver.stats.storedBytes;
-    const summary: Record<string, number> = {
-      files_new: counters.filesNew,
-      files_changed: counters.filesChanged,
-      files_unmodified: counters.filesUnmodified,
-      dirs: counters.dirs,
-      errors: counters.errors,
-      bytes_read: counters.bytesRead,
-      bytes_total: counters.bytesTotal,
-      bytes_added: counters.bytesAdded,
-      blobs_new: counters.blobsNew,
-      xattrs: counters.xattrs,
-    };
-    const snapshotId = await saveSnapshot(repo, {
-      time: time.toISOString(),
-      hostname: opts.hostname ?? osHostname(),
-      username: userInfo().username,
-      paths,
-      tags: [...(opts.tags ?? [])],
-      tree,
-      ...(opts.parent && { parent: opts.parent.id }),
-      summary,
-    });
-    return { snapshotId, counters, seconds: (Date.now() - started) / 1000, codec: policy.figures() };
-  } catch (err) {
-    ctx.stopped = true;
-    await ctx.largeChain;
-    await saver.abort();
-    throw err;
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-  }
+}
+
+/** The counters a snapshot records, under the record's names. */
+function summaryOf(counters: BackupCounters): Record<string, number> {
+  return {
+    files_new: counters.filesNew,
+    files_changed: counters.filesChanged,
+    files_unmodified: counters.filesUnmodified,
+    dirs: counters.dirs,
+    errors: counters.errors,
+    bytes_read: counters.bytesRead,
+    bytes_total: counters.bytesTotal,
+    bytes_added: counters.bytesAdded,
+    blobs_new: counters.blobsNew,
+    xattrs: counters.xattrs,
+  };
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
