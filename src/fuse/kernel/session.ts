@@ -172,9 +172,10 @@ export class FuseSession {
   /** GETXATTR and LISTXATTR; a filesystem without extended attributes answers ENOSYS. */
   private xattr(h: RequestHeader, req: Buffer): void {
     if (!this.fs.xattrs) return this.error(h, Errno.ENOSYS);
-    const value = h.opcode === Op.GETXATTR
-      ? this.fs.getxattr(h.nodeid, readName(req, Size.inHeader + 8).toString('utf8'))
-      : this.fs.listxattr(h.nodeid);
+    const value =
+      h.opcode === Op.GETXATTR
+        ? this.fs.getxattr(h.nodeid, readName(req, Size.inHeader + 8).toString('utf8'))
+        : this.fs.listxattr(h.nodeid);
     return this.answer(h, value, (v) => this.sized(h, req.readUInt32LE(Size.inHeader), v));
   }
 
