@@ -1,8 +1,8 @@
 // Bundles the compiled CLI (dist/main.js) into dist/bundle/: one file to load instead of ~190 ES
-// modules read one by one through the thread pool, which cost every command 0.25-0.3 s before it
-// did anything. Packages with native parts and the AWS SDK (loaded only for S3 repositories) stay
-// in node_modules; LevelDB and zstd-napi are loaded when first used. The chunks sit two levels below the repository root, as dist/core/addon.js
-// does, so the addon path resolves as it does unbundled.
+// modules read one by one through the thread pool, a delay every command paid before it did
+// anything. Packages with native parts and the AWS SDK (loaded only for S3 repositories) stay in
+// node_modules; LevelDB and zstd-napi are loaded when first used. The chunks sit two levels below
+// the repository root, as dist/core/addon.js does, so the addon path resolves as it does unbundled.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -22,7 +22,7 @@ await build({
   sourcemap: true,
   external: ['zstd-napi', 'classic-level', 'level', '@aws-sdk/*'],
   // msgpackr's plain JavaScript build: its Node entry first probes for the optional native msgpackr-extract
-  // (detect-libc, prebuild paths), 17-25 ms at every start, to speed up decoding of long strings, which
+  // (detect-libc, prebuild paths) at every start, to speed up decoding of long strings, which
   // Rozen's small records (config, snapshots, locks) do not have.
   alias: { msgpackr: './node_modules/msgpackr/index.js' },
   // CommonJS packages inside an ES module bundle call require() for Node's built-ins.
