@@ -50,7 +50,7 @@ async function refused(t: Test, p: Promise<unknown>, path: string, what: string)
     (e: unknown) => e as Error & { code?: string },
   );
   t.equal(err?.code, 'CorruptData', `${what}: CorruptData`);
-  t.ok(err?.message.includes(path) && !err.message.includes('\n'), `${what}: one line naming ${path}`, { message: err?.message });
+  t.ok(err?.message.includes(path) && !err.message.includes('\n'), `${what}: one line naming ${path}`, { found: err?.message });
 }
 
 const replaceWith = async (path: string, target: string): Promise<void> => {

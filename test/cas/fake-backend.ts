@@ -54,7 +54,7 @@ export class FakeBackend implements Backend {
     return [...this.objects.keys()].filter((n) => n.startsWith(prefix));
   }
 
-  async #collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  async #collect(source: readonly Uint8Array[] | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
     const pieces: Uint8Array[] = [];
     let taken = 0;
     for await (const piece of source) {

@@ -135,7 +135,7 @@ t.test('a corrupt pack: the affected file is reported, the others restored, exit
   const sizes = await Promise.all(packs.map(async (p) => (await lstat(p)).size));
   const largest = packs[sizes.indexOf(Math.max(...sizes))]!;
   const bytes = await readFile(largest);
-  bytes[1000] ^= 0xff;
+  bytes.writeUInt8(bytes.readUInt8(1000) ^ 0xff, 1000);
   await writeFile(largest, bytes);
   const target = join(dir, 'out');
   const r = await rozen(['restore', repo, 'latest', '--target', target], env);

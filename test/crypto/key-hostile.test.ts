@@ -8,7 +8,7 @@ async function realKeyFile(opts: { hostname?: string; username?: string } = {}):
   return (await createKeyFile(generateMasterKey(), 'pw', { kdf: FAST, ...opts })).bytes;
 }
 
-function edit(bytes: Uint8Array, change: Record<string, unknown>): Uint8Array {
+function edit(bytes: Uint8Array, change: object): Uint8Array {
   const json = { ...(JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>), ...change };
   return new Uint8Array(Buffer.from(JSON.stringify(json)));
 }

@@ -1,6 +1,10 @@
 import t from 'tap';
 import { Channel } from '../../src/fuse/kernel/channel.js';
 
+/** The addon's interface as Channel.open takes it, and the server handle it returns (neither is exported). */
+type FuseNative = NonNullable<Parameters<typeof Channel.open>[3]>;
+type ServerHandle = ReturnType<FuseNative['fuseServe']>;
+
 /** A stand-in for the addon's /dev/fuse functions: records writes, and lets the test end the connection. */
 function fakeNative() {
   const writes: number[] = [];
@@ -9,7 +13,8 @@ function fakeNative() {
   const native = {
     mountEnv: '',
     fuseMount: async (_mnt: Buffer, _options: string, env: Buffer): Promise<number> => ((native.mountEnv = env.toString()), 99),
-    fuseServe: (_fd: number, cb: typeof deliver) => ((deliver = cb), {}),
+    // A branded handle, made only by the addon: the fake's stand-in has to be cast.
+    fuseServe: (_fd: number, cb: typeof deliver) => ((deliver = cb), {} as ServerHandle),
     fuseReply: (fd: number) => (writes.push(fd), 0),
     fuseNotify: (): boolean => (writes.push(-1), true),
   };

@@ -68,9 +68,11 @@ class ControlledSource extends MemorySource {
 }
 
 type Action =
-  | { kind: 'lookup' | 'forget'; file: number }
+  | { kind: 'lookup'; file: number }
+  | { kind: 'forget'; file: number }
   | { kind: 'read'; file: number; pos: number; len: number }
-  | { kind: 'complete' | 'fail'; pick: number };
+  | { kind: 'complete'; pick: number }
+  | { kind: 'fail'; pick: number };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constantFrom('lookup' as const, 'forget' as const), file: fc.nat(11) }), weight: 2 },

@@ -31,7 +31,7 @@ t.test('every pack verified in pieces; one flipped byte is found', async (t) => 
   const victim = packs[0]!;
   const name = `packs/${victim.id.slice(0, 2)}/${victim.id}`;
   const bytes = Buffer.from(await backend.get(name));
-  bytes[0] ^= 1;
+  bytes.writeUInt8(bytes.readUInt8(0) ^ 1, 0);
   await backend.put(name, bytes);
   const found: string[] = [];
   await readPacks(repo, packs, keys, (l) => found.push(l), 0);

@@ -8,7 +8,7 @@ import { Repository } from '../../src/repo/repository.js';
 
 process.env['ROZEN_KDF_N'] = '1024';
 
-const zero = (b: Uint8Array): boolean => b.every((x) => x === 0);
+const zero = (b: ArrayLike<number>): boolean => Array.from(b).every((x) => x === 0);
 
 t.test('closing a repository zeroes the master key, its sealer and the key-derived tables', async (t) => {
   const cacheDir = await mkdtemp(join(tmpdir(), 'rozen-wipe-'));

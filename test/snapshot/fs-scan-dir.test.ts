@@ -17,6 +17,12 @@ const base = await mkdtemp(join(tmpdir(), 'rzscan-'));
 t.teardown(() => rm(base, { recursive: true, force: true }));
 const asRoot = process.getuid?.() === 0;
 
+/** Switches the effective uid (process.seteuid exists on POSIX only). */
+function seteuid(id: number): void {
+  if (process.seteuid === undefined) throw new Error('process.seteuid is not available on this platform');
+  process.seteuid(id);
+}
+
 /** The error a promise rejects with. */
 async function rejection(promise: Promise<unknown>): Promise<NodeJS.ErrnoException> {
   try {
@@ -225,13 +231,13 @@ t.test(
     const log: string[] = [];
     const onError = (path: Buffer, err: Error): void =>
       void log.push(`error ${path.toString().replace(dir, '~')} ${(err as NodeJS.ErrnoException).code}`);
-    process.seteuid(65534);
+    seteuid(65534);
     try {
       for await (const e of walk([dir], { onError })) {
         if (e.path.toString().startsWith(dir)) log.push(`${e.kind} ${e.path.toString().replace(dir, '~')}`);
       }
     } finally {
-      process.seteuid(0);
+      seteuid(0);
       await chmod(base, 0o700);
     }
     t.same(log, [
