@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './cli/commands/index.js';
 import { reportFatal } from './cli/errors.js';
+import { ROZEN_VERSION } from './cli/version-info.js';
 
 // The AWS SDK warns on every run that it will later need Node 22: noise on a user's terminal.
 process.removeAllListeners('warning');
@@ -11,7 +12,7 @@ process.on('warning', (w) => {
 
 const program = new Command('rozen')
   .description('encrypted, deduplicating, compressing backups to a local disk or S3, with FUSE mounts of snapshots')
-  .version('0.1.0')
+  .version(ROZEN_VERSION)
   .option('--password-file <file>', 'read the repository password from this file (else ROZEN_PASSWORD, ROZEN_PASSWORD_FILE, or a prompt)')
   .option('--cache-dir <dir>', 'local cache directory (default: the user cache dir, or ROZEN_CACHE_DIR)')
   .option('--debug', 'print stack traces of errors')

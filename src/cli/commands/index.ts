@@ -14,6 +14,7 @@ import { registerRestore } from './restore.js';
 import { registerSnapshots } from './snapshots.js';
 import { registerStats } from './stats.js';
 import { registerUnlock } from './unlock.js';
+import { registerVersion } from './version.js';
 
 export function registerCommands(program: Command): void {
   registerInit(program);
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerStats(program);
   registerUnlock(program);
   registerRepair(program);
+  registerVersion(program);
 }
