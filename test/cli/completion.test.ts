@@ -57,6 +57,7 @@ t.test('bash: the script parses, and completes commands, subcommands, options, t
   t.same(complete('rozen', ''), (await helpCommands()).sort(), 'every command of the program');
   t.same(complete('rozen', 'key', 'l'), ['list']);
   t.same(complete('rozen', 'repair', ''), ['index', 'snapshots']);
+  t.same(complete('rozen', 'completion', ''), ['bash', 'fish', 'zsh'], "an argument's fixed values");
   t.same(complete('rozen', 'backup', '--ex'), ['--exclude', '--exclude-file']);
   t.same(complete('rozen', '-r', '/srv/backup', 'backup', '--tag', 'x', '--c'), ['--cache-dir', '--compression'], 'values skipped');
   t.same(complete('rozen', 'backup', '--compression', ''), ['auto', 'max', 'off']);

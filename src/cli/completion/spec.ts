@@ -14,6 +14,7 @@ export interface CommandSpec {
   /** The command's names below the program, joined by spaces: '' for the program, 'key list'. */
   readonly path: string;
   readonly description: string;
+  /** Its subcommands; for a command whose first argument has fixed values (`completion <shell>`), those values. */
   readonly subcommands: readonly { readonly name: string; readonly description: string }[];
   /** Its own options; the program's options (recognised everywhere) are in the program's spec only. */
   readonly options: readonly OptionSpec[];
@@ -31,7 +32,7 @@ export function completionSpec(program: Command): CommandSpec[] {
     specs.push({
       path,
       description: oneLineText(cmd.description()),
-      subcommands: subs.map((s) => ({ name: s.name(), description: oneLineText(s.description()) })),
+      subcommands: subs.length > 0 ? subs.map((s) => ({ name: s.name(), description: oneLineText(s.description()) })) : firstValues(cmd),
       // -h/--help is every command's: the program's spec holds it once.
       options: cmd
         .createHelp()
@@ -52,6 +53,13 @@ function visibleSubcommands(cmd: Command): Command[] {
     .createHelp()
     .visibleCommands(cmd)
     .filter((c) => c.name() !== 'help' && SAFE_NAME.test(c.name()));
+}
+
+/** The fixed values of a command's first argument, offered where a subcommand would be. */
+function firstValues(cmd: Command): { name: string; description: string }[] {
+  const arg = cmd.registeredArguments[0];
+  const values = (arg?.argChoices ?? []).filter((c) => SAFE_NAME.test(c));
+  return values.map((name) => ({ name, description: oneLineText(arg?.description ?? '') }));
 }
 
 function optionSpec(o: Option): OptionSpec {
