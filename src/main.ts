@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './cli/commands/index.js';
 import { reportFatal } from './cli/errors.js';
+import { addRepoOptions, impliedRepoArgv, noteImpliedRepo } from './cli/implied-repo.js';
+import { ROZEN_VERSION } from './cli/version-info.js';
 
 // The AWS SDK warns on every run that it will later need Node 22: noise on a user's terminal.
 process.removeAllListeners('warning');
@@ -9,9 +11,11 @@ process.on('warning', (w) => {
   if (!`${w.name} ${w.message}`.includes('NodeVersionSupportWarning')) process.stderr.write(`rozen: warning: ${w.message}\n`);
 });
 
-const program = new Command('rozen')
-  .description('encrypted, deduplicating, compressing backups to a local disk or S3, with FUSE mounts of snapshots')
-  .version('0.1.0')
+const program = addRepoOptions(
+  new Command('rozen')
+    .description('encrypted, deduplicating, compressing backups to a local disk or S3, with FUSE mounts of snapshots')
+    .version(ROZEN_VERSION),
+)
   .option('--password-file <file>', 'read the repository password from this file (else ROZEN_PASSWORD, ROZEN_PASSWORD_FILE, or a prompt)')
   .option('--cache-dir <dir>', 'local cache directory (default: the user cache dir, or ROZEN_CACHE_DIR)')
   .option('--debug', 'print stack traces of errors')
@@ -19,9 +23,10 @@ const program = new Command('rozen')
   .exitOverride();
 
 registerCommands(program);
+noteImpliedRepo(program);
 
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(impliedRepoArgv(program, process.argv, process.env));
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : 2;

@@ -25,6 +25,7 @@ napi_value gear_cuts_register(napi_env env, napi_value exports); /* gear_cuts.c:
 napi_value write_blobs_register(napi_env env, napi_value exports); /* write_blobs.c: adds writeBlobs */
 napi_value sha256_pool_register(napi_env env, napi_value exports); /* sha256_pool.c: adds sha256Init, sha256Update, sha256Final */
 napi_value heap_trim_register(napi_env env, napi_value exports); /* heap_trim.c: adds trimHeap */
+napi_value build_info_register(napi_env env, napi_value exports); /* build_info.c: adds buildInfo */
 
 /* Throws an Error shaped like Node's fs errors: code, errno, syscall. */
 static napi_value throw_errno(napi_env env, int err, const char *syscall) {
@@ -294,6 +295,7 @@ static napi_value init(napi_env env, napi_value exports) {
   write_blobs_register(env, exports);
   sha256_pool_register(env, exports);
   heap_trim_register(env, exports);
+  build_info_register(env, exports);
   napi_property_descriptor props[] = {
     {"utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},

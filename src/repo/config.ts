@@ -10,8 +10,11 @@ import { AAD } from '../crypto/sealer.js';
 import { openNamed } from './sealed-file.js';
 import { MiB } from '../core/sizes.js';
 
+/** The repository format version this Rozen reads and writes (docs/FORMAT.md). */
+export const REPO_FORMAT_VERSION = 1;
+
 export interface RepoConfig {
-  readonly version: 1;
+  readonly version: typeof REPO_FORMAT_VERSION;
   readonly id: string;
   readonly cipher: 1;
   readonly blobHash: 1;
@@ -30,7 +33,7 @@ export const MAX_CONFIG_BYTES = 64 * 1024;
 
 export function newConfig(overrides: Partial<Omit<RepoConfig, 'version' | 'id'>> = {}): RepoConfig {
   return {
-    version: 1,
+    version: REPO_FORMAT_VERSION,
     id: toHex(randomBytes(32)),
     cipher: 1,
     blobHash: 1,
@@ -52,7 +55,7 @@ const INT_FIELDS = ['chunkMin', 'chunkAvg', 'chunkMax', 'packSize', 'largeFile',
 export function parseConfig(value: unknown): RepoConfig {
   if (typeof value !== 'object' || value === null) throw corrupt('config');
   const v = value as Record<string, unknown>;
-  if (v['version'] !== 1) throw corrupt(`config (unsupported version ${String(v['version'])})`);
+  if (v['version'] !== REPO_FORMAT_VERSION) throw corrupt(`config (unsupported version ${String(v['version'])})`);
   for (const k of ['cipher', 'blobHash', 'fileHash', 'chunker']) {
     if (v[k] !== 1) throw corrupt(`config (unknown ${k} id ${String(v[k])})`);
   }

@@ -11,6 +11,9 @@ export const CLI = fileURLToPath(new URL('../../dist/cli.cjs', import.meta.url))
 // maps each module to its src/ file, which it does not do through the bundle. test/cli/bundle.test.ts
 // runs the bundle itself.
 process.env['ROZEN_BUNDLE'] ??= '0';
+// A repository named in the developer's environment would be put into every command line the tests run.
+delete process.env['ROZEN_REPOSITORY'];
+delete process.env['ROZEN_REPOSITORY_FILE'];
 
 export interface CliResult {
   readonly code: number | null;

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerBackup } from './backup.js';
 import { registerCheck } from './check.js';
+import { registerCompletion } from './completion.js';
 import { registerDiff } from './diff.js';
 import { registerForget } from './forget.js';
 import { registerInit } from './init.js';
@@ -14,6 +15,7 @@ import { registerRestore } from './restore.js';
 import { registerSnapshots } from './snapshots.js';
 import { registerStats } from './stats.js';
 import { registerUnlock } from './unlock.js';
+import { registerVersion } from './version.js';
 
 export function registerCommands(program: Command): void {
   registerInit(program);
@@ -30,4 +32,6 @@ export function registerCommands(program: Command): void {
   registerStats(program);
   registerUnlock(program);
   registerRepair(program);
+  registerCompletion(program);
+  registerVersion(program);
 }
