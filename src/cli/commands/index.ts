@@ -4,6 +4,7 @@ import { registerBackup } from './backup.js';
 import { registerCheck } from './check.js';
 import { registerDiff } from './diff.js';
 import { registerForget } from './forget.js';
+import { registerHistory } from './history.js';
 import { registerInit } from './init.js';
 import { registerKey } from './key.js';
 import { registerLs } from './ls.js';
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerSnapshots(program);
   registerLs(program);
   registerDiff(program);
+  registerHistory(program);
   registerRestore(program);
   registerMount(program);
   registerForget(program);
