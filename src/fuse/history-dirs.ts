@@ -6,6 +6,7 @@
  */
 import type { BlobId, SnapshotId } from '../core/ids.js';
 import { MiB } from '../core/sizes.js';
+import { forEachLimited } from '../repo/for-each-limited.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { collapseVersions, covers, versionNames, type HistoryPoint, type PathVersion } from '../snapshot/history.js';
 import type { DirListing } from './dir-listing.js';
@@ -46,6 +47,8 @@ interface Built {
 const POSITION_BYTES = 200;
 const NAME_BYTES = 150;
 const ROOT_INDEX = -1;
+/** Trees loaded at once while walking the snapshots (each a fetch and a decode on the thread pool). */
+const LOADS = 16;
 
 export class HistoryDirs {
   /** Built paths by key, least recently used first, bounded by `maxBytes` (the newest is kept even over it). */
@@ -118,7 +121,15 @@ export class HistoryDirs {
     const names: Buffer[] = [];
     const points: HistoryPoint<Position | null>[] = [];
     const text = `/${parts.map((p) => p.toString('utf8')).join('/')}`;
-    for (const snapshot of layout.byTime.values()) {
+    const snapshots = [...layout.byTime.values()];
+    // The listings needed, loaded several at once first (most are then in the tree cache below).
+    await forEachLimited(snapshots, LOADS, async (s) => {
+      const pos = at.get(s.id) ?? null;
+      if (pos !== null && pos.index !== ROOT_INDEX) await this.trees.get(pos.tree);
+      const sub = pos === null ? undefined : await this.subtree(pos);
+      if (sub !== undefined) await this.trees.get(sub);
+    });
+    for (const snapshot of snapshots) {
       const pos = at.get(snapshot.id) ?? null;
       const node = pos === null || pos.index === ROOT_INDEX ? undefined : (await this.trees.get(pos.tree)).node(pos.index);
       const sub = pos === null ? undefined : await this.subtree(pos);
@@ -147,10 +158,10 @@ export class HistoryDirs {
     const parent = parts.length === 0 ? undefined : await this.positions(layout, parts.slice(0, -1));
     const built: Built = this.built.get(key) ?? { at: new Map(), bytes: 0 };
     const name = parts.at(-1) as Buffer;
-    for (const s of missing) {
+    await forEachLimited(missing, LOADS, async (s) => {
       if (parent === undefined) built.at.set(s.id, { tree: s.tree, index: ROOT_INDEX });
       else built.at.set(s.id, await this.step(parent.at.get(s.id) ?? null, name));
-    }
+    });
     // Forgotten snapshots are dropped.
     if (built.at.size > layout.byTime.size) {
       const present = new Set([...layout.byTime.values()].map((s) => s.id));

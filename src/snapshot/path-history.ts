@@ -2,8 +2,12 @@
 import { RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
 import type { Snapshot } from '../core/snapshot.js';
+import { forEachLimited } from '../repo/for-each-limited.js';
 import { collapseVersions, covers, type PathVersion } from './history.js';
 import type { Node } from './node.js';
+
+/** Trees loaded at once. */
+const LOADS = 16;
 
 /** Loads a tree's entries (sorted by name bytes). */
 export type TreeLoader = (id: BlobId) => Promise<readonly Node[]>;
@@ -29,11 +33,10 @@ export async function pathHistory(load: TreeLoader, snapshots: readonly Snapshot
     if (found === undefined) steps.set(key, (found = load(tree).then((nodes) => nodes.find((n) => n.name.equals(name)))));
     return found;
   };
-  const points = [];
-  for (const snapshot of snapshots.filter((s) => covers(s, text))) {
-    points.push({ snapshot, node: await nodeAt(step, snapshot.tree, parts), item: snapshot });
-  }
-  return collapseVersions(points);
+  const covering = snapshots.filter((s) => covers(s, text));
+  const nodes = new Map<Snapshot, Node | undefined>();
+  await forEachLimited(covering, LOADS, async (s) => void nodes.set(s, await nodeAt(step, s.tree, parts)));
+  return collapseVersions(covering.map((snapshot) => ({ snapshot, node: nodes.get(snapshot), item: snapshot })));
 }
 
 async function nodeAt(
