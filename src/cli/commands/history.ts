@@ -7,7 +7,7 @@ import type { Snapshot } from '../../core/snapshot.js';
 import { listSnapshots, matchesFilter } from '../../repo/snapshots.js';
 import { secondsName, versionNames, type PathVersion } from '../../snapshot/history.js';
 import { pathHistory, pathParts } from '../../snapshot/path-history.js';
-import { loadTree } from '../../snapshot/trees.js';
+import { RepoSnapshotSource } from '../../snapshot/repo-source.js';
 import { withRepo } from '../context.js';
 import { formatBytes, json, out } from '../output.js';
 import { snapshotFilter, type SelectorOpts } from './selector.js';
@@ -38,7 +38,9 @@ export function registerHistory(program: Command): void {
       if (parts.length === 0) throw new RozenError('InvalidArgument', 'give a path below / (a file or directory that was backed up)');
       await withRepo(url, cmd, async (repo) => {
         const snaps = (await listSnapshots(repo)).filter((s) => matchesFilter(s, snapshotFilter(opts)));
-        const versions = await pathHistory((id) => loadTree(repo, id), snaps, target);
+        // Trees through pack windows, as the mount reads them: a tree pack is fetched once for all its trees.
+        const source = new RepoSnapshotSource(repo);
+        const versions = await pathHistory((id) => source.loadTree(id), snaps, target).finally(() => source.close());
         const names = versionNames(parts.at(-1) as Buffer, versions).map((n) => n.toString('utf8'));
         if (opts.json === true) return json(versions.map((v, i) => versionJson(v, names[i] as string)));
         printTable(target, versions);
