@@ -156,10 +156,13 @@ t.test('history of an S3 repository (s3rver), in the CLI and the mount', async (
   await scenario(t, `s3://${s3.bucket}/repo`, dir, { ...env, ...s3.env }, skipMount === false);
 });
 
-t.test('history refuses a bad path', async (t) => {
+t.test('history refuses a bad path and a path in no snapshot', async (t) => {
   const { dir, env } = await cliSandbox(t);
   const repo = join(dir, 'repo');
   await rozen(['init', repo], env);
   const r = await rozen(['history', repo, '/'], env);
   t.equal(r.code, 2, r.stderr);
+  const missing = await rozen(['history', repo, join(dir, 'never-backed-up')], env);
+  t.equal(missing.code, 1, 'a path in no snapshot is an error');
+  t.match(missing.stderr, /never-backed-up is in none of the 0 snapshot/);
 });

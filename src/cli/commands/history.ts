@@ -41,6 +41,7 @@ export function registerHistory(program: Command): void {
         // Trees through pack windows, as the mount reads them: a tree pack is fetched once for all its trees.
         const source = new RepoSnapshotSource(repo);
         const versions = await pathHistory((id) => source.loadTree(id), snaps, target).finally(() => source.close());
+        if (versions.length === 0) throw new RozenError('NotFound', `${target} is in none of the ${snaps.length} snapshot(s) selected`);
         const names = versionNames(parts.at(-1) as Buffer, versions).map((n) => n.toString('utf8'));
         if (opts.json === true) return json(versions.map((v, i) => versionJson(v, names[i] as string)));
         printTable(target, versions);
