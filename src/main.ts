@@ -35,6 +35,15 @@ try {
   }
 }
 // Every command has awaited its own work (and closed the repository) by now. Exiting here skips tearing down the
-// heap page by page, a delay after every backup or prune; the kernel frees it all at once. (Standard
-// output and error are synchronous on Linux: nothing written is lost.)
+// heap page by page, a delay after every backup or prune; the kernel frees it all at once. Output to a
+// pipe its reader has not taken yet (more than the pipe holds, e.g. a long --json) is waited for first
+// (until taken, or the reader is gone).
+for (const stream of [process.stdout, process.stderr]) {
+  if (stream.writableLength === 0) continue;
+  await new Promise((resolve) => {
+    // Kept on: a write refused by a reader gone (EPIPE) fails each queued part in turn.
+    stream.on('error', resolve);
+    stream.once('drain', resolve).once('close', resolve);
+  });
+}
 process.exit();

@@ -2,6 +2,7 @@
 import type { BlobId } from '../core/ids.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { DirListing } from './dir-listing.js';
+import { DEFAULT_HISTORY_BYTES, HISTORY, HistoryDirs } from './history-dirs.js';
 import { Errno } from './errno.js';
 import type { FsEntry, TreeEntry, VirtualDir } from './fs-entry.js';
 import { InodeTable, ROOT_INO } from './inode-table.js';
@@ -10,7 +11,7 @@ import type { SnapshotCatalog } from './snapshot-catalog.js';
 import { LATEST, latestName, type SnapshotLayout, type SnapshotsByName } from './snapshot-layout.js';
 import type { TreeCache } from './tree-cache.js';
 
-export const TOP_DIRS = ['snapshots', 'ids', 'hosts', 'tags'] as const;
+export const TOP_DIRS = ['snapshots', 'ids', 'hosts', 'tags', HISTORY] as const;
 
 type VirtualChild = { kind: 'vdir' } | { kind: 'vlink'; target: string } | { kind: 'snapshot'; snapshot: Snapshot };
 
@@ -27,6 +28,8 @@ export class EntryResolver {
     /** Listings of snapshot directories (also where held nodes are rebuilt from). */
     readonly trees: TreeCache,
     private readonly inodes: InodeTable,
+    /** The directories under /history (they share the tree cache and the node numbers). */
+    private readonly history: HistoryDirs = new HistoryDirs(trees, inodes, DEFAULT_HISTORY_BYTES),
   ) {}
 
   /**
@@ -45,6 +48,7 @@ export class EntryResolver {
   /** The children of a top-level directory, listing the snapshots again if the list is stale. */
   async listVirtual(dir: VirtualDir): Promise<[Buffer, FsEntry][]> {
     const layout = await this.catalog.fresh();
+    if (dir.history !== undefined) return this.history.list(layout, dir.history);
     const out: [Buffer, FsEntry][] = [];
     for (const name of virtualNames(layout, dir.path)) {
       const child = lookupVirtual(layout, dir.path, name);
@@ -76,6 +80,7 @@ export class EntryResolver {
   }
 
   private virtualChild(dir: VirtualDir, raw: Buffer): Resolved | Promise<Resolved> {
+    if (dir.history !== undefined) return this.historyChild(dir.history, raw);
     const name = raw.toString('utf8');
     if (Buffer.byteLength(name) !== raw.length) return Errno.ENOENT; // not UTF-8: no top-level name is
     const layout = this.catalog.cached;
@@ -84,6 +89,12 @@ export class EntryResolver {
       if (found !== Errno.ENOENT || !this.catalog.stale) return found;
     }
     return this.catalog.fresh().then((l) => this.virtualIn(l, dir.path, name));
+  }
+
+  /** A name under /history, found in the current layout (listed again first when stale: new snapshots show). */
+  private async historyChild(parts: readonly Buffer[], name: Buffer): Promise<Resolved> {
+    const layout = this.catalog.stale || !this.catalog.cached ? await this.catalog.fresh() : this.catalog.cached;
+    return (await this.history.child(layout, parts, name)) ?? Errno.ENOENT;
   }
 
   private virtualIn(layout: SnapshotLayout, parent: readonly string[], name: string): Resolved {
@@ -95,6 +106,7 @@ export class EntryResolver {
   private virtualEntry(parts: readonly string[], child: VirtualChild): FsEntry {
     if (child.kind === 'snapshot') return this.rootEntry(child.snapshot);
     const path = `/${parts.join('/')}`;
+    if (child.kind === 'vdir' && parts.length === 1 && parts[0] === HISTORY) return this.history.dir([]);
     if (child.kind === 'vdir') return { kind: 'vdir', ino: this.inodes.forVirtual(path), path: parts };
     return { kind: 'vlink', ino: this.inodes.forVirtual(`${path}\0${child.target}`), target: child.target };
   }

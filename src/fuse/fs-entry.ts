@@ -8,6 +8,8 @@ export interface VirtualDir {
   readonly ino: number;
   /** Path components below the mount root, e.g. ["hosts", "h1"]. */
   readonly path: readonly string[];
+  /** Under /history: the path in the snapshots it stands for, as raw names (see history-dirs.ts). */
+  readonly history?: readonly Buffer[];
 }
 
 export interface VirtualLink {

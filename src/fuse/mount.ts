@@ -2,9 +2,11 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RozenError } from '../core/errors.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { BlobCache } from './blob-cache.js';
 import { EntryResolver } from './entry-resolver.js';
 import { ChunkReader } from './chunk-reader.js';
+import { DEFAULT_HISTORY_BYTES, HistoryDirs } from './history-dirs.js';
 import { InodeTable } from './inode-table.js';
 import { Channel } from './kernel/channel.js';
 import { FuseSession } from './kernel/session.js';
@@ -37,6 +39,10 @@ export interface MountOptions {
   readonly concurrency?: number;
   /** Bytes of directory listings kept in memory (default 32 MiB). */
   readonly treeCacheBytes?: number;
+  /** Estimated bytes of /history paths built (positions per snapshot, listings) kept in memory (default 16 MiB). */
+  readonly historyCacheBytes?: number;
+  /** Serve only the snapshots this keeps (default: all). */
+  readonly filter?: (s: Snapshot) => boolean;
   readonly now?: () => number;
   /** Serve extended attributes (default true); see KernelFs.xattrs. */
   readonly xattrs?: boolean;
@@ -63,8 +69,15 @@ export async function mountSnapshots(source: SnapshotSource, mountpoint: string,
   await checkFuseDevice();
   const mnt = path.resolve(mountpoint);
   await prepareMountpoint(mnt, log);
-  const catalog = new SnapshotCatalog(source, opts.refreshMs ?? 5000, log, opts.now);
-  const resolver = new EntryResolver(catalog, new TreeCache(source, opts.treeCacheBytes ?? DEFAULT_TREE_CACHE), new InodeTable());
+  const catalog = new SnapshotCatalog(source, opts.refreshMs ?? 5000, log, opts.now, opts.filter);
+  const trees = new TreeCache(source, opts.treeCacheBytes ?? DEFAULT_TREE_CACHE);
+  const inodes = new InodeTable();
+  const resolver = new EntryResolver(
+    catalog,
+    trees,
+    inodes,
+    new HistoryDirs(trees, inodes, opts.historyCacheBytes ?? DEFAULT_HISTORY_BYTES),
+  );
   const blobs = new BlobCache(source, opts.cacheSize ?? 256 * MiB, opts.concurrency ?? 4);
   const reader = new ChunkReader(blobs, opts.readAhead ?? DEFAULT_READ_AHEAD);
   const fs = new SnapshotFs({ resolver, catalog, reader, blobs, log, xattrs: opts.xattrs ?? true });

@@ -1,4 +1,5 @@
 /** The current snapshot layout, re-listed from the source at most once per refresh interval. */
+import type { Snapshot } from '../core/snapshot.js';
 import type { SnapshotSource } from './snapshot-source.js';
 import { buildLayout, type SnapshotLayout } from './snapshot-layout.js';
 
@@ -12,6 +13,8 @@ export class SnapshotCatalog {
     private readonly refreshMs: number,
     private readonly log: (line: string) => void,
     private readonly now: () => number = Date.now,
+    /** Serve only the snapshots this keeps (the mount's --host, --tag, --path). */
+    private readonly keep: (s: Snapshot) => boolean = () => true,
   ) {}
 
   /** The last layout listed, without waiting (undefined before the first listing). */
@@ -36,7 +39,7 @@ export class SnapshotCatalog {
   private async relist(): Promise<SnapshotLayout> {
     try {
       const snapshots = await this.source.listSnapshots();
-      this.layout = buildLayout(snapshots);
+      this.layout = buildLayout(snapshots.filter(this.keep));
     } catch (err) {
       if (!this.layout) throw err;
       this.log(`rozen mount: listing snapshots failed, serving the previous list: ${String(err)}`);

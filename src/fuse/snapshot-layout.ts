@@ -1,6 +1,7 @@
 /** The top-level directories: snapshots by time, by short id, by host and by tag. */
 import type { Snapshot } from '../core/snapshot.js';
 import { shortId } from '../core/ids.js';
+import { secondsName } from '../snapshot/history.js';
 
 export const LATEST = 'latest';
 
@@ -20,10 +21,7 @@ export interface SnapshotLayout {
 }
 
 /** `YYYY-MM-DDTHH:MM:SS` in UTC. */
-export function timeDirName(time: string): string {
-  const ms = Date.parse(time);
-  return Number.isNaN(ms) ? 'invalid-time' : new Date(ms).toISOString().slice(0, 19);
-}
+export const timeDirName = secondsName;
 
 export function buildLayout(snapshots: readonly Snapshot[]): SnapshotLayout {
   const sorted = [...snapshots].sort(byTimeThenId);

@@ -88,7 +88,7 @@ t.test('a real FUSE mount of in-memory snapshots', { skip }, async (t) => {
   const stat = async (fmt: string, p: string): Promise<string> => (await run('stat', ['-c', fmt, p])).stdout.trim();
 
   t.test('top-level layout', async (t) => {
-    t.same((await run('ls', [mnt])).stdout.split('\n').filter(Boolean), ['hosts', 'ids', 'snapshots', 'tags']);
+    t.same((await run('ls', [mnt])).stdout.split('\n').filter(Boolean), ['history', 'hosts', 'ids', 'snapshots', 'tags']);
     t.same((await run('ls', [path.join(mnt, 'snapshots')])).stdout.split('\n').filter(Boolean), [
       '2024-05-01T10:00:00',
       '2024-05-01T10:00:00-1',

@@ -5,6 +5,7 @@ import { registerCheck } from './check.js';
 import { registerCompletion } from './completion.js';
 import { registerDiff } from './diff.js';
 import { registerForget } from './forget.js';
+import { registerHistory } from './history.js';
 import { registerInit } from './init.js';
 import { registerKey } from './key.js';
 import { registerLs } from './ls.js';
@@ -24,6 +25,7 @@ export function registerCommands(program: Command): void {
   registerSnapshots(program);
   registerLs(program);
   registerDiff(program);
+  registerHistory(program);
   registerRestore(program);
   registerMount(program);
   registerForget(program);
