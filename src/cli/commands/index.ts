@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { registerBackup } from './backup.js';
 import { registerCheck } from './check.js';
 import { registerDiff } from './diff.js';
+import { registerDump } from './dump.js';
+import { registerFind } from './find.js';
 import { registerForget } from './forget.js';
 import { registerInit } from './init.js';
 import { registerKey } from './key.js';
@@ -22,6 +24,8 @@ export function registerCommands(program: Command): void {
   registerSnapshots(program);
   registerLs(program);
   registerDiff(program);
+  registerFind(program);
+  registerDump(program);
   registerRestore(program);
   registerMount(program);
   registerForget(program);
