@@ -62,10 +62,16 @@ function hitJson(h: FindHit): Record<string, unknown> {
   };
 }
 
-async function selectSnapshots(repo: Repository, opts: FindOpts): Promise<Snapshot[]> {
+/** The snapshots to search; a record that cannot be read is named, counted in `unreadable`, and left out. */
+async function selectSnapshots(repo: Repository, opts: FindOpts, unreadable: { count: number }): Promise<Snapshot[]> {
   const filter = snapshotFilter(opts);
-  if (opts.snapshot.length === 0)
-    return (await listSnapshots(repo, (_id, err) => warn(err.message))).filter((s) => matchesFilter(s, filter));
+  if (opts.snapshot.length === 0) {
+    const all = await listSnapshots(repo, (_id, err) => {
+      unreadable.count++;
+      warn(err.message);
+    });
+    return all.filter((s) => matchesFilter(s, filter));
+  }
   const picked = new Map<string, Snapshot>();
   for (const sel of opts.snapshot) {
     const s = await findSnapshot(repo, sel, filter);
@@ -117,8 +123,10 @@ async function searchAll(finder: Finder, snaps: readonly Snapshot[], asJson: boo
 
 async function runFind(repo: Repository, patterns: string[], opts: FindOpts): Promise<void> {
   const finder = new Finder(repo, findQuery(patterns, opts.blob, opts.ignoreCase === true));
-  const snaps = await selectSnapshots(repo, opts);
+  const unreadable = { count: 0 };
+  const snaps = await selectSnapshots(repo, opts, unreadable);
   const { found, problems } = await searchAll(finder, snaps, opts.json === true);
+  if (unreadable.count > 0) throw new RozenError('CorruptData', `${unreadable.count} snapshot record(s) could not be read (see above)`);
   if (problems > 0)
     throw new RozenError('CorruptData', `${problems} tree(s) could not be read (see above); their entries were not searched`);
   if (found === 0) throw new RozenError('NotFound', `nothing found in ${snaps.length} snapshot(s)`);
