@@ -71,7 +71,11 @@ async function dumpChecks(t: Test, repo: string, src: string, dir: string, env: 
 
   const head = await pipeInto(['dump', repo, 'latest', file('big.bin')], env, 'head -c 10 > /dev/null');
   t.equal(head.code, 0, 'a reader that stops early ends the dump with status 0');
-  t.equal(head.stderr, '', 'and quietly');
+  t.same(
+    head.stderr.split('\n').filter((l) => l !== '' && !l.includes('is plain http')),
+    [],
+    'and quietly',
+  );
 
   const missing = await rozen(['dump', repo, 'latest', join(src, 'no-such')], env);
   t.equal(missing.code, 1);

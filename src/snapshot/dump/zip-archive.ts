@@ -38,9 +38,9 @@ export async function writeZip(repo: Repository, top: DumpTop, sink: ByteSink, s
   const pump = (async (): Promise<void> => {
     for await (const chunk of zip.outputStream as AsyncIterable<Buffer>) await sink.write(chunk);
   })();
-  pump.catch(() => undefined);
+  // A sink that failed (a closed pipe) stops the walk; the failure is thrown by the race below.
   let stopped = false;
-  void pump.catch(() => (stopped = true));
+  pump.catch(() => (stopped = true));
   for await (const { path, node } of archiveEntries(repo, top)) {
     if (stopped) break;
     if (!addEntry(zip, repo, path, node)) skipped(path.toString(), `zip cannot hold a ${node.type}`);
