@@ -1,5 +1,6 @@
 /** Loading and saving tree blobs through a repository. */
 import type { BlobId } from '../core/ids.js';
+import type { Snapshot } from '../core/snapshot.js';
 import type { Repository } from '../repo/repository.js';
 import { decodeTree } from './fs/tree-codec.js';
 import type { Node } from './node.js';
@@ -27,12 +28,33 @@ export async function findNode(repo: Repository, root: BlobId, path: string): Pr
   const parts = path.split('/').filter((p) => p !== '');
   let tree = root;
   let found: Node | undefined;
-  for (const part of parts) {
+  for (const [i, part] of parts.entries()) {
     const name = Buffer.from(part);
     found = (await loadTree(repo, tree)).find((n) => n.name.equals(name));
     if (!found) return undefined;
     if (found.type === 'dir' && found.subtree) tree = found.subtree;
-    else if (part !== parts.at(-1)) return undefined;
+    else if (i < parts.length - 1) return undefined;
   }
   return found;
+}
+
+/** The root directory of a snapshot, which has no node of its own: a directory of the snapshot's time. */
+export function snapshotRoot(snap: Snapshot): Node {
+  const mtimeNs = BigInt(Date.parse(snap.time)) * 1_000_000n;
+  return {
+    name: Buffer.from('/'),
+    type: 'dir',
+    mode: 0o755,
+    uid: 0,
+    gid: 0,
+    mtimeNs,
+    atimeNs: mtimeNs,
+    ctimeNs: mtimeNs,
+    size: 0,
+    allocated: 0,
+    device: 0,
+    inode: 0,
+    links: 1,
+    subtree: snap.tree,
+  };
 }

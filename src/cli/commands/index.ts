@@ -4,6 +4,8 @@ import { registerBackup } from './backup.js';
 import { registerCheck } from './check.js';
 import { registerCompletion } from './completion.js';
 import { registerDiff } from './diff.js';
+import { registerDump } from './dump.js';
+import { registerFind } from './find.js';
 import { registerForget } from './forget.js';
 import { registerHistory } from './history.js';
 import { registerInit } from './init.js';
@@ -25,6 +27,8 @@ export function registerCommands(program: Command): void {
   registerSnapshots(program);
   registerLs(program);
   registerDiff(program);
+  registerFind(program);
+  registerDump(program);
   registerHistory(program);
   registerRestore(program);
   registerMount(program);

@@ -19,7 +19,7 @@ export function modeString(n: Node): string {
   return TYPE_CHAR[n.type] + bits.join('');
 }
 
-function longLine(path: string, n: Node): string {
+export function longLine(path: string, n: Node): string {
   const time = new Date(Number(n.mtimeNs / 1_000_000n)).toISOString().slice(0, 19).replace('T', ' ');
   const owner = `${n.user ?? n.uid}/${n.group ?? n.gid}`;
   const target = n.type === 'symlink' && n.linkTarget ? ` -> ${n.linkTarget.toString()}` : '';

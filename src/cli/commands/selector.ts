@@ -11,11 +11,13 @@ export interface SelectorOpts {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-export function selectorOptions(cmd: Command): Command {
+/** `scope` 'all': the options narrow every snapshot a command goes through, not only `latest`. */
+export function selectorOptions(cmd: Command, scope: 'latest' | 'all' = 'latest'): Command {
+  const what = scope === 'latest' ? 'with latest: the newest snapshot' : 'only snapshots (and latest)';
   return cmd
-    .option('--host <host>', 'with latest: the newest snapshot of this host')
-    .option('--tag <tag>', 'with latest: the newest snapshot with this tag (repeatable)', collect, [])
-    .option('--path <path>', 'with latest: the newest snapshot of this path (repeatable)', collect, []);
+    .option('--host <host>', `${what} of this host`)
+    .option('--tag <tag>', `${what} with this tag (repeatable)`, collect, [])
+    .option('--path <path>', `${what} of this path (repeatable)`, collect, []);
 }
 
 export function snapshotFilter(o: SelectorOpts): SnapshotFilter {

@@ -1,0 +1,89 @@
+/**
+ * Finding entries in snapshots by path pattern or by the blobs they use, walking each distinct subtree once:
+ * a subtree known to hold no match is remembered and skipped in every later snapshot.
+ */
+import { isRozenError, type RozenError } from '../core/errors.js';
+import type { BlobId } from '../core/ids.js';
+import type { Snapshot } from '../core/snapshot.js';
+import type { Repository } from '../repo/repository.js';
+import type { Node } from './node.js';
+import { joinPath } from './path.js';
+import { loadTree, snapshotRoot } from './trees.js';
+
+/** What makes an entry a match. */
+export interface FindQuery {
+  /** True for a matching path ('/'-joined, from the snapshot root) and name. */
+  readonly path?: (path: string, name: string) => boolean;
+  /** Whether `path` takes part in matching: false lets a subtree's outcome be remembered by its id alone. */
+  readonly pathDependent: boolean;
+  /** Blob id prefixes (lower-case hex): an entry matches when its content or its subtree is such a blob. */
+  readonly blobs?: readonly string[];
+}
+
+export interface FindHit {
+  readonly path: string;
+  readonly node: Node;
+  /** The blobs of `blobs` this entry uses (content chunks or its subtree). */
+  readonly blobs: readonly BlobId[];
+}
+
+export interface FindSink {
+  readonly hit: (snap: Snapshot, hit: FindHit) => void;
+  /** A tree that could not be loaded; its subtree is left out. */
+  readonly problem: (snap: Snapshot, path: string, err: RozenError) => void;
+}
+
+/** Snapshot-independent state: subtrees (by id, or id and path) that hold no match. */
+export class Finder {
+  readonly #barren = new Set<string>();
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly query: FindQuery,
+  ) {}
+
+  /** Report every match in `snap` to `sink`, depth-first; whether there was one. */
+  async find(snap: Snapshot, sink: FindSink): Promise<boolean> {
+    let found = false;
+    const rootBlobs = this.#blobsOf(undefined, snap.tree);
+    if (rootBlobs.length > 0) {
+      sink.hit(snap, { path: '/', node: snapshotRoot(snap), blobs: rootBlobs });
+      found = true;
+    }
+    return (await this.#visit(snap, snap.tree, Buffer.from('/'), sink)) || found;
+  }
+
+  async #visit(snap: Snapshot, tree: BlobId, path: Buffer, sink: FindSink): Promise<boolean> {
+    const key = this.query.pathDependent ? `${tree}${path.toString('latin1')}` : tree;
+    if (this.#barren.has(key)) return false;
+    let nodes: Node[];
+    try {
+      nodes = await loadTree(this.repo, tree);
+    } catch (err) {
+      if (!isRozenError(err, 'CorruptData') && !isRozenError(err, 'NotFound')) throw err;
+      sink.problem(snap, path.toString(), err);
+      return false;
+    }
+    let found = false;
+    for (const node of nodes) {
+      const child = joinPath(path, node.name);
+      const blobs = this.#blobsOf(node);
+      const text = child.toString();
+      if (blobs.length > 0 || this.query.path?.(text, node.name.toString()) === true) {
+        sink.hit(snap, { path: text, node, blobs });
+        found = true;
+      }
+      if (node.type === 'dir' && node.subtree && (await this.#visit(snap, node.subtree, child, sink))) found = true;
+    }
+    if (!found) this.#barren.add(key);
+    return found;
+  }
+
+  /** The wanted blobs among a node's content and subtree (or `tree`, for the root). */
+  #blobsOf(node: Node | undefined, tree?: BlobId): BlobId[] {
+    const wanted = this.query.blobs;
+    if (!wanted || wanted.length === 0) return [];
+    const ids = [...(node?.content ?? []), ...(node?.subtree ? [node.subtree] : []), ...(tree ? [tree] : [])];
+    return [...new Set(ids.filter((id) => wanted.some((w) => id.startsWith(w))))];
+  }
+}

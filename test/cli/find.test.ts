@@ -1,0 +1,160 @@
+import t, { type Test } from 'tap';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cliSandbox, rozen } from '../helpers/cli.js';
+import { startS3rver } from '../helpers/s3rver.js';
+import type { Repository } from '../../src/repo/repository.js';
+
+interface FoundSnapshot {
+  snapshot_id: string;
+  short_id: string;
+  time: string;
+  hostname: string;
+  paths: string[];
+  tags: string[];
+  matches: { path: string; type: string; mode: number; uid: number; gid: number; size: number; mtime: string; blobs?: string[] }[];
+}
+
+/** Opens the repository in this process (S3 variables set for the SDK), for what the CLI does not print: blob ids. */
+async function withRepoHere<T>(url: string, env: Record<string, string>, fn: (repo: Repository) => Promise<T>): Promise<T> {
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('AWS_')) process.env[k] = v;
+  const { openBackend } = await import('../../src/backend/open.js');
+  const { Repository } = await import('../../src/repo/repository.js');
+  const repo = await Repository.open(await openBackend(url), env['ROZEN_PASSWORD'] as string, {
+    cacheDir: env['ROZEN_CACHE_DIR'] as string,
+  });
+  try {
+    return await fn(repo);
+  } finally {
+    await repo.close();
+  }
+}
+
+async function chunkOf(url: string, env: Record<string, string>, path: string, i: number): Promise<string> {
+  const { findSnapshot } = await import('../../src/repo/snapshots.js');
+  const { findNode } = await import('../../src/snapshot/trees.js');
+  return withRepoHere(url, env, async (repo) => {
+    const node = await findNode(repo, (await findSnapshot(repo, 'latest')).tree, path);
+    const id = node?.content?.[i];
+    if (id === undefined) throw new Error(`no chunk ${i} in ${path}`);
+    return id;
+  });
+}
+
+async function findJson(t: Test, args: string[], env: Record<string, string>): Promise<FoundSnapshot[]> {
+  const r = await rozen(['find', ...args, '--json'], env);
+  t.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as FoundSnapshot[];
+}
+
+/** Three snapshots: the second adds sub/new.log, the third is like the second. */
+async function threeSnapshots(t: Test, repo: string, src: string, env: Record<string, string>): Promise<string[]> {
+  await mkdir(join(src, 'sub'), { recursive: true });
+  await mkdir(join(src, 'deep', 'd1', 'd2'), { recursive: true });
+  await writeFile(join(src, 'a.txt'), 'a');
+  await writeFile(join(src, 'sub', 'b.txt'), 'b');
+  await writeFile(join(src, 'deep', 'd1', 'd2', 'f'), 'f');
+  await writeFile(join(src, 'big.bin'), randomBytes(6 * 1024 * 1024));
+  t.equal((await rozen(['init', repo], env)).code, 0);
+  t.equal((await rozen(['backup', repo, src, '--host', 'h1', '--tag', 'one'], env)).code, 0);
+  await writeFile(join(src, 'sub', 'new.log'), 'new');
+  t.equal((await rozen(['backup', repo, src, '--host', 'h2'], env)).code, 0);
+  t.equal((await rozen(['backup', repo, src, '--host', 'h2'], env)).code, 0);
+  const snaps = JSON.parse((await rozen(['snapshots', repo, '--json'], env)).stdout) as { id: string }[];
+  t.equal(snaps.length, 3);
+  return snaps.map((s) => s.id);
+}
+
+async function findChecks(t: Test, repo: string, src: string, env: Record<string, string>): Promise<void> {
+  const ids = await threeSnapshots(t, repo, src, env);
+  const text = await rozen(['find', repo, '*.log'], env);
+  t.equal(text.code, 0, text.stderr);
+  t.notMatch(text.stdout, ids[0]!.slice(0, 8), 'the file added in snapshot 2 is not reported in snapshot 1');
+  t.match(text.stdout, `snapshot ${ids[1]!.slice(0, 8)}`);
+  t.match(text.stdout, new RegExp(`-rw-r--r-- .* 3 \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d ${src}/sub/new.log`));
+
+  const found = await findJson(t, [repo, 'new.log'], env);
+  t.same(
+    found.map((f) => f.snapshot_id),
+    ids.slice(1),
+  );
+  t.same(Object.keys(found[0]!).sort(), ['hostname', 'matches', 'paths', 'short_id', 'snapshot_id', 'tags', 'time']);
+  t.match(found[0]!.matches, [{ path: `${src}/sub/new.log`, type: 'file', size: 3, mode: 0o644, mtime: /^\d{4}-.*\.\d{9}Z$/ }]);
+  const full = await findJson(t, [repo, `${src}/sub/*`, '--snapshot', ids[1]!.slice(0, 10)], env);
+  t.same(
+    full[0]!.matches.map((m) => m.path),
+    [`${src}/sub/b.txt`, `${src}/sub/new.log`],
+    'a pattern with / matches the full path',
+  );
+  t.same(
+    (await findJson(t, [repo, '*.txt', '--host', 'h1'], env)).map((f) => f.snapshot_id),
+    [ids[0]],
+  );
+  t.same(
+    (await findJson(t, [repo, '*.txt', '--tag', 'one'], env)).map((f) => f.snapshot_id),
+    [ids[0]],
+  );
+  t.same(
+    (await findJson(t, [repo, 'A.TXT', '-i', '--snapshot', 'latest'], env)).map((f) => f.snapshot_id),
+    [ids[2]],
+  );
+
+  const none = await rozen(['find', repo, 'A.TXT', '--json'], env);
+  t.equal(none.code, 1, 'nothing found: status 1');
+  t.equal(none.stdout.trim(), '[]');
+  t.match(none.stderr, /nothing found in 3 snapshot\(s\)/);
+  t.equal((await rozen(['find', repo], env)).code, 2, 'neither a pattern nor --blob');
+  t.equal((await rozen(['find', repo, '--blob', 'abc'], env)).code, 2, 'a blob prefix is 8+ hex digits');
+  t.equal((await rozen(['find', repo, 'x', '--snapshot', 'ffffffff'], env)).code, 1, 'no such snapshot');
+
+  const chunk = await chunkOf(repo, env, `${src}/big.bin`, 1);
+  const byBlob = await findJson(t, [repo, '--blob', chunk.slice(0, 12)], env);
+  t.equal(byBlob.length, 3, 'every snapshot holds big.bin');
+  t.same(byBlob[0]!.matches, [{ ...byBlob[0]!.matches[0], path: `${src}/big.bin`, blobs: [chunk] }]);
+  const snaps = JSON.parse((await rozen(['snapshots', repo, '--json'], env)).stdout) as { tree: string }[];
+  const tree = snaps[2]?.tree ?? '';
+  const byTree = await findJson(t, [repo, '--blob', tree], env);
+  const sameTree = snaps.filter((s) => s.tree === tree).map(() => ['/']);
+  t.same(
+    byTree.map((f) => f.matches.map((m) => m.path)),
+    sameTree,
+    'a tree blob: the directory it lists',
+  );
+  await memoChecks(t, repo, env, [ids[0] ?? '', ids[1] ?? '', ids[1] ?? '']);
+}
+
+/** A subtree without a match is walked once: a snapshot searched again costs no tree loads. */
+async function memoChecks(t: Test, url: string, env: Record<string, string>, ids: string[]): Promise<void> {
+  const { Finder } = await import('../../src/snapshot/find.js');
+  const { findQuery } = await import('../../src/cli/commands/find.js');
+  const { loadSnapshot } = await import('../../src/repo/snapshots.js');
+  for (const pattern of ['nothing', '/no/such/*']) {
+    await withRepoHere(url, env, async (repo) => {
+      let loads = 0;
+      const counting = { loadBlob: (id: never) => (loads++, repo.loadBlob(id)) } as unknown as Repository;
+      const finder = new Finder(counting, findQuery([pattern], [], false));
+      const sink = { hit: () => t.fail('no hit expected'), problem: () => t.fail('no problem expected') };
+      const perSnapshot: number[] = [];
+      for (const id of ids) {
+        const before = loads;
+        await finder.find(await loadSnapshot(repo, id as never), sink);
+        perSnapshot.push(loads - before);
+      }
+      t.ok(perSnapshot[1]! < perSnapshot[0]!, `${pattern}: snapshot 2 skips the unchanged subtrees (${perSnapshot.join(', ')})`);
+      t.equal(perSnapshot[2], 0, `${pattern}: snapshot 2 again loads nothing`);
+    });
+  }
+}
+
+t.test('find in a local repository', async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  await findChecks(t, join(dir, 'repo'), join(dir, 'src'), env);
+});
+
+t.test('find in an S3 repository (s3rver)', async (t) => {
+  const s3 = await startS3rver();
+  t.teardown(() => s3.stop());
+  const { dir, env } = await cliSandbox(t);
+  await findChecks(t, `s3://${s3.bucket}/repo`, join(dir, 'src'), { ...env, ...s3.env });
+});
