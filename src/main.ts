@@ -11,6 +11,13 @@ process.on('warning', (w) => {
   if (!`${w.name} ${w.message}`.includes('NodeVersionSupportWarning')) process.stderr.write(`rozen: warning: ${w.message}\n`);
 });
 
+// The reader of standard output went away (`rozen ls | head`): stop at once and quietly, with the status
+// a process killed by SIGPIPE has, as C tools do. Nothing more can be said to that reader.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(141);
+  throw err;
+});
+
 const program = addRepoOptions(
   new Command('rozen')
     .description('encrypted, deduplicating, compressing backups to a local disk or S3, with FUSE mounts of snapshots')

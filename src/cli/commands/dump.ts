@@ -49,8 +49,6 @@ class StreamSink implements ByteSink {
   }
 }
 
-const isEpipe = (err: unknown): boolean => (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
-
 async function dumpTop(repo: Repository, top: DumpTop, archive: DumpOpts['archive'], sink: ByteSink): Promise<void> {
   const skipped = (path: string, why: string): void => warn(`${path}: skipped: ${why}`);
   const kind = archive ?? (top.node.type === 'dir' ? 'tar' : undefined);
@@ -60,14 +58,10 @@ async function dumpTop(repo: Repository, top: DumpTop, archive: DumpOpts['archiv
   for await (const chunk of fileBytes(repo, top.node, top.name.toString())) await sink.write(chunk);
 }
 
-/** Dump to stdout; a reader that went away (`| head`) ends the dump quietly. */
+/** Dump to stdout (a reader that goes away, `| head`, ends the process: see main.ts). */
 async function toStdout(fn: (sink: ByteSink) => Promise<void>): Promise<void> {
   if (process.stdout.isTTY) throw new RozenError('InvalidArgument', 'standard output is a terminal: redirect it or use --output');
-  try {
-    await fn(new StreamSink(process.stdout));
-  } catch (err) {
-    if (!isEpipe(err)) throw err;
-  }
+  await fn(new StreamSink(process.stdout));
 }
 
 /** Dump to a file, removed again if the dump fails. */
