@@ -90,7 +90,7 @@ async function restoreAndVerify(
     : await runRestore(repo, snap, { target: o.target, selection, overwrite: o.overwrite, progress, signal });
   progress.stop();
   const mismatch = (path: string, why: string): void => warn(`${path}: ${why}`);
-  const verified = o.verify ? await verifyRestore(repo, snap, { target: o.target, selection, mismatch }) : undefined;
+  const verified = o.verify ? await verifyRestore(repo, snap, { target: o.target, selection, mismatch, signal }) : undefined;
   printSummary(o, snap, restored, deleted, verified);
   if ('errors' in restored && restored.errors > 0)
     throw new RozenError('CorruptData', `${restored.errors} file(s) could not be restored (see above); everything else was restored`);

@@ -26,7 +26,7 @@ export function snapshotFilter(o: SelectorOpts): SnapshotFilter {
 export function selectionOptions(cmd: Command): Command {
   return cmd
     .argument('[snapshot...]', 'snapshot ids, unique prefixes or latest; none: every snapshot matching --host/--tag/--path')
-    .option('--host <host>', 'only snapshots of this host')
-    .option('--tag <tag>', 'only snapshots with this tag (repeatable: all must match)', collect, [])
-    .option('--path <path>', 'only snapshots of this path (repeatable: all must match)', collect, []);
+    .option('--host <host>', 'only snapshots of this host (with ids given: narrows latest)')
+    .option('--tag <tag>', 'only snapshots with this tag (repeatable: all must match; with ids given: narrows latest)', collect, [])
+    .option('--path <path>', 'only snapshots of this path (repeatable: all must match; with ids given: narrows latest)', collect, []);
 }

@@ -42,7 +42,7 @@ export async function deleteExtras(repo: Repository, snap: Snapshot, opts: Delet
 
 /** At or below one of the backed-up paths. */
 function backedUp(paths: readonly string[], path: string): boolean {
-  return paths.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
+  return paths.some((p) => p === '/' || path === p || path.startsWith(`${p}/`));
 }
 
 async function visit(w: Walk, tree: BlobId, path: Buffer, whole: boolean): Promise<void> {

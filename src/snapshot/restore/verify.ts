@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { RozenError } from '../../core/errors.js';
 import type { BlobId } from '../../core/ids.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { forEachLimited } from '../../repo/for-each-limited.js';
@@ -20,6 +21,7 @@ export interface VerifyOptions {
   readonly selection?: Selection;
   /** Called once for each file that differs: its path in the target and how. */
   readonly mismatch: (path: string, why: string) => void;
+  readonly signal?: AbortSignal;
 }
 
 export interface VerifyResult {
@@ -37,6 +39,7 @@ export async function verifyRestore(repo: Repository, snap: Snapshot, opts: Veri
   const idKey = repo.master.idKey;
   const result = { files: 0, mismatches: 0 };
   await walkSelected(repo, snap.tree, opts.selection ?? {}, WALK_STEPS, async (steps) => {
+    if (opts.signal?.aborted) throw new RozenError('Interrupted', 'interrupted');
     const files = steps.filter((s) => s.kind === 'entry' && s.entry.node.type === 'file').map((s) => s.entry);
     await forEachLimited(files, FILES_IN_FLIGHT, async (e: PlannedEntry) => {
       const path = Buffer.concat([target, e.path]);
