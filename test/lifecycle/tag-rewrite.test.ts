@@ -39,6 +39,12 @@ t.test('tag replaces only the snapshots whose tags change', async (t) => {
   const files = new Map([['a', randomBytes(100)]]);
   const first = await writeSnapshot(repo, files, { tags: ['x'] });
   const second = await writeSnapshot(repo, files, { tags: [] });
+  const dry = await tagSnapshots(repo, await listSnapshots(repo), { add: ['x'] }, true);
+  t.same(
+    dry.filter((x) => x.changed).map((x) => [x.old, x.replacement]),
+    [[second, undefined]],
+  );
+  t.same((await listSnapshots(repo)).map((s) => s.id).sort(), [first, second].sort(), 'a dry run writes nothing');
   const r = await tagSnapshots(repo, await listSnapshots(repo), { add: ['x'] });
   const changed = new Map(r.map((x) => [x.old, x.changed]));
   t.same([changed.get(first), changed.get(second)], [false, true]);
