@@ -101,45 +101,43 @@ async function restoreAndVerify(
     );
 }
 
+/** The summary's figures: a restore's or a dry run's, then removal and verification when asked for. */
+function summaryJson(
+  o: RestoreOpts,
+  snap: Snapshot,
+  r: RestoreResult | DryRunResult,
+  deleted: number,
+  v: VerifyResult | undefined,
+): object {
+  const figures =
+    'seconds' in r
+      ? {
+          files_restored: r.files,
+          dirs: r.dirs,
+          others: r.others,
+          files_skipped: r.skipped,
+          bytes_restored: r.bytes,
+          errors: r.errors,
+          duration_seconds: r.seconds,
+        }
+      : { dry_run: true, would_restore: r.restore, would_replace: r.replace, unchanged: r.unchanged, bytes: r.bytes };
+  return {
+    message_type: 'summary',
+    snapshot_id: snap.id,
+    ...figures,
+    ...(o.delete && { [o.dryRun ? 'would_delete' : 'deleted']: deleted }),
+    ...(v && { files_verified: v.files, files_mismatched: v.mismatches }),
+  };
+}
+
 function printSummary(o: RestoreOpts, snap: Snapshot, r: RestoreResult | DryRunResult, deleted: number, v: VerifyResult | undefined): void {
-  const verify = v && { files_verified: v.files, files_mismatched: v.mismatches };
-  const removal = o.delete && { [o.dryRun ? 'would_delete' : 'deleted']: deleted };
-  if (o.quiet && !o.json) return;
-  if ('seconds' in r) {
-    if (o.json)
-      return json({
-        message_type: 'summary',
-        snapshot_id: snap.id,
-        files_restored: r.files,
-        dirs: r.dirs,
-        others: r.others,
-        files_skipped: r.skipped,
-        bytes_restored: r.bytes,
-        errors: r.errors,
-        duration_seconds: r.seconds,
-        ...removal,
-        ...verify,
-      });
-    out(
-      `restored ${r.files} files, ${r.dirs} directories, ${r.others} other entries (${formatBytes(r.bytes)}) from snapshot ${shortId(snap.id)} in ${r.seconds.toFixed(1)} s${r.skipped ? `; ${r.skipped} existing left alone` : ''}`,
-    );
-  } else {
-    if (o.json)
-      return json({
-        message_type: 'summary',
-        dry_run: true,
-        snapshot_id: snap.id,
-        would_restore: r.restore,
-        would_replace: r.replace,
-        unchanged: r.unchanged,
-        bytes: r.bytes,
-        ...removal,
-        ...verify,
-      });
-    out(
-      `dry run: would restore ${r.restore} and replace ${r.replace} entries (${formatBytes(r.bytes)} of files), leave ${r.unchanged} as they are; nothing was written`,
-    );
-  }
+  if (o.json) return json(summaryJson(o, snap, r, deleted, v));
+  if (o.quiet) return;
+  out(
+    'seconds' in r
+      ? `restored ${r.files} files, ${r.dirs} directories, ${r.others} other entries (${formatBytes(r.bytes)}) from snapshot ${shortId(snap.id)} in ${r.seconds.toFixed(1)} s${r.skipped ? `; ${r.skipped} existing left alone` : ''}`
+      : `dry run: would restore ${r.restore} and replace ${r.replace} entries (${formatBytes(r.bytes)} of files), leave ${r.unchanged} as they are; nothing was written`,
+  );
   if (o.delete) out(`${o.dryRun ? 'would delete' : 'deleted'} ${deleted} entries the snapshot does not have`);
   if (v) out(`verified ${v.files} file(s): ${v.mismatches === 0 ? 'all match the snapshot' : `${v.mismatches} differ`}`);
 }
