@@ -13,6 +13,8 @@ export interface SnapshotRecord {
   readonly tree: BlobId;
   readonly parent?: SnapshotId;
   readonly summary?: Readonly<Record<string, number>>;
+  /** Set by `tag` and `rewrite`: the id of the snapshot this record replaces (the first of a chain of replacements). */
+  readonly original?: SnapshotId;
 }
 
 export interface Snapshot extends SnapshotRecord {

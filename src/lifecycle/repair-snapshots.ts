@@ -3,13 +3,12 @@ import { deleteFormatObjects } from '../backend/format-names.js';
 import { isRozenError } from '../core/errors.js';
 import type { BlobId, SnapshotId } from '../core/ids.js';
 import { BlobType } from '../core/types.js';
-import { encodeTree } from '../snapshot/fs/tree-codec.js';
+import { TreeStore } from './tree-store.js';
 import type { Node } from '../snapshot/node.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { BlobSaver } from '../repo/blob-saver.js';
-import { BlobTasks } from '../repo/blob-task.js';
 import type { Repository } from '../repo/repository.js';
-import { listSnapshots, saveSnapshot } from '../repo/snapshots.js';
+import { listSnapshots, replaceSnapshot } from '../repo/snapshots.js';
 import { loadIndexView, type IndexView } from './index-view.js';
 import { loadTreeFrom } from './tree-walker.js';
 import { joinPathText } from '../snapshot/path.js';
@@ -36,14 +35,14 @@ class TreeRewriter {
   readonly #memo = new Map<BlobId, Promise<Rewrite>>();
   /** Why each lost tree could not be loaded (its error, which names the pack). */
   readonly #why = new Map<BlobId, string>();
-  readonly #tasks: BlobTasks;
+  readonly #trees: TreeStore;
 
   constructor(
     private readonly repo: Repository,
     private readonly view: IndexView,
-    private readonly saver: BlobSaver | undefined,
+    saver: BlobSaver | undefined,
   ) {
-    this.#tasks = new BlobTasks({ encKey: repo.master.encKey, idKey: repo.master.idKey });
+    this.#trees = new TreeStore(repo, saver, (id) => view.has(id));
   }
 
   /** The tree with lost parts dropped (the same id when nothing is lost), or undefined when the tree itself is lost. */
@@ -75,7 +74,7 @@ class TreeRewriter {
       if (next) kept.push(next);
     }
     if (dropped.length === 0) return { id, dropped };
-    return { id: await this.#store(kept), dropped };
+    return { id: await this.#trees.store(kept), dropped };
   }
 
   async #node(node: Node, at: string, dropped: string[]): Promise<Node | undefined> {
@@ -98,14 +97,6 @@ class TreeRewriter {
   /** Why tree `id` was lost. */
   why(id: BlobId): string {
     return this.#why.get(id) ?? 'unknown';
-  }
-
-  async #store(nodes: readonly Node[]): Promise<BlobId> {
-    const r = this.#tasks.seal({ op: 'seal', data: encodeTree(nodes), level: 3 });
-    if (this.saver && !this.view.has(r.id) && !(await this.saver.has(r.id))) {
-      await this.saver.saveSmall(BlobType.tree, r.id, r.sealed, r.rawLength);
-    }
-    return r.id;
   }
 }
 
@@ -143,11 +134,7 @@ async function replace(
   const lost = typeof result === 'string';
   const dropped = lost ? [`/ (root tree lost: ${result})`] : result.dropped;
   if (opts.dryRun || (lost && !opts.forget)) return { old: snap.id, dropped, lost };
-  let replacement: SnapshotId | undefined;
-  if (!lost) {
-    const { id: _old, ...record } = snap;
-    replacement = await saveSnapshot(repo, { ...record, tree: result.id });
-  }
-  await deleteFormatObjects(repo.backend, [`snapshots/${snap.id}`]);
+  if (lost) await deleteFormatObjects(repo.backend, [`snapshots/${snap.id}`]);
+  const replacement = lost ? undefined : await replaceSnapshot(repo, snap, { tree: result.id });
   return { old: snap.id, dropped, lost, ...(replacement && { replacement }) };
 }

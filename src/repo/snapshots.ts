@@ -9,6 +9,7 @@ import type { Repository } from './repository.js';
 import { forEachLimited } from './for-each-limited.js';
 import { getSealedFile, putSealedFile } from './sealed-file.js';
 import { MiB } from '../core/sizes.js';
+import { deleteFormatObjects } from '../backend/format-names.js';
 
 const DIR = 'snapshots';
 /** Largest stored snapshot record (FORMAT §9.1): writers refuse a larger one, readers do not read it. */
@@ -27,6 +28,7 @@ function encodeRecord(r: SnapshotRecord): Uint8Array {
     tree: Buffer.from(fromHex(r.tree)),
     ...(r.parent !== undefined && { parent: r.parent }),
     ...(r.summary !== undefined && { summary: { ...r.summary } }),
+    ...(r.original !== undefined && { original: r.original }),
   });
 }
 
@@ -55,11 +57,23 @@ function decodeRecord(id: string, v: unknown): Snapshot {
     tree: toHex(tree) as BlobId,
     ...(typeof o['parent'] === 'string' && { parent: o['parent'] as SnapshotId }),
     ...(typeof o['summary'] === 'object' && o['summary'] !== null && { summary: o['summary'] as Record<string, number> }),
+    ...(typeof o['original'] === 'string' && isHexId(o['original']) && { original: o['original'] as SnapshotId }),
   };
 }
 
 export async function saveSnapshot(repo: Repository, record: SnapshotRecord): Promise<SnapshotId> {
   return (await putSealedFile(repo.backend, repo.sealer, DIR, AAD.snapshot, encodeRecord(record), MAX_SNAPSHOT_BYTES)) as SnapshotId;
+}
+
+/**
+ * Replaces `old` by a record with `changes` applied: the new record (naming the first record of the chain in
+ * `original`) is saved, durably, before the old one is deleted, so after a crash one or both exist.
+ */
+export async function replaceSnapshot(repo: Repository, old: Snapshot, changes: Partial<SnapshotRecord>): Promise<SnapshotId> {
+  const { id, ...record } = old;
+  const next = await saveSnapshot(repo, { ...record, ...changes, original: old.original ?? id });
+  if (next !== id) await deleteFormatObjects(repo.backend, [`${DIR}/${id}`]);
+  return next;
 }
 
 export async function listSnapshotIds(repo: Repository): Promise<SnapshotId[]> {
@@ -127,4 +141,12 @@ export async function findSnapshot(repo: Repository, selector: string, filter: S
   if (matches.length === 0) throw new RozenError('NotFound', `no snapshot with id ${selector}`);
   if (matches.length > 1) throw new RozenError('InvalidArgument', `snapshot id prefix ${selector} is ambiguous`);
   return loadSnapshot(repo, matches[0]!);
+}
+
+/** The snapshots `selectors` name (ids, prefixes, `latest`), or with none every snapshot matching the filter; each once. */
+export async function findSnapshots(repo: Repository, selectors: readonly string[], filter: SnapshotFilter): Promise<Snapshot[]> {
+  if (selectors.length === 0) return (await listSnapshots(repo)).filter((s) => matchesFilter(s, filter));
+  const found: Snapshot[] = [];
+  for (const sel of selectors) found.push(await findSnapshot(repo, sel, filter));
+  return [...new Map(found.map((s) => [s.id, s])).values()];
 }

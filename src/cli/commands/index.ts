@@ -15,8 +15,10 @@ import { registerMount } from './mount.js';
 import { registerPrune } from './prune.js';
 import { registerRepair } from './repair.js';
 import { registerRestore } from './restore.js';
+import { registerRewrite } from './rewrite.js';
 import { registerSnapshots } from './snapshots.js';
 import { registerStats } from './stats.js';
+import { registerTag } from './tag.js';
 import { registerUnlock } from './unlock.js';
 import { registerVersion } from './version.js';
 
@@ -32,6 +34,8 @@ export function registerCommands(program: Command): void {
   registerHistory(program);
   registerRestore(program);
   registerMount(program);
+  registerTag(program);
+  registerRewrite(program);
   registerForget(program);
   registerPrune(program);
   registerCheck(program);

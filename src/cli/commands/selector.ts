@@ -23,3 +23,12 @@ export function selectorOptions(cmd: Command, scope: 'latest' | 'all' = 'latest'
 export function snapshotFilter(o: SelectorOpts): SnapshotFilter {
   return { host: o.host, tags: o.tag, paths: o.path.map((p) => resolve(p)) };
 }
+
+/** --host/--tag/--path for commands that change many snapshots: they narrow `latest`, or pick among all when no id is given. */
+export function selectionOptions(cmd: Command): Command {
+  return cmd
+    .argument('[snapshot...]', 'snapshot ids, unique prefixes or latest; none: every snapshot matching --host/--tag/--path')
+    .option('--host <host>', 'only snapshots of this host (with ids given: narrows latest)')
+    .option('--tag <tag>', 'only snapshots with this tag (repeatable: all must match; with ids given: narrows latest)', collect, [])
+    .option('--path <path>', 'only snapshots of this path (repeatable: all must match; with ids given: narrows latest)', collect, []);
+}

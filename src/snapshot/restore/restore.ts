@@ -238,7 +238,8 @@ async function finishFiles(run: Run, job: Job): Promise<void> {
   run.totals.files += job.files.length - job.failed.size;
 }
 
-async function keepExisting(path: Buffer, e: PlannedEntry, mode: OverwriteMode): Promise<boolean> {
+/** Whether `--overwrite if-changed|never` leaves what is at `path` in place of `e`. */
+export async function keepExisting(path: Buffer, e: PlannedEntry, mode: OverwriteMode): Promise<boolean> {
   const st = await lstat(path, { bigint: true }).catch(() => undefined);
   if (!st) return false;
   if (mode === 'never') return true;
