@@ -304,17 +304,28 @@ function xattrs(r: MsgReader): [string, Buffer][] {
 function encodeNode(w: MsgWriter, n: Node): void {
   if (!validName(n.name)) throw invalidArgument(`invalid entry name ${JSON.stringify(n.name.toString('latin1'))}`);
   const xattrs = n.xattrs !== undefined && n.xattrs.length > 0 ? n.xattrs : undefined;
-  const sizes = n.sizes ?? [];
-  if (n.content !== undefined && sizes.length !== n.content.length) throw invalidArgument('content and sizes differ in length');
-  const optional =
+  if (n.content !== undefined && (n.sizes ?? []).length !== n.content.length) throw invalidArgument('content and sizes differ in length');
+  w.mapHeader(REQUIRED.length + optionalCount(n, xattrs));
+  writeStat(w, n);
+  writeExtras(w, n, xattrs);
+  writeBlobs(w, n);
+}
+
+/** How many optional keys the entry of `n` has (`c` and `cs` come together). */
+function optionalCount(n: Node, xattrs: Node['xattrs']): number {
+  return (
     Number(n.user !== undefined) +
     Number(n.group !== undefined) +
     Number(n.rdev !== undefined) +
     Number(n.linkTarget !== undefined) +
     Number(xattrs !== undefined) +
     2 * Number(n.content !== undefined) +
-    Number(n.subtree !== undefined);
-  w.mapHeader(REQUIRED.length + optional);
+    Number(n.subtree !== undefined)
+  );
+}
+
+/** The keys `n` to `r`: the name and what stat tells of the entry. */
+function writeStat(w: MsgWriter, n: Node): void {
   w.key('n');
   w.bin(n.name);
   uintField(w, 't', typeCode(n.type));
@@ -332,6 +343,10 @@ function encodeNode(w: MsgWriter, n: Node): void {
   uintField(w, 'i', n.inode);
   uintField(w, 'l', n.links);
   if (n.rdev !== undefined) uintField(w, 'r', n.rdev);
+}
+
+/** The keys `lt` and `x`: a symlink's target and the extended attributes (none is written as no key). */
+function writeExtras(w: MsgWriter, n: Node, xattrs: Node['xattrs']): void {
   if (n.linkTarget !== undefined) {
     w.key('lt');
     w.bin(n.linkTarget);
@@ -345,7 +360,12 @@ function encodeNode(w: MsgWriter, n: Node): void {
       w.bin(v);
     }
   }
+}
+
+/** The keys `c`, `cs` and `st`: the blobs of a file's content and a directory's subtree. */
+function writeBlobs(w: MsgWriter, n: Node): void {
   if (n.content !== undefined) {
+    const sizes = n.sizes ?? [];
     w.key('c');
     w.arrayHeader(n.content.length);
     for (const id of n.content) w.binHex(checkedId(id));
