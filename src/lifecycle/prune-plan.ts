@@ -49,10 +49,21 @@ export function planPrune(
   tmp: readonly ObjectInfo[],
   policy: PrunePolicy,
 ): PrunePlan {
-  const keep: IndexedPack[] = [];
-  const toRepack: IndexedPack[] = [];
-  const drop: IndexedPack[] = [];
-  const lost: PackId[] = [];
+  const { keep, toRepack, drop, lost } = sortPacks(view, live, stored, policy.maxUnused);
+  const repack = repackJobs(view, live, keep, toRepack, drop);
+  return { keep, repack, drop, lost, ...unindexedObjects(view, stored, tmp, policy) };
+}
+
+interface SortedPacks {
+  readonly keep: IndexedPack[];
+  readonly toRepack: IndexedPack[];
+  readonly drop: IndexedPack[];
+  readonly lost: PackId[];
+}
+
+/** Each indexed pack by what is live in it: kept, to repack (more unused than `maxUnused`), dropped (nothing live) or lost (not stored). */
+function sortPacks(view: IndexView, live: BitSet, stored: ReadonlyMap<string, ObjectInfo>, maxUnused: number): SortedPacks {
+  const sorted: SortedPacks = { keep: [], toRepack: [], drop: [], lost: [] };
   for (const pack of view.packs) {
     let dead = 0;
     let anyLive = false;
@@ -60,19 +71,26 @@ export function planPrune(
       if (live.has(r)) anyLive = true;
       else dead += view.blobs.lengthOf(r);
     }
-    if (!stored.has(pack.id)) lost.push(pack.id);
-    else if (!anyLive) drop.push(pack);
-    else if (dead > policy.maxUnused * pack.size) toRepack.push(pack);
-    else keep.push(pack);
+    if (!stored.has(pack.id)) sorted.lost.push(pack.id);
+    else if (!anyLive) sorted.drop.push(pack);
+    else if (dead > maxUnused * pack.size) sorted.toRepack.push(pack);
+    else sorted.keep.push(pack);
   }
-  // Only a blob indexed more than once can be covered by another record than the one at hand.
-  const covered = new BitSet(view.blobs.size);
-  const cover = (r: number): boolean => {
-    if (!view.blobs.isDuplicate(r)) return true;
-    if (covered.has(r)) return false;
-    for (const other of view.blobs.recordsOf(view.blobs.idOf(r))) covered.add(other);
-    return true;
-  };
+  return sorted;
+}
+
+/**
+ * The copies out of the packs to repack: each live blob once, none a kept pack holds. A pack left with
+ * nothing to copy goes to `drop`.
+ */
+function repackJobs(
+  view: IndexView,
+  live: BitSet,
+  keep: readonly IndexedPack[],
+  toRepack: readonly IndexedPack[],
+  drop: IndexedPack[],
+): RepackJob[] {
+  const cover = coverage(view);
   for (const p of keep) for (let r = p.first; r < p.first + p.count; r++) if (live.has(r)) cover(r);
   const copy = new BitSet(view.blobs.size);
   const repack: RepackJob[] = [];
@@ -88,17 +106,31 @@ export function planPrune(
     if (count > 0) repack.push({ pack, count, bytes, blobs: () => copied(view, pack, copy) });
     else drop.push(pack);
   }
+  return repack;
+}
+
+/** Whether record `r` is the first of its blob id asked about: the others are then covered by it. */
+function coverage(view: IndexView): (r: number) => boolean {
+  // Only a blob indexed more than once can be covered by another record than the one at hand.
+  const covered = new BitSet(view.blobs.size);
+  return (r) => {
+    if (!view.blobs.isDuplicate(r)) return true;
+    if (covered.has(r)) return false;
+    for (const other of view.blobs.recordsOf(view.blobs.idOf(r))) covered.add(other);
+    return true;
+  };
+}
+
+/** The stored packs the index does not name, old (orphans) or within the grace period (young), and the old tmp/ objects. */
+function unindexedObjects(
+  view: IndexView,
+  stored: ReadonlyMap<string, ObjectInfo>,
+  tmp: readonly ObjectInfo[],
+  policy: PrunePolicy,
+): Pick<PrunePlan, 'orphans' | 'young' | 'tmp'> {
   const old = (o: ObjectInfo): boolean => policy.now - o.mtimeMs >= policy.graceMs;
   const unindexed = [...stored.values()].filter((o) => !view.pack(parsePackName(o.name) as PackId));
-  return {
-    keep,
-    repack,
-    drop,
-    lost,
-    orphans: unindexed.filter(old),
-    young: unindexed.filter((o) => !old(o)),
-    tmp: tmp.filter(old),
-  };
+  return { orphans: unindexed.filter(old), young: unindexed.filter((o) => !old(o)), tmp: tmp.filter(old) };
 }
 
 /**

@@ -13,7 +13,7 @@ import { listSnapshots } from '../repo/snapshots.js';
 import type { EncodedPack, IndexPack } from '../cas/index-body.js';
 import { indexFileName } from '../cas/index-file.js';
 import { BitSet } from './bit-set.js';
-import { loadIndexView, type IndexedPack } from './index-view.js';
+import { loadIndexView, type IndexedPack, type IndexView } from './index-view.js';
 import { writeIndexSet } from './index-writer.js';
 import { countLive, packObjects, planPrune, type PrunePlan } from './prune-plan.js';
 import { repack } from './repack.js';
@@ -71,6 +71,17 @@ function requireLive(lost: number, first?: string): void {
 }
 
 export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<PruneReport> {
+  const { view, plan, base } = await planFor(repo, opts);
+  if (opts.dryRun) return report(plan, [], 0, 0, base, true);
+  const done = await carryOut(repo, view, plan);
+  return report(plan, done.written, done.indexWritten, done.indexDeleted, base, false);
+}
+
+/** The report's counts of the repository as prune found it. */
+type Before = Pick<PruneReport, 'snapshots' | 'liveBlobs' | 'packsBefore' | 'bytesBefore' | 'unexpected'>;
+
+/** Finds what the snapshots reach and plans what to keep, repack and delete; refuses if a live blob is missing. */
+async function planFor(repo: Repository, opts: PruneOptions): Promise<{ view: IndexView; plan: PrunePlan; base: Before }> {
   // Listing the packs (I/O) overlaps reading the index and the snapshots. Under the exclusive lock no backup
   // adds packs meanwhile; were one to, a pack listed but not indexed is kept through the grace period.
   const [view, snapshots, packs, tmpListed] = await Promise.all([
@@ -101,7 +112,15 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
       .filter((n) => !isFormatName(n))
       .sort(),
   };
-  if (opts.dryRun) return report(plan, [], 0, 0, base, true);
+  return { view, plan, base };
+}
+
+/** Writes the new packs and index files, then deletes the old index files, then the packs and tmp/ objects no longer needed. */
+async function carryOut(
+  repo: Repository,
+  view: IndexView,
+  plan: PrunePlan,
+): Promise<{ written: EncodedPack[]; indexWritten: number; indexDeleted: number }> {
   // Nothing is looked up by id from here on, and nothing at all once the new index is written: the
   // index cache is rebuilt then, and would otherwise add its memory to the view's.
   view.blobs.releaseLookup();
@@ -122,7 +141,7 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
     repo.index.refresh(),
   ]);
   for (const r of settled) if (r.status === 'rejected') throw r.reason;
-  return report(plan, written, newIndex.length, oldIndex.length, base, false);
+  return { written, indexWritten: newIndex.length, indexDeleted: oldIndex.length };
 }
 
 const sumSizes = (xs: readonly { size: number }[]): number => xs.reduce((n, x) => n + x.size, 0);
@@ -138,7 +157,7 @@ function report(
   written: readonly EncodedPack[],
   indexWritten: number,
   indexDeleted: number,
-  base: Pick<PruneReport, 'snapshots' | 'liveBlobs' | 'packsBefore' | 'bytesBefore' | 'unexpected'>,
+  base: Before,
   dryRun: boolean,
 ): PruneReport {
   const repacked = plan.repack.map((j) => j.pack);

@@ -11,6 +11,8 @@ import type { BlobPool, SealResult } from '../../repo/blob-pool.js';
 import { byteLength, type BlobBytes } from '../../repo/native-seal.js';
 import type { BlobSaver } from '../../repo/blob-saver.js';
 import type { BackupCounters } from './progress.js';
+import { ChunkQueue, type ChunkResult } from './chunk-queue.js';
+import { ReadRing } from './read-ring.js';
 import { MiB } from '../../core/sizes.js';
 
 export interface Content {
@@ -28,10 +30,11 @@ const READ_SIZE = 4 * MiB;
 const CHUNKS_IN_FLIGHT = 6;
 const PROBE = 64 * 1024;
 
-interface ChunkResult {
-  readonly id: BlobId;
-  readonly size: number;
-  readonly sealed?: Uint8Array;
+/** What #cutAll needs to know of the file it cuts. */
+interface LargeFile {
+  readonly ext: string;
+  readonly fresh: boolean;
+  readonly stopped: () => boolean;
 }
 
 export interface ChunkerSetup {
@@ -45,7 +48,7 @@ export class FileSaver {
   readonly #policy: CompressionPolicy;
   readonly #chunker: ChunkerSetup;
   readonly #counters: BackupCounters;
-  /** The read buffers of large files, handed from one file to the next (see saveLarge). */
+  /** The read buffers of large files, handed from one file to the next (see #takeRing). */
   #spareRing: Buffer[] | undefined;
 
   constructor(pool: BlobPool, saver: BlobSaver, policy: CompressionPolicy, chunker: ChunkerSetup, counters: BackupCounters) {
@@ -86,73 +89,54 @@ export class FileSaver {
   ): Promise<Content> {
     const ext = extensionOf(path);
     const chunker = new Chunker(this.#chunker.params, this.#chunker.gear);
-    const queue: Promise<ChunkResult>[] = [];
-    const content: BlobId[] = [];
-    const sizes: number[] = [];
-    const drainOne = async (): Promise<void> => {
-      const r = await queue.shift()!;
-      content.push(r.id);
-      sizes.push(r.size);
-      if (r.sealed) await this.#saver.saveChunk(r.id, r.sealed, r.size);
-    };
+    const queue = new ChunkQueue(this.#saver);
     const fh = await openForBackup(path);
     const reader = new SourceReader(fh, sparse); // dataRanges does not throw: the file is closed below
-    // A ring of read buffers, reused. The chunks cut from a buffer are hashed and sealed where they
-    // lie, a chunk cut across buffers as its pieces (never joined into a copy), so a buffer is refilled
-    // only once every chunk with a piece in it is done. As every buffer but the last is filled whole, a
-    // chunk still being assembled spans at most ceil(max / READ_SIZE) + 1 buffers: the ring's next
-    // buffer holds none of it, and is filled (read ahead) while this one is cut.
-    // Large files are stored one at a time, and each takes the ring the last one gave back: a new ring per
-    // file was garbage only a later GC freed, and it raised the peak memory of a backup.
+    const ring = new ReadRing(this.#takeRing(), reader);
+    try {
+      await this.#cutAll(ring, chunker, queue, { ext, fresh, stopped });
+      const last = chunker.finishPieces();
+      if (last) queue.push(...this.#chunks([last], ext, fresh));
+      while (queue.length > 0) await queue.drainOne();
+    } catch (err) {
+      await queue.abandon();
+      throw err;
+    } finally {
+      await ring.settled();
+      await fh.close();
+      // No job reads a buffer of the ring any more (all drained; after an error, all settled above): the next file's.
+      this.#spareRing = ring.buffers;
+    }
+    await this.#saver.endLargeFile();
+    return queue.content();
+  }
+
+  /**
+   * The read buffers the last large file gave back, or new ones: one more than a chunk can span
+   * (see ReadRing). Large files are stored one at a time; a new ring per file was garbage only a
+   * later GC freed, and it raised the peak memory of a backup.
+   */
+  #takeRing(): Buffer[] {
     const ring =
       this.#spareRing ??
       Array.from({ length: Math.ceil(this.#chunker.params.max / READ_SIZE) + 2 }, () => Buffer.allocUnsafeSlow(READ_SIZE));
     this.#spareRing = undefined;
-    const inUse: Promise<unknown>[][] = ring.map(() => []);
-    const readInto = (k: number): Promise<number> => {
-      const slot = k % ring.length;
-      const p = Promise.allSettled(inUse[slot]!).then(() => {
-        inUse[slot] = [];
-        return reader.fill(ring[slot]!);
+    return ring;
+  }
+
+  /** Reads the file through, cutting each buffer into chunks and keeping a few of them in flight. */
+  async #cutAll(ring: ReadRing, chunker: Chunker, queue: ChunkQueue, file: LargeFile): Promise<void> {
+    for (let buf = await ring.next(); buf !== undefined; buf = await ring.next()) {
+      if (file.stopped()) throw new RozenError('Interrupted', 'interrupted');
+      this.#counters.bytesRead += buf.length;
+      const cut = await chunker.cutAsync(buf);
+      this.#chunks(cut, file.ext, file.fresh).forEach((done, i) => {
+        // Its pieces lie in this buffer and the ones before it, one piece per buffer.
+        ring.pin(cut[i]!.length, done);
+        queue.push(done);
       });
-      p.catch(() => undefined); // awaited in its turn; not an unhandled rejection if we stop first
-      return p;
-    };
-    let next = readInto(0);
-    try {
-      for (let k = 0; ; k++) {
-        const buf = ring[k % ring.length]!;
-        const bytesRead = await next;
-        if (bytesRead === 0) break;
-        // A short read is the end of the file: nothing to read ahead.
-        next = bytesRead < buf.length ? Promise.resolve(0) : readInto(k + 1);
-        if (stopped()) throw new RozenError('Interrupted', 'interrupted');
-        this.#counters.bytesRead += bytesRead;
-        const cut = await chunker.cutAsync(buf.subarray(0, bytesRead));
-        this.#chunks(cut, ext, fresh).forEach((done, i) => {
-          // Its pieces lie in this buffer and the ones before it, one piece per buffer.
-          for (let back = 0; back < cut[i]!.length; back++) inUse[(k - back) % ring.length]!.push(done);
-          queue.push(done);
-        });
-        while (queue.length > CHUNKS_IN_FLIGHT) await drainOne();
-      }
-      const last = chunker.finishPieces();
-      if (last) queue.push(...this.#chunks([last], ext, fresh));
-      while (queue.length > 0) await drainOne();
-    } catch (err) {
-      for (const r of await Promise.allSettled(queue)) {
-        if (r.status === 'fulfilled' && r.value.sealed) this.#saver.unclaim(r.value.id);
-      }
-      throw err;
-    } finally {
-      // A read ahead may still be filling a buffer: the file stays open, and the ring unshared, until it is done.
-      await next.catch(() => 0);
-      await fh.close();
-      // No job reads a buffer of the ring any more (all drained; after an error, all settled above): the next file's.
-      this.#spareRing = ring;
+      while (queue.length > CHUNKS_IN_FLIGHT) await queue.drainOne();
     }
-    await this.#saver.endLargeFile();
-    return { content, sizes, size: sizes.reduce((a, b) => a + b, 0) };
   }
 
   /**

@@ -38,8 +38,9 @@ export function decodeTree(bytes: Uint8Array): Node[] {
   return decodeTop(bytes, (r) => {
     const count = r.arrayHeader('tree blob (entries)');
     const nodes: Node[] = [];
+    const fields = new EntryFields();
     for (let i = 0; i < count; i++) {
-      const node = decodeNode(r);
+      const node = decodeNode(r, fields);
       if (i > 0 && Buffer.compare(nodes[i - 1]!.name, node.name) >= 0) throw corrupt('tree entries not sorted strictly by name bytes');
       nodes.push(node);
     }
@@ -154,145 +155,123 @@ const BIT = {
 } as const;
 const ALL_REQUIRED = (1 << REQUIRED.length) - 1;
 
+/**
+ * One entry's values as read, before they are checked. One per tree, reused from entry to entry so that
+ * reading leaves no garbage: `seen` has a bit per key read in the current entry, and the optional values
+ * are cleared before each (the required ones are used only once all of them were read).
+ */
+class EntryFields {
+  seen = 0;
+  name: Buffer = EMPTY;
+  typeCode = 0;
+  mode = 0;
+  uid = 0;
+  gid = 0;
+  size = 0;
+  allocated = 0;
+  device = 0;
+  inode = 0;
+  links = 0;
+  rdev = 0;
+  mtimeNs = 0n;
+  atimeNs = 0n;
+  ctimeNs = 0n;
+  user: string | undefined;
+  group: string | undefined;
+  linkTarget: Buffer | undefined;
+  xattrs: [string, Buffer][] | undefined;
+  ids: BlobId[] | undefined;
+  sizes: number[] | undefined;
+  subtree: string | undefined;
+
+  clear(): void {
+    this.seen = 0;
+    this.user = this.group = this.subtree = undefined;
+    this.linkTarget = this.xattrs = this.ids = this.sizes = undefined;
+  }
+}
+
+/** Per key of an entry: its bit, and how its value is read. */
+const FIELDS = new Map<number, readonly [number, (r: MsgReader, f: EntryFields) => unknown]>([
+  [K.n, [BIT.n, (r, f) => (f.name = r.bin('tree entry (n)'))]],
+  [K.t, [BIT.t, (r, f) => (f.typeCode = r.uint('tree entry (t)'))]],
+  [K.m, [BIT.m, (r, f) => (f.mode = r.uint('tree entry (m)'))]],
+  [K.u, [BIT.u, (r, f) => (f.uid = r.uint('tree entry (u)'))]],
+  [K.g, [BIT.g, (r, f) => (f.gid = r.uint('tree entry (g)'))]],
+  [K.mt, [BIT.mt, (r, f) => (f.mtimeNs = r.int64('tree entry (mt)'))]],
+  [K.at, [BIT.at, (r, f) => (f.atimeNs = r.int64('tree entry (at)'))]],
+  [K.ct, [BIT.ct, (r, f) => (f.ctimeNs = r.int64('tree entry (ct)'))]],
+  [K.s, [BIT.s, (r, f) => (f.size = r.uint('tree entry (s)'))]],
+  [K.al, [BIT.al, (r, f) => (f.allocated = r.uint('tree entry (al)'))]],
+  [K.d, [BIT.d, (r, f) => (f.device = r.uint('tree entry (d)'))]],
+  [K.i, [BIT.i, (r, f) => (f.inode = r.uint('tree entry (i)'))]],
+  [K.l, [BIT.l, (r, f) => (f.links = r.uint('tree entry (l)'))]],
+  [K.un, [BIT.un, (r, f) => (f.user = r.strRepeated('tree entry (un)'))]],
+  [K.gn, [BIT.gn, (r, f) => (f.group = r.strRepeated('tree entry (gn)'))]],
+  [K.r, [BIT.r, (r, f) => (f.rdev = r.uint('tree entry (r)'))]],
+  [K.lt, [BIT.lt, (r, f) => (f.linkTarget = r.bin('tree entry (lt)'))]],
+  [K.x, [BIT.x, (r, f) => (f.xattrs = xattrs(r))]],
+  [K.c, [BIT.c, (r, f) => (f.ids = blobIds(r))]],
+  [K.cs, [BIT.cs, (r, f) => (f.sizes = uints(r, 'tree entry (cs)'))]],
+  [K.st, [BIT.st, (r, f) => (f.subtree = r.binHex(32, 'tree entry (st)'))]],
+]);
+
 /** Reads one entry straight into a Node (no intermediate map: trees are decoded by the ten thousand). */
-function decodeNode(r: MsgReader): Node {
-  let seen = 0;
-  let name: Buffer | undefined;
-  let typeCode = 0,
-    mode = 0,
-    uid = 0,
-    gid = 0,
-    size = 0,
-    allocated = 0,
-    device = 0,
-    inode = 0,
-    links = 0,
-    rdev = 0;
-  let mtimeNs = 0n,
-    atimeNs = 0n,
-    ctimeNs = 0n;
-  let user: string | undefined, group: string | undefined, linkTarget: Buffer | undefined, subtree: string | undefined;
-  let xattrList: [string, Buffer][] | undefined, ids: BlobId[] | undefined, sizes: number[] | undefined;
+function decodeNode(r: MsgReader, f: EntryFields): Node {
+  readFields(r, f);
+  if ((f.seen & ALL_REQUIRED) !== ALL_REQUIRED) {
+    throw corrupt(`tree entry (missing ${REQUIRED.find((_, i) => (f.seen & (1 << i)) === 0)!})`);
+  }
+  const node = requiredPart(f);
+  addOptional(node, f);
+  return node;
+}
+
+/** Reads one entry's keys and values into `f`; a key unknown, or seen before in the entry, is corrupt. */
+function readFields(r: MsgReader, f: EntryFields): void {
+  f.clear();
   const keys = r.mapHeader('tree entry');
   for (let k = 0; k < keys; k++) {
-    const key = r.shortKey('tree entry (unknown key)');
-    let bit: number;
-    switch (key) {
-      case K.n:
-        bit = BIT.n;
-        name = r.bin('tree entry (n)');
-        break;
-      case K.t:
-        bit = BIT.t;
-        typeCode = r.uint('tree entry (t)');
-        break;
-      case K.m:
-        bit = BIT.m;
-        mode = r.uint('tree entry (m)');
-        break;
-      case K.u:
-        bit = BIT.u;
-        uid = r.uint('tree entry (u)');
-        break;
-      case K.g:
-        bit = BIT.g;
-        gid = r.uint('tree entry (g)');
-        break;
-      case K.mt:
-        bit = BIT.mt;
-        mtimeNs = r.int64('tree entry (mt)');
-        break;
-      case K.at:
-        bit = BIT.at;
-        atimeNs = r.int64('tree entry (at)');
-        break;
-      case K.ct:
-        bit = BIT.ct;
-        ctimeNs = r.int64('tree entry (ct)');
-        break;
-      case K.s:
-        bit = BIT.s;
-        size = r.uint('tree entry (s)');
-        break;
-      case K.al:
-        bit = BIT.al;
-        allocated = r.uint('tree entry (al)');
-        break;
-      case K.d:
-        bit = BIT.d;
-        device = r.uint('tree entry (d)');
-        break;
-      case K.i:
-        bit = BIT.i;
-        inode = r.uint('tree entry (i)');
-        break;
-      case K.l:
-        bit = BIT.l;
-        links = r.uint('tree entry (l)');
-        break;
-      case K.un:
-        bit = BIT.un;
-        user = r.strRepeated('tree entry (un)');
-        break;
-      case K.gn:
-        bit = BIT.gn;
-        group = r.strRepeated('tree entry (gn)');
-        break;
-      case K.r:
-        bit = BIT.r;
-        rdev = r.uint('tree entry (r)');
-        break;
-      case K.lt:
-        bit = BIT.lt;
-        linkTarget = r.bin('tree entry (lt)');
-        break;
-      case K.x:
-        bit = BIT.x;
-        xattrList = xattrs(r);
-        break;
-      case K.c:
-        bit = BIT.c;
-        ids = blobIds(r);
-        break;
-      case K.cs:
-        bit = BIT.cs;
-        sizes = uints(r, 'tree entry (cs)');
-        break;
-      case K.st:
-        bit = BIT.st;
-        subtree = r.binHex(32, 'tree entry (st)');
-        break;
-      default:
-        throw corrupt('tree entry (unknown key)');
-    }
-    if ((seen & bit) !== 0) throw corrupt('tree entry (duplicate key)');
-    seen |= bit;
+    const field = FIELDS.get(r.shortKey('tree entry (unknown key)'));
+    if (field === undefined) throw corrupt('tree entry (unknown key)');
+    const [bit, read] = field;
+    read(r, f);
+    if ((f.seen & bit) !== 0) throw corrupt('tree entry (duplicate key)');
+    f.seen |= bit;
   }
-  if ((seen & ALL_REQUIRED) !== ALL_REQUIRED) {
-    throw corrupt(`tree entry (missing ${REQUIRED.find((_, i) => (seen & (1 << i)) === 0)!})`);
-  }
-  const type = TYPE_CODES[typeCode];
+}
+
+/** The node of the required values, checked (all of them were read). */
+function requiredPart(f: EntryFields): Mutable<Node> {
+  const type = TYPE_CODES[f.typeCode];
   if (type === undefined) throw corrupt('tree entry (type)');
-  if (!validName(name!)) throw corrupt('tree entry (name)');
-  if (mode > 0o7777) throw corrupt('tree entry (mode)');
-  if (uid > 0xffffffff) throw corrupt('tree entry (u)');
-  if (gid > 0xffffffff) throw corrupt('tree entry (g)');
-  const node: Mutable<Node> = { name: name!, type, mode, uid, gid, mtimeNs, atimeNs, ctimeNs, size, allocated, device, inode, links };
-  if (user !== undefined) node.user = user;
-  if (group !== undefined) node.group = group;
-  if ((seen & BIT.r) !== 0) node.rdev = only(type === 'chardev' || type === 'blockdev', 'r', rdev);
+  if (!validName(f.name)) throw corrupt('tree entry (name)');
+  if (f.mode > 0o7777) throw corrupt('tree entry (mode)');
+  if (f.uid > 0xffffffff) throw corrupt('tree entry (u)');
+  if (f.gid > 0xffffffff) throw corrupt('tree entry (g)');
+  const { name, mode, uid, gid, mtimeNs, atimeNs, ctimeNs, size, allocated, device, inode, links } = f;
+  return { name, type, mode, uid, gid, mtimeNs, atimeNs, ctimeNs, size, allocated, device, inode, links };
+}
+
+/** Adds the optional values read to `node`; one its type does not allow is corrupt. */
+function addOptional(node: Mutable<Node>, f: EntryFields): void {
+  const type = node.type;
+  if (f.user !== undefined) node.user = f.user;
+  if (f.group !== undefined) node.group = f.group;
+  if ((f.seen & BIT.r) !== 0) node.rdev = only(type === 'chardev' || type === 'blockdev', 'r', f.rdev);
   if (type === 'symlink') {
-    if (linkTarget === undefined) throw corrupt('tree entry (lt)');
-    node.linkTarget = linkTarget;
-  } else if (linkTarget !== undefined) only(false, 'lt', 0);
-  if (xattrList !== undefined) node.xattrs = xattrList;
-  if (ids !== undefined || sizes !== undefined) {
-    if (type !== 'file' || ids === undefined || sizes === undefined || ids.length !== sizes.length) throw corrupt('tree entry (content)');
-    node.content = ids;
-    node.sizes = sizes;
+    if (f.linkTarget === undefined) throw corrupt('tree entry (lt)');
+    node.linkTarget = f.linkTarget;
+  } else if (f.linkTarget !== undefined) only(false, 'lt', 0);
+  if (f.xattrs !== undefined) node.xattrs = f.xattrs;
+  if (f.ids !== undefined || f.sizes !== undefined) {
+    if (type !== 'file' || f.ids === undefined || f.sizes === undefined || f.ids.length !== f.sizes.length) {
+      throw corrupt('tree entry (content)');
+    }
+    node.content = f.ids;
+    node.sizes = f.sizes;
   }
-  if (subtree !== undefined) node.subtree = only(type === 'dir', 'st', subtree as BlobId);
-  return node;
+  if (f.subtree !== undefined) node.subtree = only(type === 'dir', 'st', f.subtree as BlobId);
 }
 
 function blobIds(r: MsgReader): BlobId[] {
@@ -325,17 +304,28 @@ function xattrs(r: MsgReader): [string, Buffer][] {
 function encodeNode(w: MsgWriter, n: Node): void {
   if (!validName(n.name)) throw invalidArgument(`invalid entry name ${JSON.stringify(n.name.toString('latin1'))}`);
   const xattrs = n.xattrs !== undefined && n.xattrs.length > 0 ? n.xattrs : undefined;
-  const sizes = n.sizes ?? [];
-  if (n.content !== undefined && sizes.length !== n.content.length) throw invalidArgument('content and sizes differ in length');
-  const optional =
+  if (n.content !== undefined && (n.sizes ?? []).length !== n.content.length) throw invalidArgument('content and sizes differ in length');
+  w.mapHeader(REQUIRED.length + optionalCount(n, xattrs));
+  writeStat(w, n);
+  writeExtras(w, n, xattrs);
+  writeBlobs(w, n);
+}
+
+/** How many optional keys the entry of `n` has (`c` and `cs` come together). */
+function optionalCount(n: Node, xattrs: Node['xattrs']): number {
+  return (
     Number(n.user !== undefined) +
     Number(n.group !== undefined) +
     Number(n.rdev !== undefined) +
     Number(n.linkTarget !== undefined) +
     Number(xattrs !== undefined) +
     2 * Number(n.content !== undefined) +
-    Number(n.subtree !== undefined);
-  w.mapHeader(REQUIRED.length + optional);
+    Number(n.subtree !== undefined)
+  );
+}
+
+/** The keys `n` to `r`: the name and what stat tells of the entry. */
+function writeStat(w: MsgWriter, n: Node): void {
   w.key('n');
   w.bin(n.name);
   uintField(w, 't', typeCode(n.type));
@@ -353,6 +343,10 @@ function encodeNode(w: MsgWriter, n: Node): void {
   uintField(w, 'i', n.inode);
   uintField(w, 'l', n.links);
   if (n.rdev !== undefined) uintField(w, 'r', n.rdev);
+}
+
+/** The keys `lt` and `x`: a symlink's target and the extended attributes (none is written as no key). */
+function writeExtras(w: MsgWriter, n: Node, xattrs: Node['xattrs']): void {
   if (n.linkTarget !== undefined) {
     w.key('lt');
     w.bin(n.linkTarget);
@@ -366,7 +360,12 @@ function encodeNode(w: MsgWriter, n: Node): void {
       w.bin(v);
     }
   }
+}
+
+/** The keys `c`, `cs` and `st`: the blobs of a file's content and a directory's subtree. */
+function writeBlobs(w: MsgWriter, n: Node): void {
   if (n.content !== undefined) {
+    const sizes = n.sizes ?? [];
     w.key('c');
     w.arrayHeader(n.content.length);
     for (const id of n.content) w.binHex(checkedId(id));
