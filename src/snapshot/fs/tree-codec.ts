@@ -191,30 +191,83 @@ class EntryFields {
   }
 }
 
-/** Per key of an entry: its bit, and how its value is read. */
-const FIELDS = new Map<number, readonly [number, (r: MsgReader, f: EntryFields) => unknown]>([
-  [K.n, [BIT.n, (r, f) => (f.name = r.bin('tree entry (n)'))]],
-  [K.t, [BIT.t, (r, f) => (f.typeCode = r.uint('tree entry (t)'))]],
-  [K.m, [BIT.m, (r, f) => (f.mode = r.uint('tree entry (m)'))]],
-  [K.u, [BIT.u, (r, f) => (f.uid = r.uint('tree entry (u)'))]],
-  [K.g, [BIT.g, (r, f) => (f.gid = r.uint('tree entry (g)'))]],
-  [K.mt, [BIT.mt, (r, f) => (f.mtimeNs = r.int64('tree entry (mt)'))]],
-  [K.at, [BIT.at, (r, f) => (f.atimeNs = r.int64('tree entry (at)'))]],
-  [K.ct, [BIT.ct, (r, f) => (f.ctimeNs = r.int64('tree entry (ct)'))]],
-  [K.s, [BIT.s, (r, f) => (f.size = r.uint('tree entry (s)'))]],
-  [K.al, [BIT.al, (r, f) => (f.allocated = r.uint('tree entry (al)'))]],
-  [K.d, [BIT.d, (r, f) => (f.device = r.uint('tree entry (d)'))]],
-  [K.i, [BIT.i, (r, f) => (f.inode = r.uint('tree entry (i)'))]],
-  [K.l, [BIT.l, (r, f) => (f.links = r.uint('tree entry (l)'))]],
-  [K.un, [BIT.un, (r, f) => (f.user = r.strRepeated('tree entry (un)'))]],
-  [K.gn, [BIT.gn, (r, f) => (f.group = r.strRepeated('tree entry (gn)'))]],
-  [K.r, [BIT.r, (r, f) => (f.rdev = r.uint('tree entry (r)'))]],
-  [K.lt, [BIT.lt, (r, f) => (f.linkTarget = r.bin('tree entry (lt)'))]],
-  [K.x, [BIT.x, (r, f) => (f.xattrs = xattrs(r))]],
-  [K.c, [BIT.c, (r, f) => (f.ids = blobIds(r))]],
-  [K.cs, [BIT.cs, (r, f) => (f.sizes = uints(r, 'tree entry (cs)'))]],
-  [K.st, [BIT.st, (r, f) => (f.subtree = r.binHex(32, 'tree entry (st)'))]],
-]);
+/** Reads the value of one key of an entry into `f`: the key's bit. (A switch: this runs for every key of every entry.) */
+function readField(r: MsgReader, f: EntryFields, key: number): number {
+  switch (key) {
+    case K.n:
+      f.name = r.bin('tree entry (n)');
+      return BIT.n;
+    case K.t:
+      f.typeCode = r.uint('tree entry (t)');
+      return BIT.t;
+    case K.m:
+      f.mode = r.uint('tree entry (m)');
+      return BIT.m;
+    case K.u:
+      f.uid = r.uint('tree entry (u)');
+      return BIT.u;
+    case K.g:
+      f.gid = r.uint('tree entry (g)');
+      return BIT.g;
+    case K.mt:
+      f.mtimeNs = r.int64('tree entry (mt)');
+      return BIT.mt;
+    case K.at:
+      f.atimeNs = r.int64('tree entry (at)');
+      return BIT.at;
+    case K.ct:
+      f.ctimeNs = r.int64('tree entry (ct)');
+      return BIT.ct;
+    case K.s:
+      f.size = r.uint('tree entry (s)');
+      return BIT.s;
+    case K.al:
+      f.allocated = r.uint('tree entry (al)');
+      return BIT.al;
+    case K.d:
+      f.device = r.uint('tree entry (d)');
+      return BIT.d;
+    default:
+      return readLaterField(r, f, key);
+  }
+}
+
+function readLaterField(r: MsgReader, f: EntryFields, key: number): number {
+  switch (key) {
+    case K.i:
+      f.inode = r.uint('tree entry (i)');
+      return BIT.i;
+    case K.l:
+      f.links = r.uint('tree entry (l)');
+      return BIT.l;
+    case K.un:
+      f.user = r.strRepeated('tree entry (un)');
+      return BIT.un;
+    case K.gn:
+      f.group = r.strRepeated('tree entry (gn)');
+      return BIT.gn;
+    case K.r:
+      f.rdev = r.uint('tree entry (r)');
+      return BIT.r;
+    case K.lt:
+      f.linkTarget = r.bin('tree entry (lt)');
+      return BIT.lt;
+    case K.x:
+      f.xattrs = xattrs(r);
+      return BIT.x;
+    case K.c:
+      f.ids = blobIds(r);
+      return BIT.c;
+    case K.cs:
+      f.sizes = uints(r, 'tree entry (cs)');
+      return BIT.cs;
+    case K.st:
+      f.subtree = r.binHex(32, 'tree entry (st)');
+      return BIT.st;
+    default:
+      throw corrupt('tree entry (unknown key)');
+  }
+}
 
 /** Reads one entry straight into a Node (no intermediate map: trees are decoded by the ten thousand). */
 function decodeNode(r: MsgReader, f: EntryFields): Node {
@@ -232,10 +285,7 @@ function readFields(r: MsgReader, f: EntryFields): void {
   f.clear();
   const keys = r.mapHeader('tree entry');
   for (let k = 0; k < keys; k++) {
-    const field = FIELDS.get(r.shortKey('tree entry (unknown key)'));
-    if (field === undefined) throw corrupt('tree entry (unknown key)');
-    const [bit, read] = field;
-    read(r, f);
+    const bit = readField(r, f, r.shortKey('tree entry (unknown key)'));
     if ((f.seen & bit) !== 0) throw corrupt('tree entry (duplicate key)');
     f.seen |= bit;
   }
