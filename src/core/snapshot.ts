@@ -13,6 +13,8 @@ export interface SnapshotRecord {
   readonly tree: BlobId;
   readonly parent?: SnapshotId;
   readonly summary?: Readonly<Record<string, number>>;
+  /** Set by `copy`: the id of the snapshot this one is a copy of, in the repository it was first made in. */
+  readonly original?: SnapshotId;
 }
 
 export interface Snapshot extends SnapshotRecord {

@@ -27,6 +27,7 @@ function encodeRecord(r: SnapshotRecord): Uint8Array {
     tree: Buffer.from(fromHex(r.tree)),
     ...(r.parent !== undefined && { parent: r.parent }),
     ...(r.summary !== undefined && { summary: { ...r.summary } }),
+    ...(r.original !== undefined && { original: r.original }),
   });
 }
 
@@ -55,6 +56,7 @@ function decodeRecord(id: string, v: unknown): Snapshot {
     tree: toHex(tree) as BlobId,
     ...(typeof o['parent'] === 'string' && { parent: o['parent'] as SnapshotId }),
     ...(typeof o['summary'] === 'object' && o['summary'] !== null && { summary: o['summary'] as Record<string, number> }),
+    ...(typeof o['original'] === 'string' && isHexId(o['original']) && { original: o['original'] as SnapshotId }),
   };
 }
 

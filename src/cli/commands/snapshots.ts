@@ -20,6 +20,7 @@ export function snapshotJson(s: Snapshot): Record<string, unknown> {
     tags: s.tags,
     tree: s.tree,
     ...(s.parent && { parent: s.parent }),
+    ...(s.original && { original: s.original }),
     ...(s.summary && { summary: s.summary, size: s.summary['bytes_total'] ?? 0 }),
   };
 }
