@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerBackup } from './backup.js';
 import { registerCheck } from './check.js';
+import { registerCopy } from './copy.js';
 import { registerDiff } from './diff.js';
 import { registerForget } from './forget.js';
 import { registerInit } from './init.js';
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerStats(program);
   registerUnlock(program);
   registerRepair(program);
+  registerCopy(program);
 }

@@ -1,0 +1,126 @@
+/**
+ * One file's content re-stored in another repository: read from the source (authenticated and re-hashed there),
+ * cut and hashed with the destination's keys, and sealed and written only where the destination lacks a blob.
+ */
+import { Chunker } from '../cas/chunker.js';
+import type { BlobId } from '../core/ids.js';
+import { BlobType, type BlobLocation } from '../core/types.js';
+import type { BlobPool } from '../repo/blob-pool.js';
+import type { BlobSaver } from '../repo/blob-saver.js';
+import { byteLength } from '../repo/native-seal.js';
+import type { Repository } from '../repo/repository.js';
+
+/** A file's content in the destination: its blob ids and their plaintext sizes (FORMAT §9.2 `c`, `cs`). */
+export interface Content {
+  readonly content: readonly BlobId[];
+  readonly sizes: readonly number[];
+}
+
+/** What a copy counts while it runs. */
+export interface CopyCounters {
+  files: number;
+  bytesRead: number;
+  blobsWritten: number;
+  bytesWritten: number;
+}
+
+/** Seal overhead (40) and frame byte (1): a blob stored raw is this much longer than its plaintext. */
+const RAW_OVERHEAD = 41;
+const LEVEL = 3;
+
+export interface ContentDeps {
+  readonly src: Repository;
+  readonly dst: Repository;
+  readonly saver: BlobSaver;
+  /** Hashing and sealing with the destination's keys. */
+  readonly pool: BlobPool;
+  /** A source blob's plaintext, authenticated and checked against its id. */
+  readonly read: (id: BlobId, loc: BlobLocation) => Promise<Uint8Array>;
+  readonly counters: CopyCounters;
+}
+
+export class ContentCopier {
+  /** Large files go one at a time: the destination has one open degenerate pack. */
+  #largeTurn: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly d: ContentDeps) {}
+
+  /** `ids` (with plaintext sizes `sizes`) of the source, as the destination stores them. */
+  async copy(ids: readonly BlobId[], sizes: readonly number[]): Promise<Content> {
+    const total = sizes.reduce((a, b) => a + b, 0);
+    this.d.counters.files++;
+    if (total < this.d.dst.config.largeFile) return this.#small(ids);
+    const turn = this.#largeTurn.then(() => this.#large(ids));
+    this.#largeTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** A file below the destination's large-file size: one blob, as a backup would store it. */
+  async #small(ids: readonly BlobId[]): Promise<Content> {
+    const parts: Uint8Array[] = [];
+    let raw = false;
+    for (const id of ids) {
+      const { bytes, stored } = await this.#read(id);
+      parts.push(bytes);
+      raw ||= stored;
+    }
+    // Given as its pieces: the addon hashes and seals them in order without a joined copy.
+    const id = await this.d.pool.hash(parts);
+    if (await this.#claim(id)) {
+      const s = await this.d.pool.seal({ data: parts, id, level: raw ? false : LEVEL });
+      await this.d.saver.saveSmall(BlobType.data, id, s.sealed, s.rawLength);
+      this.#wrote(s.sealed.length);
+    }
+    return { content: [id], sizes: [byteLength(parts)] };
+  }
+
+  /** A large file: its bytes cut again by the destination's chunker, whose gear table its id key makes (FORMAT §8). */
+  async #large(ids: readonly BlobId[]): Promise<Content> {
+    const cfg = this.d.dst.config;
+    const chunker = new Chunker({ min: cfg.chunkMin, avg: cfg.chunkAvg, max: cfg.chunkMax }, this.d.dst.gear);
+    const out = { content: [] as BlobId[], sizes: [] as number[] };
+    let raw = true;
+    try {
+      for (const id of ids) {
+        const { bytes, stored } = await this.#read(id);
+        raw &&= stored;
+        for (const pieces of await chunker.cutAsync(bytes)) await this.#chunk(pieces, raw, out);
+      }
+      const last = chunker.finishPieces();
+      if (last) await this.#chunk(last, raw, out);
+    } finally {
+      await this.d.saver.endLargeFile();
+    }
+    return out;
+  }
+
+  async #chunk(pieces: readonly Uint8Array[], raw: boolean, out: { content: BlobId[]; sizes: number[] }): Promise<void> {
+    const id = await this.d.pool.hash(pieces);
+    const length = byteLength(pieces);
+    if (await this.#claim(id)) {
+      const s = await this.d.pool.seal({ data: pieces, id, level: raw ? false : LEVEL });
+      await this.d.saver.saveChunk(id, s.sealed, s.rawLength);
+      this.#wrote(s.sealed.length);
+    }
+    out.content.push(id);
+    out.sizes.push(length);
+  }
+
+  /** Whether this copy is to store blob `id`: the destination neither has it nor is writing it. */
+  async #claim(id: BlobId): Promise<boolean> {
+    return !(await this.d.saver.has(id)) && this.d.saver.claim(id);
+  }
+
+  /** A source blob's plaintext, and whether the source stored it raw (then zstd is not tried on it again). */
+  async #read(id: BlobId): Promise<{ bytes: Uint8Array; stored: boolean }> {
+    const loc = await this.d.src.locate(id);
+    const bytes = await this.d.read(id, loc);
+    this.d.counters.bytesRead += bytes.length;
+    return { bytes, stored: loc.length >= loc.rawLength + RAW_OVERHEAD };
+  }
+
+  #wrote(bytes: number): void {
+    this.d.counters.blobsWritten++;
+    this.d.counters.bytesWritten += bytes;
+  }
+}
