@@ -3,6 +3,7 @@
  * destination lacks is read from the source, re-hashed and sealed with the destination's keys and written through
  * its usual write path: packs, then an index file naming them, then the snapshot record.
  */
+import { invalidArgument } from '../core/errors.js';
 import type { SnapshotId } from '../core/ids.js';
 import type { Snapshot, SnapshotRecord } from '../core/snapshot.js';
 import { createBlobPool } from '../repo/blob-pool.js';
@@ -62,6 +63,7 @@ export async function copySnapshots(
   opts: CopyOptions = {},
   counters: CopyCounters = { files: 0, bytesRead: 0, blobsWritten: 0, bytesWritten: 0 },
 ): Promise<CopyResult> {
+  if (src.config.id === dst.config.id) throw invalidArgument('the source and the destination are the same repository');
   const existing = await listSnapshots(dst);
   const saver = new BlobSaver(dst.backend, dst.sealer, dst.index, dst.config);
   const pool = createBlobPool({ encKey: dst.master.encKey, idKey: dst.master.idKey });

@@ -124,6 +124,9 @@ t.test('a subset by id, then the rest; --host filter', async (t) => {
   const all = await rozen(['copy', src, dst, 'latest', first.id], s.copyEnv);
   ok(t, all, 'copy latest and the first again');
   t.match(all.stdout, /nothing to copy: 2 snapshot/);
+  const self = await rozen(['copy', src, src], { ...s.copyEnv, ROZEN_PASSWORD: 'source pw' });
+  t.equal(self.code, 2, 'a repository is not copied into itself');
+  t.match(self.stderr, /the source and the destination are the same repository/);
   const bad = await rozen(['copy', src, dst, 'ffffffff'], s.copyEnv);
   t.equal(bad.code, 1, 'an unknown id fails');
   t.match(bad.stderr, /no snapshot with id ffffffff/);
