@@ -41,9 +41,9 @@ export function registerCopy(program: Command): void {
     .argument('[snapshot...]', 'snapshot ids, unique prefixes or latest (default: every snapshot matching --host/--tag/--path)')
     .option('--from-password-file <file>', 'read the source repository password from this file')
     .option('--from-password-command <cmd>', 'run CMD with /bin/sh; its output, less the trailing newline, is the source password')
-    .option('--host <host>', 'only snapshots of this host (and latest: the newest of them)')
-    .option('--tag <tag>', 'only snapshots with this tag (repeatable: all must match)', collect, [])
-    .option('--path <path>', 'only snapshots of this path (repeatable: all must match)', collect, [])
+    .option('--host <host>', 'without snapshots named: only those of this host; with latest: the newest of them')
+    .option('--tag <tag>', 'the same for a tag (repeatable: all must match)', collect, [])
+    .option('--path <path>', 'the same for a backed-up path (repeatable: all must match)', collect, [])
     .option('--quiet', 'print nothing but errors')
     .option('--json', 'print a JSON summary')
     .addHelpText('after', HELP)
@@ -108,7 +108,7 @@ function eventLine(e: CopyEvent): string {
 function summaryLine(copied: number, skipped: number, c: Readonly<CopyCounters>, seconds: number): string {
   if (copied === 0) return `nothing to copy: ${skipped} snapshot(s) already in the destination`;
   return (
-    `copied ${copied} snapshot(s) (${skipped} already there): ${c.files} file(s), ${formatBytes(c.bytesRead)} read, ` +
+    `copied ${copied} snapshot(s) (${skipped} already there): ${c.files} file(s) read, ${formatBytes(c.bytesRead)}; ` +
     `${c.blobsWritten} blob(s) (${formatBytes(c.bytesWritten)}) written in ${seconds.toFixed(1)} s`
   );
 }
@@ -131,7 +131,7 @@ function summaryJson(copied: number, skipped: number, c: Readonly<CopyCounters>,
 function copyProgress(mode: ProgressMode, c: Readonly<CopyCounters>): { stop(): void; clear(): void } {
   if (mode !== 'tty') return { stop() {}, clear() {} };
   const draw = (): void => {
-    const line = `copying: ${c.files} file(s), ${formatBytes(c.bytesRead)} read, ${c.blobsWritten} blob(s) (${formatBytes(c.bytesWritten)}) written`;
+    const line = `copying: ${c.files} file(s) read, ${formatBytes(c.bytesRead)}; ${c.blobsWritten} blob(s) (${formatBytes(c.bytesWritten)}) written`;
     process.stderr.write(`\r\x1b[K${line}`);
   };
   const timer = setInterval(draw, 500);
