@@ -9,12 +9,10 @@ import type { BlobPool } from '../repo/blob-pool.js';
 import type { BlobSaver } from '../repo/blob-saver.js';
 import { byteLength } from '../repo/native-seal.js';
 import type { Repository } from '../repo/repository.js';
+import type { Content } from './copy-content-types.js';
+import { resumePoint, type LargeCopy } from './copy-resume.js';
 
-/** A file's content in the destination: its blob ids and their plaintext sizes (FORMAT §9.2 `c`, `cs`). */
-export interface Content {
-  readonly content: readonly BlobId[];
-  readonly sizes: readonly number[];
-}
+export type { Content } from './copy-content-types.js';
 
 /** What a copy counts while it runs. */
 export interface CopyCounters {
@@ -42,6 +40,8 @@ export interface ContentDeps {
 export class ContentCopier {
   /** Large files go one at a time: the destination has one open degenerate pack. */
   #largeTurn: Promise<unknown> = Promise.resolve();
+  /** The last large file copied, by its first source blob: where the next version of it can resume. */
+  readonly #lastLarge = new Map<BlobId, LargeCopy>();
 
   constructor(private readonly d: ContentDeps) {}
 
@@ -74,23 +74,33 @@ export class ContentCopier {
     return { content: [id], sizes: [byteLength(parts)] };
   }
 
-  /** A large file: its bytes cut again by the destination's chunker, whose gear table its id key makes (FORMAT §8). */
+  /**
+   * A large file: its bytes cut again by the destination's chunker, whose gear table its id key makes (FORMAT §8).
+   * Leading chunks shared with the last version of the file copied in this run are taken over unread (copy-resume.ts).
+   */
   async #large(ids: readonly BlobId[]): Promise<Content> {
     const cfg = this.d.dst.config;
     const chunker = new Chunker({ min: cfg.chunkMin, avg: cfg.chunkAvg, max: cfg.chunkMax }, this.d.dst.gear);
-    const out = { content: [] as BlobId[], sizes: [] as number[] };
+    const [first] = ids;
+    const prev = first === undefined ? undefined : this.#lastLarge.get(first);
+    const r = resumePoint(ids, prev);
+    const out = { content: prev?.dst.content.slice(0, r.chunks) ?? [], sizes: prev?.dst.sizes.slice(0, r.chunks) ?? [] };
+    const lengths = [...r.lengths];
     let raw = true;
     try {
-      for (const id of ids) {
+      for (const [i, id] of ids.entries()) {
+        if (i < r.blob) continue;
         const { bytes, stored } = await this.#read(id);
+        lengths.push(bytes.length);
         raw &&= stored;
-        for (const pieces of await chunker.cutAsync(bytes)) await this.#chunk(pieces, raw, out);
+        for (const pieces of await chunker.cutAsync(i === r.blob ? bytes.subarray(r.skip) : bytes)) await this.#chunk(pieces, raw, out);
       }
       const last = chunker.finishPieces();
       if (last) await this.#chunk(last, raw, out);
     } finally {
       await this.d.saver.endLargeFile();
     }
+    if (first !== undefined) this.#lastLarge.set(first, { srcIds: ids, srcLengths: lengths, dst: out });
     return out;
   }
 

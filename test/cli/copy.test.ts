@@ -226,3 +226,37 @@ t.test('the source password: --from-password-file, ROZEN_FROM_PASSWORD_FILE, ROZ
   ok(t, byCmd, 'ROZEN_FROM_PASSWORD_COMMAND, before ROZEN_FROM_PASSWORD_FILE');
   t.equal(summary(byCmd)['snapshots_copied'], 0);
 });
+
+t.test('a large file changed between snapshots: every version restores exactly, its unchanged start is not read again', async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  const data = join(dir, 'data');
+  await mkdir(data);
+  const file = join(data, 'disk.img');
+  const versions = [randomBytes(9 * 1024 * 1024)];
+  const v0 = versions[0] ?? Buffer.alloc(0);
+  versions.push(Buffer.concat([v0.subarray(0, 7 * 1024 * 1024), Buffer.from('inserted'), v0.subarray(7 * 1024 * 1024)]));
+  versions.push(Buffer.concat([versions[1] ?? Buffer.alloc(0), randomBytes(100_000)]));
+  const src = join(dir, 'src');
+  const dst = join(dir, 'dst');
+  const srcEnv = { ...env, ROZEN_PASSWORD: 'source pw' };
+  const dstEnv = { ...env, ROZEN_PASSWORD: 'destination pw' };
+  ok(t, await rozen(['init', src], srcEnv), 'init source');
+  ok(t, await rozen(['init', dst], dstEnv), 'init destination');
+  for (const [i, v] of versions.entries()) {
+    await writeFile(file, v);
+    ok(t, await rozen(['backup', src, data, '--quiet', '--tag', `v${i}`], srcEnv), `backup ${i}`);
+  }
+  const copy = await rozen(['copy', src, dst, '--json'], { ...dstEnv, ROZEN_FROM_PASSWORD: 'source pw' });
+  ok(t, copy, 'copy');
+  const total = versions.reduce((n, v) => n + v.length, 0);
+  t.ok(
+    Number(summary(copy)['bytes_read']) < total - 8 * 1024 * 1024,
+    `the versions' shared starts were read once (${String(summary(copy)['bytes_read'])} of ${total})`,
+  );
+  for (const [i, v] of versions.entries()) {
+    const target = join(dir, `r${i}`);
+    ok(t, await rozen(['restore', dst, 'latest', '--tag', `v${i}`, '--target', target], dstEnv), `restore v${i}`);
+    t.ok((await readFile(join(target, file))).equals(v), `version ${i} byte for byte`);
+  }
+  ok(t, await rozen(['check', dst, '--read-data'], dstEnv), 'check --read-data');
+});
