@@ -7,6 +7,8 @@ import type { BlobId } from '../core/ids.js';
 import { BlobType, type BlobLocation } from '../core/types.js';
 import type { BlobPool } from '../repo/blob-pool.js';
 import type { BlobSaver } from '../repo/blob-saver.js';
+import { mostlyZeros } from '../codec/policy.js';
+import { KiB } from '../core/sizes.js';
 import { byteLength } from '../repo/native-seal.js';
 import type { Repository } from '../repo/repository.js';
 import type { Content } from './copy-content-types.js';
@@ -25,6 +27,8 @@ export interface CopyCounters {
 /** Seal overhead (40) and frame byte (1): a blob stored raw is this much longer than its plaintext. */
 const RAW_OVERHEAD = 41;
 const LEVEL = 3;
+/** Bytes of a chunk's start looked at for zeros. */
+const ZEROS_SAMPLE = 64 * KiB;
 
 export interface ContentDeps {
   readonly src: Repository;
@@ -86,13 +90,13 @@ export class ContentCopier {
     const r = resumePoint(ids, prev);
     const out = { content: prev?.dst.content.slice(0, r.chunks) ?? [], sizes: prev?.dst.sizes.slice(0, r.chunks) ?? [] };
     const lengths = [...r.lengths];
-    let raw = true;
+    let raw = false;
     try {
       for (const [i, id] of ids.entries()) {
         if (i < r.blob) continue;
         const { bytes, stored } = await this.#read(id);
         lengths.push(bytes.length);
-        raw &&= stored;
+        raw = stored;
         for (const pieces of await chunker.cutAsync(i === r.blob ? bytes.subarray(r.skip) : bytes)) await this.#chunk(pieces, raw, out);
       }
       const last = chunker.finishPieces();
@@ -104,11 +108,13 @@ export class ContentCopier {
     return out;
   }
 
+  /** A chunk of a large file, stored raw when the source blob it ends in was, unless it is mostly zeros (a disk image's holes). */
   async #chunk(pieces: readonly Uint8Array[], raw: boolean, out: { content: BlobId[]; sizes: number[] }): Promise<void> {
     const id = await this.d.pool.hash(pieces);
     const length = byteLength(pieces);
     if (await this.#claim(id)) {
-      const s = await this.d.pool.seal({ data: pieces, id, level: raw ? false : LEVEL });
+      const head = pieces[0]?.subarray(0, ZEROS_SAMPLE) ?? new Uint8Array(0);
+      const s = await this.d.pool.seal({ data: pieces, id, level: raw && !mostlyZeros(head) ? false : LEVEL });
       await this.d.saver.saveChunk(id, s.sealed, s.rawLength);
       this.#wrote(s.sealed.length);
     }
