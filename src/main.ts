@@ -23,7 +23,13 @@ const program = addRepoOptions(
     .description('encrypted, deduplicating, compressing backups to a local disk or S3, with FUSE mounts of snapshots')
     .version(ROZEN_VERSION),
 )
-  .option('--password-file <file>', 'read the repository password from this file (else ROZEN_PASSWORD, ROZEN_PASSWORD_FILE, or a prompt)')
+  .option('--password-file <file>', 'read the repository password from this file')
+  .option(
+    '--password-command <cmd>',
+    'run CMD with /bin/sh and take its output, less the trailing newline, as the repository password. ' +
+      'Precedence: --password-command or --password-file (not both), then ROZEN_PASSWORD_COMMAND, ROZEN_PASSWORD, ' +
+      'ROZEN_PASSWORD_FILE, then a prompt on a terminal',
+  )
   .option('--cache-dir <dir>', 'local cache directory (default: the user cache dir, or ROZEN_CACHE_DIR)')
   .option('--debug', 'print stack traces of errors')
   .showHelpAfterError()

@@ -4,10 +4,11 @@ import type { Backend } from '../backend/backend.js';
 import { openBackend } from '../backend/open.js';
 import { Repository, requireRepo } from '../repo/repository.js';
 import { startHeapTrimmer } from './heap-trimmer.js';
-import { readPassword } from './password.js';
+import { readPassword, type PasswordSource } from './password.js';
 
 export interface GlobalOptions {
   readonly passwordFile?: string;
+  readonly passwordCommand?: string;
   readonly cacheDir?: string;
   readonly debug?: boolean;
 }
@@ -16,14 +17,29 @@ export function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
 
+/** Where the global options say the repository's password comes from. */
+export function passwordSource(cmd: Command): PasswordSource {
+  const g = globals(cmd);
+  return { passwordFile: g.passwordFile, passwordCommand: g.passwordCommand };
+}
+
 export async function openRepo(url: string, cmd: Command, wrap?: (b: Backend) => Backend): Promise<Repository> {
+  return openRepoWith(url, cmd, () => readPassword(passwordSource(cmd)), wrap);
+}
+
+/** Opens the repository at `url` with the password `password` gives (asked only once the repository is found). */
+export async function openRepoWith(
+  url: string,
+  cmd: Command,
+  password: () => Promise<string>,
+  wrap?: (b: Backend) => Backend,
+): Promise<Repository> {
   const g = globals(cmd);
   const opened = await openBackend(url);
   const backend = wrap ? wrap(opened) : opened;
   try {
     await requireRepo(backend);
-    const password = await readPassword({ passwordFile: g.passwordFile });
-    return await Repository.open(backend, password, g.cacheDir ? { cacheDir: g.cacheDir } : {});
+    return await Repository.open(backend, await password(), g.cacheDir ? { cacheDir: g.cacheDir } : {});
   } catch (err) {
     await backend.close();
     throw err;

@@ -13,7 +13,7 @@ export interface SnapshotRecord {
   readonly tree: BlobId;
   readonly parent?: SnapshotId;
   readonly summary?: Readonly<Record<string, number>>;
-  /** Set by `tag` and `rewrite`: the id of the snapshot this record replaces (the first of a chain of replacements). */
+  /** Set by `tag`, `rewrite`, `repair snapshots` and `copy`: the record this one stems from (the first of a chain). */
   readonly original?: SnapshotId;
 }
 

@@ -115,7 +115,7 @@ static size_t frame_into(contexts *c, const part *p, int32_t level, uint8_t *fra
 /* The blob id of `p`: HMAC-SHA-256 over its pieces in order. */
 static void hmac_part(const hmac_key *h, const part *p, uint8_t out[ID_BYTES]) {
   if (p->n == 1) {
-    hmac(h, p->one.data, p->one.len, out);
+    hmac(h, p->pieces[0].data, p->pieces[0].len, out);
     return;
   }
   SHA256_CTX c = h->inner;

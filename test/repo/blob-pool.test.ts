@@ -230,3 +230,11 @@ t.test('held bytes: readFiles keeps a file in the addon, sealing takes it once, 
   t.same(await open(again!.id, again!.sealed, 100_000), contents[1], 'a call refused gives its held bytes back');
   await t.rejects(sealBlobs(js.nativeKeys, [{ data: {} as HeldBytes, level: 3 }]), /sealBlobs\(keys/, 'a plain object is not held bytes');
 });
+
+t.test('a blob given as an array of one piece hashes as that piece, also when the piece is a view into a larger buffer', async (t) => {
+  const buf = Buffer.alloc(5000, 7).fill(9, 1000);
+  const view = buf.subarray(500, 4000);
+  const id = blobIdOf(keys.idKey, Buffer.from(view));
+  t.equal(await pool.hash([view]), id);
+  t.equal((await pool.seal({ data: [view], level: false })).id, id);
+});

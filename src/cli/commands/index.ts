@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerBackup } from './backup.js';
 import { registerCheck } from './check.js';
 import { registerCompletion } from './completion.js';
+import { registerCopy } from './copy.js';
 import { registerDiff } from './diff.js';
 import { registerDump } from './dump.js';
 import { registerFind } from './find.js';
@@ -42,6 +43,7 @@ export function registerCommands(program: Command): void {
   registerStats(program);
   registerUnlock(program);
   registerRepair(program);
+  registerCopy(program);
   registerCompletion(program);
   registerVersion(program);
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openBackend } from '../../backend/open.js';
 import { RozenError } from '../../core/errors.js';
 import { Repository } from '../../repo/repository.js';
-import { globals } from '../context.js';
+import { passwordSource } from '../context.js';
 import { out } from '../output.js';
 import { readNewPassword } from '../password.js';
 import { shortId } from '../../core/ids.js';
@@ -19,7 +19,7 @@ export function registerInit(program: Command): void {
         if (await backend.stat('config')) {
           throw new RozenError('RepoExists', `a repository already exists at ${backend.location}`);
         }
-        const password = await readNewPassword(undefined, { passwordFile: globals(cmd).passwordFile });
+        const password = await readNewPassword(undefined, passwordSource(cmd));
         if (password.length === 0) throw new RozenError('InvalidArgument', 'empty password refused');
         const { id, keyId } = await Repository.init(backend, password);
         out(`created repository ${id.slice(0, 10)} at ${backend.location} (key ${shortId(keyId)})`);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { RozenError } from '../../core/errors.js';
 import { oneLine } from '../../core/one-line.js';
 import { type KeyInfo, addKey, describeBadKeyFile, describeKeys, listKeyIds, resolveKeyId } from '../../repo/keys.js';
-import { globals, withRepo } from '../context.js';
+import { passwordSource, withRepo } from '../context.js';
 import { json, out, warn } from '../output.js';
 import { readNewPassword } from '../password.js';
 import { shortId } from '../../core/ids.js';
@@ -20,7 +20,7 @@ function keyRow(k: KeyInfo, current: string): string {
 }
 
 async function newPassword(opts: NewPasswordOpts, cmd: Command): Promise<string> {
-  const pw = await readNewPassword(opts.newPasswordFile, { passwordFile: globals(cmd).passwordFile });
+  const pw = await readNewPassword(opts.newPasswordFile, passwordSource(cmd));
   if (pw.length === 0) throw new RozenError('InvalidArgument', 'empty password refused');
   return pw;
 }

@@ -1,0 +1,96 @@
+/**
+ * copy: snapshots from one repository into another that has other keys (docs/DESIGN.md, "Copy"). What the
+ * destination lacks is read from the source, re-hashed and sealed with the destination's keys and written through
+ * its usual write path: packs, then an index file naming them, then the snapshot record.
+ */
+import { invalidArgument } from '../core/errors.js';
+import type { SnapshotId } from '../core/ids.js';
+import type { Snapshot, SnapshotRecord } from '../core/snapshot.js';
+import { createBlobPool } from '../repo/blob-pool.js';
+import { BlobSaver } from '../repo/blob-saver.js';
+import type { Repository } from '../repo/repository.js';
+import { listSnapshots, saveSnapshot } from '../repo/snapshots.js';
+import { MiB } from '../core/sizes.js';
+import type { CopyCounters } from './copy-content.js';
+import { TreeCopier } from './copy-trees.js';
+
+export type { CopyCounters } from './copy-content.js';
+
+/** Bytes of whole source packs kept while reading: a snapshot's blobs come in about the order they were written. */
+const SOURCE_PACK_CACHE = 64 * MiB;
+
+export interface CopyOptions {
+  readonly signal?: AbortSignal;
+  /** Called after each snapshot is copied or found already copied. */
+  readonly onSnapshot?: (event: CopyEvent) => void;
+}
+
+export type CopyEvent =
+  | { readonly kind: 'copied'; readonly source: Snapshot; readonly copy: SnapshotId }
+  | { readonly kind: 'skipped'; readonly source: Snapshot; readonly copy: SnapshotId };
+
+export interface CopyResult {
+  readonly copied: number;
+  readonly skipped: number;
+  readonly counters: Readonly<CopyCounters>;
+}
+
+/** The id a snapshot is known by across copies (restic's "original"). */
+const originalOf = (s: Snapshot): SnapshotId => s.original ?? s.id;
+
+/** Whether `copy` is a copy of `source`: the same original and the same record, but for the tree, parent and summary. */
+export function isCopyOf(copy: Snapshot, source: Snapshot): boolean {
+  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+  return (
+    originalOf(copy) === originalOf(source) &&
+    copy.time === source.time &&
+    copy.hostname === source.hostname &&
+    copy.username === source.username &&
+    same(copy.paths, source.paths) &&
+    same(copy.tags, source.tags)
+  );
+}
+
+/**
+ * Copies `snapshots` (of `src`) into `dst`, oldest first, skipping those `dst` already has a copy of. Each copy is
+ * complete before its record is written: its packs are stored and indexed first, so an interrupted copy leaves
+ * at worst blobs no snapshot references (prune removes them, a later copy reuses them).
+ */
+export async function copySnapshots(
+  src: Repository,
+  dst: Repository,
+  snapshots: readonly Snapshot[],
+  opts: CopyOptions = {},
+  counters: CopyCounters = { files: 0, bytesRead: 0, blobsWritten: 0, bytesWritten: 0 },
+): Promise<CopyResult> {
+  if (src.config.id === dst.config.id) throw invalidArgument('the source and the destination are the same repository');
+  const existing = await listSnapshots(dst);
+  const saver = new BlobSaver(dst.backend, dst.sealer, dst.index, dst.config);
+  const pool = createBlobPool({ encKey: dst.master.encKey, idKey: dst.master.idKey });
+  const read = src.treeReader(SOURCE_PACK_CACHE);
+  const trees = new TreeCopier({ src, dst, saver, pool, read, counters }, opts.signal);
+  let copied = 0;
+  let skipped = 0;
+  const ordered = [...snapshots].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  try {
+    for (const snap of ordered) {
+      const found = existing.find((e) => isCopyOf(e, snap));
+      if (found) {
+        skipped++;
+        opts.onSnapshot?.({ kind: 'skipped', source: snap, copy: found.id });
+        continue;
+      }
+      const tree = await trees.tree(snap.tree);
+      await saver.flush();
+      const { id: _id, parent: _parent, ...record } = snap;
+      const copy = await saveSnapshot(dst, { ...record, tree, original: originalOf(snap) } satisfies SnapshotRecord);
+      existing.push({ ...record, tree, original: originalOf(snap), id: copy });
+      copied++;
+      opts.onSnapshot?.({ kind: 'copied', source: snap, copy });
+    }
+  } catch (err) {
+    await saver.abort();
+    throw err;
+  }
+  return { copied, skipped, counters };
+}
