@@ -34,6 +34,17 @@ interface ChunkResult {
   readonly sealed?: Uint8Array;
 }
 
+/** Where a large file's bytes come from: fill() fills the buffer but at the end (then fewer, 0 once ended). */
+export interface ByteSource {
+  fill(buf: Buffer): Promise<number>;
+}
+
+/** What the savers of a backup store blobs with: a BlobSaver, or a DryRunSaver that only counts. */
+export type BlobSink = Pick<
+  BlobSaver,
+  'has' | 'claim' | 'unclaim' | 'saveSmall' | 'saveChunk' | 'endLargeFile' | 'flush' | 'abort' | 'stats'
+>;
+
 export interface ChunkerSetup {
   readonly params: ChunkerParams;
   readonly gear: Uint32Array;
@@ -41,14 +52,14 @@ export interface ChunkerSetup {
 
 export class FileSaver {
   readonly #pool: BlobPool;
-  readonly #saver: BlobSaver;
+  readonly #saver: BlobSink;
   readonly #policy: CompressionPolicy;
   readonly #chunker: ChunkerSetup;
   readonly #counters: BackupCounters;
   /** The read buffers of large files, handed from one file to the next (see saveLarge). */
   #spareRing: Buffer[] | undefined;
 
-  constructor(pool: BlobPool, saver: BlobSaver, policy: CompressionPolicy, chunker: ChunkerSetup, counters: BackupCounters) {
+  constructor(pool: BlobPool, saver: BlobSink, policy: CompressionPolicy, chunker: ChunkerSetup, counters: BackupCounters) {
     this.#pool = pool;
     this.#saver = saver;
     this.#policy = policy;
@@ -84,7 +95,16 @@ export class FileSaver {
     stopped: () => boolean = () => false,
     sparse?: { readonly size: number },
   ): Promise<Content> {
-    const ext = extensionOf(path);
+    const fh = await openForBackup(path);
+    try {
+      return await this.saveStream(extensionOf(path), new SourceReader(fh, sparse), fresh, stopped);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** saveLarge of what `source` gives until it ends (a file, or stdin); `ext` picks the compression. */
+  async saveStream(ext: string, source: ByteSource, fresh: boolean, stopped: () => boolean = () => false): Promise<Content> {
     const chunker = new Chunker(this.#chunker.params, this.#chunker.gear);
     const queue: Promise<ChunkResult>[] = [];
     const content: BlobId[] = [];
@@ -95,8 +115,6 @@ export class FileSaver {
       sizes.push(r.size);
       if (r.sealed) await this.#saver.saveChunk(r.id, r.sealed, r.size);
     };
-    const fh = await openForBackup(path);
-    const reader = new SourceReader(fh, sparse); // dataRanges does not throw: the file is closed below
     // A ring of read buffers, reused. The chunks cut from a buffer are hashed and sealed where they
     // lie, a chunk cut across buffers as its pieces (never joined into a copy), so a buffer is refilled
     // only once every chunk with a piece in it is done. As every buffer but the last is filled whole, a
@@ -113,7 +131,7 @@ export class FileSaver {
       const slot = k % ring.length;
       const p = Promise.allSettled(inUse[slot]!).then(() => {
         inUse[slot] = [];
-        return reader.fill(ring[slot]!);
+        return source.fill(ring[slot]!);
       });
       p.catch(() => undefined); // awaited in its turn; not an unhandled rejection if we stop first
       return p;
@@ -145,9 +163,8 @@ export class FileSaver {
       }
       throw err;
     } finally {
-      // A read ahead may still be filling a buffer: the file stays open, and the ring unshared, until it is done.
+      // A read ahead may still be filling a buffer: the source stays open, and the ring unshared, until it is done.
       await next.catch(() => 0);
-      await fh.close();
       // No job reads a buffer of the ring any more (all drained; after an error, all settled above): the next file's.
       this.#spareRing = ring;
     }
