@@ -73,7 +73,7 @@ async function planOf(rawPaths: string[], opts: BackupOpts): Promise<Plan> {
       throw new RozenError('InvalidArgument', '--stdin backs up stdin only: give no paths or lists');
     const name = opts.stdinFilename;
     stdinName(name); // checked before the repository is opened
-    return { ...choices, paths: [`/${name}`], unreadable: [], stdin: { name, stream: process.stdin } };
+    return { ...choices, paths: [`/${name}`], unreadable: [], stdin: { name, stream: stdinChunks() } };
   }
   const paths = rawPaths.map((p) => resolve(p));
   for (const p of paths) {
@@ -94,7 +94,7 @@ export function registerBackup(program: Command): void {
     .command('backup')
     .description('back up files and directories into a new snapshot')
     .argument('<repo>', 'repository: a directory path or s3://bucket/prefix')
-    .argument('[path...]', 'files or directories to back up')
+    .argument('[path...]', 'files or directories to back up (with, or instead of, --files-from*; none with --stdin)')
     .option('--tag <tag>', 'add a tag to the snapshot (repeatable)', collect, [])
     .option('--host <host>', "record this host name instead of the machine's")
     .option('--exclude <glob>', 'skip paths matching the glob (repeatable); without "/" it matches any name', collect, [])
@@ -122,7 +122,7 @@ export function registerBackup(program: Command): void {
     )
     .option(
       '--files-from-raw <file>',
-      'back up the paths listed in FILE separated by NUL bytes, as find -print0 writes them (repeatable)',
+      'back up the paths listed in FILE separated by NUL bytes, as find -print0 writes them: any name, newlines included (repeatable)',
       collect,
       [],
     )
@@ -147,6 +147,16 @@ export function registerBackup(program: Command): void {
         walk?.stop();
       }
     });
+}
+
+/** process.stdin's chunks; a read error names stdin (it has no path for the message otherwise). */
+async function* stdinChunks(): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of process.stdin) yield chunk as Buffer;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw Object.assign(new Error(`cannot read stdin: ${code}`), { code, path: 'stdin' });
+  }
 }
 
 /** The options the walk is started with, and the backup given (they must be the same). */
@@ -215,7 +225,7 @@ async function backupInto(url: string, cmd: Command, plan: Plan, opts: BackupOpt
         out(result.snapshotId ? `snapshot ${shortId(result.snapshotId)} saved` : 'dry run: nothing was written to the repository');
       }
       if (c.errors > 0) {
-        warn(`${c.errors} file(s) could not be read; the snapshot holds everything else`);
+        warn(`${c.errors} file(s) could not be read${opts.dryRun ? '' : '; the snapshot holds everything else'}`);
         process.exitCode = 3;
       }
     });
