@@ -7,19 +7,21 @@ import { hostname as osHostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { RozenError } from '../../core/errors.js';
 import type { BlobId, SnapshotId } from '../../core/ids.js';
-import { BlobType } from '../../core/types.js';
 import { CompressionPolicy, type CompressionMode } from '../../codec/policy.js';
 import { createBlobPool, type BlobPool } from '../../repo/blob-pool.js';
 import { BlobSaver } from '../../repo/blob-saver.js';
 import type { Repository } from '../../repo/repository.js';
 import { saveSnapshot } from '../../repo/snapshots.js';
-import { encodeTree } from '../fs/tree-codec.js';
 import type { ScannedNode } from '../fs/scan.js';
 import { walkRuns, type WalkOptions } from '../fs/walk.js';
 import { WalkAhead } from '../fs/walk-ahead.js';
 import type { Node } from '../node.js';
 import type { Snapshot, SnapshotRecord } from '../../core/snapshot.js';
-import { FileSaver, type Content } from './file-saver.js';
+import { DryRunSaver } from './dry-run-saver.js';
+import { FileSaver, type BlobSink, type Content } from './file-saver.js';
+import { saveTree } from './save-tree.js';
+import { saveStdin, stdinName, type StdinInput } from './stdin-file.js';
+import type { TagSpec } from '../fs/tag-files.js';
 import { ParentTrees, parentEntry, sameScan, sameTree, unchanged, type ParentDir } from './parent-trees.js';
 import { newCounters, silentProgress, type BackupCounters, type BackupProgress } from './progress.js';
 import { Semaphore } from '../../core/semaphore.js';
@@ -31,6 +33,16 @@ export interface BackupOptions {
   readonly hostname?: string;
   readonly exclude?: (path: Buffer, isDir: boolean) => boolean;
   readonly oneFileSystem?: boolean;
+  /** Skip files larger than this many bytes. */
+  readonly excludeLargerThan?: number;
+  /** Of directories holding one of these tag files, keep only the tag files. */
+  readonly tagFiles?: readonly TagSpec[];
+  /** Read and count everything, write nothing: no pack, index file or snapshot (the result has no snapshotId). */
+  readonly dryRun?: boolean;
+  /** Paths asked for that could not be found or read: reported and counted as errors, then left out. */
+  readonly unreadable?: readonly { readonly path: string; readonly reason: string }[];
+  /** Back up this stream as the one file `/name` instead of walking `paths` (which must be that path). */
+  readonly stdin?: StdinInput;
   readonly compression?: CompressionMode;
   readonly parent?: Snapshot;
   readonly progress?: BackupProgress;
@@ -41,15 +53,22 @@ export interface BackupOptions {
 }
 
 /** How the backup walks its paths. */
-function walkOptions(opts: Pick<BackupOptions, 'exclude' | 'oneFileSystem'>): Omit<WalkOptions, 'onError'> {
-  return { ...(opts.exclude && { exclude: opts.exclude }), ...(opts.oneFileSystem && { oneFileSystem: true }) };
+type WalkChoices = Pick<BackupOptions, 'exclude' | 'oneFileSystem' | 'excludeLargerThan' | 'tagFiles'>;
+
+function walkOptions(opts: WalkChoices): Omit<WalkOptions, 'onError'> {
+  return {
+    ...(opts.exclude && { exclude: opts.exclude }),
+    ...(opts.oneFileSystem && { oneFileSystem: true }),
+    ...(opts.excludeLargerThan !== undefined && { excludeLargerThan: opts.excludeLargerThan }),
+    ...(opts.tagFiles && opts.tagFiles.length > 0 && { tagFiles: opts.tagFiles }),
+  };
 }
 
 /**
  * Starts walking `paths` before the repository is open: the scans run while the key is derived.
  * Pass the result as `walk` with the same options; stop() it if the backup does not run.
  */
-export function startWalk(opts: Pick<BackupOptions, 'paths' | 'exclude' | 'oneFileSystem'>): WalkAhead {
+export function startWalk(opts: Pick<BackupOptions, 'paths'> & WalkChoices): WalkAhead {
   return new WalkAhead(
     opts.paths.map((p) => resolve(p)),
     walkOptions(opts),
@@ -57,7 +76,8 @@ export function startWalk(opts: Pick<BackupOptions, 'paths' | 'exclude' | 'oneFi
 }
 
 export interface BackupResult {
-  readonly snapshotId: SnapshotId;
+  /** The snapshot written; undefined for a dry run. */
+  readonly snapshotId: SnapshotId | undefined;
   readonly counters: BackupCounters;
   readonly seconds: number;
   readonly codec: ReturnType<CompressionPolicy['figures']>;
@@ -89,17 +109,21 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
   const time = now();
   const paths = opts.paths.map((p) => resolve(p));
   const ctx = newCtx(repo, opts);
+  for (const u of opts.unreadable ?? []) {
+    ctx.counters.errors++;
+    ctx.progress.error(u.path, u.reason);
+  }
   // The walk may be over while queued large files are still being stored: an interrupt stops them too.
   const onAbort = (): void => {
     ctx.stopped = true;
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const tree = await walkAndStore(repo, paths, opts, ctx);
+    const tree = opts.stdin ? await stdinTree(repo, opts.stdin, opts, ctx, time) : await walkAndStore(repo, paths, opts, ctx);
     await ctx.saver.flush();
     throwIfAborted(opts.signal);
     ctx.counters.bytesAdded = ctx.saver.stats.storedBytes;
-    const snapshotId = await saveSnapshot(repo, snapshotRecord(opts, time, paths, tree, ctx.counters));
+    const snapshotId = opts.dryRun ? undefined : await saveSnapshot(repo, snapshotRecord(opts, time, paths, tree, ctx.counters));
     return { snapshotId, counters: ctx.counters, seconds: (Date.now() - started) / 1000, codec: ctx.policy.figures() };
   } catch (err) {
     ctx.stopped = true;
@@ -117,7 +141,7 @@ function newCtx(repo: Repository, opts: BackupOptions): Ctx {
   const progress = opts.progress ?? silentProgress;
   const policy = new CompressionPolicy(opts.compression ?? 'auto');
   const pool = createBlobPool({ encKey: repo.master.encKey, idKey: repo.master.idKey });
-  const saver = new BlobSaver(repo.backend, repo.sealer, repo.index, repo.config);
+  const saver = opts.dryRun ? new DryRunSaver(repo.index) : new BlobSaver(repo.backend, repo.sealer, repo.index, repo.config);
   const files = new FileSaver(
     pool,
     saver,
@@ -170,11 +194,24 @@ interface Ctx {
   /** Set when the run is abandoned: queued files are skipped, a large file stops at its next read. */
   stopped: boolean;
   readonly pool: BlobPool;
-  readonly saver: BlobSaver;
+  readonly saver: BlobSink;
   readonly files: FileSaver;
   readonly counters: BackupCounters;
   readonly progress: BackupProgress;
   readonly policy: CompressionPolicy;
+}
+
+/** The root tree of a --stdin backup: the one file, compared by name with the parent's root. */
+async function stdinTree(repo: Repository, input: StdinInput, opts: BackupOptions, ctx: Ctx, time: Date): Promise<BlobId> {
+  const old = parentEntry(await new ParentTrees(repo).dir(opts.parent?.tree), stdinName(input.name));
+  const stopped = (): boolean => ctx.stopped;
+  const node = await saveStdin(
+    input,
+    { files: ctx.files, counters: ctx.counters, old, stopped, ...(opts.signal && { signal: opts.signal }) },
+    time,
+  );
+  throwIfAborted(opts.signal);
+  return saveTree(ctx.pool, ctx.saver, [node]);
 }
 
 async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptions, ctx: Ctx): Promise<BlobId> {
@@ -302,10 +339,7 @@ async function storeDir(frame: DirFrame, ctx: Ctx): Promise<Node> {
     const old = await frame.old;
     return old !== undefined && old.subtree === same && sameScan(old, frame.node) ? old : { ...frame.node, subtree: same };
   }
-  const data = encodeTree(entries);
-  const r = await ctx.pool.seal({ data, level: 3 });
-  if (!(await ctx.saver.has(r.id)) && ctx.saver.claim(r.id)) await ctx.saver.saveSmall(BlobType.tree, r.id, r.sealed, r.rawLength);
-  return { ...frame.node, subtree: r.id };
+  return { ...frame.node, subtree: await saveTree(ctx.pool, ctx.saver, entries) };
 }
 
 function withContent(node: ScannedNode, content: readonly BlobId[], sizes: readonly number[]): Node {

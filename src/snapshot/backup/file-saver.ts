@@ -37,6 +37,17 @@ interface LargeFile {
   readonly stopped: () => boolean;
 }
 
+/** Where a large file's bytes come from: fill() fills the buffer but at the end (then fewer, 0 once ended). */
+export interface ByteSource {
+  fill(buf: Buffer): Promise<number>;
+}
+
+/** What the savers of a backup store blobs with: a BlobSaver, or a DryRunSaver that only counts. */
+export type BlobSink = Pick<
+  BlobSaver,
+  'has' | 'claim' | 'unclaim' | 'saveSmall' | 'saveChunk' | 'endLargeFile' | 'flush' | 'abort' | 'stats'
+>;
+
 export interface ChunkerSetup {
   readonly params: ChunkerParams;
   readonly gear: Uint32Array;
@@ -44,14 +55,14 @@ export interface ChunkerSetup {
 
 export class FileSaver {
   readonly #pool: BlobPool;
-  readonly #saver: BlobSaver;
+  readonly #saver: BlobSink;
   readonly #policy: CompressionPolicy;
   readonly #chunker: ChunkerSetup;
   readonly #counters: BackupCounters;
   /** The read buffers of large files, handed from one file to the next (see #takeRing). */
   #spareRing: Buffer[] | undefined;
 
-  constructor(pool: BlobPool, saver: BlobSaver, policy: CompressionPolicy, chunker: ChunkerSetup, counters: BackupCounters) {
+  constructor(pool: BlobPool, saver: BlobSink, policy: CompressionPolicy, chunker: ChunkerSetup, counters: BackupCounters) {
     this.#pool = pool;
     this.#saver = saver;
     this.#policy = policy;
@@ -87,12 +98,19 @@ export class FileSaver {
     stopped: () => boolean = () => false,
     sparse?: { readonly size: number },
   ): Promise<Content> {
-    const ext = extensionOf(path);
+    const fh = await openForBackup(path);
+    try {
+      return await this.saveStream(extensionOf(path), new SourceReader(fh, sparse), fresh, stopped);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** saveLarge of what `source` gives until it ends (a file, or stdin); `ext` picks the compression. */
+  async saveStream(ext: string, source: ByteSource, fresh: boolean, stopped: () => boolean = () => false): Promise<Content> {
     const chunker = new Chunker(this.#chunker.params, this.#chunker.gear);
     const queue = new ChunkQueue(this.#saver);
-    const fh = await openForBackup(path);
-    const reader = new SourceReader(fh, sparse); // dataRanges does not throw: the file is closed below
-    const ring = new ReadRing(this.#takeRing(), reader);
+    const ring = new ReadRing(this.#takeRing(), source);
     try {
       await this.#cutAll(ring, chunker, queue, { ext, fresh, stopped });
       const last = chunker.finishPieces();
@@ -102,8 +120,8 @@ export class FileSaver {
       await queue.abandon();
       throw err;
     } finally {
+      // A read ahead may still be filling a buffer: the source stays open, and the ring unshared, until it is done.
       await ring.settled();
-      await fh.close();
       // No job reads a buffer of the ring any more (all drained; after an error, all settled above): the next file's.
       this.#spareRing = ring.buffers;
     }
@@ -124,7 +142,7 @@ export class FileSaver {
     return ring;
   }
 
-  /** Reads the file through, cutting each buffer into chunks and keeping a few of them in flight. */
+  /** Reads the source through, cutting each buffer into chunks and keeping a few of them in flight. */
   async #cutAll(ring: ReadRing, chunker: Chunker, queue: ChunkQueue, file: LargeFile): Promise<void> {
     for (let buf = await ring.next(); buf !== undefined; buf = await ring.next()) {
       if (file.stopped()) throw new RozenError('Interrupted', 'interrupted');

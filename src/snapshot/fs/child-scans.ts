@@ -6,6 +6,7 @@ import type { AccountDb } from './accounts.js';
 import { SCAN_BATCH, scanNames } from './dir-scan.js';
 import { native } from './native.js';
 import type { ScannedNode } from './scan.js';
+import { type TagSpec, untagged } from './tag-files.js';
 import { joinPath } from '../path.js';
 
 /** A child's scan: its node, the error to report, or neither when excluded. */
@@ -24,6 +25,8 @@ export interface ChildScanOptions {
   /** Called once per child, in order, when its directory is listed; true skips the child unscanned. */
   readonly exclude?: (path: Buffer, isDir: boolean) => boolean;
   readonly accounts?: AccountDb;
+  /** Tag files whose presence leaves only themselves of their directory's entries (--exclude-if-present). */
+  readonly tagFiles?: readonly TagSpec[];
   /** Whether the walk will list a scanned child; only those are read ahead. */
   readonly descends: (node: ScannedNode) => boolean;
 }
@@ -46,6 +49,7 @@ export async function listChildren(dir: Buffer, opts: ChildScanOptions): Promise
   } catch (err) {
     return { error: asError(err) };
   }
+  if (opts.tagFiles !== undefined && opts.tagFiles.length > 0) children = [...(await untagged(dir, children, opts.tagFiles))];
   return { children, scans: new ChildScans(dir, children, opts) };
 }
 

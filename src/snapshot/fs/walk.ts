@@ -4,6 +4,7 @@ import type { AccountDb } from './accounts.js';
 import { type ChildScanOptions, type ChildScans, type Listed, type Listing, type Scan, asError, listChildren } from './child-scans.js';
 import { joinPath } from '../path.js';
 import { type ScannedNode, scanEntry } from './scan.js';
+import type { TagSpec } from './tag-files.js';
 
 /**
  * `enter`/`leave` bracket a directory's contents; `partial` marks an ancestor of a root, of
@@ -19,6 +20,10 @@ export interface WalkOptions {
   readonly exclude?: (path: Buffer, isDir: boolean) => boolean;
   /** Do not descend into directories on another device than their root (mount points stay, empty). */
   readonly oneFileSystem?: boolean;
+  /** Skip files larger than this many bytes (the size is in the scan the walk makes anyway). */
+  readonly excludeLargerThan?: number;
+  /** Of a directory holding one of these tag files, walk only the tag files (checked when it is listed). */
+  readonly tagFiles?: readonly TagSpec[];
   /** An entry that cannot be read or vanished; it is skipped and the walk goes on. */
   readonly onError: (path: Buffer, err: Error) => void;
   readonly accounts?: AccountDb;
@@ -170,7 +175,7 @@ async function open(
 ): Promise<Frame | undefined> {
   const { path, node, error } = scan;
   if (error !== undefined) opts.onError(path, error);
-  if (node === undefined) return undefined;
+  if (node === undefined || tooLarge(node, opts)) return undefined;
   const sel = child.selection;
   const partial = sel !== undefined && !sel.whole;
   const rootDevice = sel?.whole === true ? node.device : device;
@@ -187,11 +192,16 @@ async function open(
   return { path, node, partial, device: rootDevice, children: listing.children, scans: listing.scans, next: 0 };
 }
 
+function tooLarge(node: ScannedNode, opts: WalkOptions): boolean {
+  return opts.excludeLargerThan !== undefined && node.type === 'file' && node.size > opts.excludeLargerThan;
+}
+
 /** How the listed entries below a root on `rootDevice` are scanned; descends is the one-file-system rule. */
 function childOptions(rootDevice: number, opts: WalkOptions): ChildScanOptions {
   return {
     ...(opts.exclude && { exclude: opts.exclude }),
     ...(opts.accounts && { accounts: opts.accounts }),
+    ...(opts.tagFiles && { tagFiles: opts.tagFiles }),
     descends: (node) => node.type === 'dir' && !(opts.oneFileSystem === true && node.device !== rootDevice),
   };
 }
