@@ -30,5 +30,5 @@ export async function* archiveEntries(repo: Repository, top: DumpTop): AsyncGene
   yield { path: Buffer.from('.'), node: top.node };
   if (!top.node.subtree) return;
   // walkTree joins below an empty prefix as '/a': the leading '/' is dropped.
-  for await (const { path, node } of walkTree(repo, top.node.subtree as BlobId)) yield { path: path.subarray(1), node };
+  for await (const { path, node } of walkTree(repo, top.node.subtree)) yield { path: path.subarray(1), node };
 }
