@@ -1,5 +1,4 @@
 /** The entries an archive of a snapshot path holds, with names relative to it, and where archives go. */
-import type { BlobId } from '../../core/ids.js';
 import type { Repository } from '../../repo/repository.js';
 import type { Node } from '../node.js';
 import { walkTree } from '../trees.js';
