@@ -18,7 +18,8 @@ function failed(cmd: string, why: string): RozenError {
  */
 export function passwordFromCommand(cmd: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['inherit', 'pipe', 'inherit'] });
+    // Its stdin is empty: what rozen reads (backup --stdin) is not the command's to take.
+    const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
     const chunks: Buffer[] = [];
     let length = 0;
     const wipe = (): void => chunks.forEach((c) => c.fill(0));

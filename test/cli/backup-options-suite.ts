@@ -90,6 +90,15 @@ export function suite(t: Test, s3: () => RunningS3rver | undefined): void {
     const out2 = join(tg.dir, 'out2');
     t.equal((await rozen(['restore', tg.repo, 'latest', '--target', out2], tg.env)).code, 0);
     t.equal((await stat(join(out2, 'stdin'))).size, 0);
+
+    // A password command that reads its stdin (ssh does) must not take the stream's first bytes.
+    const { ROZEN_PASSWORD: pw, ...noPassword } = tg.env;
+    const viaCommand = { ...noPassword, ROZEN_PASSWORD_COMMAND: `head -c 1000 >/dev/null; printf '%s\\n' '${pw ?? ''}'` };
+    const piped = await rozenWithStdin(['backup', tg.repo, '--stdin', '--stdin-filename', 'cmd.sql'], viaCommand, data);
+    t.equal(piped.code, 0, piped.stderr);
+    const out3 = join(tg.dir, 'out3');
+    t.equal((await rozen(['restore', tg.repo, 'latest', '--target', out3], tg.env)).code, 0);
+    t.ok((await readFile(join(out3, 'cmd.sql'))).equals(data), 'the stream stored whole with the password from a command');
   });
 
   t.test('--stdin: a read error leaves no snapshot; bad names and paths are refused', async (t) => {
