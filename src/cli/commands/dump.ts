@@ -1,7 +1,4 @@
 /** `rozen dump <repo> <snapshot> <path>`: a file's bytes, or a directory as a tar or zip stream, to stdout or a file. */
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { RozenError } from '../../core/errors.js';
 import { shortId } from '../../core/ids.js';
@@ -13,40 +10,13 @@ import { writeTar } from '../../snapshot/dump/tar-archive.js';
 import { writeZip } from '../../snapshot/dump/zip-archive.js';
 import { findNode, snapshotRoot } from '../../snapshot/trees.js';
 import { withRepo } from '../context.js';
+import { StreamSink, toFile } from '../byte-sink.js';
 import { warn } from '../output.js';
 import { selectorOptions, snapshotFilter, type SelectorOpts } from './selector.js';
 
 interface DumpOpts extends SelectorOpts {
   readonly archive?: 'tar' | 'zip';
   readonly output?: string;
-}
-
-/** Writes to a stream, waiting for 'drain' when its buffer is full; the stream's first error fails every later write. */
-class StreamSink implements ByteSink {
-  #error: Error | undefined;
-
-  constructor(readonly stream: Writable) {
-    stream.on('error', (err) => (this.#error ??= err));
-  }
-
-  async write(data: Uint8Array): Promise<void> {
-    if (this.#error) throw this.#error;
-    if (this.stream.write(data)) return;
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error): void => {
-        this.stream.off('drain', done).off('error', done);
-        if (err) reject(err);
-        else resolve();
-      };
-      this.stream.on('drain', done).on('error', done);
-    });
-  }
-
-  /** Flush and close (a file written with --output); throws what went wrong meanwhile. */
-  async close(): Promise<void> {
-    if (this.#error) throw this.#error;
-    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  }
 }
 
 async function dumpTop(repo: Repository, top: DumpTop, archive: DumpOpts['archive'], sink: ByteSink): Promise<void> {
@@ -62,19 +32,6 @@ async function dumpTop(repo: Repository, top: DumpTop, archive: DumpOpts['archiv
 async function toStdout(fn: (sink: ByteSink) => Promise<void>): Promise<void> {
   if (process.stdout.isTTY) throw new RozenError('InvalidArgument', 'standard output is a terminal: redirect it or use --output');
   await fn(new StreamSink(process.stdout));
-}
-
-/** Dump to a file, removed again if the dump fails. */
-async function toFile(path: string, fn: (sink: ByteSink) => Promise<void>): Promise<void> {
-  const sink = new StreamSink(createWriteStream(path));
-  try {
-    await fn(sink);
-    await sink.close();
-  } catch (err) {
-    sink.stream.destroy();
-    await rm(path, { force: true });
-    throw err;
-  }
 }
 
 export function registerDump(program: Command): void {
@@ -96,7 +53,7 @@ export function registerDump(program: Command): void {
         'after',
         '\nA tar archive is pax: it keeps mode, owner ids and names, nanosecond mtimes, symlinks, hardlinks, devices, fifos and\n' +
           'extended attributes (SCHILY.xattr); sockets are skipped with a warning. A zip keeps modes, mtimes and symlinks.\n' +
-          'Every chunk is verified as it is read. A reader that stops early (| head) ends the dump quietly with status 0.',
+          'Every chunk is verified as it is read. A reader that stops early (| head) ends the dump quietly with status 141, as SIGPIPE would.',
       ),
   ).action(async (url: string, sel: string, path: string, opts: DumpOpts, cmd: Command) => {
     await withRepo(url, cmd, async (repo) => {
