@@ -14,6 +14,18 @@ const S_IFLNK = 0o120000;
 const LAST_MS = 0xffffffff * 1000;
 const mtimeOf = (n: Node): Date => new Date(Math.min(LAST_MS, Math.max(0, Number(n.mtimeNs / 1_000_000n))));
 
+/**
+ * The entry's name, or why zip cannot hold it as it is: names are UTF-8 there, and yazl turns `\` into
+ * `/` and refuses `..` parts and a leading drive letter, any of which would archive another path.
+ */
+export function zipNameProblem(path: Buffer): string | undefined {
+  const name = path.toString();
+  if (!Buffer.from(name).equals(path)) return 'its name is not UTF-8, which zip needs';
+  if (name.includes('\\')) return 'zip would read the \\ in its name as a directory separator';
+  if (/^[a-zA-Z]:/.test(name) || name.split('/').includes('..')) return 'zip would read its name as another path';
+  return undefined;
+}
+
 /** Adds one entry; false when zip cannot hold its type. File contents are read only when the zip reaches them. */
 function addEntry(zip: ZipFile, repo: Repository, path: Buffer, node: Node): boolean {
   const name = path.toString();
@@ -43,7 +55,9 @@ export async function writeZip(repo: Repository, top: DumpTop, sink: ByteSink, s
   pump.catch(() => (stopped = true));
   for await (const { path, node } of archiveEntries(repo, top)) {
     if (stopped) break;
-    if (!addEntry(zip, repo, path, node)) skipped(path.toString(), `zip cannot hold a ${node.type}`);
+    const problem = zipNameProblem(path);
+    if (problem !== undefined) skipped(path.toString(), problem);
+    else if (!addEntry(zip, repo, path, node)) skipped(path.toString(), `zip cannot hold a ${node.type}`);
   }
   zip.end();
   await Promise.race([pump, failed]);
