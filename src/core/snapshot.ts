@@ -15,6 +15,8 @@ export interface SnapshotRecord {
   readonly summary?: Readonly<Record<string, number>>;
   /** Set by `tag`, `rewrite`, `repair snapshots` and `copy`: the record this one stems from (the first of a chain). */
   readonly original?: SnapshotId;
+  /** Set by `copy`: the exact record it copied (in the source repository), so a rewritten source record is copied again. */
+  readonly copiedFrom?: SnapshotId;
 }
 
 export interface Snapshot extends SnapshotRecord {

@@ -38,11 +38,16 @@ export interface CopyResult {
 /** The id a snapshot is known by across copies (restic's "original"). */
 const originalOf = (s: Snapshot): SnapshotId => s.original ?? s.id;
 
-/** Whether `copy` is a copy of `source`: the same original and the same record, but for the tree, parent and summary. */
+/**
+ * Whether `copy` is a copy of `source`: the same original and the same record, but for the tree, parent and
+ * summary; and, when the copy names the record it was made from, that record. A rewrite or repair of the source
+ * keeps its original, time, paths and tags but changes its tree (new id): its copy is then out of date.
+ */
 export function isCopyOf(copy: Snapshot, source: Snapshot): boolean {
   const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
   return (
     originalOf(copy) === originalOf(source) &&
+    (copy.copiedFrom === undefined || copy.copiedFrom === source.id) &&
     copy.time === source.time &&
     copy.hostname === source.hostname &&
     copy.username === source.username &&
@@ -83,8 +88,9 @@ export async function copySnapshots(
       const tree = await trees.tree(snap.tree);
       await saver.flush();
       const { id: _id, parent: _parent, ...record } = snap;
-      const copy = await saveSnapshot(dst, { ...record, tree, original: originalOf(snap) } satisfies SnapshotRecord);
-      existing.push({ ...record, tree, original: originalOf(snap), id: copy });
+      const made = { ...record, tree, original: originalOf(snap), copiedFrom: snap.id } satisfies SnapshotRecord;
+      const copy = await saveSnapshot(dst, made);
+      existing.push({ ...made, id: copy });
       copied++;
       opts.onSnapshot?.({ kind: 'copied', source: snap, copy });
     }

@@ -29,6 +29,7 @@ function encodeRecord(r: SnapshotRecord): Uint8Array {
     ...(r.parent !== undefined && { parent: r.parent }),
     ...(r.summary !== undefined && { summary: { ...r.summary } }),
     ...(r.original !== undefined && { original: r.original }),
+    ...(r.copiedFrom !== undefined && { copied_from: r.copiedFrom }),
   });
 }
 
@@ -58,6 +59,7 @@ function decodeRecord(id: string, v: unknown): Snapshot {
     ...(typeof o['parent'] === 'string' && { parent: o['parent'] as SnapshotId }),
     ...(typeof o['summary'] === 'object' && o['summary'] !== null && { summary: o['summary'] as Record<string, number> }),
     ...(typeof o['original'] === 'string' && isHexId(o['original']) && { original: o['original'] as SnapshotId }),
+    ...(typeof o['copied_from'] === 'string' && isHexId(o['copied_from']) && { copiedFrom: o['copied_from'] as SnapshotId }),
   };
 }
 

@@ -99,6 +99,17 @@ t.test('local to local: restore from the copy equals the source, check --read-da
   t.match(again.stdout, /nothing to copy: 2 snapshot\(s\) already in the destination/);
   t.equal(await countFiles(dst), files, 'nothing written the second time');
 
+  // A source snapshot rewritten (a secret dropped) keeps its original, time, paths and tags: it is copied again.
+  ok(t, await rozen(['rewrite', src, 'latest', '--exclude', 'c.txt'], s.srcEnv), 'rewrite the source');
+  const rewritten = await rozen(['copy', src, dst, '--json'], s.copyEnv);
+  ok(t, rewritten, 'copy after the rewrite');
+  t.equal(summary(rewritten)['snapshots_copied'], 1, 'the rewritten snapshot is copied');
+  const made = (summary(rewritten)['snapshots'] as { copy: string; skipped: boolean }[]).find((x) => !x.skipped);
+  const listed = await rozen(['ls', dst, made?.copy ?? 'none'], s.dstEnv);
+  ok(t, listed, 'ls of the new copy');
+  t.notMatch(listed.stdout, /c\.txt/, 'the copy lacks what the rewrite dropped');
+  t.match(listed.stdout, /a\.txt/);
+
   const backup = await rozen(['backup', dst, s.data, '--json'], s.dstEnv);
   t.equal(summary(backup)['blobs_new'], 0, 'a backup into the destination deduplicates against the copied data (its own chunking)');
 });
