@@ -69,3 +69,34 @@ function reasonOf(err: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Path bytes a snapshot may record: its record is read by every command that lists snapshots, and is bounded. */
+export const MAX_RECORDED_PATH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The paths a snapshot records: each once, and none below another (backing up `/a` backs up `/a/b`), so a
+ * list of every file of a tree (`find ... -print0`) records its top. Refused before anything is read when
+ * what is left would still make a record too large to save.
+ */
+export function recordedPaths(paths: readonly string[]): string[] {
+  const kept = new Set<string>();
+  for (const p of [...new Set(paths)].sort((a, b) => a.length - b.length)) {
+    if (!ancestors(p).some((a) => kept.has(a))) kept.add(p);
+  }
+  const bytes = [...kept].reduce((n, p) => n + Buffer.byteLength(p) + 1, 0);
+  if (bytes > MAX_RECORDED_PATH_BYTES) {
+    throw new RozenError(
+      'InvalidArgument',
+      `${kept.size} paths (${Math.ceil(bytes / 1024)} KiB) are too many for one snapshot to record: list their directories instead`,
+    );
+  }
+  const seen = new Set<string>();
+  return paths.filter((p) => kept.has(p) && !seen.has(p) && seen.add(p) !== undefined);
+}
+
+/** `/a/b/c` → `/`, `/a`, `/a/b` (absolute paths). */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let i = path.indexOf('/', 1); i !== -1; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
+  return path === '/' ? out : ['/', ...out];
+}

@@ -11,7 +11,7 @@ import type { Snapshot } from '../../core/snapshot.js';
 import type { Repository } from '../../repo/repository.js';
 import { withRepo } from '../context.js';
 import { excludeMatcher, readExcludeFiles } from '../excludes.js';
-import { existingPaths, readPathLists, type Unreadable } from '../files-from.js';
+import { existingPaths, readPathLists, recordedPaths, type Unreadable } from '../files-from.js';
 import { CACHEDIR_TAG, parseTagSpec, type TagSpec } from '../../snapshot/fs/tag-files.js';
 import { stdinName } from '../../snapshot/backup/stdin-file.js';
 import { parseSize } from './mount.js';
@@ -86,7 +86,7 @@ async function planOf(rawPaths: string[], opts: BackupOpts): Promise<Plan> {
     const why = lists.length > 0 ? 'none of the listed paths exists' : 'give paths to back up, --files-from or --stdin';
     throw new RozenError('InvalidArgument', why);
   }
-  return { ...choices, paths: [...paths, ...present], unreadable: missing };
+  return { ...choices, paths: recordedPaths([...paths, ...present]), unreadable: missing };
 }
 
 export function registerBackup(program: Command): void {
