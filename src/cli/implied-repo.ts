@@ -3,8 +3,8 @@
  * then a command takes no repository argument). Every command that works on a repository declares it as its first
  * argument, `<repo>`; when the repository is named this way, it is put into argv right after the command's name
  * before commander parses, so the commands see one argument list either way. Without these, nothing changes.
- * A command taking a second repository (copy) names it in its second argument or an option; when its second argument's
- * name ends in "repo", an operand that looks like a repository there is not refused.
+ * A command that names its repositories itself (copy: `<src-repo> <dst-repo>`) takes none this way, and -r/--repo
+ * or --repository-file given with it is refused rather than ignored.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Command } from 'commander';
@@ -57,13 +57,24 @@ export function noteImpliedRepo(cmd: Command): void {
 export function impliedRepoArgv(program: Command, argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const tokens = argv.slice(2);
   const found = findCommand(program, tokens);
-  if (!found || !takesRepo(found.cmd)) return [...argv];
-  const named = fromOptions(programOptions(program, tokens)) ?? fromEnv(env);
+  if (!found) return [...argv];
+  const given = fromOptions(programOptions(program, tokens));
+  if (!takesRepo(found.cmd)) {
+    // An option given for a command that names its repositories itself (copy) would be ignored: say so.
+    if (given && namesRepos(found.cmd))
+      throw invalidArgument(`${given.by} does not apply to '${commandPath(found.cmd)}', which takes no <repo> argument`);
+    return [...argv];
+  }
+  const named = given ?? fromEnv(env);
   if (!named) return [...argv];
   if (named.repo.startsWith('-')) throw invalidArgument(`${named.by}: a repository cannot start with "-" (write ./${oneLine(named.repo)})`);
   refuseAmbiguous(found.cmd, tokens, found.index + 1, named);
   const at = 2 + found.index + 1;
   return [...argv.slice(0, at), named.repo, ...argv.slice(at)];
+}
+
+function namesRepos(cmd: Command): boolean {
+  return cmd.registeredArguments.some((a) => /repo$/i.test(a.name()));
 }
 
 function takesRepo(cmd: Command): boolean {
@@ -151,10 +162,9 @@ function refuseAmbiguous(cmd: Command, tokens: readonly string[], from: number, 
   const first = scan.operands[0];
   if (scan.help || scan.unknown || first === undefined) return;
   const leaveOut = `leave out the <repo> argument of '${commandPath(cmd)}' when the repository is named that way`;
-  const anotherRepo = /repo$/i.test(cmd.registeredArguments[1]?.name() ?? '');
   const v = oneLine(first.value);
-  if (!anotherRepo && sameRepo(first.value, named.repo)) throw invalidArgument(`"${v}" is the repository ${named.by} names: ${leaveOut}`);
-  if (!anotherRepo && isUrl(first.value)) {
+  if (sameRepo(first.value, named.repo)) throw invalidArgument(`"${v}" is the repository ${named.by} names: ${leaveOut}`);
+  if (isUrl(first.value)) {
     throw invalidArgument(`"${v}" looks like a repository, but ${named.by} names the repository (${oneLine(named.repo)}): ${leaveOut}`);
   }
   const most = cmd.registeredArguments.slice(1).reduce((n, a) => n + (a.variadic ? Infinity : 1), 0);

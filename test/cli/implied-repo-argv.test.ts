@@ -33,6 +33,8 @@ t.test('nothing names the repository: argv is left as it is', async (t) => {
   for (const args of [['backup', R, '/home'], ['snapshots', R], ['key', 'list', R], ['version'], [], ['--help'], ['help', 'backup']]) {
     t.same(rewrite(args), args, args.join(' '));
   }
+  t.same(rewrite(['copy', '/a', '/b'], { ROZEN_REPOSITORY: R }), ['copy', '/a', '/b'], 'copy names its own repositories');
+  t.same(rewrite(['-r', R, 'version']), ['-r', R, 'version'], 'a command without repositories ignores -r');
 });
 
 t.test('the repository goes right after the command name', async (t) => {
@@ -108,6 +110,7 @@ t.test('ambiguous or broken ways of naming the repository are refused', async (t
     [['snapshots', '/other'], env, /too many arguments: ROZEN_REPOSITORY names the repository \(\/srv\/backup\)/],
     [['mount', '/other', '/mnt'], env, /too many arguments/],
     [['key', 'remove', '/other', 'abcd'], env, /too many arguments.*'key remove'/],
+    [['-r', R, 'copy', '/a', '/b'], {}, /-r\/--repo does not apply to 'copy', which takes no <repo> argument/],
     [['-r', '/a', '--repository-file', twoLines, 'stats'], {}, /-r\/--repo or --repository-file, not both/],
     [['stats'], { ROZEN_REPOSITORY: R, ROZEN_REPOSITORY_FILE: twoLines }, /both set/],
     [['stats'], { ROZEN_REPOSITORY_FILE: twoLines }, /one repository location on one line/],
