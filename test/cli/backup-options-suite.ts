@@ -2,7 +2,7 @@
 import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { CLI, cliSandbox, collect, rozen, type CliResult } from '../helpers/cli.js';
 import type { RunningS3rver } from '../helpers/s3rver.js';
@@ -232,6 +232,10 @@ export function suite(t: Test, s3: () => RunningS3rver | undefined): void {
       await mkdir(join(src, p, '..'), { recursive: true });
       await writeFile(join(src, p), content);
     }
+    // A tag that is a symlink (to a valid tag here; it could be a device) is not opened, so it marks nothing.
+    await mkdir(join(src, 'linked'));
+    await symlink('../cache/CACHEDIR.TAG', join(src, 'linked/CACHEDIR.TAG'));
+    await writeFile(join(src, 'linked/data'), 'l');
     const args = ['backup', tg.repo, src, '--exclude-caches', '--exclude-if-present', '.nobackup'];
     const r = await rozen([...args, '--exclude-if-present', '.tag:KEEP-OUT', '--exclude-larger-than', '1K'], tg.env);
     t.equal(r.code, 0, r.stderr);
@@ -247,6 +251,9 @@ export function suite(t: Test, s3: () => RunningS3rver | undefined): void {
       'hdrno',
       'hdrno/.tag',
       'hdrno/data',
+      'linked',
+      'linked/CACHEDIR.TAG',
+      'linked/data',
       'marked',
       'marked/.nobackup',
       'sizes',
@@ -256,7 +263,7 @@ export function suite(t: Test, s3: () => RunningS3rver | undefined): void {
     ]);
     const plain = await rozen(['backup', tg.repo, src], tg.env);
     t.equal(plain.code, 0);
-    t.equal((await listing(tg)).filter((p) => p.startsWith(`${src}/`)).length, 22, 'without the options everything is kept');
+    t.equal((await listing(tg)).filter((p) => p.startsWith(`${src}/`)).length, 25, 'without the options everything is kept');
     const bad = await rozen(['backup', tg.repo, src, '--exclude-larger-than', 'lots'], tg.env);
     t.equal(bad.code, 2);
   });

@@ -45,6 +45,7 @@ async function startsWith(path: Buffer, header: Buffer | undefined): Promise<boo
   let fh: FileHandle | undefined;
   try {
     fh = await openTag(path);
+    if (!(await fh.stat()).isFile()) return false;
     const buf = Buffer.alloc(header.length);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     return bytesRead === header.length && buf.equals(header);
@@ -55,9 +56,12 @@ async function startsWith(path: Buffer, header: Buffer | undefined): Promise<boo
   }
 }
 
-/** Non-blocking (a FIFO by that name must not hang the walk), and without changing the tag's atime where permitted. */
+/**
+ * Non-blocking (a FIFO by that name must not hang the walk), not through a symlink (one planted as the tag
+ * must not have a root backup open a device), and without changing the tag's atime where permitted.
+ */
 async function openTag(path: Buffer): Promise<FileHandle> {
-  const flags = constants.O_RDONLY | constants.O_NONBLOCK;
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
   try {
     return await open(path, flags | constants.O_NOATIME);
   } catch (err) {
