@@ -12,7 +12,7 @@ import { byteLength, type BlobBytes } from '../../repo/native-seal.js';
 import type { BlobSaver } from '../../repo/blob-saver.js';
 import type { BackupCounters } from './progress.js';
 import { ChunkQueue, type ChunkResult } from './chunk-queue.js';
-import { ReadRing } from './read-ring.js';
+import { ReadRing, type Filler } from './read-ring.js';
 import { MiB } from '../../core/sizes.js';
 
 export interface Content {
@@ -35,11 +35,6 @@ interface LargeFile {
   readonly ext: string;
   readonly fresh: boolean;
   readonly stopped: () => boolean;
-}
-
-/** Where a large file's bytes come from: fill() fills the buffer but at the end (then fewer, 0 once ended). */
-export interface ByteSource {
-  fill(buf: Buffer): Promise<number>;
 }
 
 /** What the savers of a backup store blobs with: a BlobSaver, or a DryRunSaver that only counts. */
@@ -107,7 +102,7 @@ export class FileSaver {
   }
 
   /** saveLarge of what `source` gives until it ends (a file, or stdin); `ext` picks the compression. */
-  async saveStream(ext: string, source: ByteSource, fresh: boolean, stopped: () => boolean = () => false): Promise<Content> {
+  async saveStream(ext: string, source: Filler, fresh: boolean, stopped: () => boolean = () => false): Promise<Content> {
     const chunker = new Chunker(this.#chunker.params, this.#chunker.gear);
     const queue = new ChunkQueue(this.#saver);
     const ring = new ReadRing(this.#takeRing(), source);

@@ -1,6 +1,6 @@
 /** A large file read into a ring of reused buffers, one buffer ahead of the chunking. */
 
-/** Where the bytes come from (a SourceReader): fills a buffer whole, or less only at the end of the file. */
+/** Where the bytes come from (a SourceReader, or stdin): fills a buffer whole, or less only at the end (0 once ended). */
 export interface Filler {
   fill(buf: Buffer): Promise<number>;
 }
