@@ -58,7 +58,7 @@ t.test('bash: the script parses, and completes commands, subcommands, options, t
   t.same(complete('rozen', 'key', 'l'), ['list']);
   t.same(complete('rozen', 'repair', ''), ['index', 'snapshots']);
   t.same(complete('rozen', 'completion', ''), ['bash', 'fish', 'zsh'], "an argument's fixed values");
-  t.same(complete('rozen', 'backup', '--ex'), ['--exclude', '--exclude-file']);
+  t.same(complete('rozen', 'backup', '--exclude-f'), ['--exclude-file']);
   t.same(complete('rozen', '-r', '/srv/backup', 'backup', '--tag', 'x', '--c'), ['--cache-dir', '--compression'], 'values skipped');
   t.same(complete('rozen', 'backup', '--compression', ''), ['auto', 'max', 'off']);
   t.same(complete('rozen', 'backup', '/srv', 'pho'), ['photos-2026'], 'a path');
@@ -102,7 +102,7 @@ t.test(
         .sort();
     t.same(complete('rozen ba'), ['backup']);
     t.same(complete('rozen key '), ['add', 'list', 'passwd', 'remove']);
-    t.same(complete('rozen backup --ex'), ['--exclude', '--exclude-file']);
+    t.same(complete('rozen backup --exclude-f'), ['--exclude-file']);
     t.same(complete('rozen backup --compression '), ['auto', 'max', 'off']);
     t.same(complete('rozen backup pho'), ['photos-2026/']);
   },
