@@ -39,6 +39,8 @@ export interface ContentDeps {
   /** A source blob's plaintext, authenticated and checked against its id. */
   readonly read: (id: BlobId, loc: BlobLocation) => Promise<Uint8Array>;
   readonly counters: CopyCounters;
+  /** Cut large files again with the destination's chunker instead of keeping the source's blobs as chunks. */
+  readonly rechunk?: boolean;
 }
 
 export class ContentCopier {
@@ -49,12 +51,18 @@ export class ContentCopier {
 
   constructor(private readonly d: ContentDeps) {}
 
-  /** `ids` (with plaintext sizes `sizes`) of the source, as the destination stores them. */
-  async copy(ids: readonly BlobId[], sizes: readonly number[]): Promise<Content> {
-    const total = sizes.reduce((a, b) => a + b, 0);
-    this.d.counters.files++;
-    if (total < this.d.dst.config.largeFile) return this.#small(ids);
-    const turn = this.#largeTurn.then(() => this.#large(ids));
+  /**
+   * `ids` (with plaintext sizes `sizes`) of the source, as the destination stores them; `known` maps source blobs
+   * to destination blobs an earlier copy made of the same bytes (copy-base.ts), which are not read again.
+   */
+  async copy(ids: readonly BlobId[], sizes: readonly number[], known?: ReadonlyMap<BlobId, BlobId>): Promise<Content> {
+    const cfg = this.d.dst.config;
+    if (sizes.reduce((a, b) => a + b, 0) < cfg.largeFile) {
+      this.d.counters.files++;
+      return this.#small(ids);
+    }
+    const recut = this.d.rechunk === true || sizes.some((s) => s > cfg.chunkMax);
+    const turn = this.#largeTurn.then(() => (recut ? this.#large(ids) : this.#kept(ids, sizes, known)));
     this.#largeTurn = turn.catch(() => undefined);
     return turn;
   }
@@ -79,10 +87,39 @@ export class ContentCopier {
   }
 
   /**
-   * A large file: its bytes cut again by the destination's chunker, whose gear table its id key makes (FORMAT §8).
+   * A large file whose source blobs become its chunks as they are: each is read (unless `known` names its copy),
+   * hashed with the destination's key and stored where the destination lacks it. Unchanged blobs of a changed file
+   * are not read again, as restic's copy does; later backups into the destination cut the file with its own chunker
+   * and share only what an equal cut gives.
+   */
+  async #kept(ids: readonly BlobId[], sizes: readonly number[], known: ReadonlyMap<BlobId, BlobId> | undefined): Promise<Content> {
+    const out = { content: [] as BlobId[], sizes: [] as number[] };
+    let read = false;
+    try {
+      for (const [i, id] of ids.entries()) {
+        const copied = known?.get(id);
+        if (copied !== undefined) {
+          out.content.push(copied);
+          out.sizes.push(sizes[i] ?? 0);
+          continue;
+        }
+        const { bytes, stored } = await this.#read(id);
+        read = true;
+        await this.#chunk([bytes], stored, out);
+      }
+    } finally {
+      await this.d.saver.endLargeFile();
+    }
+    if (read) this.d.counters.files++;
+    return out;
+  }
+
+  /**
+   * A large file (--rechunk): its bytes cut again by the destination's chunker, whose gear table its id key makes (FORMAT §8).
    * Leading chunks shared with the last version of the file copied in this run are taken over unread (copy-resume.ts).
    */
   async #large(ids: readonly BlobId[]): Promise<Content> {
+    this.d.counters.files++;
     const cfg = this.d.dst.config;
     const chunker = new Chunker({ min: cfg.chunkMin, avg: cfg.chunkAvg, max: cfg.chunkMax }, this.d.dst.gear);
     const [first] = ids;

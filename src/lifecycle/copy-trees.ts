@@ -1,7 +1,8 @@
 /**
  * A source tree re-encoded for the destination: blob ids are keyed by each repository's id key (FORMAT §6), so every
- * content and subtree id of a copied tree changes, and so does the tree's own id. Trees and files met again (in
- * this snapshot or an earlier one of the run) are mapped from memory instead of being read again.
+ * content and subtree id of a copied tree changes, and so does the tree's own id. Where an earlier copy of the same
+ * directory exists (copy-base.ts), what did not change is taken from it unread; trees and files met again within
+ * the run are mapped from a bounded memory of recent ones.
  */
 import { createHash } from 'node:crypto';
 import type { BlobId } from '../core/ids.js';
@@ -9,55 +10,74 @@ import { BlobType, type BlobLocation } from '../core/types.js';
 import { encodeTree, decodeTree } from '../snapshot/fs/tree-codec.js';
 import type { Node } from '../snapshot/node.js';
 import { forEachLimited } from '../repo/for-each-limited.js';
+import { DirBase, type TreePair } from './copy-base.js';
 import { ContentCopier, type Content, type ContentDeps } from './copy-content.js';
+import { RecentMap } from './recent-map.js';
+
+export type { TreePair } from './copy-base.js';
 
 /** Files of one directory copied at once (a large file waits for its turn). */
 const FILES_AT_ONCE = 8;
 const TREE_LEVEL = 3;
+/** Trees and files remembered within a run: enough for repeated directories, flat in the number of files. */
+const RECENT_TREES = 4096;
+const RECENT_FILES = 16384;
+
+export interface TreeDeps extends ContentDeps {
+  /** A destination tree's plaintext, authenticated (the earlier copies' trees). */
+  readonly readDst: (id: BlobId) => Promise<Uint8Array>;
+}
 
 export class TreeCopier {
   /** Source tree id → destination tree id. */
-  readonly #trees = new Map<BlobId, Promise<BlobId>>();
+  readonly #trees = new RecentMap<BlobId, Promise<BlobId>>(RECENT_TREES);
   /** Source content (its ids) → destination content. */
-  readonly #files = new Map<string, Promise<Content>>();
+  readonly #files = new RecentMap<string, Promise<Content>>(RECENT_FILES);
   readonly #content: ContentCopier;
 
   constructor(
-    private readonly d: ContentDeps,
+    private readonly d: TreeDeps,
     private readonly signal?: AbortSignal,
   ) {
     this.#content = new ContentCopier(d);
   }
 
-  /** The destination id of source tree `id`, with everything below it stored in the destination. */
-  tree(id: BlobId): Promise<BlobId> {
+  /** The destination id of source tree `id`, with everything below it stored; `base` is an earlier copy of it. */
+  tree(id: BlobId, base?: TreePair): Promise<BlobId> {
+    if (base?.src === id) return Promise.resolve(base.dst);
     let p = this.#trees.get(id);
-    if (!p) this.#trees.set(id, (p = this.#tree(id)));
+    if (!p) this.#trees.set(id, (p = this.#tree(id, base)));
     return p;
   }
 
-  async #tree(id: BlobId): Promise<BlobId> {
+  async #tree(id: BlobId, base: TreePair | undefined): Promise<BlobId> {
     this.signal?.throwIfAborted();
-    const loc: BlobLocation = await this.d.src.locate(id);
-    const nodes = decodeTree(await this.d.read(id, loc));
+    const nodes = await this.#read(id);
+    const known = base ? new DirBase(await this.#read(base.src), decodeTree(await this.d.readDst(base.dst))) : undefined;
     const out: Node[] = [...nodes];
     // Files first, several at once; then subdirectories one at a time, so only one directory's files are in flight.
     const files = [...nodes.entries()].filter(([, n]) => n.content && n.content.length > 0);
     await forEachLimited(files, FILES_AT_ONCE, async ([i, n]) => {
-      const c = await this.#file(n.content ?? [], n.sizes ?? []);
+      const c = known?.content(n) ?? (await this.#file(n, known?.blobs(n)));
       out[i] = { ...n, content: c.content, sizes: c.sizes };
     });
     for (const [i, n] of nodes.entries()) {
-      if (n.subtree !== undefined) out[i] = { ...n, subtree: await this.tree(n.subtree) };
+      if (n.subtree !== undefined) out[i] = { ...n, subtree: await this.tree(n.subtree, known?.subtree(n)) };
     }
     return this.#store(encodeTree(out));
   }
 
-  #file(ids: readonly BlobId[], sizes: readonly number[]): Promise<Content> {
+  async #read(id: BlobId): Promise<readonly Node[]> {
+    const loc: BlobLocation = await this.d.src.locate(id);
+    return decodeTree(await this.d.read(id, loc));
+  }
+
+  #file(n: Node, known: ReadonlyMap<BlobId, BlobId> | undefined): Promise<Content> {
+    const ids = n.content ?? [];
     const [first] = ids;
     const key = ids.length === 1 && first !== undefined ? first : `h${createHash('sha256').update(ids.join(',')).digest('hex')}`;
     let p = this.#files.get(key);
-    if (!p) this.#files.set(key, (p = this.#content.copy(ids, sizes)));
+    if (!p) this.#files.set(key, (p = this.#content.copy(ids, n.sizes ?? [], known)));
     return p;
   }
 

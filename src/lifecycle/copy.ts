@@ -4,7 +4,7 @@
  * its usual write path: packs, then an index file naming them, then the snapshot record.
  */
 import { invalidArgument } from '../core/errors.js';
-import type { SnapshotId } from '../core/ids.js';
+import type { BlobId, SnapshotId } from '../core/ids.js';
 import type { Snapshot, SnapshotRecord } from '../core/snapshot.js';
 import { createBlobPool } from '../repo/blob-pool.js';
 import { BlobSaver } from '../repo/blob-saver.js';
@@ -12,17 +12,26 @@ import type { Repository } from '../repo/repository.js';
 import { listSnapshots, saveSnapshot } from '../repo/snapshots.js';
 import { MiB } from '../core/sizes.js';
 import type { CopyCounters } from './copy-content.js';
+import { CopyBases } from './copy-bases.js';
+import { isCopyOf, originalOf } from './copy-match.js';
 import { TreeCopier } from './copy-trees.js';
 
 export type { CopyCounters } from './copy-content.js';
+export { isCopyOf } from './copy-match.js';
 
 /** Bytes of whole source packs kept while reading: a snapshot's blobs come in about the order they were written. */
 const SOURCE_PACK_CACHE = 64 * MiB;
+/** The same for the trees of earlier copies in the destination. */
+const DESTINATION_PACK_CACHE = 16 * MiB;
 
 export interface CopyOptions {
   readonly signal?: AbortSignal;
   /** Called after each snapshot is copied or found already copied. */
   readonly onSnapshot?: (event: CopyEvent) => void;
+  /** Cut large files again with the destination's chunker (ContentDeps.rechunk). */
+  readonly rechunk?: boolean;
+  /** Every snapshot of the source, where earlier copies are looked for (default: `snapshots`). */
+  readonly sources?: readonly Snapshot[];
 }
 
 export type CopyEvent =
@@ -33,28 +42,6 @@ export interface CopyResult {
   readonly copied: number;
   readonly skipped: number;
   readonly counters: Readonly<CopyCounters>;
-}
-
-/** The id a snapshot is known by across copies (restic's "original"). */
-const originalOf = (s: Snapshot): SnapshotId => s.original ?? s.id;
-
-/**
- * Whether `copy` is a copy of `source`: the same original and the same record, but for the tree, parent and
- * summary; and, when the copy names the record it was made from, that record, unless the source is the first
- * record of the chain (a copy of a copy of it is still its copy). A rewrite or repair of the source keeps its
- * original, time, paths and tags but changes its tree (a new record): a copy of the record it replaced is out of date.
- */
-export function isCopyOf(copy: Snapshot, source: Snapshot): boolean {
-  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-  return (
-    originalOf(copy) === originalOf(source) &&
-    (copy.copiedFrom === undefined || copy.copiedFrom === source.id || source.id === originalOf(copy)) &&
-    copy.time === source.time &&
-    copy.hostname === source.hostname &&
-    copy.username === source.username &&
-    same(copy.paths, source.paths) &&
-    same(copy.tags, source.tags)
-  );
 }
 
 /**
@@ -74,7 +61,11 @@ export async function copySnapshots(
   const saver = new BlobSaver(dst.backend, dst.sealer, dst.index, dst.config);
   const pool = createBlobPool({ encKey: dst.master.encKey, idKey: dst.master.idKey });
   const read = src.treeReader(SOURCE_PACK_CACHE);
-  const trees = new TreeCopier({ src, dst, saver, pool, read, counters }, opts.signal);
+  const dstTrees = dst.treeReader(DESTINATION_PACK_CACHE);
+  const readDst = async (id: BlobId): Promise<Uint8Array> => dstTrees(id, await dst.locate(id));
+  const deps = { src, dst, saver, pool, read, readDst, counters, rechunk: opts.rechunk === true };
+  const trees = new TreeCopier(deps, opts.signal);
+  const bases = new CopyBases(opts.sources ?? snapshots, existing);
   let copied = 0;
   let skipped = 0;
   const ordered = [...snapshots].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
@@ -86,12 +77,13 @@ export async function copySnapshots(
         opts.onSnapshot?.({ kind: 'skipped', source: snap, copy: found.id });
         continue;
       }
-      const tree = await trees.tree(snap.tree);
+      const tree = await trees.tree(snap.tree, bases.nearest(snap));
       await saver.flush();
       const { id: _id, parent: _parent, ...record } = snap;
       const made = { ...record, tree, original: originalOf(snap), copiedFrom: snap.id } satisfies SnapshotRecord;
       const copy = await saveSnapshot(dst, made);
       existing.push({ ...made, id: copy });
+      bases.add(snap, tree);
       copied++;
       opts.onSnapshot?.({ kind: 'copied', source: snap, copy });
     }

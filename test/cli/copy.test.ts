@@ -1,7 +1,7 @@
 /** `rozen copy` between repositories with different passwords (so different keys), local and S3, through the CLI. */
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, symlink, writeFile, open } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, symlink, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cliSandbox, rozen, type CliResult } from '../helpers/cli.js';
 import { startS3rver } from '../helpers/s3rver.js';
@@ -238,7 +238,7 @@ t.test('the source password: --from-password-file, ROZEN_FROM_PASSWORD_FILE, ROZ
   t.equal(summary(byCmd)['snapshots_copied'], 0);
 });
 
-t.test('a large file changed between snapshots: every version restores exactly, its unchanged start is not read again', async (t) => {
+t.test('--rechunk: a large file changed between snapshots restores exactly, its unchanged start is not read again', async (t) => {
   const { dir, env } = await cliSandbox(t);
   const data = join(dir, 'data');
   await mkdir(data);
@@ -257,8 +257,8 @@ t.test('a large file changed between snapshots: every version restores exactly, 
     await writeFile(file, v);
     ok(t, await rozen(['backup', src, data, '--quiet', '--tag', `v${i}`], srcEnv), `backup ${i}`);
   }
-  const copy = await rozen(['copy', src, dst, '--json'], { ...dstEnv, ROZEN_FROM_PASSWORD: 'source pw' });
-  ok(t, copy, 'copy');
+  const copy = await rozen(['copy', src, dst, '--json', '--rechunk'], { ...dstEnv, ROZEN_FROM_PASSWORD: 'source pw' });
+  ok(t, copy, 'copy --rechunk');
   const total = versions.reduce((n, v) => n + v.length, 0);
   t.ok(
     Number(summary(copy)['bytes_read']) < total - 8 * 1024 * 1024,
@@ -269,5 +269,48 @@ t.test('a large file changed between snapshots: every version restores exactly, 
     ok(t, await rozen(['restore', dst, 'latest', '--tag', `v${i}`, '--target', target], dstEnv), `restore v${i}`);
     t.ok((await readFile(join(target, file))).equals(v), `version ${i} byte for byte`);
   }
+  ok(t, await rozen(['check', dst, '--read-data'], dstEnv), 'check --read-data');
+});
+
+t.test('copies in separate runs read only what changed since the copy before (large file, renamed directory)', async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  const data = join(dir, 'data');
+  await mkdir(join(data, 'photos'), { recursive: true });
+  const big = randomBytes(9 * 1024 * 1024);
+  await writeFile(join(data, 'disk.img'), big);
+  for (let i = 0; i < 30; i++) await writeFile(join(data, 'photos', `p${i}.jpg`), randomBytes(100_000));
+  await writeFile(join(data, 'note.txt'), 'first');
+  const src = join(dir, 'src');
+  const dst = join(dir, 'dst');
+  const srcEnv = { ...env, ROZEN_PASSWORD: 'source pw' };
+  const dstEnv = { ...env, ROZEN_PASSWORD: 'destination pw' };
+  const copyEnv = { ...dstEnv, ROZEN_FROM_PASSWORD: 'source pw' };
+  ok(t, await rozen(['init', src], srcEnv), 'init source');
+  ok(t, await rozen(['init', dst], dstEnv), 'init destination');
+  ok(t, await rozen(['backup', src, data, '--quiet'], srcEnv), 'backup 1');
+  const first = await rozen(['copy', src, dst, '--json'], copyEnv);
+  ok(t, first, 'copy 1');
+  t.ok(Number(summary(first)['bytes_read']) >= big.length + 3_000_000, 'the first copy reads everything');
+
+  const v1 = Buffer.concat([big.subarray(0, 5 * 1024 * 1024), Buffer.from('inserted'), big.subarray(5 * 1024 * 1024)]);
+  await writeFile(join(data, 'disk.img'), v1);
+  await rename(join(data, 'photos'), join(data, 'pictures'));
+  await writeFile(join(data, 'note.txt'), 'second');
+  ok(t, await rozen(['backup', src, data, '--quiet'], srcEnv), 'backup 2');
+  const second = await rozen(['copy', src, dst, '--json'], copyEnv);
+  ok(t, second, 'copy 2');
+  t.equal(summary(second)['snapshots_copied'], 1);
+  const read = Number(summary(second)['bytes_read']);
+  t.ok(read < 3 * 1024 * 1024, `only the changed blobs of disk.img and note.txt were read (${read} bytes)`);
+
+  for (const [i, want] of [big, v1].entries()) {
+    const target = join(dir, `r${i}`);
+    const id = (JSON.parse((await rozen(['snapshots', dst, '--json'], dstEnv)).stdout) as { id: string }[])[i]?.id ?? 'none';
+    ok(t, await rozen(['restore', dst, id, '--target', target], dstEnv), `restore copy ${i}`);
+    t.ok((await readFile(join(target, data, 'disk.img'))).equals(want), `disk.img of copy ${i} byte for byte`);
+  }
+  const target = join(dir, 'latest');
+  ok(t, await rozen(['restore', dst, 'latest', '--target', target], dstEnv), 'restore latest');
+  t.same(await contents(join(target, data)), await contents(data), 'the latest copy equals the data');
   ok(t, await rozen(['check', dst, '--read-data'], dstEnv), 'check --read-data');
 });

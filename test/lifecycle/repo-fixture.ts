@@ -15,6 +15,7 @@ import { Repository } from '../../src/repo/repository.js';
 import { listSnapshots, saveSnapshot } from '../../src/repo/snapshots.js';
 import { encodeTree } from '../../src/snapshot/fs/tree-codec.js';
 import type { Node } from '../../src/snapshot/node.js';
+import { node } from '../helpers/node.js';
 
 process.env['ROZEN_KDF_N'] = '1024';
 
@@ -46,24 +47,6 @@ export async function memoryRepo(): Promise<{ backend: MemoryBackend; repo: Repo
       await repo.close();
       cache.remove();
     },
-  };
-}
-
-function baseNode(name: string, type: Node['type']): Node {
-  return {
-    name: Buffer.from(name),
-    type,
-    mode: type === 'dir' ? 0o755 : 0o644,
-    uid: 0,
-    gid: 0,
-    mtimeNs: 0n,
-    atimeNs: 0n,
-    ctimeNs: 0n,
-    size: 0,
-    allocated: 0,
-    device: 1,
-    inode: 1,
-    links: 1,
   };
 }
 
@@ -110,12 +93,12 @@ class Writer {
       if (!large) break;
     }
     if (large) await this.saver.endLargeFile();
-    return { ...baseNode(name, 'file'), size: data.length, content, sizes };
+    return { ...node(name, 'file'), size: data.length, content, sizes };
   }
 
   async dir(d: Dir): Promise<BlobId> {
     const nodes: Node[] = [];
-    for (const [name, sub] of d.dirs) nodes.push({ ...baseNode(name, 'dir'), subtree: await this.dir(sub) });
+    for (const [name, sub] of d.dirs) nodes.push({ ...node(name, 'dir'), subtree: await this.dir(sub) });
     for (const [name, data] of d.files) nodes.push(await this.file(name, data));
     nodes.sort((a, b) => Buffer.compare(a.name, b.name));
     const r = this.tasks.seal({ op: 'seal', data: encodeTree(nodes), level: 3 });

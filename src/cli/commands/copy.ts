@@ -1,11 +1,10 @@
 /** `rozen copy <src> <dst> [snapshot...]`: copy snapshots into another repository, which has its own keys. */
 import type { Command } from 'commander';
 import { shortId } from '../../core/ids.js';
-import type { Snapshot } from '../../core/snapshot.js';
 import { copySnapshots, type CopyCounters, type CopyEvent } from '../../lifecycle/copy.js';
 import { acquireLock } from '../../repo/lock.js';
 import type { Repository } from '../../repo/repository.js';
-import { findSnapshot, listSnapshots, matchesFilter } from '../../repo/snapshots.js';
+import { findSnapshots, listSnapshots } from '../../repo/snapshots.js';
 import { openRepoWith, withRepo } from '../context.js';
 import { formatBytes, json, out } from '../output.js';
 import { readFromPassword } from '../password.js';
@@ -20,14 +19,20 @@ interface CopyOpts extends SelectorOpts {
   readonly fromPasswordCommand?: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
+  readonly rechunk?: boolean;
 }
 
 const HELP = `
-Blob ids are keyed hashes, so the two repositories name equal data differently: every snapshot copied is read
-from the source, its files cut and hashed again with the destination's keys, and only the blobs the destination
-lacks are sealed and written (packs, then the index, then the snapshot record). A snapshot the destination already
-has a copy of (same original snapshot, time, host, user, paths and tags) is skipped, so running the same copy
-again copies nothing.
+Blob ids are keyed hashes, so the two repositories name equal data differently: what a snapshot holds is read
+from the source, hashed again with the destination's keys, and only the blobs the destination lacks are sealed and
+written (packs, then the index, then the snapshot record). Where the destination holds a copy of an earlier
+snapshot (the parent, else the latest of the same host and paths), unchanged directories and files are taken from
+that copy without being read. A large file keeps the source's cuts, so of a changed one only its new blobs are
+read; --rechunk cuts it again with the destination's chunker instead, which later backups into the destination
+then share, at the cost of reading every changed large file whole.
+
+A snapshot the destination already has a copy of (same original snapshot, time, host, user, paths and tags) is
+skipped, so running the same copy again copies nothing.
 
 The source's password: --from-password-command or --from-password-file, else ROZEN_FROM_PASSWORD_COMMAND,
 ROZEN_FROM_PASSWORD, ROZEN_FROM_PASSWORD_FILE, else a prompt. The destination's as for any command.`;
@@ -44,6 +49,7 @@ export function registerCopy(program: Command): void {
     .option('--host <host>', 'without snapshots named: only those of this host; with latest: the newest of them')
     .option('--tag <tag>', 'the same for a tag (repeatable: all must match)', collect, [])
     .option('--path <path>', 'the same for a backed-up path (repeatable: all must match)', collect, [])
+    .option('--rechunk', "cut large files again with the destination's chunker (reads each changed large file whole)")
     .option('--quiet', 'print nothing but errors')
     .option('--json', 'print a JSON summary')
     .addHelpText('after', HELP)
@@ -59,19 +65,9 @@ export function registerCopy(program: Command): void {
     });
 }
 
-async function chosen(src: Repository, selectors: readonly string[], opts: CopyOpts): Promise<Snapshot[]> {
-  const filter = snapshotFilter(opts);
-  if (selectors.length === 0) return (await listSnapshots(src)).filter((s) => matchesFilter(s, filter));
-  const byId = new Map<string, Snapshot>();
-  for (const sel of selectors) {
-    const s = await findSnapshot(src, sel, filter);
-    byId.set(s.id, s);
-  }
-  return [...byId.values()];
-}
-
 async function runCopy(src: Repository, dst: Repository, selectors: readonly string[], opts: CopyOpts): Promise<void> {
-  const snaps = await chosen(src, selectors, opts);
+  const sources = await listSnapshots(src);
+  const snaps = await findSnapshots(src, selectors, snapshotFilter(opts));
   const mode = progressMode(opts);
   const counters: CopyCounters = { files: 0, bytesRead: 0, blobsWritten: 0, bytesWritten: 0 };
   const progress = copyProgress(mode, counters);
@@ -88,7 +84,7 @@ async function runCopy(src: Repository, dst: Repository, selectors: readonly str
           progress.clear();
           if (mode !== 'json' && !opts.quiet) out(eventLine(e));
         };
-        return await copySnapshots(src, dst, snaps, { signal, onSnapshot }, counters);
+        return await copySnapshots(src, dst, snaps, { signal, onSnapshot, sources, rechunk: opts.rechunk === true }, counters);
       } finally {
         await srcLock.release();
       }

@@ -1,0 +1,81 @@
+/**
+ * What an earlier copy tells about a directory being copied: the same directory in a source snapshot already
+ * copied, beside its copy in the destination. Entries are paired by name; a source subtree or content met again
+ * (unchanged, or renamed within the directory) maps to the destination's without being read, and a changed large
+ * file copied with the source's cuts maps each unchanged blob to its destination blob.
+ */
+import type { BlobId } from '../core/ids.js';
+import type { Node } from '../snapshot/node.js';
+import type { Content } from './copy-content-types.js';
+
+/** A source tree and the destination tree that is its copy. */
+export interface TreePair {
+  readonly src: BlobId;
+  readonly dst: BlobId;
+}
+
+const nameKey = (n: Node): string => n.name.toString('latin1');
+const contentKey = (ids: readonly BlobId[]): string => ids.join(',');
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Whether `d` can be the copy of file `s`: both files with content of the same length. */
+function sameFile(s: Node, d: Node): boolean {
+  return (
+    s.type === 'file' &&
+    d.type === 'file' &&
+    s.content !== undefined &&
+    d.content !== undefined &&
+    sum(s.sizes ?? []) === sum(d.sizes ?? [])
+  );
+}
+
+export class DirBase {
+  /** Source entry name → the earlier source entry and its copy. */
+  readonly #byName = new Map<string, { s: Node; d: Node }>();
+  /** Earlier source subtree id → its copy. */
+  readonly #trees = new Map<BlobId, BlobId>();
+  /** Earlier source content (its ids joined) → its copy. */
+  readonly #files = new Map<string, Content>();
+
+  /** `src` lists the directory in the earlier source snapshot, `dst` in its copy. */
+  constructor(src: readonly Node[], dst: readonly Node[]) {
+    const copies = new Map(dst.map((d) => [nameKey(d), d]));
+    for (const s of src) {
+      const d = copies.get(nameKey(s));
+      if (!d) continue;
+      if (s.subtree !== undefined && d.subtree !== undefined) {
+        this.#byName.set(nameKey(s), { s, d });
+        this.#trees.set(s.subtree, d.subtree);
+      } else if (sameFile(s, d)) {
+        this.#byName.set(nameKey(s), { s, d });
+        this.#files.set(contentKey(s.content ?? []), { content: d.content ?? [], sizes: d.sizes ?? [] });
+      }
+    }
+  }
+
+  /** Where copying subdirectory `n` can start from: its earlier version under the same name, else equal ids. */
+  subtree(n: Node): TreePair | undefined {
+    if (n.subtree === undefined) return undefined;
+    const same = this.#trees.get(n.subtree);
+    if (same !== undefined) return { src: n.subtree, dst: same };
+    const p = this.#byName.get(nameKey(n));
+    return p?.s.subtree !== undefined && p.d.subtree !== undefined ? { src: p.s.subtree, dst: p.d.subtree } : undefined;
+  }
+
+  /** The destination content of file `n`, when an earlier entry of this directory had the same content. */
+  content(n: Node): Content | undefined {
+    return n.content === undefined ? undefined : this.#files.get(contentKey(n.content));
+  }
+
+  /**
+   * Source blob → destination blob for the earlier version of file `n` (same name), when its copy kept the
+   * source's cuts: the same number of blobs with equal sizes, so blob i of both holds the same bytes of the file.
+   */
+  blobs(n: Node): ReadonlyMap<BlobId, BlobId> | undefined {
+    const p = this.#byName.get(nameKey(n));
+    if (!p || p.s.subtree !== undefined) return undefined;
+    const [si, ss, di, ds] = [p.s.content ?? [], p.s.sizes ?? [], p.d.content ?? [], p.d.sizes ?? []];
+    if (si.length !== di.length || ss.length !== si.length || ds.length !== di.length || ss.some((x, i) => x !== ds[i])) return undefined;
+    return new Map(si.map((id, i) => [id, di[i] as BlobId]));
+  }
+}
