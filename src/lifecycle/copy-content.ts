@@ -41,6 +41,8 @@ export interface ContentDeps {
   readonly counters: CopyCounters;
   /** Cut large files again with the destination's chunker instead of keeping the source's blobs as chunks. */
   readonly rechunk?: boolean;
+  /** Checked before each source blob is read, so an interrupt stops a large file midway. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export class ContentCopier {
@@ -166,6 +168,7 @@ export class ContentCopier {
 
   /** A source blob's plaintext, and whether the source stored it raw (then zstd is not tried on it again). */
   async #read(id: BlobId): Promise<{ bytes: Uint8Array; stored: boolean }> {
+    this.d.signal?.throwIfAborted();
     const loc = await this.d.src.locate(id);
     const bytes = await this.d.read(id, loc);
     this.d.counters.bytesRead += bytes.length;

@@ -35,10 +35,7 @@ export class TreeCopier {
   readonly #files = new RecentMap<string, Promise<Content>>(RECENT_FILES);
   readonly #content: ContentCopier;
 
-  constructor(
-    private readonly d: TreeDeps,
-    private readonly signal?: AbortSignal,
-  ) {
+  constructor(private readonly d: TreeDeps) {
     this.#content = new ContentCopier(d);
   }
 
@@ -51,7 +48,7 @@ export class TreeCopier {
   }
 
   async #tree(id: BlobId, base: TreePair | undefined): Promise<BlobId> {
-    this.signal?.throwIfAborted();
+    this.d.signal?.throwIfAborted();
     const nodes = await this.#read(id);
     const known = base ? new DirBase(await this.#read(base.src), decodeTree(await this.d.readDst(base.dst))) : undefined;
     const out: Node[] = [...nodes];

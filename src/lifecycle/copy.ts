@@ -63,8 +63,8 @@ export async function copySnapshots(
   const read = src.treeReader(SOURCE_PACK_CACHE);
   const dstTrees = dst.treeReader(DESTINATION_PACK_CACHE);
   const readDst = async (id: BlobId): Promise<Uint8Array> => dstTrees(id, await dst.locate(id));
-  const deps = { src, dst, saver, pool, read, readDst, counters, rechunk: opts.rechunk === true };
-  const trees = new TreeCopier(deps, opts.signal);
+  const deps = { src, dst, saver, pool, read, readDst, counters, rechunk: opts.rechunk === true, signal: opts.signal };
+  const trees = new TreeCopier(deps);
   const bases = new CopyBases(opts.sources ?? snapshots, existing);
   let copied = 0;
   let skipped = 0;
