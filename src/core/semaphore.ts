@@ -21,6 +21,14 @@ export class Semaphore {
     return w;
   }
 
+  /** Take `weight` now if it is available and nobody waits; false otherwise. */
+  tryAcquire(weight = 1): boolean {
+    const w = Math.min(weight, this.#capacity);
+    if (this.#waiters.length > 0 || this.#available < w) return false;
+    this.#available -= w;
+    return true;
+  }
+
   release(weight: number): void {
     this.#available += weight;
     while (this.#waiters.length > 0 && this.#available >= this.#waiters[0]!.weight) {

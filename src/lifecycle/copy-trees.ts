@@ -9,15 +9,19 @@ import type { BlobId } from '../core/ids.js';
 import { BlobType, type BlobLocation } from '../core/types.js';
 import { encodeTree, decodeTree } from '../snapshot/fs/tree-codec.js';
 import type { Node } from '../snapshot/node.js';
-import { forEachLimited } from '../repo/for-each-limited.js';
+import { forEachLimited, forEachSpare } from '../repo/for-each-limited.js';
+import { Semaphore } from '../core/semaphore.js';
 import { DirBase, type TreePair } from './copy-base.js';
 import { ContentCopier, type Content, type ContentDeps } from './copy-content.js';
 import { RecentMap } from './recent-map.js';
 
 export type { TreePair } from './copy-base.js';
 
-/** Files of one directory copied at once (a large file waits for its turn). */
-const FILES_AT_ONCE = 8;
+/** Files of one directory copied at once, and of all directories (a large file waits for its turn). */
+const FILES_PER_DIR = 8;
+const FILES_AT_ONCE = 16;
+/** Directories copied beside the one on the current path: their reads and files overlap the waits of the others. */
+const SPARE_DIRS = 32;
 const TREE_LEVEL = 3;
 /** Trees and files remembered within a run: enough for repeated directories, flat in the number of files. */
 const RECENT_TREES = 4096;
@@ -34,6 +38,8 @@ export class TreeCopier {
   /** Source content (its ids) → destination content. */
   readonly #files = new RecentMap<string, Promise<Content>>(RECENT_FILES);
   readonly #content: ContentCopier;
+  readonly #fileSlots = new Semaphore(FILES_AT_ONCE);
+  readonly #dirSlots = new Semaphore(SPARE_DIRS);
 
   constructor(private readonly d: TreeDeps) {
     this.#content = new ContentCopier(d);
@@ -49,19 +55,25 @@ export class TreeCopier {
 
   async #tree(id: BlobId, base: TreePair | undefined): Promise<BlobId> {
     this.d.signal?.throwIfAborted();
-    const nodes = await this.#read(id);
-    const known = base ? new DirBase(await this.#read(base.src), decodeTree(await this.d.readDst(base.dst))) : undefined;
+    const [nodes, known] = await Promise.all([this.#read(id), base && this.#base(base)]);
     const out: Node[] = [...nodes];
-    // Files first, several at once; then subdirectories one at a time, so only one directory's files are in flight.
+    // Files first, several at once; then subdirectories, some beside this one while slots are spare.
     const files = [...nodes.entries()].filter(([, n]) => n.content && n.content.length > 0);
-    await forEachLimited(files, FILES_AT_ONCE, async ([i, n]) => {
+    await forEachLimited(files, FILES_PER_DIR, async ([i, n]) => {
       const c = known?.content(n) ?? (await this.#file(n, known?.blobs(n)));
       out[i] = { ...n, content: c.content, sizes: c.sizes };
     });
-    for (const [i, n] of nodes.entries()) {
+    const dirs = [...nodes.entries()].filter(([, n]) => n.subtree !== undefined);
+    await forEachSpare(dirs, this.#dirSlots, async ([i, n]) => {
       if (n.subtree !== undefined) out[i] = { ...n, subtree: await this.tree(n.subtree, known?.subtree(n)) };
-    }
+    });
     return this.#store(encodeTree(out));
+  }
+
+  /** The earlier copy of a directory, as the source had it and as the destination has it. */
+  async #base(base: TreePair): Promise<DirBase> {
+    const [src, dst] = await Promise.all([this.#read(base.src), this.d.readDst(base.dst)]);
+    return new DirBase(src, decodeTree(dst));
   }
 
   async #read(id: BlobId): Promise<readonly Node[]> {
@@ -74,8 +86,17 @@ export class TreeCopier {
     const [first] = ids;
     const key = ids.length === 1 && first !== undefined ? first : `h${createHash('sha256').update(ids.join(',')).digest('hex')}`;
     let p = this.#files.get(key);
-    if (!p) this.#files.set(key, (p = this.#content.copy(ids, n.sizes ?? [], known)));
+    if (!p) this.#files.set(key, (p = this.#copy(ids, n.sizes ?? [], known)));
     return p;
+  }
+
+  async #copy(ids: readonly BlobId[], sizes: readonly number[], known: ReadonlyMap<BlobId, BlobId> | undefined): Promise<Content> {
+    const w = await this.#fileSlots.acquire(1);
+    try {
+      return await this.#content.copy(ids, sizes, known);
+    } finally {
+      this.#fileSlots.release(w);
+    }
   }
 
   async #store(bytes: Uint8Array): Promise<BlobId> {

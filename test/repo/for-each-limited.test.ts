@@ -1,7 +1,8 @@
 /** forEachLimited against a model: the limit holds, every item runs once, and a failure settles only after the running calls. */
 import t from 'tap';
 import fc from 'fast-check';
-import { forEachLimited } from '../../src/repo/for-each-limited.js';
+import { forEachLimited, forEachSpare } from '../../src/repo/for-each-limited.js';
+import { Semaphore } from '../../src/core/semaphore.js';
 
 t.test('limit, each item once, first failure after every running call ended', async (t) => {
   await fc.assert(
@@ -31,6 +32,49 @@ t.test('limit, each item once, first failure after every running call ended', as
         if (failed.length === 0) {
           if (outcome) throw outcome;
           if (started.length !== items.length) throw new Error('an item was skipped');
+        } else if (!outcome || !/^item \d+$/.test(outcome.message)) throw new Error('the failure was not passed on');
+      },
+    ),
+    { numRuns: 400 },
+  );
+  t.pass('400 random runs');
+});
+
+t.test('forEachSpare: spare slots plus one inline, each item once, slots returned, settles after the running calls', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 4 }),
+      fc.array(fc.record({ ticks: fc.integer({ min: 0, max: 3 }), fails: fc.boolean() }), { maxLength: 25 }),
+      async (capacity, items) => {
+        const spare = new Semaphore(Math.max(capacity, 1));
+        if (capacity === 0) spare.tryAcquire(1);
+        let running = 0;
+        let most = 0;
+        const started: number[] = [];
+        const run = async (i: number): Promise<void> => {
+          started.push(i);
+          most = Math.max(most, ++running);
+          for (let k = 0; k < (items[i]?.ticks ?? 0); k++) await Promise.resolve();
+          running--;
+          if (items[i]?.fails) throw new Error(`item ${i}`);
+        };
+        const outcome = await forEachSpare(
+          items.map((_, i) => i),
+          spare,
+          run,
+        ).then(
+          () => undefined,
+          (err: unknown) => err as Error,
+        );
+        if (capacity === 0) spare.release(1);
+        if (running !== 0) throw new Error('settled while a call was running');
+        if (most > capacity + 1) throw new Error(`${most} in flight, ${capacity} spare`);
+        if (!spare.tryAcquire(Math.max(capacity, 1))) throw new Error('a slot was not returned');
+        if (new Set(started).size !== started.length) throw new Error('an item ran twice');
+        const failed = started.filter((i) => items[i]?.fails);
+        if (failed.length === 0) {
+          if (outcome) throw outcome;
+          if (started.join() !== items.map((_, i) => i).join()) throw new Error('items skipped or out of order');
         } else if (!outcome || !/^item \d+$/.test(outcome.message)) throw new Error('the failure was not passed on');
       },
     ),
