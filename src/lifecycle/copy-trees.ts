@@ -13,7 +13,7 @@ import { forEachLimited, forEachSpare } from '../repo/for-each-limited.js';
 import { Semaphore } from '../core/semaphore.js';
 import { DirBase, type TreePair } from './copy-base.js';
 import { ContentCopier, type Content, type ContentDeps } from './copy-content.js';
-import { RecentMap } from './recent-map.js';
+import { RecentMap } from '../core/recent-map.js';
 
 export type { TreePair } from './copy-base.js';
 

@@ -5,7 +5,9 @@
  * at one blob (8 MiB at the start of the pack) and grows fourfold while reads stay sequential, so a
  * random read costs one chunk and a sequential one a few large GETs. Whole packs and windows of
  * degenerate packs are kept apart, so a large file streaming through does not evict the small
- * packs whose files are read next.
+ * packs whose files are read next. A small pack evicted whole and needed again is not fetched whole
+ * a second time: its reader wanders over more packs than the cache holds (a copy walking trees in
+ * another order than the backup wrote them), so it gets a window from the blob on instead.
  */
 import { LRUCache } from 'lru-cache';
 import type { Backend } from '../backend/backend.js';
@@ -13,6 +15,12 @@ import { packName } from '../cas/pack-path.js';
 import type { PackId } from '../core/ids.js';
 import { PackKind, type BlobLocation } from '../core/types.js';
 import { MiB } from '../core/sizes.js';
+import { RecentMap } from '../core/recent-map.js';
+
+/** The window fetched from a blob on in a small pack already fetched whole once. */
+const REFETCH_WINDOW = 2 * MiB;
+/** Small packs remembered as evicted. */
+const EVICTED_PACKS = 4096;
 
 export interface WindowOptions {
   /** Bytes of fetched windows of degenerate packs kept (default 96 MiB). */
@@ -50,6 +58,8 @@ export class WindowReader {
   readonly #lru: LRUCache<Window, Window>;
   readonly #packs: LRUCache<Window, Window>;
   readonly #sequential = new Map<PackId, { end: number; size: number }>();
+  /** Small packs fetched whole and evicted since. */
+  readonly #evicted = new RecentMap<PackId, true>(EVICTED_PACKS);
   gets = 0;
 
   constructor(backend: Backend, index: PackInfoSource, opts: WindowOptions = {}) {
@@ -62,7 +72,10 @@ export class WindowReader {
       new LRUCache<Window, Window>({
         maxSize,
         sizeCalculation: (w) => Math.max(1, w.length),
-        dispose: (w) => this.#byPack.get(w.pack)?.delete(w),
+        dispose: (w, _key, reason) => {
+          this.#byPack.get(w.pack)?.delete(w);
+          if (w.whole && reason === 'evict') this.#evicted.set(w.pack, true);
+        },
       });
     this.#lru = cache(opts.cacheBytes ?? 96 * MiB);
     this.#packs = cache(opts.packCacheBytes ?? 64 * MiB);
@@ -117,7 +130,10 @@ export class WindowReader {
     const info = this.#index.packInfo(loc.pack);
     const end = loc.offset + loc.length;
     if (!info) return { offset: loc.offset, length: loc.length };
-    if (info.size <= (info.kind === PackKind.degenerate ? this.#firstWindow : this.#wholePack)) return { offset: 0, length: info.size };
+    const small = info.kind !== PackKind.degenerate;
+    if (small && this.#evicted.get(loc.pack))
+      return { offset: loc.offset, length: Math.max(loc.length, Math.min(REFETCH_WINDOW, info.size - loc.offset)) };
+    if (info.size <= (small ? this.#wholePack : this.#firstWindow)) return { offset: 0, length: info.size };
     const seq = this.#sequential.get(loc.pack);
     // A read from the start of a pack is usually a whole-file read (cat, rsync): begin with a
     // larger window. A read at or a little past the end of the last window (read-ahead asks a few

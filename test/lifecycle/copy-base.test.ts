@@ -5,7 +5,7 @@ import type { BlobId, SnapshotId } from '../../src/core/ids.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { DirBase } from '../../src/lifecycle/copy-base.js';
 import { CopyBases } from '../../src/lifecycle/copy-bases.js';
-import { RecentMap } from '../../src/lifecycle/recent-map.js';
+import { RecentMap } from '../../src/core/recent-map.js';
 import { node } from '../helpers/node.js';
 
 const id = (s: string): BlobId => s.padEnd(64, '0') as BlobId;
@@ -98,7 +98,7 @@ t.test('RecentMap keeps the most recently used entries, like a list model', asyn
         const at = model.findIndex(([k]) => k === key);
         if (set) {
           m.set(key, i);
-          model = [...model.filter(([k]) => k !== key), [key, i]].slice(-capacity);
+          model = [...model.filter(([k]) => k !== key), [key, i] as [number, number]].slice(-capacity);
         } else {
           const want = at < 0 ? undefined : model[at]?.[1];
           if (m.get(key) !== want) throw new Error(`get ${key} after ${i} ops`);

@@ -124,3 +124,31 @@ t.test('whole small packs are kept apart from degenerate windows', async (t) => 
   t.same(await reader.read(loc(NORMAL, MiB, 100)), normal.subarray(MiB, MiB + 100));
   t.equal(gets(backend), before, 'streaming a large file did not evict the small pack');
 });
+
+t.test('a small pack evicted whole and needed again is read in windows from the blob on, not whole again', async (t) => {
+  let bytesRead = 0;
+  const mem = new (class extends MemoryBackend {
+    override async get(name: string, range?: { offset: number; length: number }): Promise<Uint8Array> {
+      const got = await super.get(name, range);
+      bytesRead += got.length;
+      return got;
+    }
+  })();
+  const packs = ['c', 'd', 'e'].map((c) => c.repeat(64) as PackId);
+  const bytes = packs.map(() => randomBytes(6 * MiB));
+  const sizes = new Map(packs.map((p) => [p, { kind: PackKind.normal, size: 6 * MiB }]));
+  for (const [i, p] of packs.entries()) await mem.put(packName(p), bytes[i] ?? Buffer.alloc(0));
+  const backend = new FaultyBackend(mem);
+  const reader = new WindowReader(backend, { packInfo: (id) => sizes.get(id) }, { packCacheBytes: 13 * MiB });
+  const [c, d, e] = packs as [PackId, PackId, PackId];
+  const want = (p: number, off: number, n: number): Buffer => bytes[p]?.subarray(off, off + n) ?? Buffer.alloc(0);
+  t.same(await reader.read(loc(c, 0, 100)), want(0, 0, 100));
+  t.same(await reader.read(loc(d, 0, 100)), want(1, 0, 100));
+  t.same(await reader.read(loc(e, 0, 100)), want(2, 0, 100), 'the third pack evicts the first');
+  const before = { gets: gets(backend), bytes: bytesRead };
+  t.same(await reader.read(loc(c, 3 * MiB, 5000)), want(0, 3 * MiB, 5000));
+  t.same(await reader.read(loc(c, 3 * MiB + 5000, 5000)), want(0, 3 * MiB + 5000, 5000), 'the next blob is in that window');
+  t.equal(gets(backend) - before.gets, 1, 'one GET');
+  t.equal(bytesRead - before.bytes, 2 * MiB, 'of a 2 MiB window, not the 6 MiB pack');
+  t.same(await reader.read(loc(c, 6 * MiB - 10, 10)), want(0, 6 * MiB - 10, 10), 'a window ends with its pack');
+});
