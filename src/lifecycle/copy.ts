@@ -6,7 +6,8 @@
 import { invalidArgument } from '../core/errors.js';
 import type { BlobId, SnapshotId } from '../core/ids.js';
 import type { Snapshot, SnapshotRecord } from '../core/snapshot.js';
-import { createBlobPool } from '../repo/blob-pool.js';
+import { createBlobPool, type BlobPool } from '../repo/blob-pool.js';
+import { coalesce } from '../core/coalesce.js';
 import { BlobSaver } from '../repo/blob-saver.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshots, saveSnapshot } from '../repo/snapshots.js';
@@ -21,6 +22,9 @@ export { isCopyOf } from './copy-match.js';
 
 /** Bytes of whole source packs kept while reading: a snapshot's blobs come in about the order they were written. */
 const SOURCE_PACK_CACHE = 64 * MiB;
+/** Blobs per hashing and per sealing job. */
+const HASH_BATCH = 64;
+const SEAL_BATCH = 8;
 /** The same for the trees of earlier copies in the destination. */
 const DESTINATION_PACK_CACHE = 16 * MiB;
 
@@ -44,6 +48,11 @@ export interface CopyResult {
   readonly counters: Readonly<CopyCounters>;
 }
 
+/** Hashes and seals asked for in the same turn go to the addon together (a copy asks for them file by file). */
+function batchedPool(pool: BlobPool): BlobPool {
+  return { ...pool, hash: coalesce((d) => pool.hashMany(d), HASH_BATCH), seal: coalesce((r) => pool.sealMany(r), SEAL_BATCH) };
+}
+
 /**
  * Copies `snapshots` (of `src`) into `dst`, oldest first, skipping those `dst` already has a copy of. Each copy is
  * complete before its record is written: its packs are stored and indexed first, so an interrupted copy leaves
@@ -59,7 +68,7 @@ export async function copySnapshots(
   if (src.config.id === dst.config.id) throw invalidArgument('the source and the destination are the same repository');
   const existing = await listSnapshots(dst);
   const saver = new BlobSaver(dst.backend, dst.sealer, dst.index, dst.config);
-  const pool = createBlobPool({ encKey: dst.master.encKey, idKey: dst.master.idKey });
+  const pool = batchedPool(createBlobPool({ encKey: dst.master.encKey, idKey: dst.master.idKey }));
   const read = src.treeReader(SOURCE_PACK_CACHE);
   const dstTrees = dst.treeReader(DESTINATION_PACK_CACHE);
   const readDst = async (id: BlobId): Promise<Uint8Array> => dstTrees(id, await dst.locate(id));
