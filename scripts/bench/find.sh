@@ -29,7 +29,7 @@ FIND_MANY=${FIND_MANY:-*.ts}
 
 bench_init find
 SRC_DIR=$(snapshots30_cached "$SIZE_MB")
-FIND_BLOB_FILE=${FIND_BLOB_FILE:-$(find "$SRC_DIR/data/src" -type f -name 'file*.ts' | sort | head -n 1)}
+FIND_BLOB_FILE=${FIND_BLOB_FILE:-$(find "$SRC_DIR/data/src" -type f -name 'file*.ts' | LC_ALL=C sort | sed -n 1p)}
 [ -f "$FIND_BLOB_FILE" ] || die "no file for the --blob query under $SRC_DIR/data/src (set FIND_BLOB_FILE)"
 
 # find_argv TOOL ARGS...: the find command line on the tool's repository, into TOOL_ARGV.
