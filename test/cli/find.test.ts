@@ -158,3 +158,30 @@ t.test('find in an S3 repository (s3rver)', async (t) => {
   const { dir, env } = await cliSandbox(t);
   await findChecks(t, `s3://${s3.bucket}/repo`, join(dir, 'src'), { ...env, ...s3.env });
 });
+
+t.test('a text listing longer than the output buffer holds every match once, in order', async (t) => {
+  const { dir, env } = await cliSandbox(t);
+  const repo = join(dir, 'repo');
+  const src = join(dir, 'src');
+  const names = Array.from(
+    { length: 1500 },
+    (_, i) => `d${i % 7}/a-rather-long-file-name-to-fill-the-buffer-${String(i).padStart(5, '0')}.ts`,
+  );
+  for (let d = 0; d < 7; d++) await mkdir(join(src, `d${d}`), { recursive: true });
+  await Promise.all(names.map((n) => writeFile(join(src, n), n)));
+  t.equal((await rozen(['init', repo], env)).code, 0);
+  for (let i = 0; i < 2; i++) t.equal((await rozen(['backup', repo, src], env)).code, 0);
+  const text = await rozen(['find', repo, '*.ts'], env);
+  t.equal(text.code, 0, text.stderr);
+  t.ok(text.stdout.length > 3 * 64 * 1024, `${text.stdout.length} characters: several buffers`);
+  t.equal(text.stdout.match(/^snapshot /gm)?.length, 2, 'a heading per snapshot');
+  const lines = text.stdout.split('\n').filter((l) => l.startsWith('  '));
+  const paths = lines.map((l) => l.slice(l.indexOf(`${src}/`)));
+  const found = await findJson(t, [repo, '*.ts'], env);
+  t.equal(paths.length, 3000);
+  t.same(
+    paths,
+    found.flatMap((f) => f.matches.map((m) => m.path)),
+    'the same matches as --json, in its order',
+  );
+});

@@ -8,7 +8,7 @@ import type { Repository } from '../../repo/repository.js';
 import { findSnapshot, listSnapshots, matchesFilter } from '../../repo/snapshots.js';
 import { Finder, type FindHit, type FindQuery } from '../../snapshot/find.js';
 import { withRepo } from '../context.js';
-import { json, out, warn } from '../output.js';
+import { LineBuffer, json, warn } from '../output.js';
 import { longLine } from './ls.js';
 import { selectorOptions, snapshotFilter, type SelectorOpts } from './selector.js';
 
@@ -93,29 +93,36 @@ const snapshotJsonHead = (s: Snapshot): Record<string, unknown> => ({
   tags: s.tags,
 });
 
-/** Search each snapshot in turn; text is printed as found, JSON once at the end. Counts snapshots with a match. */
+/** Search each snapshot in turn; text is printed per snapshot (and per full buffer), JSON at the end. Counts snapshots with a match. */
 async function searchAll(finder: Finder, snaps: readonly Snapshot[], asJson: boolean): Promise<{ found: number; problems: number }> {
   const results: Record<string, unknown>[] = [];
+  const text = new LineBuffer();
   let found = 0;
   let problems = 0;
-  for (const snap of snaps) {
-    const matches: Record<string, unknown>[] = [];
-    let n = 0;
-    const any = await finder.find(snap, {
-      hit: (s, h) => {
-        if (n++ === 0 && !asJson)
-          out(`${found > 0 ? '\n' : ''}snapshot ${shortId(s.id)} of ${s.time.slice(0, 19).replace('T', ' ')} (${s.hostname}):`);
-        if (asJson) matches.push(hitJson(h));
-        else out(hitLine(h));
-      },
-      problem: (s, path, err) => {
-        problems++;
-        warn(`snapshot ${shortId(s.id)}: ${path}: ${err.message}`);
-      },
-    });
-    if (!any) continue;
-    found++;
-    if (asJson) results.push({ ...snapshotJsonHead(snap), matches });
+  try {
+    for (const snap of snaps) {
+      const matches: Record<string, unknown>[] = [];
+      let n = 0;
+      const any = await finder.find(snap, {
+        hit: (s, h) => {
+          if (n++ === 0 && !asJson)
+            text.add(`${found > 0 ? '\n' : ''}snapshot ${shortId(s.id)} of ${s.time.slice(0, 19).replace('T', ' ')} (${s.hostname}):`);
+          if (asJson) matches.push(hitJson(h));
+          else text.add(hitLine(h));
+        },
+        problem: (s, path, err) => {
+          problems++;
+          text.flush();
+          warn(`snapshot ${shortId(s.id)}: ${path}: ${err.message}`);
+        },
+      });
+      text.flush(); // each snapshot's matches show as soon as it is searched
+      if (!any) continue;
+      found++;
+      if (asJson) results.push({ ...snapshotJsonHead(snap), matches });
+    }
+  } finally {
+    text.flush();
   }
   if (asJson) json(results);
   return { found, problems };
