@@ -183,9 +183,15 @@ async function readWhole(fh: FileHandle, name: string, path: string): Promise<Ui
   return readRange(fh, name, { offset: 0, length: s.size });
 }
 
+/** A Uint8Array not zero-filled first: every byte of it is read into, or a short read throws and it goes unseen. */
+function unfilled(length: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(b.buffer, b.byteOffset, length);
+}
+
 async function readRange(fh: FileHandle, name: string, range: ByteRange, into?: Uint8Array): Promise<Uint8Array> {
   if (range.length === 0 && (await fh.stat()).size < range.offset) throw shortRead(name, range, 0);
-  const buf = into && into.length >= range.length ? into.subarray(0, range.length) : new Uint8Array(range.length);
+  const buf = into && into.length >= range.length ? into.subarray(0, range.length) : unfilled(range.length);
   let got = 0;
   while (got < range.length) {
     const { bytesRead } = await fh.read(buf, got, range.length - got, range.offset + got);
