@@ -5,8 +5,8 @@
 # tool: init a new local repository with another password, then `rozen copy SRC DST` / `restic -r DST copy
 # --from-repo SRC` of all 30 snapshots (timed), the same again (nothing new; timed), the number of snapshots in the
 # destination (must be 30) and a restore of its latest snapshot, checked against the corpus like every restore.
-# Rozen re-chunks and re-hashes everything it copies (its blob ids are keyed per repository); restic copies blobs
-# as they are.
+# Both read only what changed since the snapshot copied before; Rozen re-hashes and re-seals it (its blob ids are
+# keyed per repository), restic re-seals it under the same ids.
 set -euo pipefail
 SIZE_MB=${1:-${SIZE_MB:-1024}}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
