@@ -1,7 +1,8 @@
 /**
- * copy: snapshots from one repository into another that has other keys (docs/DESIGN.md, "Copy"). What the
- * destination lacks is read from the source, re-hashed and sealed with the destination's keys and written through
- * its usual write path: packs, then an index file naming them, then the snapshot record.
+ * copy: snapshots from one repository into another that has other keys (docs/DESIGN.md, "Copy"). Each starts
+ * from the destination's copy of an earlier snapshot (copy-bases.ts); what changed since is read from the source,
+ * re-hashed and sealed with the destination's keys and written through its usual write path: packs, then an index
+ * file naming them, then the snapshot record.
  */
 import { invalidArgument } from '../core/errors.js';
 import type { BlobId, SnapshotId } from '../core/ids.js';
@@ -22,11 +23,11 @@ export { isCopyOf } from './copy-match.js';
 
 /** Bytes of whole source packs kept while reading: a snapshot's blobs come in about the order they were written. */
 const SOURCE_PACK_CACHE = 64 * MiB;
+/** The same for the trees of earlier copies in the destination. */
+const DESTINATION_PACK_CACHE = 16 * MiB;
 /** Blobs per hashing and per sealing job. */
 const HASH_BATCH = 64;
 const SEAL_BATCH = 8;
-/** The same for the trees of earlier copies in the destination. */
-const DESTINATION_PACK_CACHE = 16 * MiB;
 
 export interface CopyOptions {
   readonly signal?: AbortSignal;
