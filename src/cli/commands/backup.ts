@@ -14,7 +14,7 @@ import { excludeMatcher, readExcludeFiles } from '../excludes.js';
 import { existingPaths, readPathLists, recordedPaths, type Unreadable } from '../files-from.js';
 import { CACHEDIR_TAG, parseTagSpec, type TagSpec } from '../../snapshot/fs/tag-files.js';
 import { stdinName } from '../../snapshot/backup/stdin-file.js';
-import { parseSize } from './mount.js';
+import { parseSize } from '../size-arg.js';
 import { formatBytes, json, out, warn } from '../output.js';
 import { backupProgress, progressMode } from '../progress-bar.js';
 import { underLock } from '../signals.js';

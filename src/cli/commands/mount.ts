@@ -1,7 +1,6 @@
 /** `rozen mount <repo> <mountpoint>`: every snapshot as a lazy read-only directory tree (FUSE), in the foreground. */
 import type { Command } from 'commander';
 import { FaultyBackend } from '../../backend/faulty.js';
-import { RozenError } from '../../core/errors.js';
 import { mountSnapshots } from '../../fuse/mount.js';
 import { unmountOnSignals } from '../../fuse/unmount-on-signals.js';
 import type { Snapshot } from '../../core/snapshot.js';
@@ -10,14 +9,8 @@ import { matchesFilter } from '../../repo/snapshots.js';
 import { RepoSnapshotSource } from '../../snapshot/repo-source.js';
 import { openRepo } from '../context.js';
 import { out, warn } from '../output.js';
+import { parseSize } from '../size-arg.js';
 import { snapshotFilter, type SelectorOpts } from './selector.js';
-
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
-  if (!m) throw new RozenError('InvalidArgument', `invalid size ${text} (examples: 512M, 2G)`);
-  const exp = ' kmgt'.indexOf((m[2] || ' ').toLowerCase());
-  return Math.round(Number(m[1]) * 1024 ** exp);
-}
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
