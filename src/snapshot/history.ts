@@ -5,6 +5,7 @@
 import { shortId } from '../core/ids.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { Node } from './node.js';
+import { underAny } from './path.js';
 
 /** What the path held in one snapshot (`node` undefined: absent), with whatever the caller needs to reach it again. */
 export interface HistoryPoint<T> {
@@ -87,8 +88,5 @@ export function versionNames(name: Buffer, versions: readonly PathVersion<unknow
 
 /** Whether `snapshot` backed up `path` (absolute, '/'-joined): absence from it then means the path was gone. */
 export function covers(snapshot: Snapshot, path: string): boolean {
-  return snapshot.paths.some((p) => {
-    const base = p.replace(/\/+$/, '');
-    return base === '' || path === base || path.startsWith(`${base}/`);
-  });
+  return underAny(snapshot.paths, path);
 }

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { BlobId } from '../../core/ids.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import type { Repository } from '../../repo/repository.js';
-import { joinPath } from '../path.js';
+import { joinPath, underAny } from '../path.js';
 import { loadTree } from '../trees.js';
 import type { Selection } from './plan.js';
 
@@ -41,13 +41,9 @@ export async function deleteExtras(repo: Repository, snap: Snapshot, opts: Delet
 }
 
 /** At or below one of the backed-up paths. */
-function backedUp(paths: readonly string[], path: string): boolean {
-  return paths.some((p) => p === '/' || path === p || path.startsWith(`${p}/`));
-}
-
 async function visit(w: Walk, tree: BlobId, path: Buffer, whole: boolean): Promise<void> {
   const nodes = await loadTree(w.repo, tree);
-  if (whole && backedUp(w.paths, path.toString())) await removeExtras(w, path, new Set(nodes.map((n) => n.name.toString('hex'))));
+  if (whole && underAny(w.paths, path.toString())) await removeExtras(w, path, new Set(nodes.map((n) => n.name.toString('hex'))));
   const { include, exclude } = w.opts.selection ?? {};
   for (const node of nodes) {
     const at = joinPath(path, node.name);
