@@ -8,25 +8,11 @@ import { promisify } from 'node:util';
 import type { Node } from '../../src/snapshot/node.js';
 import { TAR_END, devMajor, devMinor, paxRecord, tarHeader } from '../../src/snapshot/dump/tar-header.js';
 import { makedev } from './fs-fixture.js';
+import { node as testNode } from '../helpers/node.js';
 
 const run = promisify(execFile);
 
-const node = (over: Partial<Node>): Node => ({
-  name: Buffer.from('x'),
-  type: 'file',
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  mtimeNs: 0n,
-  atimeNs: 0n,
-  ctimeNs: 0n,
-  size: 0,
-  allocated: 0,
-  device: 0,
-  inode: 0,
-  links: 1,
-  ...over,
-});
+const node = (over: Partial<Node>): Node => testNode('x', 'file', { device: 0, inode: 0, ...over });
 
 t.test('a pax record counts its own length, across digit boundaries', async (t) => {
   fc.assert(
