@@ -9,7 +9,7 @@ import { findSnapshot, listSnapshots, matchesFilter } from '../../repo/snapshots
 import { Finder, type FindHit, type FindQuery } from '../../snapshot/find.js';
 import { withRepo } from '../context.js';
 import { LineBuffer, json, warn } from '../output.js';
-import { longLine } from './ls.js';
+import { longLine } from '../long-line.js';
 import { selectorOptions, snapshotFilter, type SelectorOpts } from './selector.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
