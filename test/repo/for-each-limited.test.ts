@@ -4,34 +4,47 @@ import fc from 'fast-check';
 import { forEachLimited, forEachSpare } from '../../src/repo/for-each-limited.js';
 import { Semaphore } from '../../src/core/semaphore.js';
 
+interface Item {
+  readonly ticks: number;
+  readonly fails: boolean;
+}
+
+/** A call per item that takes `ticks` microtasks and fails where `fails` says, counting what runs at once. */
+function calls(items: readonly Item[]): { run: (i: number) => Promise<void>; running: number; most: number; started: number[] } {
+  const c = {
+    running: 0,
+    most: 0,
+    started: [] as number[],
+    run: async (i: number): Promise<void> => {
+      c.started.push(i);
+      c.most = Math.max(c.most, ++c.running);
+      for (let k = 0; k < (items[i]?.ticks ?? 0); k++) await Promise.resolve();
+      c.running--;
+      if (items[i]?.fails) throw new Error(`item ${i}`);
+    },
+  };
+  return c;
+}
+
 t.test('limit, each item once, first failure after every running call ended', async (t) => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 6 }),
       fc.array(fc.record({ ticks: fc.integer({ min: 0, max: 3 }), fails: fc.boolean() }), { maxLength: 25 }),
       async (limit, items) => {
-        let running = 0;
-        let most = 0;
-        const started: number[] = [];
-        const run = async (i: number): Promise<void> => {
-          started.push(i);
-          most = Math.max(most, ++running);
-          for (let k = 0; k < (items[i]?.ticks ?? 0); k++) await Promise.resolve();
-          running--;
-          if (items[i]?.fails) throw new Error(`item ${i}`);
-        };
+        const c = calls(items);
         const indexes = items.map((_, i) => i);
-        const outcome = await forEachLimited(indexes, limit, run).then(
+        const outcome = await forEachLimited(indexes, limit, c.run).then(
           () => undefined,
           (err: unknown) => err as Error,
         );
-        if (running !== 0) throw new Error('settled while a call was running');
-        if (most > limit) throw new Error(`${most} in flight, limit ${limit}`);
-        if (new Set(started).size !== started.length) throw new Error('an item ran twice');
-        const failed = started.filter((i) => items[i]?.fails);
+        if (c.running !== 0) throw new Error('settled while a call was running');
+        if (c.most > limit) throw new Error(`${c.most} in flight, limit ${limit}`);
+        if (new Set(c.started).size !== c.started.length) throw new Error('an item ran twice');
+        const failed = c.started.filter((i) => items[i]?.fails);
         if (failed.length === 0) {
           if (outcome) throw outcome;
-          if (started.length !== items.length) throw new Error('an item was skipped');
+          if (c.started.length !== items.length) throw new Error('an item was skipped');
         } else if (!outcome || !/^item \d+$/.test(outcome.message)) throw new Error('the failure was not passed on');
       },
     ),
@@ -48,33 +61,24 @@ t.test('forEachSpare: spare slots plus one inline, each item once, slots returne
       async (capacity, items) => {
         const spare = new Semaphore(Math.max(capacity, 1));
         if (capacity === 0) spare.tryAcquire(1);
-        let running = 0;
-        let most = 0;
-        const started: number[] = [];
-        const run = async (i: number): Promise<void> => {
-          started.push(i);
-          most = Math.max(most, ++running);
-          for (let k = 0; k < (items[i]?.ticks ?? 0); k++) await Promise.resolve();
-          running--;
-          if (items[i]?.fails) throw new Error(`item ${i}`);
-        };
+        const c = calls(items);
         const outcome = await forEachSpare(
           items.map((_, i) => i),
           spare,
-          run,
+          c.run,
         ).then(
           () => undefined,
           (err: unknown) => err as Error,
         );
         if (capacity === 0) spare.release(1);
-        if (running !== 0) throw new Error('settled while a call was running');
-        if (most > capacity + 1) throw new Error(`${most} in flight, ${capacity} spare`);
+        if (c.running !== 0) throw new Error('settled while a call was running');
+        if (c.most > capacity + 1) throw new Error(`${c.most} in flight, ${capacity} spare`);
         if (!spare.tryAcquire(Math.max(capacity, 1))) throw new Error('a slot was not returned');
-        if (new Set(started).size !== started.length) throw new Error('an item ran twice');
-        const failed = started.filter((i) => items[i]?.fails);
+        if (new Set(c.started).size !== c.started.length) throw new Error('an item ran twice');
+        const failed = c.started.filter((i) => items[i]?.fails);
         if (failed.length === 0) {
           if (outcome) throw outcome;
-          if (started.join() !== items.map((_, i) => i).join()) throw new Error('items skipped or out of order');
+          if (c.started.join() !== items.map((_, i) => i).join()) throw new Error('items skipped or out of order');
         } else if (!outcome || !/^item \d+$/.test(outcome.message)) throw new Error('the failure was not passed on');
       },
     ),
