@@ -40,7 +40,11 @@ export async function toFile(path: string, fn: (sink: ByteSink) => Promise<void>
     await fn(sink);
     await sink.close();
   } catch (err) {
+    // The file is opened in the background: wait until the stream has closed it, or an open still under way
+    // would create the file again after it was removed.
+    const closed = new Promise<void>((resolve) => (sink.stream.closed ? resolve() : sink.stream.once('close', () => resolve())));
     sink.stream.destroy();
+    await closed;
     if (!existed) await rm(path, { force: true });
     throw err;
   }
