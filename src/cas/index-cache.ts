@@ -27,6 +27,7 @@ import {
 } from './index-cache-codec.js';
 import { BLOB_ENTRY, scanIndexBody } from './index-body.js';
 import { closeStore, openStore, preloadStore, recreateStore, type CacheDb, type OpenedStore } from './index-cache-store.js';
+import { coalesce } from '../core/coalesce.js';
 
 export type { CachedPack } from './index-cache-codec.js';
 
@@ -134,22 +135,10 @@ export class IndexCache {
   async get(id: BlobId): Promise<BlobLocation | undefined> {
     // No pack, no entry: a first backup into a new repository need not ask LevelDB at all.
     if (this.packTable.length === 0) return undefined;
-    return new Promise((resolve, reject) => {
-      if (this.gets.length === 0) setImmediate(() => this.flushGets());
-      this.gets.push({ id, resolve, reject });
-    });
+    return this.gets(id);
   }
 
-  private gets: { id: BlobId; resolve: (l: BlobLocation | undefined) => void; reject: (e: unknown) => void }[] = [];
-
-  private flushGets(): void {
-    const asked = this.gets;
-    this.gets = [];
-    this.getMany(asked.map((g) => g.id)).then(
-      (found) => asked.forEach((g, i) => g.resolve(found[i])),
-      (err: unknown) => asked.forEach((g) => g.reject(err)),
-    );
-  }
+  private readonly gets = coalesce((ids: BlobId[]) => this.getMany(ids), Number.POSITIVE_INFINITY);
 
   /**
    * Asked in key order: LevelDB keeps few tables open (index-cache-store.ts), and random ids met one
