@@ -1,5 +1,6 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { FaultyBackend } from '../../src/backend/faulty.js';
 import { MemoryBackend } from '../../src/backend/memory.js';
 import { packName } from '../../src/cas/pack-path.js';
@@ -151,4 +152,31 @@ t.test('a small pack evicted whole and needed again is read in windows from the 
   t.equal(gets(backend) - before.gets, 1, 'one GET');
   t.equal(bytesRead - before.bytes, 2 * MiB, 'of a 2 MiB window, not the 6 MiB pack');
   t.same(await reader.read(loc(c, 6 * MiB - 10, 10)), want(0, 6 * MiB - 10, 10), 'a window ends with its pack');
+});
+
+t.test('any order, concurrently, with small packs evicted and read again in windows: every blob is the pack bytes', async (t) => {
+  const mem = new MemoryBackend();
+  const packs = ['1', '2', '3', '4'].map((c) => c.repeat(64) as PackId);
+  const bytes = new Map(packs.map((p) => [p, randomBytes(3 * MiB)]));
+  for (const [p, b] of bytes) await mem.put(packName(p), b);
+  const sizes = new Map(packs.map((p) => [p, { kind: PackKind.normal, size: 3 * MiB }]));
+  const blob = fc.record({
+    pack: fc.constantFrom(...packs),
+    offset: fc.integer({ min: 0, max: 3 * MiB - 1 }),
+    length: fc.integer({ min: 1, max: 300_000 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.array(blob, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 12 }), async (rounds) => {
+      const reader = new WindowReader(mem, { packInfo: (id) => sizes.get(id) }, { packCacheBytes: 7 * MiB, cacheBytes: 5 * MiB });
+      for (const round of rounds) {
+        const got = await Promise.all(round.map((b) => reader.read(loc(b.pack, b.offset, Math.min(b.length, 3 * MiB - b.offset)))));
+        round.forEach((b, i) => {
+          const want = bytes.get(b.pack)?.subarray(b.offset, b.offset + Math.min(b.length, 3 * MiB - b.offset));
+          if (!want || !Buffer.from(got[i] ?? []).equals(want)) throw new Error(`wrong bytes at ${b.pack.slice(0, 1)}:${b.offset}`);
+        });
+      }
+    }),
+    { numRuns: 60 },
+  );
+  t.pass('60 random sequences of concurrent reads');
 });
