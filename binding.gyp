@@ -5,7 +5,7 @@
       "sources": [
         "src/native/rozen_native.c", "src/native/scan_dir.c", "src/native/read_files.c", "src/native/list_dir.c",
         "src/native/fuse_dev.c", "src/native/open_blobs.c", "src/native/seal_blobs.c", "src/native/gear_cuts.c",
-        "src/native/write_blobs.c", "src/native/sha256_pool.c", "src/native/heap_trim.c", "src/native/build_info.c"
+        "src/native/write_blobs.c", "src/native/reseal_blobs.c", "src/native/sha256_pool.c", "src/native/heap_trim.c", "src/native/build_info.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "defines": ["NAPI_VERSION=8"],

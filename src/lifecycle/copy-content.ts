@@ -1,6 +1,7 @@
 /**
  * One file's content re-stored in another repository: read from the source (authenticated and re-hashed there),
- * cut and hashed with the destination's keys, and sealed and written only where the destination lacks a blob.
+ * hashed with the destination's keys, and sealed and written only where the destination lacks a blob. A source blob
+ * that stays one blob keeps its stored frame (re-sealed, not compressed again); others are cut and sealed anew.
  */
 import { Chunker } from '../cas/chunker.js';
 import type { BlobId } from '../core/ids.js';
@@ -10,7 +11,8 @@ import type { BlobSaver } from '../repo/blob-saver.js';
 import { mostlyZeros } from '../codec/policy.js';
 import { KiB } from '../core/sizes.js';
 import { byteLength } from '../repo/native-seal.js';
-import type { Repository } from '../repo/repository.js';
+import { inPack, type Repository } from '../repo/repository.js';
+import type { ResealInput, Resealed } from '../repo/native-reseal.js';
 import type { Content } from './copy-content-types.js';
 import { resumePoint, type LargeCopy } from './copy-resume.js';
 
@@ -38,6 +40,10 @@ export interface ContentDeps {
   readonly pool: BlobPool;
   /** A source blob's plaintext, authenticated and checked against its id. */
   readonly read: (id: BlobId, loc: BlobLocation) => Promise<Uint8Array>;
+  /** A source blob's sealed bytes, through the same pack cache as `read`. */
+  readonly readSealed: (loc: BlobLocation) => Promise<Uint8Array>;
+  /** A source blob opened and checked, and its frame sealed for the destination (native-reseal.ts). */
+  readonly reseal: (blob: ResealInput) => Promise<Resealed>;
   readonly counters: CopyCounters;
   /** Cut large files again with the destination's chunker instead of keeping the source's blobs as chunks. */
   readonly rechunk?: boolean;
@@ -71,6 +77,14 @@ export class ContentCopier {
 
   /** A file below the destination's large-file size: one blob, as a backup would store it. */
   async #small(ids: readonly BlobId[]): Promise<Content> {
+    if (ids.length === 1) {
+      const r = await this.#resealed(ids[0]!);
+      if (await this.#claim(r.id)) {
+        await this.d.saver.saveSmall(BlobType.data, r.id, r.sealed, r.rawLength);
+        this.#wrote(r.sealed.length);
+      }
+      return { content: [r.id], sizes: [r.rawLength] };
+    }
     const parts: Uint8Array[] = [];
     let raw = false;
     for (const id of ids) {
@@ -105,9 +119,14 @@ export class ContentCopier {
           out.sizes.push(sizes[i] ?? 0);
           continue;
         }
-        const { bytes, stored } = await this.#read(id);
+        const r = await this.#resealed(id);
         read = true;
-        await this.#chunk([bytes], stored, out);
+        if (await this.#claim(r.id)) {
+          await this.d.saver.saveChunk(r.id, r.sealed, r.rawLength);
+          this.#wrote(r.sealed.length);
+        }
+        out.content.push(r.id);
+        out.sizes.push(r.rawLength);
       }
     } finally {
       await this.d.saver.endLargeFile();
@@ -164,6 +183,17 @@ export class ContentCopier {
   /** Whether this copy is to store blob `id`: the destination neither has it nor is writing it. */
   async #claim(id: BlobId): Promise<boolean> {
     return !(await this.d.saver.has(id)) && this.d.saver.claim(id);
+  }
+
+  /** A source blob re-sealed for the destination: its frame as stored, its id and seal the destination's. */
+  async #resealed(id: BlobId): Promise<Resealed> {
+    this.d.signal?.throwIfAborted();
+    const loc = await this.d.src.locate(id);
+    const sealed = await this.d.readSealed(loc);
+    this.d.counters.bytesRead += loc.rawLength;
+    return this.d.reseal({ id, sealed, rawLength: loc.rawLength }).catch((err: unknown) => {
+      throw inPack(err, loc.pack);
+    });
   }
 
   /** A source blob's plaintext, and whether the source stored it raw (then zstd is not tried on it again). */

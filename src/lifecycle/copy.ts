@@ -6,6 +6,8 @@
  */
 import { invalidArgument } from '../core/errors.js';
 import type { BlobId, SnapshotId } from '../core/ids.js';
+import type { BlobLocation } from '../core/types.js';
+import type { ResealInput } from '../repo/native-reseal.js';
 import type { Snapshot, SnapshotRecord } from '../core/snapshot.js';
 import { createBlobPool, type BlobPool } from '../repo/blob-pool.js';
 import { coalesce } from '../core/coalesce.js';
@@ -70,10 +72,12 @@ export async function copySnapshots(
   const existing = await listSnapshots(dst);
   const saver = new BlobSaver(dst.backend, dst.sealer, dst.index, dst.config);
   const pool = batchedPool(createBlobPool({ encKey: dst.master.encKey, idKey: dst.master.idKey }));
-  const read = src.treeReader(SOURCE_PACK_CACHE);
+  const readSealed = src.sealedReader(SOURCE_PACK_CACHE);
+  const read = async (id: BlobId, loc: BlobLocation): Promise<Uint8Array> => src.openSealed(id, await readSealed(loc), loc);
+  const reseal = coalesce((blobs: ResealInput[]) => pool.resealMany(src.addonKeys, blobs), SEAL_BATCH);
   const dstTrees = dst.treeReader(DESTINATION_PACK_CACHE);
   const readDst = async (id: BlobId): Promise<Uint8Array> => dstTrees(id, await dst.locate(id));
-  const deps = { src, dst, saver, pool, read, readDst, counters, rechunk: opts.rechunk === true, signal: opts.signal };
+  const deps = { src, dst, saver, pool, read, readSealed, reseal, readDst, counters, rechunk: opts.rechunk === true, signal: opts.signal };
   const trees = new TreeCopier(deps);
   const bases = new CopyBases(opts.sources ?? snapshots, existing);
   let copied = 0;

@@ -8,7 +8,7 @@
  * The calls run on the libuv pool: `openBlobs` for the mount, `verifyBlobs` for
  * check --read-data, and `authBlobs`, which checks each blob's tag with Poly1305 alone (no decryption, no
  * decompression, no id check: several times cheaper) for prune, which copies sealed blobs as they are;
- * write_blobs.c opens blobs with `open_blob` for restores. */
+ * write_blobs.c opens blobs with `open_blob` for restores, reseal_blobs.c with `open_frame` for copies. */
 #define _GNU_SOURCE
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <stdint.h>
@@ -56,27 +56,37 @@ static bool decrypt(const uint8_t *in, size_t len, uint8_t *out) {
   return true;
 }
 
-int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t *sealed, size_t sealed_len,
-              const uint8_t *id, uint8_t *out, size_t raw_len, uint8_t *scratch) {
-  if (sealed_len < NONCE_BYTES + TAG_BYTES + 1) return OPEN_SHORT;
-  size_t frame_len = sealed_len - NONCE_BYTES - TAG_BYTES;
-  if (!ready()) return OPEN_NOMEM;
+/* Starts opening `sealed` under `id` (its associated data): the cipher keyed with the nonce's subkey. */
+static bool begin_open(const uint8_t *enc_key, const uint8_t *sealed, const uint8_t *id) {
   uint8_t subkey[KEY_BYTES], iv[12] = {0};
   hchacha20(enc_key, sealed, subkey);
   memcpy(iv + 4, sealed + 16, 8);
   int n, ok = EVP_DecryptInit_ex(tls.cipher, NULL, NULL, subkey, iv) == 1 &&
               EVP_DecryptUpdate(tls.cipher, NULL, &n, id, ID_BYTES) == 1;
   memset(subkey, 0, sizeof subkey);
+  return ok;
+}
+
+/* Whether the ciphertext decrypted since begin_open carries `tag`. */
+static bool end_open(const uint8_t *tag) {
+  uint8_t none[16];
+  int n;
+  return EVP_CIPHER_CTX_ctrl(tls.cipher, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, (void *)tag) == 1 && EVP_DecryptFinal_ex(tls.cipher, none, &n) == 1;
+}
+
+int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t *sealed, size_t sealed_len,
+              const uint8_t *id, uint8_t *out, size_t raw_len, uint8_t *scratch) {
+  if (sealed_len < NONCE_BYTES + TAG_BYTES + 1) return OPEN_SHORT;
+  size_t frame_len = sealed_len - NONCE_BYTES - TAG_BYTES;
+  if (!ready()) return OPEN_NOMEM;
+  bool ok = begin_open(enc_key, sealed, id);
   const uint8_t *ct = sealed + NONCE_BYTES;
   uint8_t kind;
   ok = ok && decrypt(ct, 1, &kind);
   bool raw = kind == 0;
   if (raw && frame_len - 1 != raw_len) return OPEN_LENGTH;
   uint8_t *payload = raw ? out : scratch;
-  ok = ok && decrypt(ct + 1, frame_len - 1, payload);
-  ok = ok && EVP_CIPHER_CTX_ctrl(tls.cipher, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, (void *)(ct + frame_len)) == 1;
-  uint8_t none[16];
-  ok = ok && EVP_DecryptFinal_ex(tls.cipher, none, &n) == 1;
+  ok = ok && decrypt(ct + 1, frame_len - 1, payload) && end_open(ct + frame_len);
   if (!ok) return OPEN_AUTH;
   if (kind == 1) {
     size_t got = ZSTD_decompressDCtx(tls.zstd, out, raw_len, payload, frame_len - 1);
@@ -89,6 +99,28 @@ int open_blob(const uint8_t *enc_key, const hmac_key *ids, const uint8_t *sealed
   uint8_t mac[ID_BYTES];
   hmac(ids, out, raw_len, mac);
   return memcmp(mac, id, ID_BYTES) == 0 ? OPEN_OK : OPEN_HASH;
+}
+
+int open_frame(const uint8_t *enc_key, const uint8_t *sealed, size_t sealed_len, const uint8_t *id, uint8_t *frame) {
+  if (sealed_len < NONCE_BYTES + TAG_BYTES + 1) return OPEN_SHORT;
+  if (!ready()) return OPEN_NOMEM;
+  size_t frame_len = sealed_len - NONCE_BYTES - TAG_BYTES;
+  const uint8_t *ct = sealed + NONCE_BYTES;
+  return begin_open(enc_key, sealed, id) && decrypt(ct, frame_len, frame) && end_open(ct + frame_len) ? OPEN_OK : OPEN_AUTH;
+}
+
+int frame_plaintext(const uint8_t *frame, size_t frame_len, uint8_t *plain, size_t raw_len, const uint8_t **data) {
+  if (frame_len < 1) return OPEN_SHORT;
+  if (frame[0] == 0) {
+    *data = frame + 1;
+    return frame_len - 1 == raw_len ? OPEN_OK : OPEN_LENGTH;
+  }
+  if (frame[0] != 1) return OPEN_FRAME;
+  if (!ready()) return OPEN_NOMEM;
+  size_t got = ZSTD_decompressDCtx(tls.zstd, plain, raw_len, frame + 1, frame_len - 1);
+  if (ZSTD_isError(got)) return OPEN_FRAME;
+  *data = plain;
+  return got == raw_len ? OPEN_OK : OPEN_LENGTH;
 }
 
 /* ---- authentication alone: the AEAD tag (RFC 8439 §2.8) recomputed without decrypting ---- */

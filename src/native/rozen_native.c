@@ -23,6 +23,7 @@ napi_value open_blobs_register(napi_env env, napi_value exports); /* open_blobs.
 napi_value seal_blobs_register(napi_env env, napi_value exports); /* seal_blobs.c: adds sealBlobs, hashBlobs */
 napi_value gear_cuts_register(napi_env env, napi_value exports); /* gear_cuts.c: adds gearCuts */
 napi_value write_blobs_register(napi_env env, napi_value exports); /* write_blobs.c: adds writeBlobs */
+napi_value reseal_blobs_register(napi_env env, napi_value exports); /* reseal_blobs.c: adds resealBlobs */
 napi_value sha256_pool_register(napi_env env, napi_value exports); /* sha256_pool.c: adds sha256Init, sha256Update, sha256Final */
 napi_value heap_trim_register(napi_env env, napi_value exports); /* heap_trim.c: adds trimHeap */
 napi_value build_info_register(napi_env env, napi_value exports); /* build_info.c: adds buildInfo */
@@ -293,6 +294,7 @@ static napi_value init(napi_env env, napi_value exports) {
   seal_blobs_register(env, exports);
   gear_cuts_register(env, exports);
   write_blobs_register(env, exports);
+  reseal_blobs_register(env, exports);
   sha256_pool_register(env, exports);
   heap_trim_register(env, exports);
   build_info_register(env, exports);

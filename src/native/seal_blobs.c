@@ -17,6 +17,7 @@
 #include "async_job.h"
 #include "blob_crypto.h"
 #include "held_bytes.h"
+#include "seal_frame.h"
 
 /* Numbers per blob in the layout written back: offset and length of the sealed blob in the output, frame length. */
 #define LAYOUT_FIELDS 3
@@ -126,26 +127,6 @@ static void hmac_part(const hmac_key *h, const part *p, uint8_t out[ID_BYTES]) {
   SHA256_Final(out, &c);
 }
 
-/* nonce ‖ ciphertext ‖ tag at `out`, the frame already at out + NONCE_BYTES (encrypted in place). */
-static bool seal_frame(contexts *c, const uint8_t *enc_key, const uint8_t *id, uint8_t *out, size_t frame_len) {
-  if (RAND_bytes(out, NONCE_BYTES) != 1) return false;
-  uint8_t subkey[KEY_BYTES], iv[12] = {0};
-  hchacha20(enc_key, out, subkey);
-  memcpy(iv + 4, out + 16, 8);
-  int n;
-  bool ok = EVP_EncryptInit_ex(c->cipher, NULL, NULL, subkey, iv) == 1 && EVP_EncryptUpdate(c->cipher, NULL, &n, id, ID_BYTES) == 1;
-  memset(subkey, 0, sizeof subkey);
-  uint8_t *frame = out + NONCE_BYTES;
-  for (size_t done = 0; ok && done < frame_len;) {
-    int piece = frame_len - done > (1u << 30) ? (1 << 30) : (int)(frame_len - done);
-    ok = EVP_EncryptUpdate(c->cipher, frame + done, &n, frame + done, piece) == 1;
-    done += (size_t)piece;
-  }
-  uint8_t none[16];
-  return ok && EVP_EncryptFinal_ex(c->cipher, none, &n) == 1 &&
-         EVP_CIPHER_CTX_ctrl(c->cipher, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, frame + frame_len) == 1;
-}
-
 /* ---- ids of all-zero blobs ----
  * A sparse disk image is mostly chunks of zeros of the largest chunk size, all with one id per length: hashing
  * each again cost 8 MiB of HMAC-SHA-256 apiece. Telling zeros apart takes a memcmp, which stops at the first byte
@@ -251,7 +232,7 @@ static void seal_all(seal_job *job) {
   size_t at = 0;
   for (uint32_t i = 0; i < job->count; i++) {
     size_t frame_len = frame_into(c, &job->parts[i], job->levels[i], job->out + at + NONCE_BYTES);
-    if (!seal_frame(c, job->keys, job->ids + ID_BYTES * i, job->out + at, frame_len)) {
+    if (!seal_frame(c->cipher, job->keys, job->ids + ID_BYTES * i, job->out + at, frame_len)) {
       job->error = "sealBlobs: the cipher failed";
       break;
     }

@@ -9,6 +9,7 @@ import type { BlobId } from '../core/ids.js';
 import type { SealResult, TaskKeys } from './blob-task.js';
 import { hashBlobs, sealBlobs, type BlobBytes, type HeldBytes, type SealInput } from './native-seal.js';
 import { nativeKeys } from './native-open.js';
+import { resealBlobs, type ResealInput, type Resealed } from './native-reseal.js';
 import { MiB } from '../core/sizes.js';
 
 export type { SealResult } from './blob-task.js';
@@ -37,6 +38,8 @@ export interface BlobPool {
   /** Several blobs in one job. */
   hashMany(data: readonly BlobBytes[]): Promise<BlobId[]>;
   sealMany(reqs: readonly SealInput[]): Promise<SealResult[]>;
+  /** Another repository's stored blobs (opened with `srcKeys`, see nativeKeys) sealed with this pool's keys, in one job. */
+  resealMany(srcKeys: Uint8Array, blobs: readonly ResealInput[]): Promise<Resealed[]>;
   /** Read and seal a small file (batched with others); undefined when it grew past maxSize. */
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;
 }
@@ -100,6 +103,7 @@ export function createBlobPool(keys: TaskKeys): BlobPool {
     seal: async (req) => (await limited(() => sealBlobs(k, [req])))[0]!,
     hashMany: (data) => limited(() => hashBlobs(k, data)),
     sealMany: (reqs) => limited(() => sealBlobs(k, reqs)),
+    resealMany: (srcKeys, blobs) => limited(() => resealBlobs(srcKeys, k, blobs)),
     file: fileBatcher(batch),
   };
 }

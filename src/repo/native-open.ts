@@ -122,6 +122,11 @@ export function blobProblem(id: BlobId, code: number): string {
   return failure({ id }, code).message;
 }
 
+/** The CorruptData error for the addon's result `code` (not 0) of opening blob `id`. */
+export function blobError(id: BlobId, code: number): RozenError {
+  return failure({ id }, code);
+}
+
 function check(blobs: readonly BlobSpan[], results: Int32Array): void {
   const bad = results.findIndex((r) => r !== 0);
   if (bad >= 0) throw failure(blobs[bad] as BlobSpan, results[bad] as number);

@@ -117,7 +117,7 @@ export class Repository {
     const where = loc ?? (await this.locate(id));
     this.#trees ??= new WindowReader(this.backend, this.index, { cacheBytes: 64 * MiB });
     const sealed = where.type === BlobType.tree ? await this.#trees.read(where) : await readBlob(this.backend, where);
-    return this.#open(id, sealed, where);
+    return this.openSealed(id, sealed, where);
   }
 
   /**
@@ -125,15 +125,27 @@ export class Repository {
    * returned function does: for a walk of every tree, which meets them in about the order they were written.
    */
   treeReader(packCacheBytes: number): (id: BlobId, loc: BlobLocation) => Promise<Uint8Array> {
-    const packs = new WindowReader(this.backend, this.index, { packCacheBytes });
-    return async (id, loc) => this.#open(id, await packs.read(loc), loc);
+    const sealed = this.sealedReader(packCacheBytes);
+    return async (id, loc) => this.openSealed(id, await sealed(loc), loc);
   }
 
-  #open(id: BlobId, sealed: Uint8Array, where: BlobLocation): Promise<Uint8Array> {
+  /** The keys as the addon takes them (encryption key ‖ id key), zeroed when the repository closes. */
+  get addonKeys(): Uint8Array {
+    this.#keys ??= nativeKeys(this.master.encKey, this.master.idKey);
+    return this.#keys;
+  }
+
+  /** Sealed blobs read through a cache of whole packs of `packCacheBytes`, as treeReader reads them. */
+  sealedReader(packCacheBytes: number): (loc: BlobLocation) => Promise<Uint8Array> {
+    const packs = new WindowReader(this.backend, this.index, { packCacheBytes });
+    return (loc) => packs.read(loc);
+  }
+
+  /** The plaintext of the sealed blob `id` read from `where`: authenticated, decompressed and checked against its id. */
+  openSealed(id: BlobId, sealed: Uint8Array, where: BlobLocation): Promise<Uint8Array> {
     // Opened in the addon on the libuv pool: a backup, restore or mount loads trees by the hundred, and opening
     // them here (decipher, zstd, HMAC) held the JavaScript thread for a noticeable share of an unchanged backup.
-    this.#keys ??= nativeKeys(this.master.encKey, this.master.idKey);
-    return openBlobRun(this.#keys, sealed, [{ id, at: 0, length: sealed.length, rawLength: where.rawLength }]).catch((err: unknown) => {
+    return openBlobRun(this.addonKeys, sealed, [{ id, at: 0, length: sealed.length, rawLength: where.rawLength }]).catch((err: unknown) => {
       throw inPack(err, where.pack);
     });
   }
@@ -153,6 +165,6 @@ export class Repository {
 }
 
 /** A blob's CorruptData naming the pack file it was read from, the file to repair. */
-function inPack(err: unknown, pack: PackId): unknown {
+export function inPack(err: unknown, pack: PackId): unknown {
   return isRozenError(err, 'CorruptData') ? new RozenError('CorruptData', `pack ${shortId(pack)}: ${err.message}`, { cause: err }) : err;
 }
