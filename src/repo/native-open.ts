@@ -2,6 +2,7 @@
 import { addon } from '../core/addon.js';
 import { corrupt, type RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
+import { KiB } from '../core/sizes.js';
 import { blobIdBytes } from '../crypto/blob-id.js';
 
 /** Where one blob lies in the sealed bytes handed over, and its plaintext length. */
@@ -21,6 +22,14 @@ interface OpenNative {
     out: Uint8Array,
     checkIds?: boolean,
   ): Promise<Int32Array>;
+  openBlobsSync(
+    keys: Uint8Array,
+    sealed: Uint8Array,
+    layout: Float64Array,
+    ids: Uint8Array,
+    out: Uint8Array,
+    checkIds: boolean,
+  ): Int32Array;
   verifyBlobs(
     keys: Uint8Array,
     sealed: Uint8Array,
@@ -30,6 +39,13 @@ interface OpenNative {
   ): Promise<Int32Array & { sha256?: Buffer }>;
   authBlobs(keys: Uint8Array, sealed: Uint8Array, layout: Float64Array, ids: Uint8Array, hashWhole: boolean): Promise<Int32Array>;
 }
+
+/**
+ * A run this small is opened on the JavaScript thread: a hop to the libuv pool and back (queueing, waking a thread,
+ * the completion) costs more there than opening a few KiB, and a walk of trees waited on each hop.
+ */
+const SYNC_SEALED_BYTES = 16 * KiB;
+const SYNC_PLAIN_BYTES = 64 * KiB;
 
 const PROBLEMS = ['', 'too short', 'authentication failed', 'bad frame', 'wrong length', 'content does not match its id', 'out of memory'];
 
@@ -59,7 +75,15 @@ export async function openBlobRun(
   opts: OpenOptions = {},
 ): Promise<Uint8Array> {
   const { layout, ids, out } = prepare(blobs);
-  check(blobs, await (addon() as OpenNative).openBlobs(keys, sealed, layout, ids, out, opts.checkIds ?? true));
+  const native = addon() as OpenNative;
+  const checkIds = opts.checkIds ?? true;
+  const small = out.length <= SYNC_PLAIN_BYTES && blobs.every((b) => b.length <= SYNC_SEALED_BYTES);
+  check(
+    blobs,
+    small
+      ? native.openBlobsSync(keys, sealed, layout, ids, out, checkIds)
+      : await native.openBlobs(keys, sealed, layout, ids, out, checkIds),
+  );
   return out;
 }
 

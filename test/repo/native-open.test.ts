@@ -94,6 +94,30 @@ t.test('damage of any kind is CorruptData naming the blob', async (t) => {
   t.equal(Buffer.from(trusted).toString(), 'forged', 'without the id check, only the tag vouches for the plaintext: such a blob opens');
 });
 
+t.test('opened on the calling thread or on the pool: the same plaintexts and the same per-blob results', async () => {
+  type Open = (...a: unknown[]) => Int32Array | Promise<Int32Array>;
+  const fns = (await import('../../src/core/addon.js')).addon() as { openBlobs: Open; openBlobsSync: Open };
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(blobData, fc.boolean()), { minLength: 1, maxLength: 4 }), fc.nat(), async (blobs, where) => {
+      const { sealed, spans } = pack(
+        blobs.map(([d]) => d),
+        blobs.map(([, c]) => c),
+      );
+      const bytes = where % 2 === 0 ? sealed : flip(sealed, where % sealed.length);
+      const layout = new Float64Array(
+        spans.flatMap((b, i) => [b.at, b.length, b.rawLength, spans.slice(0, i).reduce((n, x) => n + x.rawLength, 0)]),
+      );
+      const ids = Buffer.concat(spans.map((b) => Buffer.from(b.id, 'hex')));
+      const size = spans.reduce((n, b) => n + b.rawLength, 0);
+      const [a, b] = [Buffer.alloc(size), Buffer.alloc(size)];
+      const onPool = await fns.openBlobs(native, bytes, layout, ids, a, true);
+      const here = fns.openBlobsSync(native, bytes, layout, ids, b, true) as Int32Array;
+      return Buffer.from(onPool.buffer).equals(Buffer.from(here.buffer)) && (onPool.some((r) => r !== 0) || a.equals(b));
+    }),
+    { numRuns: 60 },
+  );
+});
+
 t.test('authentication alone: any single flipped bit of a sealed blob fails it, an intact blob passes', async () => {
   await fc.assert(
     fc.asyncProperty(blobData, fc.boolean(), fc.nat(), fc.integer({ min: 0, max: 7 }), async (data, compress, where, bit) => {
@@ -126,6 +150,12 @@ t.test('bad arguments are a TypeError, not a crash', async (t) => {
     () => openBlobs(native, new Uint8Array(1), new Float64Array(4), new Uint8Array(32), new Uint8Array(1), 'yes'),
     TypeError,
     'checkIds must be a boolean',
+  );
+  const { openBlobsSync } = (await import('../../src/core/addon.js')).addon() as { openBlobsSync: (...a: unknown[]) => unknown };
+  t.throws(
+    () => openBlobsSync(native, new Uint8Array(1), new Float64Array(3), new Uint8Array(32), new Uint8Array(1)),
+    TypeError,
+    'on the calling thread too',
   );
   const { verifyBlobs: verify } = (await import('../../src/core/addon.js')).addon() as { verifyBlobs: (...a: unknown[]) => unknown };
   t.throws(
