@@ -1,13 +1,14 @@
 /** Loading and saving tree blobs through a repository. */
 import type { BlobId } from '../core/ids.js';
 import type { Snapshot } from '../core/snapshot.js';
+import type { BlobLocation } from '../core/types.js';
 import type { Repository } from '../repo/repository.js';
 import { decodeTree } from './fs/tree-codec.js';
 import type { Node } from './node.js';
 import { joinPath } from './path.js';
 
-export async function loadTree(repo: Repository, id: BlobId): Promise<Node[]> {
-  return decodeTree(await repo.loadBlob(id));
+export async function loadTree(repo: Repository, id: BlobId, loc?: BlobLocation): Promise<Node[]> {
+  return decodeTree(await repo.loadBlob(id, loc));
 }
 
 /** Walk a snapshot tree depth-first, yielding each node with its path relative to the root ('/'-joined bytes). */

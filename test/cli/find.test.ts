@@ -122,6 +122,40 @@ async function findChecks(t: Test, repo: string, src: string, env: Record<string
     'a tree blob: the directory it lists',
   );
   await memoChecks(t, repo, env, [ids[0] ?? '', ids[1] ?? '', ids[1] ?? '']);
+  await unreadableChecks(t, repo, env, ids[1] ?? '');
+}
+
+/** A subtree that cannot be located or loaded is reported by its path and left out; the rest is searched. */
+async function unreadableChecks(t: Test, url: string, env: Record<string, string>, id: string): Promise<void> {
+  const { Finder } = await import('../../src/snapshot/find.js');
+  const { findQuery } = await import('../../src/cli/commands/find.js');
+  const { loadSnapshot } = await import('../../src/repo/snapshots.js');
+  const { findNode } = await import('../../src/snapshot/trees.js');
+  const { RozenError } = await import('../../src/core/errors.js');
+  await withRepoHere(url, env, async (repo) => {
+    const snap = await loadSnapshot(repo, id as never);
+    const lost = (await findNode(repo, snap.tree, `${snap.paths[0]}/sub`))?.subtree;
+    if (lost === undefined) throw new Error('no subtree sub');
+    const missing = new RozenError('NotFound', `blob ${lost} is not in the index`);
+    const lookups = [
+      (ids: string[]) => repo.index.lookupMany(ids as never).then((locs) => locs.map((l, i) => (ids[i] === lost ? undefined : l))),
+      () => Promise.reject(new Error('the index failed')),
+    ];
+    for (const lookupMany of lookups) {
+      const broken = {
+        index: { lookupMany },
+        loadBlob: (blob: never, loc: never) => (blob === lost ? Promise.reject(missing) : repo.loadBlob(blob, loc)),
+      } as unknown as Repository;
+      const hits: string[] = [];
+      const problems: string[] = [];
+      await new Finder(broken, findQuery(['*.txt', 'f'], [], false)).find(snap, {
+        hit: (_s, h) => hits.push(h.path),
+        problem: (_s, path, err) => problems.push(`${path}: ${err.code}`),
+      });
+      t.same(problems, [`${snap.paths[0]}/sub: NotFound`], 'the lost subtree is named once');
+      t.same(hits, [`${snap.paths[0]}/a.txt`, `${snap.paths[0]}/deep/d1/d2/f`], 'the others are searched');
+    }
+  });
 }
 
 /** A subtree without a match is walked once: a snapshot searched again costs no tree loads. */
@@ -132,7 +166,10 @@ async function memoChecks(t: Test, url: string, env: Record<string, string>, ids
   for (const pattern of ['nothing', '/no/such/*']) {
     await withRepoHere(url, env, async (repo) => {
       let loads = 0;
-      const counting = { loadBlob: (id: never) => (loads++, repo.loadBlob(id)) } as unknown as Repository;
+      const counting = {
+        index: repo.index,
+        loadBlob: (id: never, loc: never) => (loads++, repo.loadBlob(id, loc)),
+      } as unknown as Repository;
       const finder = new Finder(counting, findQuery([pattern], [], false));
       const sink = { hit: () => t.fail('no hit expected'), problem: () => t.fail('no problem expected') };
       const perSnapshot: number[] = [];
