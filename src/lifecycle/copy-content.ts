@@ -4,6 +4,7 @@
  * that stays one blob keeps its stored frame (re-sealed, not compressed again); others are cut and sealed anew.
  */
 import { Chunker } from '../cas/chunker.js';
+import type { RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
 import { BlobType, type BlobLocation } from '../core/types.js';
 import type { BlobPool } from '../repo/blob-pool.js';
@@ -42,8 +43,8 @@ export interface ContentDeps {
   readonly read: (id: BlobId, loc: BlobLocation) => Promise<Uint8Array>;
   /** A source blob's sealed bytes, through the same pack cache as `read`. */
   readonly readSealed: (loc: BlobLocation) => Promise<Uint8Array>;
-  /** A source blob opened and checked, and its frame sealed for the destination (native-reseal.ts). */
-  readonly reseal: (blob: ResealInput) => Promise<Resealed>;
+  /** A source blob opened and checked, and its frame sealed for the destination, or why it did not open (native-reseal.ts). */
+  readonly reseal: (blob: ResealInput) => Promise<Resealed | RozenError>;
   readonly counters: CopyCounters;
   /** Cut large files again with the destination's chunker instead of keeping the source's blobs as chunks. */
   readonly rechunk?: boolean;
@@ -191,9 +192,9 @@ export class ContentCopier {
     const loc = await this.d.src.locate(id);
     const sealed = await this.d.readSealed(loc);
     this.d.counters.bytesRead += loc.rawLength;
-    return this.d.reseal({ id, sealed, rawLength: loc.rawLength }).catch((err: unknown) => {
-      throw inPack(err, loc.pack);
-    });
+    const r = await this.d.reseal({ id, sealed, rawLength: loc.rawLength });
+    if (r instanceof Error) throw inPack(r, loc.pack);
+    return r;
   }
 
   /** A source blob's plaintext, and whether the source stored it raw (then zstd is not tried on it again). */

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { addon } from '../core/addon.js';
 import { Semaphore } from '../core/semaphore.js';
+import type { RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
 import type { SealResult, TaskKeys } from './blob-task.js';
 import { hashBlobs, sealBlobs, type BlobBytes, type HeldBytes, type SealInput } from './native-seal.js';
@@ -38,8 +39,8 @@ export interface BlobPool {
   /** Several blobs in one job. */
   hashMany(data: readonly BlobBytes[]): Promise<BlobId[]>;
   sealMany(reqs: readonly SealInput[]): Promise<SealResult[]>;
-  /** Another repository's stored blobs (opened with `srcKeys`, see nativeKeys) sealed with this pool's keys, in one job. */
-  resealMany(srcKeys: Uint8Array, blobs: readonly ResealInput[]): Promise<Resealed[]>;
+  /** Another repository's stored blobs (opened with `srcKeys`, see nativeKeys) sealed with this pool's keys, in one job; per blob, it or its error. */
+  resealMany(srcKeys: Uint8Array, blobs: readonly ResealInput[]): Promise<(Resealed | RozenError)[]>;
   /** Read and seal a small file (batched with others); undefined when it grew past maxSize. */
   file(req: FileRequest, size?: number): Promise<FileResult | undefined>;
 }

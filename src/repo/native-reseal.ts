@@ -1,5 +1,6 @@
 /** Re-sealing another repository's stored blobs in the addon (src/native/reseal_blobs.c), for copy. */
 import { addon } from '../core/addon.js';
+import type { RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
 import { blobIdBytes } from '../crypto/blob-id.js';
 import { blobError } from './native-open.js';
@@ -33,9 +34,13 @@ interface ResealNative {
 /**
  * `blobs` opened with `srcKeys` (tag, frame, id) and their frames, not compressed again, sealed with `dstKeys`
  * (encryption key ‖ id key each, see nativeKeys) under the ids those give their plaintexts. One job on the pool;
- * CorruptData naming the first blob that did not open.
+ * per blob, the re-sealed blob or the CorruptData error naming it.
  */
-export async function resealBlobs(srcKeys: Uint8Array, dstKeys: Uint8Array, blobs: readonly ResealInput[]): Promise<Resealed[]> {
+export async function resealBlobs(
+  srcKeys: Uint8Array,
+  dstKeys: Uint8Array,
+  blobs: readonly ResealInput[],
+): Promise<(Resealed | RozenError)[]> {
   const n = blobs.length;
   const srcIds = new Uint8Array(32 * n);
   const rawLengths = new Float64Array(n);
@@ -49,11 +54,10 @@ export async function resealBlobs(srcKeys: Uint8Array, dstKeys: Uint8Array, blob
   const out = Buffer.allocUnsafeSlow(total);
   const sealed = blobs.map((b) => b.sealed);
   const results = await (addon() as ResealNative).resealBlobs(srcKeys, dstKeys, sealed, rawLengths, srcIds, dstIds, out);
-  const bad = results.findIndex((r) => r !== 0);
-  if (bad >= 0) throw blobError(blobs[bad]!.id, results[bad]!);
   let at = 0;
   return blobs.map((b, i) => {
     at += b.sealed.length;
+    if (results[i] !== 0) return blobError(b.id, results[i]!);
     return {
       id: dstIds.toString('hex', 32 * i, 32 * i + 32) as BlobId,
       sealed: out.subarray(at - b.sealed.length, at),
