@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import t from 'tap';
+import { blobData } from '../helpers/blob-data.js';
 import { isRozenError } from '../../src/core/errors.js';
 import { BlobTasks } from '../../src/repo/blob-task.js';
 import { authBlobs, nativeKeys, openBlobRun, verifyBlobs, type BlobSpan } from '../../src/repo/native-open.js';
@@ -21,12 +22,6 @@ function pack(datas: readonly Uint8Array[], compress: readonly boolean[]): { sea
   });
   return { sealed: Buffer.concat(parts.map((p) => p.sealed)), spans };
 }
-
-const blobData = fc.oneof(
-  fc.uint8Array({ maxLength: 3000 }),
-  fc.string({ maxLength: 5000 }).map((s) => Buffer.from(s.repeat(3))),
-  fc.integer({ min: 0, max: 300_000 }).map((n) => Buffer.alloc(n, n % 251)),
-);
 
 t.test('opens what the JavaScript sealer sealed, raw or zstd, many in one call', async () => {
   await fc.assert(

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import t from 'tap';
+import { blobData } from '../helpers/blob-data.js';
 import { compressBound, compressInto } from '../../src/codec/zstd.js';
 import { isRozenError } from '../../src/core/errors.js';
 import { blobIdBytes, blobIdOf } from '../../src/crypto/blob-id.js';
@@ -20,12 +21,6 @@ function stored(data: Uint8Array, compress: boolean): ResealInput {
   const s = src.seal({ op: 'seal', data, level: compress ? 3 : false });
   return { id: s.id, sealed: s.sealed, rawLength: s.rawLength };
 }
-
-const blobData = fc.oneof(
-  fc.uint8Array({ maxLength: 3000 }),
-  fc.string({ maxLength: 5000 }).map((s) => Buffer.from(s.repeat(3))),
-  fc.integer({ min: 0, max: 300_000 }).map((n) => Buffer.alloc(n, n % 251)),
-);
 
 t.test('each blob opens in the destination as the same plaintext, under the id its id key gives, with the same frame', async () => {
   await fc.assert(
