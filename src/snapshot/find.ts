@@ -1,11 +1,12 @@
 /**
  * Finding entries in snapshots by path pattern or by the blobs they use, walking each distinct subtree once:
- * a subtree known to hold no match is remembered and skipped in every later snapshot.
+ * a subtree known to hold no match is remembered (the most recent 200,000) and skipped in every later snapshot.
  */
 import { isRozenError, type RozenError } from '../core/errors.js';
 import type { BlobId } from '../core/ids.js';
 import type { BlobLocation } from '../core/types.js';
 import type { Snapshot } from '../core/snapshot.js';
+import { RecentMap } from '../core/recent-map.js';
 import type { Repository } from '../repo/repository.js';
 import type { Node } from './node.js';
 import { joinPath } from './path.js';
@@ -34,14 +35,20 @@ export interface FindSink {
   readonly problem: (snap: Snapshot, path: string, err: RozenError) => void;
 }
 
-/** Snapshot-independent state: subtrees (by id, or id and path) that hold no match. */
+/** Subtrees remembered as holding no match: about 100 bytes each, so a search of many snapshots stays bounded. */
+const BARREN_TREES = 200_000;
+
+/** Snapshot-independent state: subtrees (by id, or id and path) that hold no match, the most recent ones. */
 export class Finder {
-  readonly #barren = new Set<string>();
+  readonly #barren: RecentMap<string, true>;
 
   constructor(
     private readonly repo: Repository,
     private readonly query: FindQuery,
-  ) {}
+    rememberTrees = BARREN_TREES,
+  ) {
+    this.#barren = new RecentMap(rememberTrees);
+  }
 
   /** Report every match in `snap` to `sink`, depth-first; whether there was one. */
   async find(snap: Snapshot, sink: FindSink): Promise<boolean> {
@@ -60,7 +67,7 @@ export class Finder {
 
   async #visit(snap: Snapshot, tree: BlobId, path: Buffer, sink: FindSink, loc?: BlobLocation): Promise<boolean> {
     const key = this.#key(tree, path);
-    if (this.#barren.has(key)) return false;
+    if (this.#barren.get(key)) return false;
     let nodes: Node[];
     try {
       nodes = await loadTree(this.repo, tree, loc);
@@ -81,7 +88,7 @@ export class Finder {
       }
       if (node.type === 'dir' && node.subtree && (await this.#visit(snap, node.subtree, child, sink, locs.get(node.subtree)))) found = true;
     }
-    if (!found) this.#barren.add(key);
+    if (!found) this.#barren.set(key, true);
     return found;
   }
 
@@ -91,7 +98,7 @@ export class Finder {
    */
   async #locate(nodes: readonly Node[], path: Buffer): Promise<Map<BlobId, BlobLocation>> {
     const searched = (n: Node, tree: BlobId): boolean =>
-      !this.#barren.has(this.query.pathDependent ? this.#key(tree, joinPath(path, n.name)) : tree);
+      !this.#barren.get(this.query.pathDependent ? this.#key(tree, joinPath(path, n.name)) : tree);
     const ids = nodes.flatMap((n) => (n.subtree !== undefined && searched(n, n.subtree) ? [n.subtree] : []));
     const found = ids.length > 1 ? await this.repo.index.lookupMany(ids).catch(() => []) : [];
     const out = new Map<BlobId, BlobLocation>();

@@ -182,6 +182,23 @@ async function memoChecks(t: Test, url: string, env: Record<string, string>, ids
       t.equal(perSnapshot[2], 0, `${pattern}: snapshot 2 again loads nothing`);
     });
   }
+  await withRepoHere(url, env, async (repo) => {
+    const hits = async (remember?: number): Promise<{ paths: string[]; loads: number }> => {
+      let loads = 0;
+      const counting = {
+        index: repo.index,
+        loadBlob: (id: never, loc: never) => (loads++, repo.loadBlob(id, loc)),
+      } as unknown as Repository;
+      const finder = new Finder(counting, findQuery(['a.txt'], [], false), remember);
+      const paths: string[] = [];
+      for (const id of ids)
+        await finder.find(await loadSnapshot(repo, id as never), { hit: (_s, h) => paths.push(h.path), problem: () => t.fail() });
+      return { paths, loads };
+    };
+    const [all, one] = [await hits(), await hits(1)];
+    t.same(one.paths, all.paths, 'a memory of one barren subtree (of two beside each other) finds the same');
+    t.ok(one.loads > all.loads, `and walks more (${one.loads} loads against ${all.loads}): the memory is bounded`);
+  });
 }
 
 t.test('find in a local repository', async (t) => {
