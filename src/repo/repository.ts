@@ -143,8 +143,8 @@ export class Repository {
 
   /** The plaintext of the sealed blob `id` read from `where`: authenticated, decompressed and checked against its id. */
   openSealed(id: BlobId, sealed: Uint8Array, where: BlobLocation): Promise<Uint8Array> {
-    // Opened in the addon on the libuv pool: a backup, restore or mount loads trees by the hundred, and opening
-    // them here (decipher, zstd, HMAC) held the JavaScript thread for a noticeable share of an unchanged backup.
+    // Opened in the addon (on the libuv pool, or here when a few KiB, see openBlobRun): a backup, restore or mount
+    // loads trees by the hundred, and opening them in JavaScript held its thread for a noticeable share of an unchanged backup.
     return openBlobRun(this.addonKeys, sealed, [{ id, at: 0, length: sealed.length, rawLength: where.rawLength }]).catch((err: unknown) => {
       throw inPack(err, where.pack);
     });

@@ -75,7 +75,7 @@ export class RepoSnapshotSource {
     return decodeTree(await this.#read(id, this.#treeWindows, true));
   }
 
-  /** Through a pack window (one GET serves a whole small pack), authenticated (and verified, see SourceOptions) on the thread pool. */
+  /** Through a pack window (one GET serves a whole small pack), authenticated (and verified, see SourceOptions) in the addon (openBlobRun). */
   readBlob(id: BlobId): Promise<Uint8Array> {
     return this.#read(id, this.#windows, this.#verifyIds);
   }
