@@ -25,6 +25,11 @@ export { isCopyOf } from './copy-match.js';
 
 /** Bytes of whole source packs kept while reading: a snapshot's blobs come in about the order they were written. */
 const SOURCE_PACK_CACHE = 64 * MiB;
+/**
+ * Windows of the source's large packs: each blob is read once, in order, so small windows serve as well as the
+ * mount's larger ones and keep less memory (fresh large buffers also cost page faults).
+ */
+const SOURCE_WINDOWS = { cacheBytes: 16 * MiB, maxWindow: 8 * MiB };
 /** The same for the trees of earlier copies in the destination. */
 const DESTINATION_PACK_CACHE = 16 * MiB;
 /** Blobs per hashing and per sealing job. */
@@ -72,7 +77,7 @@ export async function copySnapshots(
   const existing = await listSnapshots(dst);
   const saver = new BlobSaver(dst.backend, dst.sealer, dst.index, dst.config);
   const pool = batchedPool(createBlobPool({ encKey: dst.master.encKey, idKey: dst.master.idKey }));
-  const readSealed = src.sealedReader(SOURCE_PACK_CACHE);
+  const readSealed = src.sealedReader(SOURCE_PACK_CACHE, SOURCE_WINDOWS);
   const read = async (id: BlobId, loc: BlobLocation): Promise<Uint8Array> => src.openSealed(id, await readSealed(loc), loc);
   const reseal = coalesce((blobs: ResealInput[]) => pool.resealMany(src.addonKeys, blobs), SEAL_BATCH);
   const dstTrees = dst.treeReader(DESTINATION_PACK_CACHE);

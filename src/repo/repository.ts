@@ -15,7 +15,7 @@ import { packMsg } from '../codec/msgpack.js';
 import { loadConfig, newConfig, type RepoConfig } from './config.js';
 import { addKey, unlockMasterKey } from './keys.js';
 import { sealFile } from './sealed-file.js';
-import { WindowReader } from './window-reader.js';
+import { WindowReader, type WindowOptions } from './window-reader.js';
 import { nativeKeys, openBlobRun } from './native-open.js';
 import { MiB } from '../core/sizes.js';
 
@@ -135,9 +135,9 @@ export class Repository {
     return this.#keys;
   }
 
-  /** Sealed blobs read through a cache of whole packs of `packCacheBytes`, as treeReader reads them. */
-  sealedReader(packCacheBytes: number): (loc: BlobLocation) => Promise<Uint8Array> {
-    const packs = new WindowReader(this.backend, this.index, { packCacheBytes });
+  /** Sealed blobs read through a cache of whole packs of `packCacheBytes`, as treeReader reads them (`opts`: the windows of large packs). */
+  sealedReader(packCacheBytes: number, opts: Omit<WindowOptions, 'packCacheBytes'> = {}): (loc: BlobLocation) => Promise<Uint8Array> {
+    const packs = new WindowReader(this.backend, this.index, { ...opts, packCacheBytes });
     return (loc) => packs.read(loc);
   }
 
