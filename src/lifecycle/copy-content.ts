@@ -188,10 +188,8 @@ export class ContentCopier {
 
   /** A source blob re-sealed for the destination: its frame as stored, its id and seal the destination's. */
   async #resealed(id: BlobId): Promise<Resealed> {
-    this.d.signal?.throwIfAborted();
-    const loc = await this.d.src.locate(id);
+    const loc = await this.#locate(id);
     const sealed = await this.d.readSealed(loc);
-    this.d.counters.bytesRead += loc.rawLength;
     const r = await this.d.reseal({ id, sealed, rawLength: loc.rawLength });
     if (r instanceof Error) throw inPack(r, loc.pack);
     return r;
@@ -199,11 +197,17 @@ export class ContentCopier {
 
   /** A source blob's plaintext, and whether the source stored it raw (then zstd is not tried on it again). */
   async #read(id: BlobId): Promise<{ bytes: Uint8Array; stored: boolean }> {
+    const loc = await this.#locate(id);
+    const bytes = await this.d.read(id, loc);
+    return { bytes, stored: loc.length >= loc.rawLength + RAW_OVERHEAD };
+  }
+
+  /** Where source blob `id` lies, counted as read; an interrupt stops the copy here, between blobs. */
+  async #locate(id: BlobId): Promise<BlobLocation> {
     this.d.signal?.throwIfAborted();
     const loc = await this.d.src.locate(id);
-    const bytes = await this.d.read(id, loc);
-    this.d.counters.bytesRead += bytes.length;
-    return { bytes, stored: loc.length >= loc.rawLength + RAW_OVERHEAD };
+    this.d.counters.bytesRead += loc.rawLength;
+    return loc;
   }
 
   #wrote(bytes: number): void {

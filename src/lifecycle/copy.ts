@@ -6,7 +6,6 @@
  */
 import { invalidArgument } from '../core/errors.js';
 import type { BlobId, SnapshotId } from '../core/ids.js';
-import type { BlobLocation } from '../core/types.js';
 import type { ResealInput } from '../repo/native-reseal.js';
 import type { Snapshot, SnapshotRecord } from '../core/snapshot.js';
 import { createBlobPool, type BlobPool } from '../repo/blob-pool.js';
@@ -78,7 +77,7 @@ export async function copySnapshots(
   const saver = new BlobSaver(dst.backend, dst.sealer, dst.index, dst.config);
   const pool = batchedPool(createBlobPool({ encKey: dst.master.encKey, idKey: dst.master.idKey }));
   const readSealed = src.sealedReader(SOURCE_PACK_CACHE, SOURCE_WINDOWS);
-  const read = async (id: BlobId, loc: BlobLocation): Promise<Uint8Array> => src.openSealed(id, await readSealed(loc), loc);
+  const read = src.opening(readSealed);
   const reseal = coalesce((blobs: ResealInput[]) => pool.resealMany(src.addonKeys, blobs), SEAL_BATCH);
   const dstTrees = dst.treeReader(DESTINATION_PACK_CACHE);
   const readDst = async (id: BlobId): Promise<Uint8Array> => dstTrees(id, await dst.locate(id));

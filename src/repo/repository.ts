@@ -125,7 +125,11 @@ export class Repository {
    * returned function does: for a walk of every tree, which meets them in about the order they were written.
    */
   treeReader(packCacheBytes: number): (id: BlobId, loc: BlobLocation) => Promise<Uint8Array> {
-    const sealed = this.sealedReader(packCacheBytes);
+    return this.opening(this.sealedReader(packCacheBytes));
+  }
+
+  /** Plaintexts of the blobs that `sealed` reads, each opened as openSealed does. */
+  opening(sealed: (loc: BlobLocation) => Promise<Uint8Array>): (id: BlobId, loc: BlobLocation) => Promise<Uint8Array> {
     return async (id, loc) => this.openSealed(id, await sealed(loc), loc);
   }
 
