@@ -68,6 +68,11 @@ export class EntryResolver {
     return { kind: 'node', ino: this.childIno(dir, listing, index), snapshot: dir.snapshot, listing, index, listedIn };
   }
 
+  /** Entry `index` of the directory that lists `dir`, a directory too (never a hardlink: numbered in the same block). */
+  sibling(dir: TreeEntry, index: number): TreeEntry {
+    return { ...dir, ino: this.inodes.sibling(dir.ino, dir.index, index), index };
+  }
+
   /** The number of entry `index` of `dir`, whose listing is `listing`. */
   childIno(dir: TreeEntry, listing: DirListing, index: number): number {
     const own = this.inodes.forChild(dir.ino, index, listing.length);

@@ -33,6 +33,11 @@ export class InodeTable {
     return base + index;
   }
 
+  /** Entry `other` of the directory whose entry `index` forChild numbered `ino`. */
+  sibling(ino: number, index: number, other: number): number {
+    return ino - index + other;
+  }
+
   /** A node with several links, numbered `own` where it is listed: the number of the first link seen that recorded the same file. */
   forLink(snapshotId: string, own: number, node: Node): number {
     return getOrAllocate(this.hardlinks, hardlinkKey(snapshotId, node), () => own);

@@ -11,11 +11,12 @@ import type { ChunkReader, ReadState } from './chunk-reader.js';
 import { newReadState } from './chunk-reader.js';
 import type { FsEntry, TreeEntry } from './fs-entry.js';
 import { HeldEntries } from './held-entries.js';
+import { ListingAhead, type ListingPart } from './listing-ahead.js';
 import type { KernelFs, MaybeAsync, Result } from './kernel/session.js';
-import type { Attr, DirentWriter, EntryReply } from './kernel/wire.js';
+import { DirentWriter, type Attr, type EntryReply } from './kernel/wire.js';
 import { entryAttr, entryMode } from './node-attrs.js';
 import type { SnapshotCatalog } from './snapshot-catalog.js';
-import { shortId } from '../core/ids.js';
+import { shortId, type BlobId } from '../core/ids.js';
 
 export interface SnapshotFsDeps {
   readonly resolver: EntryResolver;
@@ -26,6 +27,8 @@ export interface SnapshotFsDeps {
   readonly log: (line: string) => void;
   /** Serve extended attributes; without, the kernel is told once that there are none (see KernelFs.xattrs). */
   readonly xattrs: boolean;
+  /** Where the next parts of snapshot directories' listings are encoded before they are asked for; false for none. */
+  readonly listAhead?: ListingAhead | false;
 }
 
 /** Snapshots never change: the kernel may keep what it learns of them (names, attributes, pages). */
@@ -55,10 +58,14 @@ export class SnapshotFs implements KernelFs {
    */
   private readonly recentFiles = new Map<number, { readonly chunks: FileChunks; readonly state: ReadState }>();
   private pageCache: PageCache | undefined;
+  private readonly ahead: ListingAhead | undefined;
+  /** The reply size of the last part of a snapshot directory's listing asked for (0: none yet). */
+  private lastSize = 0;
 
   constructor(private readonly deps: SnapshotFsDeps) {
     this.xattrs = deps.xattrs;
     this.held = new HeldEntries(deps.resolver.trees, deps.resolver.root);
+    this.ahead = deps.listAhead === false ? undefined : (deps.listAhead ?? new ListingAhead());
   }
 
   /**
@@ -117,12 +124,15 @@ export class SnapshotFs implements KernelFs {
   opendir(ino: number): MaybeAsync<{ fh: number; cache: boolean }> {
     return this.withEntry('listing of', ino, (e) => {
       if (e.kind === 'vlink' || (e.kind === 'node' && !e.listing.isDir(e.index))) return Errno.ENOTDIR;
-      if (e.kind === 'node') return { fh: 0, cache: true };
-      return this.guard('listing of', e, this.deps.resolver.listVirtual(e), (listing) => {
-        const fh = this.nextFh++;
-        this.virtualListings.set(fh, listing);
-        return { fh, cache: false };
-      });
+      if (e.kind === 'vdir') {
+        return this.guard('listing of', e, this.deps.resolver.listVirtual(e), (listing) => {
+          const fh = this.nextFh++;
+          this.virtualListings.set(fh, listing);
+          return { fh, cache: false };
+        });
+      }
+      if (e.listedIn !== undefined) this.listSiblingsAhead(e);
+      return { fh: 0, cache: true };
     });
   }
 
@@ -134,14 +144,13 @@ export class SnapshotFs implements KernelFs {
     return this.withEntry('listing of', ino, (e) => {
       if (e.kind === 'vdir') {
         const listing = this.virtualListings.get(fh) ?? [];
-        return this.fill(e, listing.length, (i) => listing[i] as [Buffer, FsEntry], offset, out);
+        const childAt = (i: number): readonly [Buffer, FsEntry] => listing[i] as [Buffer, FsEntry];
+        return this.holdOnSend(out, childAt, offset, this.fill(e, listing.length, childAt, offset, out));
       }
       if (e.kind !== 'node') return Errno.ENOTDIR;
-      return this.guard('listing of', e, this.deps.resolver.listing(e), (listing: DirListing | number) => {
-        if (typeof listing === 'number') return listing;
-        const tree = e.listing.subtree(e.index);
-        return this.fill(e, listing.length, (i) => [listing.name(i), this.deps.resolver.childAt(e, listing, i, tree)], offset, out);
-      });
+      return this.guard('listing of', e, this.deps.resolver.listing(e), (listing: DirListing | number) =>
+        typeof listing === 'number' ? listing : this.listPart(e, listing, offset, out),
+      );
     });
   }
 
@@ -229,25 +238,80 @@ export class SnapshotFs implements KernelFs {
     };
   }
 
-  /** Entries from `offset` on: `.` and `..` first, then the children; each carries the next offset. */
-  private fill(
-    dir: FsEntry,
-    count: number,
-    childAt: (i: number) => readonly [Buffer, FsEntry],
-    offset: number,
-    out: DirentWriter,
-  ): DirentWriter {
-    for (let pos = offset; pos < count + 2; pos++) {
+  /**
+   * A part of a snapshot directory's listing from `offset` on: the one encoded ahead for this request, or
+   * encoded now. The next part is encoded once this one is sent, before the next request is read.
+   */
+  private listPart(dir: TreeEntry, listing: DirListing, offset: number, out: DirentWriter): DirentWriter {
+    const tree = dir.listing.subtree(dir.index) as BlobId;
+    const childAt = this.childrenOf(dir, listing, tree);
+    const part = this.ahead?.take(dir.ino, tree, offset, out.buf.length, out.plus);
+    const end = part?.end ?? this.fill(dir, listing.length, childAt, offset, out);
+    this.lastSize = out.buf.length;
+    const ahead = this.ahead;
+    if (ahead !== undefined && end > offset && end < listing.length + 2) {
+      setImmediate(() => ahead.put(dir.ino, this.encodePart(dir, listing, end, out.buf.length, out.plus)));
+    }
+    return this.holdOnSend(part?.out ?? out, childAt, offset, end);
+  }
+
+  /** The part of `dir`'s listing from `offset` on, in a reply of `size` bytes, encoded without taking references. */
+  private encodePart(dir: TreeEntry, listing: DirListing, offset: number, size: number, plus: boolean): ListingPart {
+    const tree = dir.listing.subtree(dir.index) as BlobId;
+    const out = new DirentWriter(size, plus);
+    return { tree, offset, out, end: this.fill(dir, listing.length, this.childrenOf(dir, listing, tree), offset, out) };
+  }
+
+  /** Entry `i` of `listing`, the tree `tree` listed by `dir`: its name and entry. */
+  private childrenOf(dir: TreeEntry, listing: DirListing, tree: BlobId): (i: number) => readonly [Buffer, FsEntry] {
+    return (i) => [listing.name(i), this.deps.resolver.childAt(dir, listing, i, tree)];
+  }
+
+  /**
+   * Loads the trees of the next directories beside `dir`, which a recursive lister (`ls -lR`, `find`, `du`)
+   * opens next, and encodes the first part of each listing in the size the last part was asked for, with
+   * attributes: in its AUTO mode the kernel asks for a listing's start with READDIRPLUS.
+   */
+  private listSiblingsAhead(dir: TreeEntry): void {
+    const loads = this.deps.resolver.trees.prefetchAfter(dir.listing, dir.index);
+    const { ahead, lastSize } = this;
+    if (ahead === undefined || lastSize === 0) return;
+    for (const [index, load] of loads) {
+      load.then(
+        (listing) => {
+          const sibling = this.deps.resolver.sibling(dir, index);
+          ahead.put(sibling.ino, this.encodePart(sibling, listing, 0, lastSize, true));
+        },
+        () => undefined,
+      );
+    }
+  }
+
+  /**
+   * `out`, a reply listing entries `offset` to `end`, taking a reference to each child of a READDIRPLUS
+   * reply once it is written (before any other request is handled): the kernel and the lister go on
+   * with the reply meanwhile.
+   */
+  private holdOnSend(out: DirentWriter, childAt: (i: number) => readonly [Buffer, FsEntry], offset: number, end: number): DirentWriter {
+    if (out.plus)
+      out.onSent = () => {
+        for (let pos = Math.max(offset, 2); pos < end; pos++) this.hold(childAt(pos - 2)[1]);
+      };
+    return out;
+  }
+
+  /** Entries from `offset` on: `.` and `..` first, then the children; each carries the next offset. The offset after the last. */
+  private fill(dir: FsEntry, count: number, childAt: (i: number) => readonly [Buffer, FsEntry], offset: number, out: DirentWriter): number {
+    let pos = offset;
+    for (; pos < count + 2; pos++) {
       if (pos < 2) {
         if (!out.add(pos === 0 ? DOT : DOTDOT, dir.ino, DIR_MODE, pos + 1)) break;
         continue;
       }
       const [name, child] = childAt(pos - 2);
-      const reply = out.plus ? this.entryReply(dir, child) : undefined;
-      if (!out.add(name, child.ino, entryMode(child), pos + 1, reply)) break;
-      if (reply) this.hold(child);
+      if (!out.add(name, child.ino, entryMode(child), pos + 1, out.plus ? this.entryReply(dir, child) : undefined)) break;
     }
-    return out;
+    return pos;
   }
 
   private topNs(): bigint {

@@ -24,6 +24,8 @@ class FakeFs implements KernelFs {
   xattrs = true;
   forgotten: [number, number][] = [];
   released: number[] = [];
+  /** Called when a listing's reply has been sent: how many replies had been written by then. */
+  onListingSent: () => void = () => undefined;
   lookup(parent: number, name: Buffer): EntryReply | number | Promise<EntryReply | number> {
     if (name.toString() === 'slow') return Promise.resolve({ attr: attr(7), entrySeconds: 1, attrSeconds: 2 });
     if (name.toString() === 'broken') return Promise.reject(new Error('source down'));
@@ -51,6 +53,7 @@ class FakeFs implements KernelFs {
       const e = out.plus && i >= 2 ? { attr: attr(100 + i), entrySeconds: 9, attrSeconds: 9 } : undefined;
       if (!out.add(Buffer.from(names[i] as string), 100 + i, 0o040755, i + 1, e)) break;
     }
+    out.onSent = () => this.onListingSent();
     return out;
   }
   read(_ino: number, offset: number, size: number): readonly Uint8Array[] {
@@ -213,7 +216,10 @@ t.test('READ replies with the pieces as they are; READLINK with raw bytes', asyn
 
 t.test('READDIR and READDIRPLUS pack entries that fit and continue from the offset given', async (t) => {
   const h = harness();
+  const sentAfter: number[] = [];
+  h.fs.onListingSent = () => sentAfter.push(h.replies.length);
   h.session.handle(request(Op.READDIR, 2, readIn(0, 4096)));
+  t.same(sentAfter, [1], 'the listing is told once its reply is written');
   const all = parse(h.replies[0]).body;
   const names: string[] = [];
   for (let at = 0; at < all.length;) {

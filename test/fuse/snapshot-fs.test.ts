@@ -40,6 +40,13 @@ async function value<T>(r: T | number | Promise<T | number>): Promise<T> {
   return v;
 }
 
+/** A listing's reply as the session sends it: written, then its references taken. */
+async function sent(r: DirentWriter | number | Promise<DirentWriter | number>): Promise<DirentWriter> {
+  const out = await value(r);
+  out.onSent?.();
+  return out;
+}
+
 /** Looks up a path from the root, one component at a time, as the kernel does. */
 async function walk(fs: SnapshotFs, path: string): Promise<number> {
   let ino = 1;
@@ -83,19 +90,19 @@ t.test('READDIRPLUS holds what it lists; offsets continue a listing', async (t) 
   const before = fs.heldCount;
   const dir = await value(fs.opendir(d));
   t.same(dir, { fh: 0, cache: true }, 'a snapshot directory never changes');
-  const first = await value(fs.readdir(d, dir.fh, 0, new DirentWriter(3 * 160, true)));
+  const first = await sent(fs.readdir(d, dir.fh, 0, new DirentWriter(3 * 160, true)));
   t.ok(first.used > 0);
   t.equal(fs.heldCount, before + 1, 'one child fitted after . and ..');
-  const rest = await value(fs.readdir(d, dir.fh, 3, new DirentWriter(4096, true)));
+  const rest = await sent(fs.readdir(d, dir.fh, 3, new DirentWriter(4096, true)));
   t.ok(rest.used > 0);
   t.equal(fs.heldCount, before + 5, 'all five children held');
-  const plain = await value(fs.readdir(d, dir.fh, 0, new DirentWriter(4096, false)));
+  const plain = await sent(fs.readdir(d, dir.fh, 0, new DirentWriter(4096, false)));
   t.ok(plain.used > 0);
   t.equal(fs.heldCount, before + 5, 'plain READDIR holds nothing');
   const top = await value(fs.opendir(1));
   t.equal(top.cache, false, 'the top level is listed afresh');
   t.ok(top.fh > 0);
-  const listed = await value(fs.readdir(1, top.fh, 0, new DirentWriter(4096, false)));
+  const listed = await sent(fs.readdir(1, top.fh, 0, new DirentWriter(4096, false)));
   t.match(listed.buf.subarray(0, listed.used).toString('latin1'), /snapshots.*ids|ids/s);
   fs.releasedir(top.fh);
   t.equal(fs.opendir(await walk(fs, 'snapshots/2024-01-01T00:00:00/big')), Errno.ENOTDIR);
@@ -122,7 +129,7 @@ t.test('files the kernel holds are pushed to the page cache, once, when their bl
   const stores: [number, string][] = [];
   fs.pushTo({ store: (ino, offset, data) => stores.push([ino, `${offset}:${Buffer.from(data).toString()}`]) });
   const d = await walk(fs, 'snapshots/2024-01-01T00:00:00/d');
-  await value(fs.readdir(d, 0, 0, new DirentWriter(4096, true)));
+  await sent(fs.readdir(d, 0, 0, new DirentWriter(4096, true)));
   const f1 = await walk(fs, 'snapshots/2024-01-01T00:00:00/d/f1');
   const f4 = await walk(fs, 'snapshots/2024-01-01T00:00:00/d/f4');
   fs.forget(f4, 2); // the kernel let go of f4: it is not pushed
@@ -157,7 +164,7 @@ t.test('a held file whose listing is no longer cached is not pushed, and its tre
   const fs = fsFor(s);
   const stores: string[] = [];
   fs.pushTo({ store: (_ino, _offset, data) => stores.push(Buffer.from(data).toString()) });
-  await value(fs.readdir(await walk(fs, 'snapshots/2024-01-01T00:00:00/d'), 0, 0, new DirentWriter(4096, true)));
+  await sent(fs.readdir(await walk(fs, 'snapshots/2024-01-01T00:00:00/d'), 0, 0, new DirentWriter(4096, true)));
   const e0 = await walk(fs, 'snapshots/2024-01-01T00:00:00/e/e0');
   const loads = s.treeLoads;
   t.equal(Buffer.concat(await value(fs.read(e0, 0, 100))).toString(), 'e 0');
@@ -224,7 +231,7 @@ t.test('a held file costs a compact record, not its decoded tree', async (t) => 
   const out = new DirentWriter(1 << 20, true);
   for (const ino of inos) {
     out.used = 0;
-    await value(fs.readdir(ino, 0, 0, out));
+    await sent(fs.readdir(ino, 0, 0, out));
   }
   const objects = ((await heap()) - before) / 200_000;
   const records = fs.heldRecordBytes / 200_000;

@@ -133,7 +133,10 @@ export class FuseSession {
       case Op.READDIRPLUS: {
         const { fh, offset, size } = readIn(req);
         const out = new DirentWriter(size, h.opcode === Op.READDIRPLUS);
-        return this.answer(h, fs.readdir(ino, fh, offset, out), (w) => this.data(h, [w.buf.subarray(0, w.used)]));
+        return this.answer(h, fs.readdir(ino, fh, offset, out), (w) => {
+          this.data(h, [w.buf.subarray(0, w.used)]);
+          w.onSent?.();
+        });
       }
       case Op.READ: {
         const { offset, size } = readIn(req);

@@ -159,6 +159,8 @@ export function writeOpenOut(buf: Buffer, at: number, fh: number, flags: number)
 export class DirentWriter {
   readonly buf: Buffer;
   used = 0;
+  /** Run once the reply is written: the kernel holds a reference to each child of a READDIRPLUS reply from then on. */
+  onSent: (() => void) | undefined;
 
   constructor(
     size: number,
