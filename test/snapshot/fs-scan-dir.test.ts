@@ -188,7 +188,14 @@ t.test('a directory of more than one batch: every entry, in order, through Child
   };
   const scans = new ChildScans(Buffer.from(dir), children, { exclude, descends: () => false });
   t.equal(offered.length, count, 'exclude is asked about every child when the directory is opened');
+  t.equal(scans.ready(0), undefined, 'a scan is not ready before its batch has finished');
+  t.same(scans.ready(7), { path: Buffer.from(join(dir, all[7]!)) }, 'an excluded child is, at once');
   const seen = await Promise.all(children.map((_, i) => scans.get(i)));
+  t.same(
+    children.map((_, i) => scans.ready(i)),
+    seen,
+    'once its batch has finished, every scan is ready, as get gives it',
+  );
   for (const [i, scan] of seen.entries()) {
     t.equal(scan.path.toString(), join(dir, all[i]!));
     if (all[i]!.endsWith('7')) t.ok(scan.node === undefined && scan.error === undefined, 'excluded');

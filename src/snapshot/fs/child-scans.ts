@@ -60,6 +60,8 @@ export class ChildScans {
   /** The children to scan, by index, in walk order. */
   private readonly todo: number[] = [];
   private readonly batches: Promise<(ScannedNode | Error)[]>[] = [];
+  /** The batches that have finished. */
+  private readonly finished: (ScannedNode | Error)[][] = [];
   /** The children readdir calls directories, by index; the first `dirsStarted` of them are being read ahead. */
   private readonly dirs: number[] = [];
   private dirsStarted = 0;
@@ -85,11 +87,17 @@ export class ChildScans {
   async get(i: number): Promise<Scan> {
     const slot = this.slots[i]!;
     if (typeof slot !== 'number') return slot;
-    const batch = Math.floor(slot / SCAN_BATCH);
-    for (let k = batch; k <= batch + AHEAD; k++) this.start(k);
-    const path = this.paths[i]!;
-    const result = (await this.batches[batch]!)[slot - batch * SCAN_BATCH]!;
-    return result instanceof Error ? { path, error: result } : { path, node: result };
+    const batch = this.started(slot);
+    return this.scanOf(i, (await this.batches[batch]!)[slot - batch * SCAN_BATCH]!);
+  }
+
+  /** The scan of child `i` if it has finished (undefined: `get` it): the walk takes most entries without a turn of the event loop. */
+  ready(i: number): Scan | undefined {
+    const slot = this.slots[i]!;
+    if (typeof slot !== 'number') return slot;
+    const batch = this.started(slot);
+    const result = this.finished[batch]?.[slot - batch * SCAN_BATCH];
+    return result === undefined ? undefined : this.scanOf(i, result);
   }
 
   /**
@@ -118,10 +126,24 @@ export class ChildScans {
     }
   }
 
+  /** The batch of the child at `slot`, started with those read ahead of it. */
+  private started(slot: number): number {
+    const batch = Math.floor(slot / SCAN_BATCH);
+    for (let k = batch; k <= batch + AHEAD; k++) this.start(k);
+    return batch;
+  }
+
+  private scanOf(i: number, result: ScannedNode | Error): Scan {
+    const path = this.paths[i]!;
+    return result instanceof Error ? { path, error: result } : { path, node: result };
+  }
+
   private start(batch: number): void {
     if (this.batches[batch] !== undefined || batch * SCAN_BATCH >= this.todo.length) return;
     const names = this.todo.slice(batch * SCAN_BATCH, (batch + 1) * SCAN_BATCH).map((i) => this.children[i]!.name);
-    this.batches[batch] = scanNames(this.dir, names, this.opts.accounts).catch((err: unknown) => names.map(() => asError(err)));
+    const scans = scanNames(this.dir, names, this.opts.accounts).catch((err: unknown) => names.map(() => asError(err)));
+    this.batches[batch] = scans;
+    void scans.then((results) => (this.finished[batch] = results));
   }
 }
 

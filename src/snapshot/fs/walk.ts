@@ -109,7 +109,21 @@ export async function* walkRuns(
       run = [];
       continue;
     }
-    const scan = frame.scans?.get(frame.next) ?? scanSelected(joinPath(frame.path, child.name), child, opts);
+    const ready = frame.scans?.ready(frame.next);
+    if (ready !== undefined && ready.node?.type !== 'dir') {
+      // Most entries: not a directory, scanned already. Taken in this turn, without a promise. Its listing (asked
+      // for to read the next directories ahead) is none, or one that finds no directory; neither rejects.
+      void frame.scans?.listing(frame.next);
+      frame.next++;
+      const entry = entryOf(ready, opts);
+      if (entry !== undefined) run.push(entry);
+      if (run.length >= RUN_EVENTS) {
+        yield run;
+        run = [];
+      }
+      continue;
+    }
+    const scan = ready ?? frame.scans?.get(frame.next) ?? scanSelected(joinPath(frame.path, child.name), child, opts);
     const listing = frame.scans?.listing(frame.next);
     frame.next++;
     const event = await visit(frame, child, await scan, listing, opts);
@@ -158,8 +172,7 @@ async function visit(
   listing: Promise<Listing | undefined> | undefined,
   opts: WalkOptions,
 ): Promise<Frame | WalkEvent | undefined> {
-  const frame = await open(done, child, parent.device, opts, listing);
-  return frame?.node.type === 'dir' ? frame : frame && { kind: 'entry', path: done.path, node: frame.node };
+  return done.node?.type === 'dir' ? open(done, child, parent.device, opts, listing) : entryOf(done, opts);
 }
 
 /**
@@ -190,6 +203,13 @@ async function open(
     return undefined;
   }
   return { path, node, partial, device: rootDevice, children: listing.children, scans: listing.scans, next: 0 };
+}
+
+/** The event of an entry that is not a directory; undefined after an error or when skipped. */
+function entryOf(scan: Scan, opts: WalkOptions): WalkEvent | undefined {
+  const { path, node, error } = scan;
+  if (error !== undefined) opts.onError(path, error);
+  return node === undefined || tooLarge(node, opts) ? undefined : { kind: 'entry', path, node };
 }
 
 function tooLarge(node: ScannedNode, opts: WalkOptions): boolean {
