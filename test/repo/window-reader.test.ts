@@ -180,3 +180,46 @@ t.test('any order, concurrently, with small packs evicted and read again in wind
   );
   t.pass('60 random sequences of concurrent reads');
 });
+
+t.test('degenerate packs read in any order, concurrently, through windows of any bound: every blob is the pack bytes', async (t) => {
+  const mem = new MemoryBackend();
+  const size = 20 * MiB;
+  const packs = ['5', '6', '7'].map((c) => c.repeat(64) as PackId);
+  const bytes = new Map(packs.map((p) => [p, randomBytes(size)]));
+  for (const [p, b] of bytes) await mem.put(packName(p), b);
+  const info = { kind: PackKind.degenerate, size };
+  // A read goes on where the last read of its pack ended (sequential readers make windows grow) or lands anywhere.
+  const read = fc.record({
+    pack: fc.constantFrom(...packs),
+    goesOn: fc.boolean(),
+    offset: fc.integer({ min: 0, max: size - 1 }),
+    length: fc.integer({ min: 1, max: 3 * MiB }),
+  });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(1, 2, 4, 8, 64),
+      fc.integer({ min: 4, max: 24 }),
+      fc.array(fc.array(read, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 10 }),
+      async (maxWindowMiB, cacheMiB, rounds) => {
+        const opts = { maxWindow: maxWindowMiB * MiB, cacheBytes: cacheMiB * MiB };
+        const reader = new WindowReader(mem, { packInfo: () => info }, opts);
+        const ends = new Map<PackId, number>();
+        for (const round of rounds) {
+          const locs = round.map((r) => {
+            const offset = r.goesOn ? (ends.get(r.pack) ?? 0) % size : r.offset;
+            const length = Math.min(r.length, size - offset);
+            ends.set(r.pack, offset + length);
+            return loc(r.pack, offset, length);
+          });
+          const got = await Promise.all(locs.map((l) => reader.read(l)));
+          locs.forEach((l, i) => {
+            const want = bytes.get(l.pack)?.subarray(l.offset, l.offset + l.length);
+            if (!want || !Buffer.from(got[i] ?? []).equals(want)) throw new Error(`wrong bytes at ${l.pack.slice(0, 1)}:${l.offset}`);
+          });
+        }
+      },
+    ),
+    { numRuns: 60 },
+  );
+  t.pass('60 random sequences of concurrent reads');
+});
