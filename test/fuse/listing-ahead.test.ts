@@ -198,6 +198,19 @@ t.test('a part encoded ahead serves its own request only', async (t) => {
   t.equal(ahead.size, 2, 'bounded');
   t.equal(ahead.take(1, tree, 5, 4096, true), undefined, 'the oldest went first');
   t.equal(ahead.take(3, tree, 5, 4096, true)?.end, 15);
+
+  const bytes = new ListingAhead(16, 10_000);
+  bytes.put(1, part(5));
+  bytes.put(2, part(5));
+  t.equal(bytes.size, 2, 'two replies of 4,096 bytes fit in 10,000');
+  bytes.put(3, part(5));
+  t.equal(bytes.size, 2, 'a third does not');
+  t.equal(bytes.take(1, tree, 5, 4096, true), undefined, 'the oldest went first');
+  bytes.put(4, part(5, 9000));
+  t.equal(bytes.size, 1, 'a large reply leaves room for itself alone');
+  t.ok(bytes.take(4, tree, 5, 9000, true));
+  bytes.put(5, part(5, 20_000));
+  t.equal(bytes.size, 0, 'one larger than the bound is not kept');
 });
 
 t.test('opening a directory loads the trees of the next directories beside it', async (t) => {
