@@ -14,6 +14,7 @@ import { SnapshotCatalog } from '../../src/fuse/snapshot-catalog.js';
 import { SnapshotFs } from '../../src/fuse/snapshot-fs.js';
 import { TreeCache } from '../../src/fuse/tree-cache.js';
 import type { Node } from '../../src/snapshot/node.js';
+import { sent, value, walk } from './fs-calls.js';
 import { baseNode, dirNode, fileNode, MemorySource, settled } from './memory-source.js';
 
 const SNAPSHOT_DIR = 'snapshots/2024-01-01T00:00:00';
@@ -23,25 +24,6 @@ function fsFor(source: MemorySource, listAhead: ListingAhead | false): SnapshotF
   const resolver = new EntryResolver(catalog, new TreeCache(source, 32 << 20), new InodeTable());
   const blobs = new BlobCache(source, 1 << 20, 2);
   return new SnapshotFs({ resolver, catalog, reader: new ChunkReader(blobs, 2), blobs, log: () => undefined, xattrs: false, listAhead });
-}
-
-async function value<T>(r: T | number | Promise<T | number>): Promise<T> {
-  const v = await r;
-  if (typeof v === 'number') throw new Error(`errno ${v}`);
-  return v;
-}
-
-/** A listing's reply as the session sends it: written, then its references taken. */
-async function sent(r: DirentWriter | number | Promise<DirentWriter | number>): Promise<DirentWriter> {
-  const out = await value(r);
-  out.onSent?.();
-  return out;
-}
-
-async function walk(fs: SnapshotFs, path: string): Promise<number> {
-  let ino = 1;
-  for (const part of path.split('/')) ino = (await value(fs.lookup(ino, Buffer.from(part)))).attr.ino;
-  return ino;
 }
 
 /** Each entry of a reply (node id, next offset, name), and the reply with its node ids zeroed. */

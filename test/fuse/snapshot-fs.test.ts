@@ -14,6 +14,7 @@ import { SnapshotFs } from '../../src/fuse/snapshot-fs.js';
 import { TreeCache } from '../../src/fuse/tree-cache.js';
 import type { BlobId } from '../../src/core/ids.js';
 import type { BlobRun } from '../../src/fuse/snapshot-source.js';
+import { sent, value, walk } from './fs-calls.js';
 import { baseNode, dirNode, fileNode, MemorySource, settled } from './memory-source.js';
 
 function fsFor(source: MemorySource, logs: string[] = [], treeCache = 1000): SnapshotFs {
@@ -32,26 +33,6 @@ class RunSource extends MemorySource {
     let at = 0;
     return { blobs: run.map(([b, d]) => (out.set(d, at), [b, out.subarray(at, (at += d.length))] as const)) };
   }
-}
-
-async function value<T>(r: T | number | Promise<T | number>): Promise<T> {
-  const v = await r;
-  if (typeof v === 'number') throw new Error(`errno ${v}`);
-  return v;
-}
-
-/** A listing's reply as the session sends it: written, then its references taken. */
-async function sent(r: DirentWriter | number | Promise<DirentWriter | number>): Promise<DirentWriter> {
-  const out = await value(r);
-  out.onSent?.();
-  return out;
-}
-
-/** Looks up a path from the root, one component at a time, as the kernel does. */
-async function walk(fs: SnapshotFs, path: string): Promise<number> {
-  let ino = 1;
-  for (const part of path.split('/').filter(Boolean)) ino = (await value(fs.lookup(ino, Buffer.from(part)))).attr.ino;
-  return ino;
 }
 
 function source(): MemorySource {
