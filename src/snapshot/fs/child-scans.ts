@@ -93,7 +93,7 @@ export class ChildScans {
 
   /** The scan of child `i` if it has finished (undefined: `get` it): the walk takes most entries without a turn of the event loop. */
   ready(i: number): Scan | undefined {
-    const slot = this.slots[i]!;
+    const slot = this.slots[i] as number | Scan;
     if (typeof slot !== 'number') return slot;
     const batch = this.started(slot);
     const result = this.finished[batch]?.[slot - batch * SCAN_BATCH];
