@@ -17,6 +17,7 @@ export interface TreePair {
 const nameKey = (n: Node): string => n.name.toString('latin1');
 const contentKey = (ids: readonly BlobId[]): string => ids.join(',');
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+const contentOf = (n: Node): Content => ({ content: n.content ?? [], sizes: n.sizes ?? [] });
 
 /** Whether `d` can be the copy of file `s`: both files with content of the same length. */
 function sameFile(s: Node, d: Node): boolean {
@@ -29,9 +30,21 @@ function sameFile(s: Node, d: Node): boolean {
   );
 }
 
+/** A name's entry in both trees: the earlier source's subtree or content, and its copy's. */
+interface Pair {
+  readonly srcTree?: BlobId | undefined;
+  readonly dstTree?: BlobId | undefined;
+  readonly src?: Content | undefined;
+  readonly dst?: Content | undefined;
+}
+
+/**
+ * The pairs are kept, not the nodes: a copy remembers the DirBase of each directory it wrote (copy-trees.ts),
+ * so the next snapshot's copy of that directory need not read it again.
+ */
 export class DirBase {
   /** Source entry name → the earlier source entry and its copy. */
-  readonly #byName = new Map<string, { s: Node; d: Node }>();
+  readonly #byName = new Map<string, Pair>();
   /** Earlier source subtree id → its copy. */
   readonly #trees = new Map<BlobId, BlobId>();
   /** Earlier source content (its ids joined) → its copy. */
@@ -41,16 +54,23 @@ export class DirBase {
   constructor(src: readonly Node[], dst: readonly Node[]) {
     const copies = new Map(dst.map((d) => [nameKey(d), d]));
     for (const s of src) {
-      const d = copies.get(nameKey(s));
+      const key = nameKey(s);
+      const d = copies.get(key);
       if (!d) continue;
       if (s.subtree !== undefined && d.subtree !== undefined) {
-        this.#byName.set(nameKey(s), { s, d });
+        this.#byName.set(key, { srcTree: s.subtree, dstTree: d.subtree });
         this.#trees.set(s.subtree, d.subtree);
       } else if (sameFile(s, d)) {
-        this.#byName.set(nameKey(s), { s, d });
-        this.#files.set(contentKey(s.content ?? []), { content: d.content ?? [], sizes: d.sizes ?? [] });
+        const pair = { src: contentOf(s), dst: contentOf(d) };
+        this.#byName.set(key, pair);
+        this.#files.set(contentKey(pair.src.content), pair.dst);
       }
     }
+  }
+
+  /** Entries paired: what this memory holds (copy-trees.ts bounds its memory of bases by it). */
+  get size(): number {
+    return this.#byName.size;
   }
 
   /** Where copying subdirectory `n` can start from: its earlier version under the same name, else equal ids. */
@@ -59,7 +79,7 @@ export class DirBase {
     const same = this.#trees.get(n.subtree);
     if (same !== undefined) return { src: n.subtree, dst: same };
     const p = this.#byName.get(nameKey(n));
-    return p?.s.subtree !== undefined && p.d.subtree !== undefined ? { src: p.s.subtree, dst: p.d.subtree } : undefined;
+    return p?.srcTree !== undefined && p.dstTree !== undefined ? { src: p.srcTree, dst: p.dstTree } : undefined;
   }
 
   /** The destination content of file `n`, when an earlier entry of this directory had the same content. */
@@ -73,8 +93,8 @@ export class DirBase {
    */
   blobs(n: Node): ReadonlyMap<BlobId, BlobId> | undefined {
     const p = this.#byName.get(nameKey(n));
-    if (!p || p.s.subtree !== undefined) return undefined;
-    const [si, ss, di, ds] = [p.s.content ?? [], p.s.sizes ?? [], p.d.content ?? [], p.d.sizes ?? []];
+    if (p?.src === undefined || p.dst === undefined) return undefined;
+    const [si, ss, di, ds] = [p.src.content, p.src.sizes, p.dst.content, p.dst.sizes];
     if (si.length !== di.length || ss.length !== si.length || ds.length !== di.length || ss.some((x, i) => x !== ds[i])) return undefined;
     return new Map(si.map((id, i) => [id, di[i] as BlobId]));
   }
