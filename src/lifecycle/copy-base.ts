@@ -14,8 +14,8 @@ export interface TreePair {
   readonly dst: BlobId;
 }
 
-const nameKey = (n: Node): string => n.name.toString('latin1');
-const contentKey = (ids: readonly BlobId[]): string => ids.join(',');
+/** Content ids as one key: a single id as it is (most files), more joined. */
+const contentKey = (ids: readonly BlobId[]): string => (ids.length === 1 ? (ids[0] as string) : ids.join(','));
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const contentOf = (n: Node): Content => ({ content: n.content ?? [], sizes: n.sizes ?? [] });
 
@@ -43,26 +43,27 @@ interface Pair {
  * so the next snapshot's copy of that directory need not read it again.
  */
 export class DirBase {
-  /** Source entry name → the earlier source entry and its copy. */
-  readonly #byName = new Map<string, Pair>();
+  /** Names of the paired entries, sorted by bytes as trees are, and their pairs. */
+  readonly #names: Buffer[] = [];
+  readonly #pairs: Pair[] = [];
   /** Earlier source subtree id → its copy. */
   readonly #trees = new Map<BlobId, BlobId>();
-  /** Earlier source content (its ids joined) → its copy. */
+  /** Earlier source content (contentKey) → its copy. */
   readonly #files = new Map<string, Content>();
 
-  /** `src` lists the directory in the earlier source snapshot, `dst` in its copy. */
+  /** `src` lists the directory in the earlier source snapshot, `dst` in its copy (both sorted by name bytes). */
   constructor(src: readonly Node[], dst: readonly Node[]) {
-    const copies = new Map(dst.map((d) => [nameKey(d), d]));
+    let j = 0;
     for (const s of src) {
-      const key = nameKey(s);
-      const d = copies.get(key);
-      if (!d) continue;
+      while (j < dst.length && Buffer.compare((dst[j] as Node).name, s.name) < 0) j++;
+      const d = dst[j];
+      if (d === undefined || !d.name.equals(s.name)) continue;
       if (s.subtree !== undefined && d.subtree !== undefined) {
-        this.#byName.set(key, { srcTree: s.subtree, dstTree: d.subtree });
+        this.#add(s.name, { srcTree: s.subtree, dstTree: d.subtree });
         this.#trees.set(s.subtree, d.subtree);
       } else if (sameFile(s, d)) {
         const pair = { src: contentOf(s), dst: contentOf(d) };
-        this.#byName.set(key, pair);
+        this.#add(s.name, pair);
         this.#files.set(contentKey(pair.src.content), pair.dst);
       }
     }
@@ -70,7 +71,7 @@ export class DirBase {
 
   /** Entries paired: what this memory holds (copy-trees.ts bounds its memory of bases by it). */
   get size(): number {
-    return this.#byName.size;
+    return this.#pairs.length;
   }
 
   /** Where copying subdirectory `n` can start from: its earlier version under the same name, else equal ids. */
@@ -78,13 +79,13 @@ export class DirBase {
     if (n.subtree === undefined) return undefined;
     const same = this.#trees.get(n.subtree);
     if (same !== undefined) return { src: n.subtree, dst: same };
-    const p = this.#byName.get(nameKey(n));
+    const p = this.#pair(n.name);
     return p?.srcTree !== undefined && p.dstTree !== undefined ? { src: p.srcTree, dst: p.dstTree } : undefined;
   }
 
   /** The destination content of file `n`, when an earlier entry of this directory had the same content. */
   content(n: Node): Content | undefined {
-    return n.content === undefined ? undefined : this.#files.get(contentKey(n.content));
+    return n.content === undefined || n.content.length === 0 ? undefined : this.#files.get(contentKey(n.content));
   }
 
   /**
@@ -92,10 +93,30 @@ export class DirBase {
    * source's cuts: the same number of blobs with equal sizes, so blob i of both holds the same bytes of the file.
    */
   blobs(n: Node): ReadonlyMap<BlobId, BlobId> | undefined {
-    const p = this.#byName.get(nameKey(n));
+    const p = this.#pair(n.name);
     if (p?.src === undefined || p.dst === undefined) return undefined;
     const [si, ss, di, ds] = [p.src.content, p.src.sizes, p.dst.content, p.dst.sizes];
     if (si.length !== di.length || ss.length !== si.length || ds.length !== di.length || ss.some((x, i) => x !== ds[i])) return undefined;
     return new Map(si.map((id, i) => [id, di[i] as BlobId]));
+  }
+
+  /** Entries come in name order: pairs are appended. */
+  #add(name: Buffer, pair: Pair): void {
+    this.#names.push(name);
+    this.#pairs.push(pair);
+  }
+
+  /** The pair of the entry named `name` (a binary search: names are sorted). */
+  #pair(name: Buffer): Pair | undefined {
+    let lo = 0;
+    let hi = this.#names.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const c = Buffer.compare(this.#names[mid] as Buffer, name);
+      if (c === 0) return this.#pairs[mid];
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return undefined;
   }
 }

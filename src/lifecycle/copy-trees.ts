@@ -68,19 +68,43 @@ export class TreeCopier {
     this.d.signal?.throwIfAborted();
     const [nodes, known] = await Promise.all([this.#read(id), base && this.#base(base)]);
     const out: Node[] = [...nodes];
+    const { files, dirs } = this.#fromBase(nodes, known, out);
     // Files first, several at once; then subdirectories, some beside this one while slots are spare.
-    const files = [...nodes.entries()].filter(([, n]) => n.content && n.content.length > 0);
-    await forEachLimited(files, FILES_PER_DIR, async ([i, n]) => {
-      const c = known?.content(n) ?? (await this.#file(n, known?.blobs(n)));
+    await forEachLimited(files, FILES_PER_DIR, async (i) => {
+      const n = nodes[i] as Node;
+      const c = await this.#file(n, known?.blobs(n));
       out[i] = { ...n, content: c.content, sizes: c.sizes };
     });
-    const dirs = [...nodes.entries()].filter(([, n]) => n.subtree !== undefined);
-    await forEachSpare(dirs, this.#dirSlots, async ([i, n]) => {
+    await forEachSpare(dirs, this.#dirSlots, async (i) => {
+      const n = nodes[i] as Node;
       if (n.subtree !== undefined) out[i] = { ...n, subtree: await this.tree(n.subtree, known?.subtree(n)) };
     });
     const dst = await this.#store(encodeTree(out));
     this.#made.set(id, { dst, base: new DirBase(nodes, out) });
     return dst;
+  }
+
+  /**
+   * Entries the base gives as they are (a file of the same content, a subdirectory of the same id) set in `out` in
+   * this turn; the indexes of the files and subdirectories left to copy. Most entries of a changed directory are
+   * of the first kind, and a call per entry was most of a series' garbage.
+   */
+  #fromBase(nodes: readonly Node[], known: DirBase | undefined, out: Node[]): { files: number[]; dirs: number[] } {
+    const files: number[] = [];
+    const dirs: number[] = [];
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i] as Node;
+      if (n.subtree !== undefined) {
+        const pair = known?.subtree(n);
+        if (pair?.src === n.subtree) out[i] = { ...n, subtree: pair.dst };
+        else dirs.push(i);
+      } else if (n.content !== undefined && n.content.length > 0) {
+        const c = known?.content(n);
+        if (c) out[i] = { ...n, content: c.content, sizes: c.sizes };
+        else files.push(i);
+      }
+    }
+    return { files, dirs };
   }
 
   /** The earlier copy of a directory, as the source had it and as the destination has it. */
