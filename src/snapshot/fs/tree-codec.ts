@@ -324,17 +324,18 @@ function addOptional(node: Mutable<Node>, f: EntryFields): void {
   if (f.subtree !== undefined) node.subtree = only(type === 'dir', 'st', f.subtree as BlobId);
 }
 
+/** Arrays sized to their header (arrayHeader bounds it by the bytes left): a first push would reserve 17 slots. */
 function blobIds(r: MsgReader): BlobId[] {
   const n = r.arrayHeader('tree entry (content)');
-  const out: BlobId[] = [];
-  for (let i = 0; i < n; i++) out.push(r.binHex(32, 'tree entry (c)') as BlobId);
+  const out = new Array<BlobId>(n);
+  for (let i = 0; i < n; i++) out[i] = r.binHex(32, 'tree entry (c)') as BlobId;
   return out;
 }
 
 function uints(r: MsgReader, what: string): number[] {
   const n = r.arrayHeader('tree entry (content)');
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(r.uint(what));
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = r.uint(what);
   return out;
 }
 
