@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576 node --max-semi-space-size=8 --heap-growing-percent=50
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576 node --max-semi-space-size=8 --heap-growing-percent=50 --initial-old-space-size=48
 /**
  * The `rozen` executable. A CommonJS launcher because libuv sizes its thread pool when first
  * used, and an ES module entry is itself read through that pool: the size must be set before.
@@ -15,6 +15,9 @@
  * The old generation may grow by half its live size before a full collection, not by V8's default of up to
  * four times: a backup or restore of many files promotes short-lived per-file objects, and the default let
  * that garbage, not live data, set the peak.
+ * Its first limit is 48 MiB: V8 starts a full collection whenever the room left below the limit is no larger
+ * than the young generation (2 × 8 MiB), and a live heap under 32 MiB grown by half never leaves more, so work
+ * on large files (backup, copy), whose live heap is small, ran a full collection every few young ones.
  */
 import { statSync } from 'node:fs';
 
