@@ -16,6 +16,7 @@ import { inPack, type Repository } from '../repo/repository.js';
 import type { ResealInput, Resealed } from '../repo/native-reseal.js';
 import type { Content } from './copy-content-types.js';
 import { resumePoint, type LargeCopy } from './copy-resume.js';
+import { Ahead } from './copy-ahead.js';
 
 export type { Content } from './copy-content-types.js';
 
@@ -30,6 +31,8 @@ export interface CopyCounters {
 /** Seal overhead (40) and frame byte (1): a blob stored raw is this much longer than its plaintext. */
 const RAW_OVERHEAD = 41;
 const LEVEL = 3;
+/** Blobs of a large file re-sealed ahead of the one being stored: the file's blobs go to its pack in order, one at a time. */
+const KEPT_AHEAD = 4;
 /** Bytes of a chunk's start looked at for zeros. */
 const ZEROS_SAMPLE = 64 * KiB;
 
@@ -111,16 +114,20 @@ export class ContentCopier {
    */
   async #kept(ids: readonly BlobId[], sizes: readonly number[], known: ReadonlyMap<BlobId, BlobId> | undefined): Promise<Content> {
     const out = { content: [] as BlobId[], sizes: [] as number[] };
+    const ahead = new Ahead(ids.length, KEPT_AHEAD, (i) => {
+      const id = ids[i] as BlobId;
+      return known?.has(id) === true ? undefined : this.#resealed(id);
+    });
     let read = false;
     try {
       for (const [i, id] of ids.entries()) {
-        const copied = known?.get(id);
-        if (copied !== undefined) {
-          out.content.push(copied);
+        const resealed = ahead.take(i);
+        if (resealed === undefined) {
+          out.content.push(known?.get(id) as BlobId);
           out.sizes.push(sizes[i] ?? 0);
           continue;
         }
-        const r = await this.#resealed(id);
+        const r = await resealed;
         read = true;
         if (await this.#claim(r.id)) {
           await this.d.saver.saveChunk(r.id, r.sealed, r.rawLength);
