@@ -6,10 +6,23 @@
  */
 import { invalidArgument } from '../core/errors.js';
 
+/** Strings of at most this many bytes are remembered encoded, up to SHORT_STRS of them. */
+const SHORT_STR = 64;
+const SHORT_STRS = 32;
+
+/** Hex digit → value, -1 for any other character code below 128. */
+const HEX = new Int8Array(128).fill(-1);
+for (let c = 0; c < 16; c++) {
+  HEX['0123456789abcdef'.charCodeAt(c)] = c;
+  HEX['0123456789ABCDEF'.charCodeAt(c)] = c;
+}
+
 export class MsgWriter {
   #buf = Buffer.allocUnsafe(64 * 1024);
   #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
   #pos = 0;
+  /** Short strings written lately, encoded. */
+  readonly #strs = new Map<string, Uint8Array>();
 
   /** The bytes written since the last take, as a new buffer; the writer starts over. */
   take(): Uint8Array {
@@ -39,10 +52,23 @@ export class MsgWriter {
   }
 
   str(s: string): void {
+    const known = this.#strs.get(s);
+    if (known !== undefined) {
+      this.#room(known.length);
+      this.#buf.set(known, this.#pos);
+      this.#pos += known.length;
+      return;
+    }
+    const start = this.#pos;
     const len = Buffer.byteLength(s, 'utf8');
     this.#header(len, 0xa0, 31, 0xd9, 0xda, 0xdb);
     this.#room(len);
     this.#pos += this.#buf.write(s, this.#pos, len, 'utf8');
+    // Trees name the same few owners and groups entry after entry: short strings are kept encoded.
+    if (len <= SHORT_STR) {
+      if (this.#strs.size >= SHORT_STRS) this.#strs.clear();
+      this.#strs.set(s, Buffer.from(this.#buf.subarray(start, this.#pos)));
+    }
   }
 
   bin(bytes: Uint8Array): void {
@@ -57,9 +83,15 @@ export class MsgWriter {
     const len = hex.length >> 1;
     this.#header(len, 0, -1, 0xc4, 0xc5, 0xc6);
     this.#room(len);
-    const written = this.#buf.write(hex, this.#pos, len, 'hex');
-    if (written !== len) throw invalidArgument(`invalid hex ${hex}`);
-    this.#pos += len;
+    const b = this.#buf;
+    let at = this.#pos;
+    for (let i = 0; i < hex.length; i += 2) {
+      const hi = HEX[hex.charCodeAt(i)] ?? -1;
+      const lo = HEX[hex.charCodeAt(i + 1)] ?? -1;
+      if ((hi | lo) < 0) throw invalidArgument(`invalid hex ${hex}`);
+      b[at++] = (hi << 4) | lo;
+    }
+    this.#pos = at;
   }
 
   /** A non-negative safe integer: below 2^32 in its shortest form, else int64. */

@@ -65,3 +65,30 @@ t.test('integers read back as written; int64 is always 0xd3', async (t) => {
   w.bin(Buffer.alloc(200_000, 1)); // grows past its first buffer
   t.equal(w.take().length, 200_005);
 });
+
+t.test('strings remembered encoded and ids written from hex stay what msgpackr writes, over any sequence', async (t) => {
+  const pool = fc.oneof(
+    fc.constantFrom('alice', 'staff', 'root', 'é', ''),
+    fc.string({ maxLength: 70, unit: 'grapheme' }),
+    fc.integer({ min: 0, max: 80 }).map((i) => `user${i}`),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.oneof(pool, fc.uint8Array({ minLength: 0, maxLength: 40 })), { maxLength: 120 }), (items) => {
+      const w = new MsgWriter();
+      for (const item of items) {
+        if (typeof item === 'string') w.str(item);
+        else w.binHex(Buffer.from(item).toString('hex'));
+      }
+      const want = Buffer.concat(items.map((item) => packr.pack(typeof item === 'string' ? item : Buffer.from(item))));
+      if (!Buffer.from(w.take()).equals(want)) throw new Error('bytes differ from msgpackr');
+    }),
+    { numRuns: 300 },
+  );
+  const w = new MsgWriter();
+  w.binHex('0aFf');
+  t.same([...w.take()], [0xc4, 2, 0x0a, 0xff], 'upper and lower case digits');
+  for (const bad of ['0g', 'zz00', '0', '000', '0\u0100', '\u00e90']) {
+    t.throws(() => w.binHex(bad), `refused: ${JSON.stringify(bad)}`);
+    w.reset();
+  }
+});
