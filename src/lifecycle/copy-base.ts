@@ -85,7 +85,7 @@ export class DirBase {
 
   /** The destination content of file `n`, when an earlier entry of this directory had the same content. */
   content(n: Node): Content | undefined {
-    return n.content === undefined || n.content.length === 0 ? undefined : this.#files.get(contentKey(n.content));
+    return n.content === undefined ? undefined : this.#files.get(contentKey(n.content));
   }
 
   /**

@@ -7,6 +7,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { MemoryBackend } from '../../src/backend/memory.js';
 import type { SnapshotId } from '../../src/core/ids.js';
+import type { ByteRange } from '../../src/core/types.js';
 import { copySnapshots } from '../../src/lifecycle/copy.js';
 import type { Repository } from '../../src/repo/repository.js';
 import { listSnapshots } from '../../src/repo/snapshots.js';
@@ -15,7 +16,7 @@ import { initRepo, readAllSnapshots, sameFiles, tempDir, writeSnapshot, type Fil
 /** A memory backend that counts reads of pack files. */
 class CountingBackend extends MemoryBackend {
   packReads = 0;
-  override async get(name: string, range?: Parameters<MemoryBackend['get']>[1]): Promise<Uint8Array> {
+  override async get(name: string, range?: ByteRange): Promise<Uint8Array> {
     if (name.startsWith('packs/')) this.packReads++;
     return super.get(name, range);
   }
