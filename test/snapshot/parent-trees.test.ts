@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import t from 'tap';
 import type { BlobId } from '../../src/core/ids.js';
-import { sameTree, type ParentDir } from '../../src/snapshot/backup/parent-trees.js';
+import { parentEntry, sameTree, type ParentDir } from '../../src/snapshot/backup/parent-trees.js';
 import type { Node } from '../../src/snapshot/node.js';
 
 const id = (c: string): BlobId => c.repeat(64) as BlobId;
@@ -42,7 +43,7 @@ const link: Node = {
   linkTarget: Buffer.from('a.txt'),
 };
 const nodes = [file, dir, link];
-const parent: ParentDir = { tree: id('c'), entries: new Map(nodes.map((n) => [n.name.toString('latin1'), n])) };
+const parent: ParentDir = { tree: id('c'), entries: nodes, next: 0 };
 
 t.test('an unchanged directory reuses the parent tree id', async (t) => {
   t.equal(
@@ -90,4 +91,23 @@ t.test('any recorded field that differs means a new tree', async (t) => {
   const { xattrs: _xattrs, ...dirWithout } = dir;
   const emptyLists = nodes.map((n, k) => (k === 1 ? dirWithout : n));
   t.equal(sameTree(parent, emptyLists), id('c'), 'no xattrs and an empty list encode alike');
+});
+
+t.test('parentEntry finds each name asked for, in any order, as a map by name would', async (t) => {
+  const names = fc.uniqueArray(fc.uint8Array({ minLength: 1, maxLength: 3 }), { selector: (b) => Buffer.from(b).toString('hex') });
+  fc.assert(
+    fc.property(names, fc.array(fc.uint8Array({ minLength: 1, maxLength: 3 })), fc.boolean(), (raw, extra, inOrder) => {
+      const sorted = raw.map((b) => Buffer.from(b)).sort((a, b) => Buffer.compare(a, b));
+      const entries = sorted.map((name) => ({ ...file, name }));
+      const model = new Map(entries.map((n) => [n.name.toString('hex'), n]));
+      const dir: ParentDir = { tree: id('c'), entries, next: 0 };
+      // The walk's order (every name, sorted, some absent from the parent among them), or any order.
+      const asked = [...sorted, ...extra.map((b) => Buffer.from(b))];
+      if (inOrder) asked.sort((a, b) => Buffer.compare(a, b));
+      for (const name of asked) {
+        if (parentEntry(dir, name) !== model.get(name.toString('hex'))) throw new Error(`wrong entry for ${name.toString('hex')}`);
+      }
+    }),
+  );
+  t.equal(parentEntry(undefined, Buffer.from('a')), undefined, 'no parent');
 });

@@ -7,10 +7,11 @@ import type { BlobLocation } from '../../core/types.js';
 import { decodeTree } from '../fs/tree-codec.js';
 import { TreeAhead } from '../tree-ahead.js';
 
-/** A parent snapshot's directory: its tree id and its entries by name (in tree order). */
-export type ParentDir = { readonly tree: BlobId; readonly entries: ReadonlyMap<string, Node> } | undefined;
-
-const key = (name: Buffer): string => name.toString('latin1');
+/**
+ * A parent snapshot's directory: its tree id, its entries in tree order (sorted strictly by name
+ * bytes, as decodeTree checks), and where the next lookup is expected (the walk asks in name order).
+ */
+export type ParentDir = { readonly tree: BlobId; readonly entries: readonly Node[]; next: number } | undefined;
 
 /**
  * Loads the parent snapshot's directories for a walk. When the walk enters a directory, the trees
@@ -27,7 +28,7 @@ export class ParentTrees {
     if (tree === undefined) return undefined;
     const dir = await this.#ahead.take(tree);
     // Only directories the walk enters read ahead: a subtree that is gone from disk is not loaded.
-    if (dir !== undefined) this.#ahead.upcoming(subtreesOf(dir.entries.values()));
+    if (dir !== undefined) this.#ahead.upcoming(subtreesOf(dir.entries));
     return dir;
   }
 
@@ -43,21 +44,43 @@ export class ParentTrees {
 
   async #load(tree: BlobId, loc: BlobLocation | undefined): Promise<ParentDir> {
     try {
-      return { tree, entries: new Map(decodeTree(await this.repo.loadBlob(tree, loc)).map((n) => [key(n.name), n])) };
+      return { tree, entries: decodeTree(await this.repo.loadBlob(tree, loc)), next: 0 };
     } catch {
       return undefined;
     }
   }
 }
 
-function subtreesOf(nodes: Iterable<Node>): BlobId[] {
+function subtreesOf(nodes: readonly Node[]): BlobId[] {
   const out: BlobId[] = [];
   for (const n of nodes) if (n.subtree !== undefined) out.push(n.subtree);
   return out;
 }
 
+/** The parent's entry named `name`: the one after the last found when asked in order, else by binary search. */
 export function parentEntry(dir: ParentDir, name: Buffer): Node | undefined {
-  return dir?.entries.get(key(name));
+  if (dir === undefined) return undefined;
+  const nodes = dir.entries;
+  const guess = nodes[dir.next];
+  if (guess !== undefined && guess.name.equals(name)) {
+    dir.next++;
+    return guess;
+  }
+  let lo = 0;
+  let hi = nodes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const node = nodes[mid] as Node;
+    const c = Buffer.compare(node.name, name);
+    if (c === 0) {
+      dir.next = mid + 1;
+      return node;
+    }
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  dir.next = lo;
+  return undefined;
 }
 
 /**
@@ -65,10 +88,8 @@ export function parentEntry(dir: ParentDir, name: Buffer): Node | undefined {
  * every recorded field equal): the tree need not be encoded, hashed, sealed or looked up again.
  */
 export function sameTree(dir: ParentDir, nodes: readonly Node[]): BlobId | undefined {
-  if (dir === undefined || dir.entries.size !== nodes.length) return undefined;
-  let i = 0;
-  for (const old of dir.entries.values()) if (!sameNode(old, nodes[i++]!)) return undefined;
-  return dir.tree;
+  if (dir === undefined || dir.entries.length !== nodes.length) return undefined;
+  return dir.entries.every((old, i) => sameNode(old, nodes[i] as Node)) ? dir.tree : undefined;
 }
 
 function sameNode(a: Node, b: Node): boolean {
