@@ -1,11 +1,13 @@
 /* scanDir: lstat, symlink target and xattrs of many entries of one directory in one call on the libuv thread pool.
  *
- * scanDir(dir: Buffer, names: Buffer[]) -> Promise<{ stats, times, errors, links, xattrs }>
+ * scanDir(dir: Buffer, names: Buffer[], xattrsBefore?: bigint) -> Promise<{ stats, times, errors, links, xattrs, unread }>
  *   stats   Float64Array, SCAN_FIELDS numbers per name: errno, mode, uid, gid, size, blocks, dev, ino, nlink, rdev
  *   times   BigInt64Array, 3 per name: atime, mtime, ctime in ns, clamped to int64
  *   errors  by index, the error of a failed entry (null when none failed)
  *   links   by index, a symlink's target Buffer (null when no symlinks)
  *   xattrs  by index, the entry's [name, value] pairs sorted by name bytes, only when it has any (else null)
+ *   unread  Uint8Array, 1 for each entry whose xattrs were not read because its ctime is before xattrsBefore (ns);
+ *           null when xattrsBefore is not given or no entry was skipped
  * Each entry is scanned like scanEntry in scan.ts does: fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW) (or lstat of the
  * full path when the directory cannot be opened), then for known types readlinkat (symlinks) and llistxattr/lgetxattr
  * on the full path, never following a symlink. The first failure ends an entry's scan; lstat and readlink errors are
@@ -47,6 +49,7 @@ typedef struct {
   size_t link_len;
   xattr_t *xattrs;
   size_t n_xattrs;
+  int unread; /* xattrs not read: ctime before the job's xattrs_before */
 } entry_t;
 
 typedef struct {
@@ -66,6 +69,9 @@ typedef struct {
   entry_t *entries;
   double *stats;
   int64_t *times;
+  int has_before;
+  int64_t xattrs_before;
+  size_t n_unread;
 } job_t;
 
 static void fail(entry_t *e, int err, const char *syscall) {
@@ -229,6 +235,10 @@ static void scan_one(job_t *job, int dfd, size_t i) {
   if (!known_type(st.st_mode)) return;
   if (S_ISLNK(st.st_mode) && !read_link(dfd, e->name, path, (size_t)st.st_size, e)) {
     fail(e, errno, "readlink");
+  } else if (job->has_before && t[2] < job->xattrs_before) {
+    /* Setting or removing an xattr changes ctime: the caller has them from an earlier scan. */
+    e->unread = 1;
+    job->n_unread++;
   } else {
     read_xattrs(path, e);
   }
@@ -300,6 +310,17 @@ static napi_value sparse_of(napi_env env, napi_value *arr, size_t n) {
   return *arr;
 }
 
+/* Uint8Array of n: 1 where an entry's xattrs were not read; null when none was skipped. */
+static napi_value unread_of(napi_env env, const job_t *job, napi_value null) {
+  if (job->n_unread == 0) return null;
+  napi_value ab, arr;
+  uint8_t *data;
+  napi_create_arraybuffer(env, job->n, (void **)&data, &ab);
+  for (size_t i = 0; i < job->n; i++) data[i] = (uint8_t)(job->entries[i].err == 0 && job->entries[i].unread);
+  napi_create_typedarray(env, napi_uint8_array, job->n, ab, 0, &arr);
+  return arr;
+}
+
 static napi_value result_of(napi_env env, job_t *job) {
   napi_value result, ab, stats, times, null;
   napi_get_null(env, &null);
@@ -326,6 +347,7 @@ static napi_value result_of(napi_env env, job_t *job) {
   napi_set_named_property(env, result, "errors", errors != NULL ? errors : null);
   napi_set_named_property(env, result, "links", links != NULL ? links : null);
   napi_set_named_property(env, result, "xattrs", xattrs != NULL ? xattrs : null);
+  napi_set_named_property(env, result, "unread", unread_of(env, job, null));
   return result;
 }
 
@@ -427,9 +449,22 @@ static const char *read_args(napi_env env, napi_value dir, napi_value names, job
   return NULL;
 }
 
+/* The optional third argument: a BigInt (ns) below which an entry's ctime means its xattrs are not read. */
+static const char *read_before(napi_env env, size_t argc, napi_value arg, job_t *job) {
+  napi_valuetype type = napi_undefined;
+  if (argc >= 3) napi_typeof(env, arg, &type);
+  if (type == napi_undefined) return NULL;
+  bool lossless = false;
+  if (type != napi_bigint || napi_get_value_bigint_int64(env, arg, &job->xattrs_before, &lossless) != napi_ok || !lossless) {
+    return "scanDir: xattrsBefore must be a BigInt in the int64 range";
+  }
+  job->has_before = 1;
+  return NULL;
+}
+
 static napi_value js_scan_dir(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 2) { napi_throw_type_error(env, NULL, "scanDir: expected (dir, names)"); return NULL; }
   job_t *job = calloc(1, sizeof(job_t));
@@ -438,6 +473,7 @@ static napi_value js_scan_dir(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const char *bad = read_args(env, argv[0], argv[1], job);
+  if (bad == NULL) bad = read_before(env, argc, argv[2], job);
   if (bad != NULL) return throw_and_free(env, job, bad);
   return start_job(env, "rozen.scanDir", execute, complete, job, &job->deferred, &job->work);
 }

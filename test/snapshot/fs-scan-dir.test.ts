@@ -9,6 +9,7 @@ import { ChildScans } from '../../src/snapshot/fs/child-scans.js';
 import { SCAN_BATCH, scanNames } from '../../src/snapshot/fs/dir-scan.js';
 import { SCAN_FIELDS, native } from '../../src/snapshot/fs/native.js';
 import { type ScannedNode, scanEntry } from '../../src/snapshot/fs/scan.js';
+import { XATTRS_UNREAD } from '../../src/snapshot/fs/xattrs.js';
 import { walk } from '../../src/snapshot/fs/walk.js';
 import { NON_UTF8_TARGET, buildFixture, p } from './fs-fixture.js';
 
@@ -129,6 +130,42 @@ t.test('xattrs are sorted by name bytes; names that are not UTF-8 are skipped as
   t.strictSame(node, await scanEntry(p(dir, 'f'), Buffer.from('f')));
 });
 
+t.test('with xattrsBefore, entries changed before it are scanned without their xattrs, the rest as ever', async (t) => {
+  const dir = join(base, 'before');
+  await mkdir(dir);
+  for (const name of ['old', 'new', 'link-target']) {
+    await writeFile(join(dir, name), name);
+    native().lsetxattr(p(dir, name), 'user.k', Buffer.from(name));
+  }
+  await symlink('link-target', join(dir, 'link'));
+  const list = ['link', 'new', 'old'].map((n) => Buffer.from(n));
+  const ctimes = await Promise.all(list.map(async (n) => (await lstat(join(dir, n.toString()), { bigint: true })).ctimeNs));
+  // Cut just above old's ctime: only it (and the link, when its ctime is no later) goes unread.
+  const [, , oldCtime = 0n] = ctimes;
+  const before = oldCtime + 1n;
+  const raw = await native().scanDir(Buffer.from(dir), list, before);
+  const want = ctimes.map((c) => (c < before ? 1 : 0));
+  t.same([...(raw.unread ?? [])], want);
+  t.equal(raw.xattrs?.[2], undefined, "old's xattrs not read");
+  t.equal(raw.links?.[0]?.toString(), 'link-target', 'a symlink is still read');
+  const nodes = (await scanNames(Buffer.from(dir), list, undefined, before)) as ScannedNode[];
+  t.equal(nodes[2]?.xattrs, XATTRS_UNREAD);
+  // Far in the past: nothing skipped, exactly what a scan without it gives.
+  const all = await native().scanDir(Buffer.from(dir), list, -(2n ** 63n));
+  t.equal(all.unread, null);
+  t.strictSame(await scanNames(Buffer.from(dir), list, undefined, -(2n ** 63n)), await scanNames(Buffer.from(dir), list));
+  t.same(all.xattrs?.[1], [['user.k', Buffer.from('new')]]);
+  // Far ahead: every entry unread, none of the stat fields lost.
+  const none = await native().scanDir(Buffer.from(dir), list, 2n ** 63n - 1n);
+  t.same([...(none.unread ?? [])], [1, 1, 1]);
+  t.equal(none.xattrs, null);
+  t.same(none.stats, all.stats);
+  // A vanished entry is an error, never "unread".
+  const gone = await native().scanDir(Buffer.from(dir), [Buffer.from('gone'), Buffer.from('old')], 2n ** 63n - 1n);
+  t.same([...(gone.unread ?? [])], [0, 1]);
+  t.equal((gone.errors?.[0] as NodeJS.ErrnoException | undefined)?.code, 'ENOENT');
+});
+
 t.test("times are lstat's ns times, exactly, also before 1970", async (t) => {
   const dir = join(base, 'times');
   await mkdir(dir);
@@ -169,6 +206,8 @@ t.test('bad arguments throw a TypeError', async (t) => {
   t.throws(() => n.scanDir('/tmp' as unknown as Buffer, []), TypeError);
   t.throws(() => n.scanDir(Buffer.from('/tmp'), [Buffer.from('a/b')]), TypeError);
   t.throws(() => n.scanDir(Buffer.from('/tmp'), ['a' as unknown as Buffer]), TypeError);
+  t.throws(() => n.scanDir(Buffer.from('/tmp'), [], 5 as unknown as bigint), TypeError, 'xattrsBefore not a BigInt');
+  t.throws(() => n.scanDir(Buffer.from('/tmp'), [], 2n ** 64n), TypeError, 'xattrsBefore past int64');
   const empty = await n.scanDir(Buffer.from('/tmp'), []);
   t.equal(empty.stats.length, 0);
 });

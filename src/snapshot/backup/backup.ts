@@ -23,6 +23,7 @@ import { saveTree } from './save-tree.js';
 import { saveStdin, stdinName, type StdinInput } from './stdin-file.js';
 import type { TagSpec } from '../fs/tag-files.js';
 import { ParentTrees, parentEntry, sameScan, sameTree, unchanged, type ParentDir } from './parent-trees.js';
+import { fillXattrs, xattrsBefore } from './parent-xattrs.js';
 import { newCounters, silentProgress, type BackupCounters, type BackupProgress } from './progress.js';
 import { Semaphore } from '../../core/semaphore.js';
 import { MiB } from '../../core/sizes.js';
@@ -84,6 +85,7 @@ export interface BackupResult {
 }
 
 interface DirFrame {
+  readonly path: Buffer;
   readonly node: ScannedNode;
   /** The directory's entry in the parent snapshot, if any. */
   readonly old: Promise<Node | undefined>;
@@ -105,8 +107,8 @@ export async function runBackup(repo: Repository, opts: BackupOptions): Promise<
   const started = Date.now();
   // Every file would fail on an unreadable index file: fail once, naming it.
   repo.index.throwIfUnreadable();
-  const now = opts.now ?? (() => new Date());
-  const time = now();
+  // No later than the walk's first scan: a later backup trusts the xattrs of entries older than this (parent-xattrs.ts).
+  const time = opts.now?.() ?? opts.walk?.startedAt ?? new Date();
   const paths = opts.paths.map((p) => resolve(p));
   const ctx = newCtx(repo, opts);
   for (const u of opts.unreadable ?? []) {
@@ -224,7 +226,10 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
     ctx.counters.errors++;
     ctx.progress.error(path.toString(), describe(err));
   };
-  const batches = opts.walk?.batches() ?? walkRuns(paths, walkOptions(opts));
+  const before = xattrsBefore(opts.parent);
+  if (before !== undefined) opts.walk?.skipXattrsBefore(before);
+  const batches =
+    opts.walk?.batches() ?? walkRuns(paths, { ...walkOptions(opts), ...(before !== undefined && { xattrsBefore: () => before }) });
   for await (const batch of batches) {
     for (const ev of batch) {
       throwIfAborted(opts.signal);
@@ -236,7 +241,7 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
       if (ev.kind === 'enter') {
         const old = top ? top.parent.then((d) => parentEntry(d, ev.node.name)) : Promise.resolve(undefined);
         const parent = top ? old.then((o) => parents.dir(o?.subtree)) : parents.dir(opts.parent?.tree);
-        const frame: DirFrame = { node: ev.node, old, entries: [], parent, parentDir: NOT_YET };
+        const frame: DirFrame = { path: ev.path, node: ev.node, old, entries: [], parent, parentDir: NOT_YET };
         void parent.then(
           (d) => (frame.parentDir = d),
           () => undefined,
@@ -247,31 +252,34 @@ async function walkAndStore(repo: Repository, paths: string[], opts: BackupOptio
       if (ev.kind === 'leave') {
         const frame = stack.pop()!;
         ctx.counters.dirs++;
-        if (frame.node.xattrs && frame.node.xattrs.length > 0) ctx.counters.xattrs++;
         const done = storeDir(frame, ctx);
         if (stack.length === 0) root = done;
         else stack.at(-1)!.entries.push(done);
         continue;
       }
-      if (ev.node.xattrs && ev.node.xattrs.length > 0) ctx.counters.xattrs++;
-      const known = knownEntry(ev.node, top!, ctx);
+      const known = knownEntry(ev.path, ev.node, top!, ctx);
       top!.entries.push(known !== NOT_YET ? known : (await entryNode(repo, ev.path, ev.node, top!, ctx, { limit, tasks })).done);
       ctx.progress.update(ctx.counters, ev.path);
     }
   }
   const node = await root;
   throwIfAborted(opts.signal);
+  countXattrs(node, ctx);
   if (!node?.subtree) throw new RozenError('InvalidArgument', 'nothing was backed up');
   return node.subtree;
 }
 
 /** The node of an entry that needs no reading, once the parent directory is loaded (else NOT_YET: it must wait). */
-function knownEntry(node: ScannedNode, dir: DirFrame, ctx: Ctx): Node | typeof NOT_YET {
-  return dir.parentDir === NOT_YET ? NOT_YET : withoutReading(node, parentEntry(dir.parentDir, node.name), ctx);
+function knownEntry(path: Buffer, node: ScannedNode, dir: DirFrame, ctx: Ctx): Node | undefined | typeof NOT_YET {
+  return dir.parentDir === NOT_YET ? NOT_YET : withoutReading(path, node, parentEntry(dir.parentDir, node.name), ctx);
 }
 
-/** The node of an entry that is not a file, or of a file unchanged since `old`, its parent snapshot's entry; else NOT_YET. */
-function withoutReading(node: ScannedNode, old: Node | undefined, ctx: Ctx): Node | typeof NOT_YET {
+/**
+ * The node of an entry that is not a file, or of a file unchanged since `old`, its parent snapshot's entry; else
+ * NOT_YET. Undefined when the xattrs the walk left unread cannot be read (reported; the entry is left out).
+ */
+function withoutReading(path: Buffer, node: ScannedNode, old: Node | undefined, ctx: Ctx): Node | undefined | typeof NOT_YET {
+  if (!xattrsFilled(path, node, old, ctx)) return undefined;
   if (node.type !== 'file') {
     ctx.counters.others++;
     // The parent's node when nothing changed: the directory's sameTree then compares identical objects.
@@ -293,7 +301,7 @@ async function entryNode(
   sem: { limit: Semaphore; tasks: Semaphore },
 ): Promise<{ done: Promise<Node | undefined> }> {
   const old = parentEntry(await dir.parent, node.name);
-  const known = withoutReading(node, old, ctx);
+  const known = withoutReading(path, node, old, ctx);
   if (known !== NOT_YET) return { done: Promise.resolve(known) };
   ctx.counters.bytesTotal += node.size;
   const save = async (): Promise<Node | undefined> => {
@@ -329,14 +337,17 @@ async function entryNode(
   return { done: p };
 }
 
-async function storeDir(frame: DirFrame, ctx: Ctx): Promise<Node> {
+/** The directory's node once its entries are stored; undefined when its unread xattrs cannot be read (reported). */
+async function storeDir(frame: DirFrame, ctx: Ctx): Promise<Node | undefined> {
   // A directory whose entries were all decided without waiting is not put through Promise.all.
   const waits = frame.entries.some((e) => e instanceof Promise);
   const all = waits ? await Promise.all(frame.entries) : (frame.entries as (Node | undefined)[]);
   const entries = all.filter((n): n is Node => n !== undefined);
+  for (const n of entries) countXattrs(n, ctx);
+  const old = await frame.old;
+  if (!xattrsFilled(frame.path, frame.node, old, ctx)) return undefined;
   const same = sameTree(await frame.parent, entries);
   if (same !== undefined) {
-    const old = await frame.old;
     return old !== undefined && old.subtree === same && sameScan(old, frame.node) ? old : { ...frame.node, subtree: same };
   }
   return { ...frame.node, subtree: await saveTree(ctx.pool, ctx.saver, entries) };
@@ -351,4 +362,20 @@ function describe(err: Error): string {
   if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
   if (e.code === 'ENOENT') return 'vanished during the backup';
   return e.message;
+}
+
+/** Fills in xattrs the walk left unread (parent-xattrs.ts); false when reading them failed (counted and reported). */
+function xattrsFilled(path: Buffer, node: ScannedNode, old: Node | undefined, ctx: Ctx): boolean {
+  try {
+    fillXattrs(node, old, path);
+    return true;
+  } catch (err) {
+    ctx.counters.errors++;
+    ctx.progress.error(path.toString(), describe(err as Error));
+    return false;
+  }
+}
+
+function countXattrs(node: Node | undefined, ctx: Ctx): void {
+  if (node?.xattrs !== undefined && node.xattrs.length > 0) ctx.counters.xattrs++;
 }

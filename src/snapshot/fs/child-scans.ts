@@ -29,6 +29,8 @@ export interface ChildScanOptions {
   readonly tagFiles?: readonly TagSpec[];
   /** Whether the walk will list a scanned child; only those are read ahead. */
   readonly descends: (node: ScannedNode) => boolean;
+  /** Asked as each batch starts: children whose ctime (ns) is before it get XATTRS_UNREAD, not their xattrs. */
+  readonly xattrsBefore?: () => bigint | undefined;
 }
 
 /** Batches past the one being walked that are kept in flight, so the walk rarely waits on the thread pool. */
@@ -141,7 +143,9 @@ export class ChildScans {
   private start(batch: number): void {
     if (this.batches[batch] !== undefined || batch * SCAN_BATCH >= this.todo.length) return;
     const names = this.todo.slice(batch * SCAN_BATCH, (batch + 1) * SCAN_BATCH).map((i) => this.children[i]!.name);
-    const scans = scanNames(this.dir, names, this.opts.accounts).catch((err: unknown) => names.map(() => asError(err)));
+    const scans = scanNames(this.dir, names, this.opts.accounts, this.opts.xattrsBefore?.()).catch((err: unknown) =>
+      names.map(() => asError(err)),
+    );
     this.batches[batch] = scans;
     void scans.then((results) => (this.finished[batch] = results));
   }

@@ -2,6 +2,7 @@
 import { type AccountDb, systemAccounts } from './accounts.js';
 import { type RawDirScan, SCAN_FIELDS, native } from './native.js';
 import { type ScannedNode, knownType, nodeOf } from './scan.js';
+import { XATTRS_UNREAD } from './xattrs.js';
 
 /** Names per native call: bounds one thread-pool task and the size of its result. */
 export const SCAN_BATCH = 512;
@@ -9,10 +10,16 @@ export const SCAN_BATCH = 512;
 /**
  * The node of each of `names` inside `dir` (its byte path), or the error scanEntry would have thrown for it
  * (vanished: code ENOENT, unreadable: EACCES, unknown type: Unsupported). Rejects only on bad arguments.
+ * With `xattrsBefore` (ns), an entry whose ctime is before it has XATTRS_UNREAD for its xattrs.
  */
-export async function scanNames(dir: Buffer, names: readonly Buffer[], accounts?: AccountDb): Promise<(ScannedNode | Error)[]> {
+export async function scanNames(
+  dir: Buffer,
+  names: readonly Buffer[],
+  accounts?: AccountDb,
+  xattrsBefore?: bigint,
+): Promise<(ScannedNode | Error)[]> {
   const db = accounts ?? (await systemAccounts());
-  const raw = await native().scanDir(dir, names);
+  const raw = await native().scanDir(dir, names, xattrsBefore);
   return names.map((name, i) => nodeAt(raw, i, name, db));
 }
 
@@ -43,5 +50,6 @@ function nodeAt(raw: RawDirScan, i: number, name: Buffer, accounts: AccountDb): 
     mtimeNs: times[i * 3 + 1]!,
     ctimeNs: times[i * 3 + 2]!,
   };
-  return nodeOf(name, type, stat, accounts, raw.links?.[i], raw.xattrs?.[i] ?? []);
+  const xattrs = raw.unread?.[i] === 1 ? XATTRS_UNREAD : (raw.xattrs?.[i] ?? []);
+  return nodeOf(name, type, stat, accounts, raw.links?.[i], xattrs);
 }

@@ -16,6 +16,8 @@ export interface RawDirScan {
   readonly links: readonly (Buffer | undefined)[] | null;
   /** The attributes of each entry that has some, sorted by name bytes; null when none has. */
   readonly xattrs: readonly ([name: string, value: Buffer][] | undefined)[] | null;
+  /** 1 for each entry whose attributes were not read (its ctime is before `xattrsBefore`); null when none. */
+  readonly unread: Uint8Array | null;
 }
 
 /** Fields per entry in RawDirScan.stats. */
@@ -24,10 +26,11 @@ export const SCAN_FIELDS = 10;
 /** The addon's functions; all but scanDir and listDir are synchronous single syscalls. Errors carry code/errno/syscall like Node's. */
 export interface Native {
   /**
-   * lstat, readlink (symlinks) and the xattrs of each of `names` inside directory `dir`, on the thread pool.
+   * lstat, readlink (symlinks) and the xattrs of each of `names` inside directory `dir`, on the thread pool;
+   * the xattrs only of entries whose ctime (ns) is not before `xattrsBefore`, when it is given.
    * Per-entry failures (vanished, unreadable) come back in `errors`; bad arguments throw a TypeError.
    */
-  scanDir(dir: Buffer, names: readonly Buffer[]): Promise<RawDirScan>;
+  scanDir(dir: Buffer, names: readonly Buffer[], xattrsBefore?: bigint): Promise<RawDirScan>;
   /**
    * A directory's entries (not . and ..) sorted as Buffer.compare orders them, on the thread pool,
    * without changing the directory's atime. Entry i's name is `names` from `ends[i - 1]` (0 for the

@@ -6,7 +6,7 @@ import type { Mutable } from '../../core/types.js';
 import type { Node, NodeType } from '../node.js';
 import { type AccountDb, systemAccounts } from './accounts.js';
 import { typeFromMode } from './file-type.js';
-import { type Xattrs, readXattrs } from './xattrs.js';
+import { type Xattrs, XATTRS_UNREAD, readXattrs } from './xattrs.js';
 
 /** A node as scanned from disk, before its content or subtree is stored. */
 export type ScannedNode = Omit<Node, 'content' | 'sizes' | 'subtree'>;
@@ -53,7 +53,7 @@ export function knownType(mode: number): NodeType {
 }
 
 /**
- * The node for scanned data; `xattrs` as readXattrs gives them (sorted). Built field by field in the
+ * The node for scanned data; `xattrs` as readXattrs gives them (sorted), or XATTRS_UNREAD. Built field by field in the
  * order the tree decoder builds a Node (no spreads: this runs for every entry), so the two compare
  * through the same object shape.
  */
@@ -86,7 +86,7 @@ export function nodeOf(
   if (group !== undefined) node.group = group;
   if (type === 'chardev' || type === 'blockdev') node.rdev = st.rdev;
   if (linkTarget !== undefined) node.linkTarget = linkTarget;
-  if (xattrs.length > 0) node.xattrs = xattrs;
+  if (xattrs.length > 0 || xattrs === XATTRS_UNREAD) node.xattrs = xattrs;
   return node;
 }
 

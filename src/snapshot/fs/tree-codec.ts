@@ -6,7 +6,7 @@ import type { BlobId } from '../../core/ids.js';
 import type { Mutable } from '../../core/types.js';
 import type { Node } from '../node.js';
 import { TYPE_CODES, typeCode } from './file-type.js';
-import { compareNames } from './xattrs.js';
+import { XATTRS_UNREAD, compareNames } from './xattrs.js';
 
 export const TREE_VERSION = 1;
 
@@ -354,6 +354,8 @@ function xattrs(r: MsgReader): [string, Buffer][] {
 /** Keys in the order of the FORMAT §9.2 table; the canonical form has no other. */
 function encodeNode(w: MsgWriter, n: Node): void {
   if (!validName(n.name)) throw invalidArgument(`invalid entry name ${JSON.stringify(n.name.toString('latin1'))}`);
+  // A scan's unread xattrs must have been filled in: encoding them as none would lose them.
+  if (n.xattrs === XATTRS_UNREAD) throw invalidArgument(`xattrs of ${JSON.stringify(n.name.toString('latin1'))} were not read`);
   const xattrs = n.xattrs !== undefined && n.xattrs.length > 0 ? n.xattrs : undefined;
   if (n.content !== undefined && (n.sizes ?? []).length !== n.content.length) throw invalidArgument('content and sizes differ in length');
   w.mapHeader(REQUIRED.length + optionalCount(n, xattrs));

@@ -29,6 +29,9 @@ export class WalkAhead {
   #failure: { readonly err: unknown } | undefined;
   #wakeConsumer: (() => void) | undefined;
   #wakeProducer: (() => void) | undefined;
+  #xattrsBefore: bigint | undefined;
+  /** Taken before the walk's first scan. */
+  readonly startedAt = new Date();
 
   /** `limit`: events kept once the consumer takes them; `startLimit`: before it starts (at least `limit`). */
   constructor(
@@ -37,7 +40,12 @@ export class WalkAhead {
     private readonly limit = DEFAULT_LIMIT,
     private readonly startLimit = LIMIT_BEFORE_START,
   ) {
-    void this.#run(walkRuns(roots, opts));
+    void this.#run(walkRuns(roots, { ...opts, xattrsBefore: () => this.#xattrsBefore }));
+  }
+
+  /** From now on, entries whose ctime (ns) is before `ns` are scanned without their xattrs (WalkOptions.xattrsBefore). */
+  skipXattrsBefore(ns: bigint): void {
+    this.#xattrsBefore = ns;
   }
 
   /** The walk's events in order; errors among them go to `onError` as the walk reported them. Call once. */

@@ -24,6 +24,11 @@ export interface WalkOptions {
   readonly excludeLargerThan?: number;
   /** Of a directory holding one of these tag files, walk only the tag files (checked when it is listed). */
   readonly tagFiles?: readonly TagSpec[];
+  /**
+   * Asked as the walk scans a directory's entries: those below the roots whose ctime (ns) is before it
+   * come with XATTRS_UNREAD for their xattrs, which the consumer fills in (they are not read).
+   */
+  readonly xattrsBefore?: () => bigint | undefined;
   /** An entry that cannot be read or vanished; it is skipped and the walk goes on. */
   readonly onError: (path: Buffer, err: Error) => void;
   readonly accounts?: AccountDb;
@@ -222,6 +227,7 @@ function childOptions(rootDevice: number, opts: WalkOptions): ChildScanOptions {
     ...(opts.exclude && { exclude: opts.exclude }),
     ...(opts.accounts && { accounts: opts.accounts }),
     ...(opts.tagFiles && { tagFiles: opts.tagFiles }),
+    ...(opts.xattrsBefore && { xattrsBefore: opts.xattrsBefore }),
     descends: (node) => node.type === 'dir' && !(opts.oneFileSystem === true && node.device !== rootDevice),
   };
 }

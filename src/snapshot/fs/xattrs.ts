@@ -3,6 +3,13 @@ import { native } from './native.js';
 
 export type Xattrs = readonly (readonly [name: string, value: Buffer])[];
 
+/**
+ * A scanned node's xattrs when the scan did not read them (see scanNames' `xattrsBefore`): whoever
+ * takes the node fills them in (backup: from the parent snapshot, or read then). Compared by identity;
+ * the tree encoder refuses a node that still has it.
+ */
+export const XATTRS_UNREAD: Xattrs = Object.freeze([]);
+
 /** All attributes of `path`, sorted by the bytes of their names. */
 export function readXattrs(path: Buffer): Xattrs {
   const n = native();
