@@ -339,10 +339,7 @@ async function entryNode(
 
 /** The directory's node once its entries are stored; undefined when its unread xattrs cannot be read (reported). */
 async function storeDir(frame: DirFrame, ctx: Ctx): Promise<Node | undefined> {
-  // A directory whose entries were all decided without waiting is not put through Promise.all.
-  const waits = frame.entries.some((e) => e instanceof Promise);
-  const all = waits ? await Promise.all(frame.entries) : (frame.entries as (Node | undefined)[]);
-  const entries = all.filter((n): n is Node => n !== undefined);
+  const entries = (await settled(frame.entries)).filter((n): n is Node => n !== undefined);
   for (const n of entries) countXattrs(n, ctx);
   const old = await frame.old;
   if (!xattrsFilled(frame.path, frame.node, old, ctx)) return undefined;
@@ -362,6 +359,26 @@ function describe(err: Error): string {
   if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
   if (e.code === 'ENOENT') return 'vanished during the backup';
   return e.message;
+}
+
+/**
+ * The entries with the pending ones awaited. Only those go through Promise.all: most directories have none
+ * or a few, and Promise.all over all of a directory's entries wraps each in a promise of its own.
+ */
+async function settled(entries: DirFrame['entries']): Promise<(Node | undefined)[]> {
+  const at: number[] = [];
+  const waits: Promise<Node | undefined>[] = [];
+  entries.forEach((e, i) => {
+    if (e instanceof Promise) {
+      at.push(i);
+      waits.push(e);
+    }
+  });
+  if (waits.length === 0) return entries as (Node | undefined)[];
+  const done = await Promise.all(waits);
+  const out = entries.slice() as (Node | undefined)[];
+  at.forEach((i, k) => (out[i] = done[k]));
+  return out;
 }
 
 /** Fills in xattrs the walk left unread (parent-xattrs.ts); false when reading them failed (counted and reported). */
