@@ -7,6 +7,7 @@
 import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
 import type { Content } from './copy-content-types.js';
+import { compareBytes } from '../core/bytes.js';
 
 /** A source tree and the destination tree that is its copy. */
 export interface TreePair {
@@ -55,7 +56,7 @@ export class DirBase {
   constructor(src: readonly Node[], dst: readonly Node[]) {
     let j = 0;
     for (const s of src) {
-      while (j < dst.length && Buffer.compare((dst[j] as Node).name, s.name) < 0) j++;
+      while (j < dst.length && compareBytes((dst[j] as Node).name, s.name) < 0) j++;
       const d = dst[j];
       if (d === undefined || !d.name.equals(s.name)) continue;
       if (s.subtree !== undefined && d.subtree !== undefined) {
@@ -112,7 +113,7 @@ export class DirBase {
     let hi = this.#names.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const c = Buffer.compare(this.#names[mid] as Buffer, name);
+      const c = compareBytes(this.#names[mid] as Buffer, name);
       if (c === 0) return this.#pairs[mid];
       if (c < 0) lo = mid + 1;
       else hi = mid;

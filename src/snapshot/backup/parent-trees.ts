@@ -6,6 +6,7 @@ import type { ScannedNode } from '../fs/scan.js';
 import type { BlobLocation } from '../../core/types.js';
 import { decodeTree } from '../fs/tree-codec.js';
 import { TreeAhead } from '../tree-ahead.js';
+import { compareBytes } from '../../core/bytes.js';
 
 /**
  * A parent snapshot's directory: its tree id, its entries in tree order (sorted strictly by name
@@ -83,7 +84,7 @@ export function parentEntry(dir: ParentDir, name: Buffer): Node | undefined {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const node = nodes[mid] as Node;
-    const c = Buffer.compare(node.name, name);
+    const c = compareBytes(node.name, name);
     if (c === 0) {
       dir.next = mid + 1;
       return node;

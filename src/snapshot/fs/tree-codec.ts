@@ -7,6 +7,7 @@ import type { Mutable } from '../../core/types.js';
 import type { Node } from '../node.js';
 import { TYPE_CODES, typeCode } from './file-type.js';
 import { XATTRS_UNREAD, compareNames } from './xattrs.js';
+import { compareBytes } from '../../core/bytes.js';
 
 export const TREE_VERSION = 1;
 
@@ -41,7 +42,7 @@ export function decodeTree(bytes: Uint8Array): Node[] {
     const fields = new EntryFields();
     for (let i = 0; i < count; i++) {
       const node = decodeNode(r, fields);
-      if (i > 0 && Buffer.compare(nodes[i - 1]!.name, node.name) >= 0) throw corrupt('tree entries not sorted strictly by name bytes');
+      if (i > 0 && compareBytes(nodes[i - 1]!.name, node.name) >= 0) throw corrupt('tree entries not sorted strictly by name bytes');
       nodes.push(node);
     }
     return nodes;
@@ -472,6 +473,6 @@ export function validName(name: Buffer): boolean {
 
 function checkOrder(names: readonly Buffer[], fail: (what: string) => Error): void {
   for (let i = 1; i < names.length; i++) {
-    if (Buffer.compare(names[i - 1]!, names[i]!) >= 0) throw fail('tree entries not sorted strictly by name bytes');
+    if (compareBytes(names[i - 1]!, names[i]!) >= 0) throw fail('tree entries not sorted strictly by name bytes');
   }
 }
