@@ -12,3 +12,20 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   }
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
+
+/**
+ * Where `key` is among `items` sorted strictly by `nameOf` (compareBytes order): its index, or, when
+ * absent, `-(insertion point) - 1`.
+ */
+export function searchByName<T>(items: readonly T[], key: Uint8Array, nameOf: (item: T) => Uint8Array): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareBytes(nameOf(items[mid] as T), key);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -lo - 1;
+}

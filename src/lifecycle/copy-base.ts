@@ -7,7 +7,9 @@
 import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
 import type { Content } from './copy-content-types.js';
-import { compareBytes } from '../core/bytes.js';
+import { compareBytes, searchByName } from '../core/bytes.js';
+
+const itself = (name: Buffer): Buffer => name;
 
 /** A source tree and the destination tree that is its copy. */
 export interface TreePair {
@@ -109,15 +111,7 @@ export class DirBase {
 
   /** The pair of the entry named `name` (a binary search: names are sorted). */
   #pair(name: Buffer): Pair | undefined {
-    let lo = 0;
-    let hi = this.#names.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const c = compareBytes(this.#names[mid] as Buffer, name);
-      if (c === 0) return this.#pairs[mid];
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return undefined;
+    const at = searchByName(this.#names, name, itself);
+    return at >= 0 ? this.#pairs[at] : undefined;
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { compareBytes } from '../../src/core/bytes.js';
+import { compareBytes, searchByName } from '../../src/core/bytes.js';
 
 t.test('compareBytes orders as Buffer.compare does', async (t) => {
   t.equal(compareBytes(Buffer.from('a'), Buffer.from('a')), 0);
@@ -18,5 +18,25 @@ t.test('compareBytes orders as Buffer.compare does', async (t) => {
       },
     ),
     { numRuns: 2000 },
+  );
+});
+
+t.test('searchByName finds an index, or where the name would go', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.uint8Array({ max: 3, maxLength: 3 }), { selector: (b) => Buffer.from(b).toString('hex') }),
+      fc.uint8Array({ max: 3, maxLength: 3 }),
+      (raw, k) => {
+        const names = raw.map((b) => Buffer.from(b)).sort((a, b) => Buffer.compare(a, b));
+        const key = Buffer.from(k);
+        const found = names.findIndex((n) => n.equals(key));
+        const insertion = names.filter((n) => Buffer.compare(n, key) < 0).length;
+        return searchByName(names, key, (n) => n) === (found >= 0 ? found : -insertion - 1);
+      },
+    ),
+  );
+  t.equal(
+    searchByName([], Buffer.from('a'), (n: Buffer) => n),
+    -1,
   );
 });

@@ -6,7 +6,7 @@ import type { ScannedNode } from '../fs/scan.js';
 import type { BlobLocation } from '../../core/types.js';
 import { decodeTree } from '../fs/tree-codec.js';
 import { TreeAhead } from '../tree-ahead.js';
-import { compareBytes } from '../../core/bytes.js';
+import { searchByName } from '../../core/bytes.js';
 
 /**
  * A parent snapshot's directory: its tree id, its entries in tree order (sorted strictly by name
@@ -79,22 +79,12 @@ export function parentEntry(dir: ParentDir, name: Buffer): Node | undefined {
     dir.next++;
     return guess;
   }
-  let lo = 0;
-  let hi = nodes.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const node = nodes[mid] as Node;
-    const c = compareBytes(node.name, name);
-    if (c === 0) {
-      dir.next = mid + 1;
-      return node;
-    }
-    if (c < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  dir.next = lo;
-  return undefined;
+  const at = searchByName(nodes, name, nameOf);
+  dir.next = at >= 0 ? at + 1 : -at - 1;
+  return at >= 0 ? nodes[at] : undefined;
 }
+
+const nameOf = (n: Node): Buffer => n.name;
 
 /**
  * The parent's tree id when `nodes` would encode to exactly the parent's tree (same entries,
