@@ -33,6 +33,16 @@ export class MsgReader {
     return this.#pos === this.#buf.length;
   }
 
+  /** Where the next value starts. */
+  get offset(): number {
+    return this.#pos;
+  }
+
+  /** Continues reading at `at`, an offset `offset` gave. */
+  seek(at: number): void {
+    this.#pos = at;
+  }
+
   /** Entries of a map; more than the bytes left could hold (2 per entry) is a failure, before any is read. */
   mapHeader(what: string): number {
     return this.#fits(this.#containerLength(0x80, 0xde, what), 2, what);
@@ -93,6 +103,13 @@ export class MsgReader {
     const len = this.#binLength(what);
     const start = this.#skip(len, what);
     return this.#buf.subarray(start, start + len);
+  }
+
+  /** Moves past a bin value; returns its length (its bytes end at `offset`). */
+  skipBin(what: string): number {
+    const len = this.#binLength(what);
+    this.#skip(len, what);
+    return len;
   }
 
   /** A bin value of exactly `length` bytes, as lowercase hex. */

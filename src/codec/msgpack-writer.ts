@@ -78,6 +78,12 @@ export class MsgWriter {
     this.#pos += bytes.length;
   }
 
+  /** Bytes already encoded (`bytes[from, to)`), written as they are. */
+  raw(bytes: Buffer, from: number, to: number): void {
+    this.#room(to - from);
+    this.#pos += bytes.copy(this.#buf, this.#pos, from, to);
+  }
+
   /** A bin of the bytes that `hex` (even length) spells; throws unless every character is a hex digit. */
   binHex(hex: string): void {
     const len = hex.length >> 1;

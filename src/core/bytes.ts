@@ -13,6 +13,18 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
+/** compareBytes of `a[aFrom, aTo)` and `b[bFrom, bTo)`: names compared where they lie in two tree blobs. */
+export function compareRanges(a: Uint8Array, aFrom: number, aTo: number, b: Uint8Array, bFrom: number, bTo: number): number {
+  const la = aTo - aFrom;
+  const lb = bTo - bFrom;
+  const n = la < lb ? la : lb;
+  for (let i = 0; i < n; i++) {
+    const d = (a[aFrom + i] as number) - (b[bFrom + i] as number);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return la === lb ? 0 : la < lb ? -1 : 1;
+}
+
 /**
  * Where `key` is among `items` sorted strictly by `nameOf` (compareBytes order): its index, or, when
  * absent, `-(insertion point) - 1`.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { compareBytes, searchByName } from '../../src/core/bytes.js';
+import { compareBytes, compareRanges, searchByName } from '../../src/core/bytes.js';
 
 t.test('compareBytes orders as Buffer.compare does', async (t) => {
   t.equal(compareBytes(Buffer.from('a'), Buffer.from('a')), 0);
@@ -19,6 +19,19 @@ t.test('compareBytes orders as Buffer.compare does', async (t) => {
     ),
     { numRuns: 2000 },
   );
+});
+
+t.test('compareRanges orders two ranges as compareBytes orders them cut out', async (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ max: 2, maxLength: 8 }), fc.nat(8), fc.nat(8), fc.nat(8), fc.nat(8), (buf, a, b, c, d) => {
+      const [aFrom, aTo] = [Math.min(a, b) % (buf.length + 1), Math.max(a, b) % (buf.length + 1)].sort((x, y) => x - y) as [number, number];
+      const [bFrom, bTo] = [Math.min(c, d) % (buf.length + 1), Math.max(c, d) % (buf.length + 1)].sort((x, y) => x - y) as [number, number];
+      const want = compareBytes(buf.subarray(aFrom, aTo), buf.subarray(bFrom, bTo));
+      return compareRanges(buf, aFrom, aTo, buf, bFrom, bTo) === want;
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass('2000 pairs of ranges');
 });
 
 t.test('searchByName finds an index, or where the name would go', async (t) => {

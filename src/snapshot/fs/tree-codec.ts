@@ -49,6 +49,36 @@ export function decodeTree(bytes: Uint8Array): Node[] {
   });
 }
 
+/** Where a tree's encoded entries can be taken from as they are (tree-spans.ts). */
+export interface EncodedEntries {
+  readonly bytes: Buffer;
+  /** Entry j is `bytes[start(j), start(j + 1))`. */
+  start(j: number): number;
+}
+
+/**
+ * A tree of `items` in their order: a node is encoded, a number j is entry j of `from` written as it is. The
+ * caller gives the entries of a checked tree in its order (copy-trees.ts): names are not compared again here.
+ */
+export function encodeEntries(items: readonly (Node | number)[], from: EncodedEntries | undefined): Uint8Array {
+  try {
+    writer.mapHeader(2);
+    writer.key('v');
+    writer.uint(TREE_VERSION);
+    writer.key('e');
+    writer.arrayHeader(items.length);
+    for (const item of items) {
+      if (typeof item !== 'number') encodeNode(writer, item);
+      else if (from === undefined) throw invalidArgument('an entry to take as it is, from no tree');
+      else writer.raw(from.bytes, from.start(item), from.start(item + 1));
+    }
+    return writer.take();
+  } catch (err) {
+    writer.reset();
+    throw err;
+  }
+}
+
 /** What a reachability walk needs of an entry: its name (a view into the tree's bytes) and the blobs it references. */
 export interface TreeRefs {
   readonly name: Buffer;
@@ -87,7 +117,7 @@ export function decodeTreeRefs(bytes: Uint8Array): TreeRefs[] {
 const EMPTY = Buffer.alloc(0);
 
 /** The top-level map of a tree blob: version 1 and the entries read by `entries`, nothing after. */
-function decodeTop<T>(bytes: Uint8Array, entries: (r: MsgReader) => T): T {
+export function decodeTop<T>(bytes: Uint8Array, entries: (r: MsgReader) => T): T {
   const r = new MsgReader(bytes, (what) => corrupt(what));
   let out: T | undefined;
   let version: number | undefined;
@@ -279,6 +309,13 @@ function decodeNode(r: MsgReader, f: EntryFields): Node {
   const node = requiredPart(f);
   addOptional(node, f);
   return node;
+}
+
+const entryFields = new EntryFields();
+
+/** The entry at `r`'s offset, read and checked as decodeTree reads each (its place among the others is not checked). */
+export function decodeEntry(r: MsgReader): Node {
+  return decodeNode(r, entryFields);
 }
 
 /** Reads one entry's keys and values into `f`; a key unknown, or seen before in the entry, is corrupt. */
