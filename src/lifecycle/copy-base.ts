@@ -8,6 +8,8 @@ import type { BlobId } from '../core/ids.js';
 import type { Node } from '../snapshot/node.js';
 import type { Content } from './copy-content-types.js';
 import { compareBytes, searchByName } from '../core/bytes.js';
+import { decodeTree } from '../snapshot/fs/tree-codec.js';
+import type { TreeSpans } from '../snapshot/fs/tree-spans.js';
 
 const itself = (name: Buffer): Buffer => name;
 
@@ -113,5 +115,53 @@ export class DirBase {
   #pair(name: Buffer): Pair | undefined {
     const at = searchByName(this.#names, name, itself);
     return at >= 0 ? this.#pairs[at] : undefined;
+  }
+}
+
+/**
+ * An earlier copy of a directory as a copy starts from it. One this run wrote keeps both trees' bytes, entry i of
+ * the destination's being the copy of entry i of the source's: an entry of the directory's new version equal to
+ * the earlier entry of its name is that copy, taken as it is. One read from both repositories (a run's first
+ * snapshot) is used through its pairs only.
+ */
+export class TreeBase {
+  #full: DirBase | undefined;
+
+  private constructor(
+    /** The trees this run read and wrote, aligned entry by entry. */
+    readonly made: { readonly src: TreeSpans; readonly dst: TreeSpans } | undefined,
+    full: DirBase | undefined,
+  ) {
+    this.#full = full;
+  }
+
+  /** The source tree `src` a run read and the tree `dst` it wrote as its copy. */
+  static made(src: TreeSpans, dst: TreeSpans): TreeBase {
+    return new TreeBase({ src, dst }, undefined);
+  }
+
+  /** A source tree and its copy read from both repositories (decoded in full, so checked). */
+  static read(src: Uint8Array, dst: Uint8Array): TreeBase {
+    return new TreeBase(undefined, new DirBase(decodeTree(src), decodeTree(dst)));
+  }
+
+  /** Entries this memory holds. */
+  get size(): number {
+    return this.made?.src.count ?? this.full().size;
+  }
+
+  /** What the earlier entry j (of a made base) tells of the new entry of its name. */
+  entry(j: number): DirBase {
+    const m = this.made;
+    return m === undefined ? this.full() : new DirBase([m.src.decode(j)], [m.dst.decode(j)]);
+  }
+
+  /** What all earlier entries tell (a renamed directory, content met under another name). */
+  full(): DirBase {
+    if (this.#full === undefined) {
+      const m = this.made as { readonly src: TreeSpans; readonly dst: TreeSpans };
+      this.#full = new DirBase(decodeTree(m.src.bytes), decodeTree(m.dst.bytes));
+    }
+    return this.#full;
   }
 }

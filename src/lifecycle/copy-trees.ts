@@ -7,11 +7,13 @@
 import { createHash } from 'node:crypto';
 import type { BlobId } from '../core/ids.js';
 import { BlobType, type BlobLocation } from '../core/types.js';
-import { encodeTree, decodeTree } from '../snapshot/fs/tree-codec.js';
+import { encodeEntries } from '../snapshot/fs/tree-codec.js';
+import { TreeSpans } from '../snapshot/fs/tree-spans.js';
 import type { Node } from '../snapshot/node.js';
 import { forEachLimited, forEachSpare } from '../repo/for-each-limited.js';
 import { Semaphore } from '../core/semaphore.js';
-import { DirBase, type TreePair } from './copy-base.js';
+import { TreeBase, type TreePair } from './copy-base.js';
+import { planTree } from './copy-plan.js';
 import { ContentCopier, type Content, type ContentDeps } from './copy-content.js';
 import { RecentMap } from '../core/recent-map.js';
 import { LRUCache } from 'lru-cache';
@@ -47,7 +49,7 @@ export class TreeCopier {
   readonly #fileSlots = new Semaphore(FILES_AT_ONCE);
   readonly #dirSlots = new Semaphore(SPARE_DIRS);
   /** Source tree id → the destination tree written for it in this run, and the two as a base. */
-  readonly #made = new LRUCache<BlobId, { readonly dst: BlobId; readonly base: DirBase }>({
+  readonly #made = new LRUCache<BlobId, { readonly dst: BlobId; readonly base: TreeBase }>({
     maxSize: MADE_ENTRIES,
     sizeCalculation: (m) => Math.max(1, m.base.size),
   });
@@ -66,58 +68,39 @@ export class TreeCopier {
 
   async #tree(id: BlobId, base: TreePair | undefined): Promise<BlobId> {
     this.d.signal?.throwIfAborted();
-    const [nodes, known] = await Promise.all([this.#read(id), base && this.#base(base)]);
-    const out: Node[] = [...nodes];
-    const { files, dirs } = this.#fromBase(nodes, known, out);
+    const [tree, known] = await Promise.all([this.#read(id), base && this.#base(base)]);
+    const { out, files, dirs, hints } = planTree(tree, known);
     // Files first, several at once; then subdirectories, some beside this one while slots are spare.
     await forEachLimited(files, FILES_PER_DIR, async (i) => {
-      const n = nodes[i] as Node;
-      const c = await this.#file(n, known?.blobs(n));
+      const n = out[i] as Node;
+      const c = await this.#file(n, hints.get(i)?.blobs(n));
       out[i] = { ...n, content: c.content, sizes: c.sizes };
     });
     await forEachSpare(dirs, this.#dirSlots, async (i) => {
-      const n = nodes[i] as Node;
-      if (n.subtree !== undefined) out[i] = { ...n, subtree: await this.tree(n.subtree, known?.subtree(n)) };
+      const n = out[i] as Node;
+      if (n.subtree !== undefined) out[i] = { ...n, subtree: await this.tree(n.subtree, hints.get(i)?.subtree(n)) };
     });
-    const dst = await this.#store(encodeTree(out));
-    this.#made.set(id, { dst, base: new DirBase(nodes, out) });
+    const bytes = encodeEntries(out, known?.made?.dst);
+    const dst = await this.#store(bytes);
+    this.#made.set(id, { dst, base: TreeBase.made(tree, new TreeSpans(bytes)) });
     return dst;
   }
 
-  /**
-   * Entries the base gives as they are (a file of the same content, a subdirectory of the same id) set in `out` in
-   * this turn; the indexes of the files and subdirectories left to copy. Most entries of a changed directory are
-   * of the first kind, and a call per entry was most of a series' garbage.
-   */
-  #fromBase(nodes: readonly Node[], known: DirBase | undefined, out: Node[]): { files: number[]; dirs: number[] } {
-    const files: number[] = [];
-    const dirs: number[] = [];
-    for (let i = 0; i < nodes.length; i++) {
-      const n = nodes[i] as Node;
-      if (n.subtree !== undefined) {
-        const pair = known?.subtree(n);
-        if (pair?.src === n.subtree) out[i] = { ...n, subtree: pair.dst };
-        else dirs.push(i);
-      } else if (n.content !== undefined && n.content.length > 0) {
-        const c = known?.content(n);
-        if (c) out[i] = { ...n, content: c.content, sizes: c.sizes };
-        else files.push(i);
-      }
-    }
-    return { files, dirs };
-  }
-
   /** The earlier copy of a directory, as the source had it and as the destination has it. */
-  async #base(base: TreePair): Promise<DirBase> {
+  async #base(base: TreePair): Promise<TreeBase> {
     const made = this.#made.get(base.src);
     if (made?.dst === base.dst) return made.base;
-    const [src, dst] = await Promise.all([this.#read(base.src), this.d.readDst(base.dst)]);
-    return new DirBase(src, decodeTree(dst));
+    const [src, dst] = await Promise.all([this.#bytes(base.src), this.d.readDst(base.dst)]);
+    return TreeBase.read(src, dst);
   }
 
-  async #read(id: BlobId): Promise<readonly Node[]> {
+  async #read(id: BlobId): Promise<TreeSpans> {
+    return new TreeSpans(await this.#bytes(id));
+  }
+
+  async #bytes(id: BlobId): Promise<Uint8Array> {
     const loc: BlobLocation = await this.d.src.locate(id);
-    return decodeTree(await this.d.read(id, loc));
+    return this.d.read(id, loc);
   }
 
   #file(n: Node, known: ReadonlyMap<BlobId, BlobId> | undefined): Promise<Content> {

@@ -3,7 +3,11 @@ import t from 'tap';
 import fc from 'fast-check';
 import type { BlobId, SnapshotId } from '../../src/core/ids.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
-import { DirBase } from '../../src/lifecycle/copy-base.js';
+import { DirBase, TreeBase } from '../../src/lifecycle/copy-base.js';
+import { planTree } from '../../src/lifecycle/copy-plan.js';
+import { encodeTree } from '../../src/snapshot/fs/tree-codec.js';
+import { TreeSpans } from '../../src/snapshot/fs/tree-spans.js';
+import type { Node } from '../../src/snapshot/node.js';
 import { CopyBases } from '../../src/lifecycle/copy-bases.js';
 import { RecentMap } from '../../src/core/recent-map.js';
 import { node } from '../helpers/node.js';
@@ -53,6 +57,68 @@ t.test('DirBase: unchanged content, a renamed or changed directory, and blob map
   const swapped = new DirBase([file('x', ['x1'], [4]), dir('y', 'y1')], [dir('x', 'X1'), file('y', ['Y1'], [4])]);
   t.equal(swapped.content(file('x', ['x1'], [4])), undefined, 'a name whose type differs in the copy is not paired');
   t.equal(swapped.subtree(dir('y', 'y1')), undefined);
+});
+
+/** Ids that encode (hex), for the tests that write trees. */
+const hid = (s: string): BlobId => Buffer.from(s).toString('hex').padEnd(64, '0') as BlobId;
+const hfile = (name: string, content: string[], sizes: number[]) => node(name, 'file', { content: content.map(hid), sizes });
+const hdir = (name: string, tree: string) => node(name, 'dir', { subtree: hid(tree) });
+
+t.test('planTree: equal entries taken from the copy, changed ones from the entry of their name, new names from all', async (t) => {
+  const earlier = [
+    hfile('a', ['a1'], [10]),
+    hdir('docs', 'd1'),
+    hfile('edit', ['e1', 'e2'], [5, 5]),
+    hdir('src', 's1'),
+    hfile('touch', ['t1'], [3]),
+  ];
+  const copy = [
+    hfile('a', ['A1'], [10]),
+    hdir('docs', 'D1'),
+    hfile('edit', ['E1', 'E2'], [5, 5]),
+    hdir('src', 'S1'),
+    hfile('touch', ['T1'], [3]),
+  ];
+  const base = TreeBase.made(new TreeSpans(encodeTree(earlier)), new TreeSpans(encodeTree(copy)));
+  t.equal(base.size, 5);
+  const now = [
+    hfile('a', ['a1'], [10]),
+    hdir('archive', 'd1'),
+    hfile('edit', ['e1', 'e9'], [5, 5]),
+    hfile('new', ['n1'], [4]),
+    hdir('src', 's2'),
+    { ...hfile('touch', ['t1'], [3]), mtimeNs: 7n },
+  ];
+  const plan = planTree(new TreeSpans(encodeTree(now)), base);
+  t.same(plan.out[0], 0, "an equal entry is the copy's entry");
+  t.same((plan.out[1] as Node).subtree, hid('D1'), 'a renamed directory is found among all entries');
+  t.same(plan.files, [2, 3], 'changed and new files are left to copy');
+  t.same(
+    [...(plan.hints.get(2)?.blobs(now[2] as Node) ?? [])],
+    [
+      [hid('e1'), hid('E1')],
+      [hid('e2'), hid('E2')],
+    ],
+  );
+  t.same(plan.dirs, [4], 'a changed directory is left to copy');
+  t.same(plan.hints.get(4)?.subtree(now[4] as Node), { src: hid('s1'), dst: hid('S1') }, 'from its earlier version');
+  t.same(plan.out[5], { ...now[5], content: [hid('T1')], sizes: [3] }, "a touched file keeps its copy's content");
+
+  const read = planTree(new TreeSpans(encodeTree(now)), TreeBase.read(encodeTree(earlier), encodeTree(copy)));
+  t.notOk(
+    read.out.some((o) => typeof o === 'number'),
+    'a base read from the repositories gives no entry as it is',
+  );
+  t.same((read.out[0] as Node).content, [hid('A1')]);
+  const none = planTree(new TreeSpans(encodeTree(now)), undefined);
+  t.same(
+    [none.files, none.dirs],
+    [
+      [0, 2, 3, 5],
+      [1, 4],
+    ],
+    'without a base everything is copied',
+  );
 });
 
 const snap = (sid: string, time: string, extra: Partial<Snapshot> = {}): Snapshot => ({

@@ -11,7 +11,7 @@ import type { ByteRange } from '../../src/core/types.js';
 import { copySnapshots } from '../../src/lifecycle/copy.js';
 import type { Repository } from '../../src/repo/repository.js';
 import { listSnapshots } from '../../src/repo/snapshots.js';
-import { initRepo, readAllSnapshots, sameFiles, tempDir, writeSnapshot, type FileSet } from './repo-fixture.js';
+import { initRepo, readAllSnapshots, sameFiles, tempDir, writeSnapshot } from './repo-fixture.js';
 
 /** A memory backend that counts reads of pack files. */
 class CountingBackend extends MemoryBackend {
@@ -24,8 +24,21 @@ class CountingBackend extends MemoryBackend {
 
 const PATHS = ['a/x', 'a/y', 'a/b/z', 'a/b/w', 'c/v', 'c/d/u', 'top', 'big'];
 
-/** One day's change: a file written (new bytes, or a copy of another's), removed, or directory `a/b` moved to `e`. */
-type Change = { kind: 'write'; path: number; seed: number; size: number } | { kind: 'remove'; path: number } | { kind: 'move' };
+/**
+ * One day's change: a file written (new bytes, or a copy of another's), touched (its mtime changed), removed, or
+ * directory `a/b` moved to `e`.
+ */
+type Change =
+  | { kind: 'write'; path: number; seed: number; size: number }
+  | { kind: 'touch'; path: number; seed: number }
+  | { kind: 'remove'; path: number }
+  | { kind: 'move' };
+
+/** A day's files and their mtimes (0 where not touched). */
+interface Day {
+  readonly files: Map<string, Uint8Array>;
+  readonly mtimes: Map<string, bigint>;
+}
 
 const change: fc.Arbitrary<Change> = fc.oneof(
   fc.record({
@@ -34,6 +47,7 @@ const change: fc.Arbitrary<Change> = fc.oneof(
     seed: fc.nat(5),
     size: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 3000, max: 6000 })),
   }),
+  fc.record({ kind: fc.constant('touch' as const), path: fc.nat(PATHS.length - 1), seed: fc.nat(3) }),
   fc.record({ kind: fc.constant('remove' as const), path: fc.nat(PATHS.length - 1) }),
   fc.constant({ kind: 'move' as const }),
 );
@@ -45,37 +59,47 @@ function bytes(seed: number, size: number): Uint8Array {
   return out;
 }
 
-function apply(files: Map<string, Uint8Array>, c: Change): void {
-  if (c.kind === 'write') files.set(PATHS[c.path] ?? 'top', bytes(c.seed, c.size));
-  else if (c.kind === 'remove') files.delete(PATHS[c.path] ?? 'top');
+function apply({ files, mtimes }: Day, c: Change): void {
+  const path = c.kind === 'move' ? '' : (PATHS[c.path] ?? 'top');
+  if (c.kind === 'write') files.set(path, bytes(c.seed, c.size));
+  else if (c.kind === 'touch') mtimes.set(path, BigInt(c.seed + 1));
+  else if (c.kind === 'remove') files.delete(path);
   else {
     for (const [p, data] of [...files]) {
       if (!p.startsWith('a/b/')) continue;
       files.delete(p);
       files.set(`e/${p.slice(4)}`, data);
+      mtimes.set(`e/${p.slice(4)}`, mtimes.get(p) ?? 0n);
     }
   }
 }
 
-/** The source's snapshots, oldest first, each with the files it holds. */
-async function series(src: Repository, days: readonly (readonly Change[])[]): Promise<Map<SnapshotId, FileSet>> {
-  const files = new Map<string, Uint8Array>([['top', bytes(9, 50)]]);
-  const out = new Map<SnapshotId, FileSet>();
+/** The source's snapshots, oldest first, each with the files it holds and their mtimes. */
+async function series(src: Repository, days: readonly (readonly Change[])[]): Promise<Map<SnapshotId, Day>> {
+  const now: Day = { files: new Map([['top', bytes(9, 50)]]), mtimes: new Map() };
+  const out = new Map<SnapshotId, Day>();
   for (const [i, day] of days.entries()) {
-    for (const c of day) apply(files, c);
+    for (const c of day) apply(now, c);
     const time = new Date(Date.UTC(2026, 0, 1 + i)).toISOString();
-    out.set(await writeSnapshot(src, files, { time }), new Map(files));
+    const mtimes = new Map([...now.files.keys()].map((p) => [p, now.mtimes.get(p) ?? 0n]));
+    out.set(await writeSnapshot(src, now.files, { time, mtimes }), { files: new Map(now.files), mtimes });
   }
   return out;
 }
 
-/** Problems of `dst`: a copy whose files are not its source snapshot's. */
-async function mismatches(dst: Repository, want: ReadonlyMap<SnapshotId, FileSet>): Promise<string[]> {
-  const got = await readAllSnapshots(dst);
+const sameTimes = (a: ReadonlyMap<string, bigint> | undefined, b: ReadonlyMap<string, bigint>): boolean =>
+  a !== undefined && a.size === b.size && [...a].every(([p, t]) => b.get(p) === t);
+
+/** Problems of `dst`: a copy whose files or mtimes are not its source snapshot's. */
+async function mismatches(dst: Repository, want: ReadonlyMap<SnapshotId, Day>): Promise<string[]> {
+  const times = new Map<SnapshotId, Map<string, bigint>>();
+  const got = await readAllSnapshots(dst, times);
   const out: string[] = [];
   for (const s of await listSnapshots(dst)) {
     const from = s.copiedFrom;
-    if (from === undefined || !sameFiles(got.get(s.id), want.get(from))) out.push(`copy of ${String(from)}`);
+    const day = from === undefined ? undefined : want.get(from);
+    if (day === undefined || !sameFiles(got.get(s.id), day.files)) out.push(`copy of ${String(from)}`);
+    else if (!sameTimes(times.get(s.id), day.mtimes)) out.push(`mtimes of the copy of ${String(from)}`);
   }
   if (got.size !== want.size) out.push(`${got.size} copies of ${want.size} snapshots`);
   return out;

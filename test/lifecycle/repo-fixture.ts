@@ -75,9 +75,10 @@ class Writer {
     readonly repo: Repository,
     readonly saver: BlobSaver,
     readonly tasks: BlobTasks,
+    readonly mtimes: ReadonlyMap<string, bigint> = new Map(),
   ) {}
 
-  async file(name: string, data: Uint8Array): Promise<Node> {
+  async file(name: string, data: Uint8Array, mtimeNs = 0n): Promise<Node> {
     const large = data.length >= this.repo.config.largeFile;
     const content: BlobId[] = [];
     const sizes: number[] = [];
@@ -93,13 +94,13 @@ class Writer {
       if (!large) break;
     }
     if (large) await this.saver.endLargeFile();
-    return { ...node(name, 'file'), size: data.length, content, sizes };
+    return { ...node(name, 'file'), size: data.length, content, sizes, mtimeNs };
   }
 
-  async dir(d: Dir): Promise<BlobId> {
+  async dir(d: Dir, prefix = ''): Promise<BlobId> {
     const nodes: Node[] = [];
-    for (const [name, sub] of d.dirs) nodes.push({ ...node(name, 'dir'), subtree: await this.dir(sub) });
-    for (const [name, data] of d.files) nodes.push(await this.file(name, data));
+    for (const [name, sub] of d.dirs) nodes.push({ ...node(name, 'dir'), subtree: await this.dir(sub, `${prefix}${name}/`) });
+    for (const [name, data] of d.files) nodes.push(await this.file(name, data, this.mtimes.get(`${prefix}${name}`)));
     nodes.sort((a, b) => Buffer.compare(a.name, b.name));
     const r = this.tasks.seal({ op: 'seal', data: encodeTree(nodes), level: 3 });
     if (!(await this.saver.has(r.id)) && this.saver.claim(r.id)) await this.saver.saveSmall(BlobType.tree, r.id, r.sealed, r.rawLength);
@@ -112,12 +113,14 @@ export interface SnapshotMeta {
   readonly hostname?: string;
   readonly paths?: readonly string[];
   readonly tags?: readonly string[];
+  /** Files' mtimes by path (0 for the others). */
+  readonly mtimes?: ReadonlyMap<string, bigint>;
 }
 
 /** Stores `files` (paths relative to the snapshot root, '/'-separated) as a new snapshot: packs → index → record. */
 export async function writeSnapshot(repo: Repository, files: FileSet, meta: SnapshotMeta = {}): Promise<SnapshotId> {
   const saver = new BlobSaver(repo.backend, repo.sealer, repo.index, { ...repo.config, indexEvery: 10_000 });
-  const w = new Writer(repo, saver, new BlobTasks({ encKey: repo.master.encKey, idKey: repo.master.idKey }));
+  const w = new Writer(repo, saver, new BlobTasks({ encKey: repo.master.encKey, idKey: repo.master.idKey }), meta.mtimes);
   const tree = await w.dir(toDirs(files));
   await saver.flush();
   return saveSnapshot(repo, {
@@ -130,11 +133,19 @@ export async function writeSnapshot(repo: Repository, files: FileSet, meta: Snap
   });
 }
 
-async function readDir(repo: Repository, view: IndexView, tree: BlobId, prefix: string, out: Map<string, Uint8Array>): Promise<void> {
+async function readDir(
+  repo: Repository,
+  view: IndexView,
+  tree: BlobId,
+  prefix: string,
+  out: Map<string, Uint8Array>,
+  mtimes?: Map<string, bigint>,
+): Promise<void> {
   for (const node of await loadTreeFrom(repo, view, tree)) {
     const path = `${prefix}${node.name.toString()}`;
-    if (node.type === 'dir' && node.subtree) await readDir(repo, view, node.subtree, `${path}/`, out);
+    if (node.type === 'dir' && node.subtree) await readDir(repo, view, node.subtree, `${path}/`, out, mtimes);
     if (node.type !== 'file') continue;
+    mtimes?.set(path, node.mtimeNs);
     const parts: Uint8Array[] = [];
     for (const id of node.content ?? []) {
       const loc = view.locations(id)[0];
@@ -145,13 +156,18 @@ async function readDir(repo: Repository, view: IndexView, tree: BlobId, prefix: 
   }
 }
 
-/** Every file of every snapshot, read from the repository's own index files. */
-export async function readAllSnapshots(repo: Repository): Promise<Map<SnapshotId, Map<string, Uint8Array>>> {
+/** Every file of every snapshot, read from the repository's own index files; with `mtimes`, their mtimes there too. */
+export async function readAllSnapshots(
+  repo: Repository,
+  mtimes?: Map<SnapshotId, Map<string, bigint>>,
+): Promise<Map<SnapshotId, Map<string, Uint8Array>>> {
   const view = await loadIndexView(repo.backend, repo.sealer);
   const out = new Map<SnapshotId, Map<string, Uint8Array>>();
   for (const s of await listSnapshots(repo)) {
     const files = new Map<string, Uint8Array>();
-    await readDir(repo, view, s.tree, '', files);
+    const times = new Map<string, bigint>();
+    mtimes?.set(s.id, times);
+    await readDir(repo, view, s.tree, '', files, times);
     out.set(s.id, files);
   }
   return out;
