@@ -89,7 +89,11 @@ export class TreeCopier {
   /** The earlier copy of a directory, as the source had it and as the destination has it. */
   async #base(base: TreePair): Promise<TreeBase> {
     const made = this.#made.get(base.src);
-    if (made?.dst === base.dst) return made.base;
+    if (made?.dst === base.dst) {
+      // The copy about to be written supersedes it: kept, a used base would outlive those not used yet.
+      this.#made.delete(base.src);
+      return made.base;
+    }
     const [src, dst] = await Promise.all([this.#bytes(base.src), this.d.readDst(base.dst)]);
     return TreeBase.read(src, dst);
   }
