@@ -111,6 +111,13 @@ export class BlobSaver {
   }
 
   async #upload(finishing: Promise<PackDescription>): Promise<void> {
+    this.#track(finishing);
+    while (this.#uploads.size >= this.#limits.uploads) await Promise.race(this.#uploads);
+    this.#throwIfFailed();
+  }
+
+  /** A pack finishing and uploading, entered into the index when done; a failure fails the next save or flush. */
+  #track(finishing: Promise<PackDescription>): void {
     const p = finishing.then(
       (desc) => this.#packDone(desc),
       (err: unknown) => {
@@ -119,8 +126,6 @@ export class BlobSaver {
     );
     this.#uploads.add(p);
     void p.finally(() => this.#uploads.delete(p));
-    while (this.#uploads.size >= this.#limits.uploads) await Promise.race(this.#uploads);
-    this.#throwIfFailed();
   }
 
   async #packDone(desc: PackDescription): Promise<void> {
@@ -137,6 +142,26 @@ export class BlobSaver {
 
   #throwIfFailed(): void {
     if (this.#failure !== undefined) throw this.#failure.err;
+  }
+
+  /**
+   * Everything saved so far made durable and indexed while saving goes on (copy starts its next snapshot
+   * meanwhile): the open packs are finished now and later saves go to new ones. Resolves once those packs and every
+   * upload started before are in an index file; rejects as flush does. Call it between files.
+   */
+  checkpoint(): Promise<void> {
+    const open = [
+      this.#large?.finish(),
+      this.#normal?.count ? this.#normal.finish() : undefined,
+      this.#tree?.count ? this.#tree.finish() : undefined,
+    ];
+    this.#large = this.#normal = this.#tree = undefined;
+    for (const finishing of open) if (finishing) this.#track(finishing);
+    const uploads = [...this.#uploads];
+    return Promise.all(uploads).then(async () => {
+      this.#throwIfFailed();
+      await this.#index.flush();
+    });
   }
 
   /** Finish every open pack, wait for all uploads, write the index. Afterwards everything saved is durable and indexed. */
