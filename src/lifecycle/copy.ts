@@ -84,30 +84,49 @@ export async function copySnapshots(
   const deps = { src, dst, saver, pool, read, readSealed, reseal, readDst, counters, rechunk: opts.rechunk === true, signal: opts.signal };
   const trees = new TreeCopier(deps);
   const bases = new CopyBases(opts.sources ?? snapshots, existing);
-  let copied = 0;
-  let skipped = 0;
+  const done = { copied: 0, skipped: 0 };
+  // The last copy's record, written once its packs are indexed while the next snapshot is copied.
+  let saving: Promise<void> = Promise.resolve();
+  let unsaved: Snapshot | undefined;
   const ordered = [...snapshots].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   try {
     for (const snap of ordered) {
+      // A copy being recorded may be this snapshot's (a snapshot named twice): it is skipped once recorded.
+      if (unsaved && isCopyOf(unsaved, snap)) await saving;
       const found = existing.find((e) => isCopyOf(e, snap));
       if (found) {
-        skipped++;
+        await saving;
+        done.skipped++;
         opts.onSnapshot?.({ kind: 'skipped', source: snap, copy: found.id });
         continue;
       }
       const tree = await trees.tree(snap.tree, bases.nearest(snap));
-      await saver.flush();
-      const { id: _id, parent: _parent, ...record } = snap;
-      const made = { ...record, tree, original: originalOf(snap), copiedFrom: snap.id } satisfies SnapshotRecord;
-      const copy = await saveSnapshot(dst, made);
-      existing.push({ ...made, id: copy });
       bases.add(snap, tree);
-      copied++;
-      opts.onSnapshot?.({ kind: 'copied', source: snap, copy });
+      await saving;
+      const durable = saver.checkpoint();
+      const made = recordOf(snap, tree);
+      unsaved = { ...made, id: snap.id };
+      saving = durable.then(async () => {
+        const copy = await saveSnapshot(dst, made);
+        existing.push({ ...made, id: copy });
+        unsaved = undefined;
+        done.copied++;
+        opts.onSnapshot?.({ kind: 'copied', source: snap, copy });
+      });
+      saving.catch(() => undefined);
     }
+    await saving;
+    await saver.flush();
   } catch (err) {
+    await saving.catch(() => undefined);
     await saver.abort();
     throw err;
   }
-  return { copied, skipped, counters };
+  return { ...done, counters };
+}
+
+/** The record of `snap`'s copy, whose root is `tree`. */
+function recordOf(snap: Snapshot, tree: BlobId): SnapshotRecord {
+  const { id: _id, parent: _parent, ...rest } = snap;
+  return { ...rest, tree, original: originalOf(snap), copiedFrom: snap.id };
 }
