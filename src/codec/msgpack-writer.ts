@@ -24,6 +24,11 @@ export class MsgWriter {
   /** Short strings written lately, encoded. */
   readonly #strs = new Map<string, Uint8Array>();
 
+  /** Bytes written since the last take. */
+  get length(): number {
+    return this.#pos;
+  }
+
   /** The bytes written since the last take, as a new buffer; the writer starts over. */
   take(): Uint8Array {
     const out = Buffer.from(this.#buf.subarray(0, this.#pos));

@@ -9,7 +9,7 @@ import type { Node } from '../snapshot/node.js';
 import type { Content } from './copy-content-types.js';
 import { compareBytes, searchByName } from '../core/bytes.js';
 import { decodeTree } from '../snapshot/fs/tree-codec.js';
-import type { TreeSpans } from '../snapshot/fs/tree-spans.js';
+import type { TreeEntries, TreeSpans } from '../snapshot/fs/tree-spans.js';
 
 const itself = (name: Buffer): Buffer => name;
 
@@ -129,14 +129,14 @@ export class TreeBase {
 
   private constructor(
     /** The trees this run read and wrote, aligned entry by entry. */
-    readonly made: { readonly src: TreeSpans; readonly dst: TreeSpans } | undefined,
+    readonly made: { readonly src: TreeSpans; readonly dst: TreeEntries } | undefined,
     full: DirBase | undefined,
   ) {
     this.#full = full;
   }
 
   /** The source tree `src` a run read and the tree `dst` it wrote as its copy. */
-  static made(src: TreeSpans, dst: TreeSpans): TreeBase {
+  static made(src: TreeSpans, dst: TreeEntries): TreeBase {
     return new TreeBase({ src, dst }, undefined);
   }
 
@@ -159,7 +159,7 @@ export class TreeBase {
   /** What all earlier entries tell (a renamed directory, content met under another name). */
   full(): DirBase {
     if (this.#full === undefined) {
-      const m = this.made as { readonly src: TreeSpans; readonly dst: TreeSpans };
+      const m = this.made as { readonly src: TreeSpans; readonly dst: TreeEntries };
       this.#full = new DirBase(decodeTree(m.src.bytes), decodeTree(m.dst.bytes));
     }
     return this.#full;

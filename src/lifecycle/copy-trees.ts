@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { BlobId } from '../core/ids.js';
 import { BlobType, type BlobLocation } from '../core/types.js';
 import { encodeEntries } from '../snapshot/fs/tree-codec.js';
-import { TreeSpans } from '../snapshot/fs/tree-spans.js';
+import { TreeEntries, TreeSpans } from '../snapshot/fs/tree-spans.js';
 import type { Node } from '../snapshot/node.js';
 import { forEachLimited, forEachSpare } from '../repo/for-each-limited.js';
 import { Semaphore } from '../core/semaphore.js';
@@ -80,9 +80,9 @@ export class TreeCopier {
       const n = out[i] as Node;
       if (n.subtree !== undefined) out[i] = { ...n, subtree: await this.tree(n.subtree, hints.get(i)?.subtree(n)) };
     });
-    const bytes = encodeEntries(out, known?.made?.dst);
+    const { bytes, starts } = encodeEntries(out, known?.made?.dst);
     const dst = await this.#store(bytes);
-    this.#made.set(id, { dst, base: TreeBase.made(tree, new TreeSpans(bytes)) });
+    this.#made.set(id, { dst, base: TreeBase.made(tree, new TreeEntries(bytes, starts)) });
     return dst;
   }
 

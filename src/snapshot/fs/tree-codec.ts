@@ -57,22 +57,29 @@ export interface EncodedEntries {
 }
 
 /**
- * A tree of `items` in their order: a node is encoded, a number j is entry j of `from` written as it is. The
- * caller gives the entries of a checked tree in its order (copy-trees.ts): names are not compared again here.
+ * A tree of `items` in their order, and where each entry starts in it (`starts[items.length]` is its end): a node is
+ * encoded, a number j is entry j of `from` written as it is. The caller gives the entries of a checked tree in its
+ * order (copy-trees.ts): names are not compared again here.
  */
-export function encodeEntries(items: readonly (Node | number)[], from: EncodedEntries | undefined): Uint8Array {
+export function encodeEntries(
+  items: readonly (Node | number)[],
+  from: EncodedEntries | undefined,
+): { readonly bytes: Uint8Array; readonly starts: Uint32Array } {
+  const starts = new Uint32Array(items.length + 1);
   try {
     writer.mapHeader(2);
     writer.key('v');
     writer.uint(TREE_VERSION);
     writer.key('e');
     writer.arrayHeader(items.length);
-    for (const item of items) {
+    items.forEach((item, i) => {
+      starts[i] = writer.length;
       if (typeof item !== 'number') encodeNode(writer, item);
       else if (from === undefined) throw invalidArgument('an entry to take as it is, from no tree');
       else writer.raw(from.bytes, from.start(item), from.start(item + 1));
-    }
-    return writer.take();
+    });
+    starts[items.length] = writer.length;
+    return { bytes: writer.take(), starts };
   } catch (err) {
     writer.reset();
     throw err;

@@ -13,19 +13,57 @@ import { decodeEntry, decodeTop, type EncodedEntries } from './tree-codec.js';
 /** The map key `n` as MsgReader.shortKey reads it. */
 const NAME_KEY = 0x6e;
 
-export class TreeSpans implements EncodedEntries {
+/** A tree blob's bytes and where each entry starts: entries compared and decoded one by one. */
+export class TreeEntries implements EncodedEntries {
   readonly bytes: Buffer;
   readonly count: number;
-  /** Entry i is `bytes[starts[i], starts[i + 1])`. */
-  readonly #starts: Uint32Array;
+  #reader: MsgReader | undefined;
+
+  /** Entry i is `bytes[starts[i], starts[i + 1])`; `starts` as encodeEntries or TreeSpans found them. */
+  constructor(
+    bytes: Uint8Array,
+    readonly starts: Uint32Array,
+  ) {
+    this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.count = starts.length - 1;
+  }
+
+  start(i: number): number {
+    return at(this.starts, i);
+  }
+
+  /** Entries counted as a memory of them is (copy-trees.ts bounds its memory of bases by entries). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Whether entry i and entry j of `other` are the same bytes. */
+  sameEntry(i: number, other: TreeEntries, j: number): boolean {
+    const from = this.start(i);
+    const to = this.start(i + 1);
+    const oFrom = other.start(j);
+    const oTo = other.start(j + 1);
+    return to - from === oTo - oFrom && this.bytes.compare(other.bytes, oFrom, oTo, from, to) === 0;
+  }
+
+  /** Entry i as a node, checked as decodeTree checks each entry. */
+  decode(i: number): Node {
+    this.#reader ??= new MsgReader(this.bytes, (what) => corrupt(what));
+    const r = this.#reader;
+    r.seek(this.start(i));
+    const node = decodeEntry(r);
+    if (r.offset !== this.start(i + 1)) throw corrupt('tree entry (length)');
+    return node;
+  }
+}
+
+/** A tree blob's entries and names found in its bytes. */
+export class TreeSpans extends TreeEntries {
   /** Entry i's name is `bytes[names[2i], names[2i + 1])`. */
   readonly #names: Uint32Array;
-  readonly #reader: MsgReader;
 
   /** Finds the entries of tree blob `bytes`; corrupt when its structure or its names' order is wrong. */
   constructor(bytes: Uint8Array) {
-    this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#reader = new MsgReader(bytes, (what) => corrupt(what));
     let starts = new Uint32Array(1);
     let names = new Uint32Array(0);
     decodeTop(bytes, (r) => {
@@ -42,18 +80,8 @@ export class TreeSpans implements EncodedEntries {
       starts[count] = r.offset;
       return count;
     });
-    this.count = starts.length - 1;
-    this.#starts = starts;
+    super(bytes, starts);
     this.#names = names;
-  }
-
-  start(i: number): number {
-    return at(this.#starts, i);
-  }
-
-  /** Entries counted as a memory of them is (copy-trees.ts bounds its memory of bases by entries). */
-  get size(): number {
-    return this.count;
   }
 
   /** compareBytes of entry i's name and entry j's name of `other`. */
@@ -61,24 +89,6 @@ export class TreeSpans implements EncodedEntries {
     const a = this.#names;
     const b = other.#names;
     return compareRanges(this.bytes, at(a, 2 * i), at(a, 2 * i + 1), other.bytes, at(b, 2 * j), at(b, 2 * j + 1));
-  }
-
-  /** Whether entry i and entry j of `other` are the same bytes. */
-  sameEntry(i: number, other: TreeSpans, j: number): boolean {
-    const from = at(this.#starts, i);
-    const to = at(this.#starts, i + 1);
-    const oFrom = at(other.#starts, j);
-    const oTo = at(other.#starts, j + 1);
-    return to - from === oTo - oFrom && this.bytes.compare(other.bytes, oFrom, oTo, from, to) === 0;
-  }
-
-  /** Entry i as a node, checked as decodeTree checks each entry. */
-  decode(i: number): Node {
-    const r = this.#reader;
-    r.seek(at(this.#starts, i));
-    const node = decodeEntry(r);
-    if (r.offset !== this.#starts[i + 1]) throw corrupt('tree entry (length)');
-    return node;
   }
 }
 
