@@ -50,6 +50,17 @@ t.test('a tree of nodes and entries taken as they are equals encodeTree', async 
     }),
     { numRuns: 300 },
   );
+  fc.assert(
+    // Entries of another tree, some left out (a deleted file): runs taken in one copy, gaps between them.
+    fc.property(treeArb, fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), (nodes, kept) => {
+      const from = new TreeSpans(encodeTree(nodes));
+      const picked = nodes.flatMap((_, i) => (kept[i] === true ? [i] : []));
+      const { bytes, starts } = encodeEntries(picked, from);
+      const want = encodeTree(picked.map((i) => nodes[i] as Node));
+      return Buffer.from(bytes).equals(Buffer.from(want)) && starts.every((s, k) => s === new TreeSpans(want).start(k));
+    }),
+    { numRuns: 300 },
+  );
   const ok = encodeTree([node('a', 'fifo')]);
   t.throws(() => encodeEntries([node('a', 'fifo'), 0], undefined), { code: 'InvalidArgument' }, 'an entry from no tree');
   t.same(encodeTree([node('a', 'fifo')]), ok, 'the writer starts over after a refusal');

@@ -72,12 +72,22 @@ export function encodeEntries(
     writer.uint(TREE_VERSION);
     writer.key('e');
     writer.arrayHeader(items.length);
-    items.forEach((item, i) => {
-      starts[i] = writer.length;
-      if (typeof item !== 'number') encodeNode(writer, item);
-      else if (from === undefined) throw invalidArgument('an entry to take as it is, from no tree');
-      else writer.raw(from.bytes, from.start(item), from.start(item + 1));
-    });
+    for (let i = 0; i < items.length;) {
+      const begin = writer.length;
+      starts[i] = begin;
+      const item = items[i] as Node | number;
+      if (typeof item !== 'number') {
+        encodeNode(writer, item);
+        i++;
+        continue;
+      }
+      if (from === undefined) throw invalidArgument('an entry to take as it is, from no tree');
+      // Entries taken in a row lie in a row in `from`: one copy for all of them.
+      let j = i + 1;
+      for (; j < items.length && items[j] === item + (j - i); j++) starts[j] = begin + from.start(item + (j - i)) - from.start(item);
+      writer.raw(from.bytes, from.start(item), from.start(item + (j - i)));
+      i = j;
+    }
     starts[items.length] = writer.length;
     return { bytes: writer.take(), starts };
   } catch (err) {
