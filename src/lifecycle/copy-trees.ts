@@ -125,14 +125,14 @@ export class TreeCopier {
     }
   }
 
+  /** Stores a written tree unless the destination has it. Sealed in the job that hashes it: a changed directory's tree is nearly always new. */
   async #store(bytes: Uint8Array): Promise<BlobId> {
-    const id = await this.d.pool.hash(bytes);
-    if (!(await this.d.saver.has(id)) && this.d.saver.claim(id)) {
-      const s = await this.d.pool.seal({ data: bytes, id, level: TREE_LEVEL });
-      await this.d.saver.saveSmall(BlobType.tree, id, s.sealed, s.rawLength);
+    const s = await this.d.pool.seal({ data: bytes, level: TREE_LEVEL });
+    if (!(await this.d.saver.has(s.id)) && this.d.saver.claim(s.id)) {
+      await this.d.saver.saveSmall(BlobType.tree, s.id, s.sealed, s.rawLength);
       this.d.counters.blobsWritten++;
       this.d.counters.bytesWritten += s.sealed.length;
     }
-    return id;
+    return s.id;
   }
 }
