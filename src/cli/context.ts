@@ -60,3 +60,35 @@ export async function withRepo<T>(url: string, cmd: Command, fn: (repo: Reposito
     stopTrimming();
   }
 }
+
+/** Wraps a password reader: `read` under the caller's rules of when it may ask. */
+export type PasswordTurn = (read: () => Promise<string>) => () => Promise<string>;
+
+/**
+ * Opens two repositories at once (copy), so that their key derivations overlap. The second's password is read only
+ * once the first's was (two prompts never mix) and not at all when the first fails; a repository that opened is
+ * closed when the other did not, and the first's error wins.
+ */
+export async function openPair(
+  first: (turn: PasswordTurn) => Promise<Repository>,
+  second: (turn: PasswordTurn) => Promise<Repository>,
+): Promise<[Repository, Repository]> {
+  let asked!: () => void;
+  let failed!: (err: unknown) => void;
+  const gate = new Promise<void>((resolve, reject) => ((asked = resolve), (failed = reject)));
+  gate.catch(() => undefined);
+  const a = first((read) => async () => {
+    const password = await read();
+    asked();
+    return password;
+  });
+  a.catch(failed);
+  const b = second((read) => async () => {
+    await gate;
+    return read();
+  });
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
+  await Promise.all([ra, rb].map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+  throw ra.status === 'rejected' ? ra.reason : (rb as PromiseRejectedResult).reason;
+}

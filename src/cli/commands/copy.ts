@@ -5,9 +5,10 @@ import { copySnapshots, type CopyCounters, type CopyEvent } from '../../lifecycl
 import { acquireLock } from '../../repo/lock.js';
 import type { Repository } from '../../repo/repository.js';
 import { findSnapshots, listSnapshots } from '../../repo/snapshots.js';
-import { openRepoWith, withRepo } from '../context.js';
+import { openPair, openRepoWith, passwordSource } from '../context.js';
+import { startHeapTrimmer } from '../heap-trimmer.js';
 import { formatBytes, json, out } from '../output.js';
-import { readFromPassword } from '../password.js';
+import { readFromPassword, readPassword } from '../password.js';
 import { progressMode, type ProgressMode } from '../progress-bar.js';
 import { underLock } from '../signals.js';
 import { snapshotFilter, type SelectorOpts } from './selector.js';
@@ -54,13 +55,30 @@ export function registerCopy(program: Command): void {
     .option('--json', 'print a JSON summary')
     .addHelpText('after', HELP)
     .action(async (from: string, to: string, selectors: string[], opts: CopyOpts, cmd: Command) => {
-      const src = await openRepoWith(from, cmd, () =>
-        readFromPassword({ passwordFile: opts.fromPasswordFile, passwordCommand: opts.fromPasswordCommand }),
-      );
+      const stopTrimming = startHeapTrimmer();
       try {
-        await withRepo(to, cmd, (dst) => runCopy(src, dst, selectors, opts));
+        const fromPassword = (): Promise<string> =>
+          readFromPassword({ passwordFile: opts.fromPasswordFile, passwordCommand: opts.fromPasswordCommand });
+        const [src, dst] = await openPair(
+          (turn) => openRepoWith(from, cmd, turn(fromPassword)),
+          (turn) =>
+            openRepoWith(
+              to,
+              cmd,
+              turn(() => readPassword(passwordSource(cmd))),
+            ),
+        );
+        try {
+          await runCopy(src, dst, selectors, opts);
+        } finally {
+          try {
+            await dst.close();
+          } finally {
+            await src.close();
+          }
+        }
       } finally {
-        await src.close();
+        stopTrimming();
       }
     });
 }
