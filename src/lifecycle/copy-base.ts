@@ -136,7 +136,7 @@ export class TreeBase {
   }
 
   /** The source tree `src` a run read and the tree `dst` it wrote as its copy. */
-  static made(src: TreeSpans, dst: TreeEntries): TreeBase {
+  static written(src: TreeSpans, dst: TreeEntries): TreeBase {
     return new TreeBase({ src, dst }, undefined);
   }
 

@@ -82,7 +82,7 @@ export class TreeCopier {
     });
     const { bytes, starts } = encodeEntries(out, known?.made?.dst);
     const dst = await this.#store(bytes);
-    this.#made.set(id, { dst, base: TreeBase.made(tree, new TreeEntries(bytes, starts)) });
+    this.#made.set(id, { dst, base: TreeBase.written(tree, new TreeEntries(bytes, starts)) });
     return dst;
   }
 
@@ -125,7 +125,10 @@ export class TreeCopier {
     }
   }
 
-  /** Stores a written tree unless the destination has it. Sealed in the job that hashes it: a changed directory's tree is nearly always new. */
+  /**
+   * Stores a written tree unless the destination has it, sealed in the job that hashes it: a changed directory's
+   * tree is nearly always new.
+   */
   async #store(bytes: Uint8Array): Promise<BlobId> {
     const s = await this.d.pool.seal({ data: bytes, level: TREE_LEVEL });
     if (!(await this.d.saver.has(s.id)) && this.d.saver.claim(s.id)) {

@@ -105,7 +105,7 @@ export async function copySnapshots(
       await saving;
       const durable = saver.checkpoint();
       const made = recordOf(snap, tree);
-      unsaved = { ...made, id: snap.id };
+      unsaved = { ...made, id: snap.id }; // isCopyOf does not read the copy's id
       saving = durable.then(async () => {
         const copy = await saveSnapshot(dst, made);
         existing.push({ ...made, id: copy });

@@ -79,7 +79,7 @@ t.test('planTree: equal entries taken from the copy, changed ones from the entry
     hdir('src', 'S1'),
     hfile('touch', ['T1'], [3]),
   ];
-  const base = TreeBase.made(new TreeSpans(encodeTree(earlier)), new TreeSpans(encodeTree(copy)));
+  const base = TreeBase.written(new TreeSpans(encodeTree(earlier)), new TreeSpans(encodeTree(copy)));
   t.equal(base.size, 5);
   const now = [
     hfile('a', ['a1'], [10]),

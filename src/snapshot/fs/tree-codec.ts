@@ -15,6 +15,15 @@ const REQUIRED = ['n', 't', 'm', 'u', 'g', 'mt', 'at', 'ct', 's', 'al', 'd', 'i'
 
 const writer = new MsgWriter();
 
+/** The top-level map of a tree blob up to its entries: version 1 and the header of an array of `count`. */
+function writeHeader(count: number): void {
+  writer.mapHeader(2);
+  writer.key('v');
+  writer.uint(TREE_VERSION);
+  writer.key('e');
+  writer.arrayHeader(count);
+}
+
 /** Serialises entries that are sorted strictly by name bytes; equal inputs give equal bytes. */
 export function encodeTree(nodes: readonly Node[]): Uint8Array {
   checkOrder(
@@ -22,11 +31,7 @@ export function encodeTree(nodes: readonly Node[]): Uint8Array {
     invalidArgument,
   );
   try {
-    writer.mapHeader(2);
-    writer.key('v');
-    writer.uint(TREE_VERSION);
-    writer.key('e');
-    writer.arrayHeader(nodes.length);
+    writeHeader(nodes.length);
     for (const n of nodes) encodeNode(writer, n);
     return writer.take();
   } catch (err) {
@@ -67,11 +72,7 @@ export function encodeEntries(
 ): { readonly bytes: Uint8Array; readonly starts: Uint32Array } {
   const starts = new Uint32Array(items.length + 1);
   try {
-    writer.mapHeader(2);
-    writer.key('v');
-    writer.uint(TREE_VERSION);
-    writer.key('e');
-    writer.arrayHeader(items.length);
+    writeHeader(items.length);
     for (let i = 0; i < items.length;) {
       const begin = writer.length;
       starts[i] = begin;

@@ -32,11 +32,6 @@ export class TreeEntries implements EncodedEntries {
     return at(this.starts, i);
   }
 
-  /** Entries counted as a memory of them is (copy-trees.ts bounds its memory of bases by entries). */
-  get size(): number {
-    return this.count;
-  }
-
   /** Whether entry i and entry j of `other` are the same bytes. */
   sameEntry(i: number, other: TreeEntries, j: number): boolean {
     const from = this.start(i);
