@@ -5,12 +5,7 @@
  * bytes long, and the native call costs several times the loop for them.
  */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = a.length < b.length ? a.length : b.length;
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+  return compareRanges(a, 0, a.length, b, 0, b.length);
 }
 
 /** compareBytes of `a[aFrom, aTo)` and `b[bFrom, bTo)`: names compared where they lie in two tree blobs. */

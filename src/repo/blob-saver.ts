@@ -166,13 +166,7 @@ export class BlobSaver {
 
   /** Finish every open pack, wait for all uploads, write the index. Afterwards everything saved is durable and indexed. */
   async flush(): Promise<void> {
-    await this.endLargeFile();
-    for (const w of [this.#normal, this.#tree]) if (w && w.count > 0) await this.#upload(w.finish());
-    this.#normal = undefined;
-    this.#tree = undefined;
-    await Promise.all(this.#uploads);
-    this.#throwIfFailed();
-    await this.#index.flush();
+    await this.checkpoint();
     this.#inflight.clear();
   }
 
