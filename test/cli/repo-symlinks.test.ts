@@ -100,7 +100,12 @@ for (const [i, o] of outcomes.entries()) {
     for (const { args, r } of o.runs) {
       const what = args.slice(0, args[0] === 'key' ? 2 : 1).join(' ');
       if (r.code === 0) continue;
-      const lines = r.stderr.trimEnd().split('\n');
+      // A backup that failed on the link may have stored a pack before it stopped (unindexed, as after any
+      // interrupted backup); check reports it in a line of its own, a finding about the repository, not the link.
+      const lines = r.stderr
+        .trimEnd()
+        .split('\n')
+        .filter((l) => !/^rozen: pack [0-9a-f]{8} \(\d+ bytes\) is not in any index; `rozen prune` removes it$/.test(l));
       // backup also reports the file it could not store, in a line of its own that names the link too.
       if (what !== 'backup') t.equal(lines.length, 1, `${what}: one line`, { stderr: r.stderr });
       t.ok(
