@@ -10,15 +10,14 @@ import type { DirBase, TreeBase } from './copy-base.js';
 export interface TreePlan {
   /** Per entry: the number of the earlier copy's entry taken as it is, or the entry as a node (final or to copy). */
   readonly out: (Node | number)[];
-  /** Entries left to copy, and what the earlier copy tells of each. */
-  readonly files: number[];
-  readonly dirs: number[];
+  /** Entries left to copy (files and directories, in the tree's order), and what the earlier copy tells of each. */
+  readonly todo: number[];
   readonly hints: Map<number, DirBase>;
 }
 
 /** The plan of copying `tree` from `base`. */
 export function planTree(tree: TreeSpans, base: TreeBase | undefined): TreePlan {
-  const plan: TreePlan = { out: new Array<Node | number>(tree.count), files: [], dirs: [], hints: new Map() };
+  const plan: TreePlan = { out: new Array<Node | number>(tree.count), todo: [], hints: new Map() };
   const made = base?.made;
   let j = 0;
   for (let i = 0; i < tree.count; i++) {
@@ -43,12 +42,11 @@ function place(plan: TreePlan, i: number, n: Node, hint: DirBase | undefined): N
   if (n.subtree !== undefined) {
     const pair = hint?.subtree(n);
     if (pair?.src === n.subtree) return { ...n, subtree: pair.dst };
-    plan.dirs.push(i);
   } else if (n.content !== undefined && n.content.length > 0) {
     const c = hint?.content(n);
     if (c) return { ...n, content: c.content, sizes: c.sizes };
-    plan.files.push(i);
   } else return n;
+  plan.todo.push(i);
   if (hint !== undefined) plan.hints.set(i, hint);
   return n;
 }

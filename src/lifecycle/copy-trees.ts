@@ -10,7 +10,6 @@ import { BlobType, type BlobLocation } from '../core/types.js';
 import { encodeEntries } from '../snapshot/fs/tree-codec.js';
 import { TreeEntries, TreeSpans } from '../snapshot/fs/tree-spans.js';
 import type { Node } from '../snapshot/node.js';
-import { forEachLimited, forEachSpare } from '../repo/for-each-limited.js';
 import { Semaphore } from '../core/semaphore.js';
 import { TreeBase, type TreePair } from './copy-base.js';
 import { planTree } from './copy-plan.js';
@@ -20,11 +19,12 @@ import { LRUCache } from 'lru-cache';
 
 export type { TreePair } from './copy-base.js';
 
-/** Files of one directory copied at once, and of all directories (a large file waits for its turn). */
-const FILES_PER_DIR = 8;
+/**
+ * Files copied at once. They are started in the order the backup stored them, depth first and by name, so the copy
+ * reads the source's packs about in order: directories copied side by side would each read from their own packs,
+ * more of them than a pack cache holds on a large tree (docs/DESIGN.md, "Copy").
+ */
 const FILES_AT_ONCE = 16;
-/** Directories copied beside the one on the current path: their reads and files overlap the waits of the others. */
-const SPARE_DIRS = 32;
 const TREE_LEVEL = 3;
 /** Trees and files remembered within a run: enough for repeated directories, flat in the number of files. */
 const RECENT_TREES = 4096;
@@ -36,9 +36,27 @@ const RECENT_FILES = 16384;
 const MADE_ENTRIES = 50_000;
 
 export interface TreeDeps extends ContentDeps {
+  /** A source tree's plaintext, authenticated. */
+  readonly readTree: (id: BlobId, loc: BlobLocation) => Promise<Uint8Array>;
   /** A destination tree's plaintext, authenticated (the earlier copies' trees). */
   readonly readDst: (id: BlobId) => Promise<Uint8Array>;
 }
+
+/** A directory being copied: its entries all started (`started`), and its destination tree id once stored (`done`). */
+interface Started {
+  readonly started: Promise<void>;
+  readonly done: Promise<BlobId>;
+}
+
+/** A directory whose entries have all been started: what its tree is written from once they are done. */
+interface Open {
+  readonly tree: TreeSpans;
+  readonly known: TreeBase | undefined;
+  readonly out: (Node | number)[];
+  readonly parts: Promise<void>[];
+}
+
+const STARTED = Promise.resolve();
 
 export class TreeCopier {
   /** Source tree id → destination tree id. */
@@ -47,39 +65,69 @@ export class TreeCopier {
   readonly #files = new RecentMap<string, Promise<Content>>(RECENT_FILES);
   readonly #content: ContentCopier;
   readonly #fileSlots = new Semaphore(FILES_AT_ONCE);
-  readonly #dirSlots = new Semaphore(SPARE_DIRS);
   /** Source tree id → the destination tree written for it in this run, and the two as a base. */
   readonly #made = new LRUCache<BlobId, { readonly dst: BlobId; readonly base: TreeBase }>({
     maxSize: MADE_ENTRIES,
     sizeCalculation: (m) => Math.max(1, m.base.size),
   });
+  /** Files and directories started and not settled yet, and the first failure among them. */
+  readonly #running = new Set<Promise<unknown>>();
+  #failure: { readonly err: unknown } | undefined;
 
   constructor(private readonly d: TreeDeps) {
     this.#content = new ContentCopier(d);
   }
 
-  /** The destination id of source tree `id`, with everything below it stored; `base` is an earlier copy of it. */
-  tree(id: BlobId, base?: TreePair): Promise<BlobId> {
-    if (base?.src === id) return Promise.resolve(base.dst);
-    let p = this.#trees.get(id);
-    if (!p) this.#trees.set(id, (p = this.#tree(id, base)));
-    return p;
+  /**
+   * The destination id of source tree `id`, with everything below it stored; `base` is an earlier copy of it. On a
+   * failure it rejects once all work started has settled, so a caller cleaning up never races a copy still at work.
+   */
+  async tree(id: BlobId, base?: TreePair): Promise<BlobId> {
+    try {
+      const dir = this.#dir(id, base);
+      await dir.started;
+      return await dir.done;
+    } catch (err) {
+      this.#failure ??= { err };
+      while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+      throw this.#failure.err;
+    }
   }
 
-  async #tree(id: BlobId, base: TreePair | undefined): Promise<BlobId> {
-    this.d.signal?.throwIfAborted();
+  #dir(id: BlobId, base: TreePair | undefined): Started {
+    if (base?.src === id) return { started: STARTED, done: Promise.resolve(base.dst) };
+    const known = this.#trees.get(id);
+    if (known) return { started: STARTED, done: known };
+    const open = this.#open(id, base);
+    const done = this.#track(open.then((o) => this.#close(id, o)));
+    this.#trees.set(id, done);
+    return { started: open.then(() => undefined), done };
+  }
+
+  /** Reads a directory and starts copying its entries in order, a subdirectory's entries before the next entry's. */
+  async #open(id: BlobId, base: TreePair | undefined): Promise<Open> {
+    this.#check();
     const [tree, known] = await Promise.all([this.#read(id), base && this.#base(base)]);
-    const { out, files, dirs, hints } = planTree(tree, known);
-    // Files first, several at once; then subdirectories, some beside this one while slots are spare.
-    await forEachLimited(files, FILES_PER_DIR, async (i) => {
+    const { out, todo, hints } = planTree(tree, known);
+    const parts: Promise<void>[] = [];
+    for (const i of todo) {
       const n = out[i] as Node;
-      const c = await this.#file(n, hints.get(i)?.blobs(n));
-      out[i] = { ...n, content: c.content, sizes: c.sizes };
-    });
-    await forEachSpare(dirs, this.#dirSlots, async (i) => {
-      const n = out[i] as Node;
-      if (n.subtree !== undefined) out[i] = { ...n, subtree: await this.tree(n.subtree, hints.get(i)?.subtree(n)) };
-    });
+      const hint = hints.get(i);
+      if (n.subtree !== undefined) {
+        const sub = this.#dir(n.subtree, hint?.subtree(n));
+        parts.push(quiet(sub.done.then((d) => void (out[i] = { ...n, subtree: d }))));
+        await sub.started;
+      } else {
+        const file = await this.#file(n, hint?.blobs(n));
+        parts.push(quiet(file.done.then((c) => void (out[i] = { ...n, content: c.content, sizes: c.sizes }))));
+      }
+    }
+    return { tree, known, out, parts };
+  }
+
+  /** Writes a directory's tree once every entry started for it is done. */
+  async #close(id: BlobId, { tree, known, out, parts }: Open): Promise<BlobId> {
+    await Promise.all(parts);
     const { bytes, starts } = encodeEntries(out, known?.made?.dst);
     const dst = await this.#store(bytes);
     this.#made.set(id, { dst, base: TreeBase.written(tree, new TreeEntries(bytes, starts)) });
@@ -104,25 +152,46 @@ export class TreeCopier {
 
   async #bytes(id: BlobId): Promise<Uint8Array> {
     const loc: BlobLocation = await this.d.src.locate(id);
-    return this.d.read(id, loc);
+    return this.d.readTree(id, loc);
   }
 
-  #file(n: Node, known: ReadonlyMap<BlobId, BlobId> | undefined): Promise<Content> {
+  /** A file's copy, started (once a slot is free) unless the same content was met shortly before. */
+  async #file(n: Node, known: ReadonlyMap<BlobId, BlobId> | undefined): Promise<{ readonly done: Promise<Content> }> {
     const ids = n.content ?? [];
     const [first] = ids;
     const key = ids.length === 1 && first !== undefined ? first : `h${createHash('sha256').update(ids.join(',')).digest('hex')}`;
     let p = this.#files.get(key);
-    if (!p) this.#files.set(key, (p = this.#copy(ids, n.sizes ?? [], known)));
-    return p;
+    if (!p) {
+      const slot = await this.#fileSlots.acquire(1);
+      try {
+        this.#check();
+      } catch (err) {
+        this.#fileSlots.release(slot);
+        throw err;
+      }
+      p = this.#track(this.#content.copy(ids, n.sizes ?? [], known).finally(() => this.#fileSlots.release(slot)));
+      this.#files.set(key, p);
+    }
+    return { done: p };
   }
 
-  async #copy(ids: readonly BlobId[], sizes: readonly number[], known: ReadonlyMap<BlobId, BlobId> | undefined): Promise<Content> {
-    const w = await this.#fileSlots.acquire(1);
-    try {
-      return await this.#content.copy(ids, sizes, known);
-    } finally {
-      this.#fileSlots.release(w);
-    }
+  /** Stops starting work after a failure or an interrupt. */
+  #check(): void {
+    if (this.#failure) throw this.#failure.err;
+    this.d.signal?.throwIfAborted();
+  }
+
+  /** `p`, counted as running until it settles; its failure, if the first, is what the copy fails with. */
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#running.add(p);
+    p.then(
+      () => this.#running.delete(p),
+      (err: unknown) => {
+        this.#failure ??= { err };
+        this.#running.delete(p);
+      },
+    );
+    return p;
   }
 
   /**
@@ -138,4 +207,10 @@ export class TreeCopier {
     }
     return s.id;
   }
+}
+
+/** `p` with its failure handled here too: it is awaited later, after other awaits. */
+function quiet(p: Promise<void>): Promise<void> {
+  p.catch(() => undefined);
+  return p;
 }

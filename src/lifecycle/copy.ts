@@ -29,6 +29,8 @@ const SOURCE_PACK_CACHE = 64 * MiB;
  * mount's larger ones and keep less memory (fresh large buffers also cost page faults).
  */
 const SOURCE_WINDOWS = { cacheBytes: 16 * MiB, maxWindow: 8 * MiB };
+/** Whole packs of the source's trees, kept apart: the data packs streaming through would evict them. */
+const SOURCE_TREE_CACHE = 32 * MiB;
 /** The same for the trees of earlier copies in the destination. */
 const DESTINATION_PACK_CACHE = 16 * MiB;
 /** Blobs per hashing and per sealing job. */
@@ -79,9 +81,23 @@ export async function copySnapshots(
   const readSealed = src.sealedReader(SOURCE_PACK_CACHE, SOURCE_WINDOWS);
   const read = src.opening(readSealed);
   const reseal = coalesce((blobs: ResealInput[]) => pool.resealMany(src.addonKeys, blobs), SEAL_BATCH);
+  const readTree = src.treeReader(SOURCE_TREE_CACHE);
   const dstTrees = dst.treeReader(DESTINATION_PACK_CACHE);
   const readDst = async (id: BlobId): Promise<Uint8Array> => dstTrees(id, await dst.locate(id));
-  const deps = { src, dst, saver, pool, read, readSealed, reseal, readDst, counters, rechunk: opts.rechunk === true, signal: opts.signal };
+  const deps = {
+    src,
+    dst,
+    saver,
+    pool,
+    read,
+    readSealed,
+    reseal,
+    readTree,
+    readDst,
+    counters,
+    rechunk: opts.rechunk === true,
+    signal: opts.signal,
+  };
   const trees = new TreeCopier(deps);
   const bases = new CopyBases(opts.sources ?? snapshots, existing);
   const done = { copied: 0, skipped: 0 };
