@@ -46,14 +46,20 @@ export interface ContentDeps {
   readonly read: (id: BlobId, loc: BlobLocation) => Promise<Uint8Array>;
   /** A source blob's sealed bytes, through the same pack cache as `read`. */
   readonly readSealed: (loc: BlobLocation) => Promise<Uint8Array>;
-  /** A source blob opened and checked, and its frame sealed for the destination, or why it did not open (native-reseal.ts). */
-  readonly reseal: (blob: ResealInput) => Promise<Resealed | RozenError>;
+  /**
+   * A source blob opened and checked, and its frame sealed for the destination, or why it did not open
+   * (native-reseal.ts): small files' blobs and large files' chunks batched apart, since the blobs of a batch are
+   * views of one buffer, and a small file's blob waiting in an open pack would keep the chunks' bytes with it.
+   */
+  readonly reseal: { readonly file: Reseal; readonly chunk: Reseal };
   readonly counters: CopyCounters;
   /** Cut large files again with the destination's chunker instead of keeping the source's blobs as chunks. */
   readonly rechunk?: boolean;
   /** Checked before each source blob is read, so an interrupt stops a large file midway. */
   readonly signal?: AbortSignal | undefined;
 }
+
+type Reseal = (blob: ResealInput) => Promise<Resealed | RozenError>;
 
 export class ContentCopier {
   /** Large files go one at a time: the destination has one open degenerate pack. */
@@ -82,7 +88,7 @@ export class ContentCopier {
   /** A file below the destination's large-file size: one blob, as a backup would store it. */
   async #small(ids: readonly BlobId[]): Promise<Content> {
     if (ids.length === 1) {
-      const r = await this.#resealed(ids[0]!);
+      const r = await this.#resealed(ids[0]!, this.d.reseal.file);
       if (await this.#claim(r.id)) {
         await this.d.saver.saveSmall(BlobType.data, r.id, r.sealed, r.rawLength);
         this.#wrote(r.sealed.length);
@@ -116,7 +122,7 @@ export class ContentCopier {
     const out = { content: [] as BlobId[], sizes: [] as number[] };
     const ahead = new Ahead(ids.length, KEPT_AHEAD, (i) => {
       const id = ids[i] as BlobId;
-      return known?.has(id) === true ? undefined : this.#resealed(id);
+      return known?.has(id) === true ? undefined : this.#resealed(id, this.d.reseal.chunk);
     });
     let read = false;
     try {
@@ -194,10 +200,10 @@ export class ContentCopier {
   }
 
   /** A source blob re-sealed for the destination: its frame as stored, its id and seal the destination's. */
-  async #resealed(id: BlobId): Promise<Resealed> {
+  async #resealed(id: BlobId, reseal: Reseal): Promise<Resealed> {
     const loc = await this.#locate(id);
     const sealed = await this.d.readSealed(loc);
-    const r = await this.d.reseal({ id, sealed, rawLength: loc.rawLength });
+    const r = await reseal({ id, sealed, rawLength: loc.rawLength });
     if (r instanceof Error) throw inPack(r, loc.pack);
     return r;
   }

@@ -14,7 +14,7 @@ import { BlobSaver } from '../repo/blob-saver.js';
 import type { Repository } from '../repo/repository.js';
 import { listSnapshots, saveSnapshot } from '../repo/snapshots.js';
 import { MiB } from '../core/sizes.js';
-import type { CopyCounters } from './copy-content.js';
+import type { ContentDeps, CopyCounters } from './copy-content.js';
 import { CopyBases } from './copy-bases.js';
 import { isCopyOf, originalOf } from './copy-match.js';
 import { TreeCopier } from './copy-trees.js';
@@ -80,7 +80,9 @@ export async function copySnapshots(
   const pool = batchedPool(createBlobPool({ encKey: dst.master.encKey, idKey: dst.master.idKey }));
   const readSealed = src.sealedReader(SOURCE_PACK_CACHE, SOURCE_WINDOWS);
   const read = src.opening(readSealed);
-  const reseal = coalesce((blobs: ResealInput[]) => pool.resealMany(src.addonKeys, blobs), SEAL_BATCH);
+  const resealer = (): ContentDeps['reseal']['file'] =>
+    coalesce((blobs: ResealInput[]) => pool.resealMany(src.addonKeys, blobs), SEAL_BATCH);
+  const reseal = { file: resealer(), chunk: resealer() };
   const readTree = src.treeReader(SOURCE_TREE_CACHE);
   const dstTrees = dst.treeReader(DESTINATION_PACK_CACHE);
   const readDst = async (id: BlobId): Promise<Uint8Array> => dstTrees(id, await dst.locate(id));

@@ -1,7 +1,7 @@
 /**
  * copy (copy-trees.ts): files are started in the order a backup stores them, depth first and by name however the
- * directories nest, so a copy reads the source's packs about in order; a damaged blob stops the copy once the work
- * in flight has settled.
+ * directories nest, so a copy reads the source's packs about in order; a small file's blob never shares its buffer
+ * with a large file's chunks; a damaged blob stops the copy once the work in flight has settled.
  */
 import t from 'tap';
 import fc from 'fast-check';
@@ -15,6 +15,7 @@ import { checkRepository } from '../../src/lifecycle/check.js';
 import { copySnapshots } from '../../src/lifecycle/copy.js';
 import { loadIndexView } from '../../src/lifecycle/index-view.js';
 import { loadTreeFrom } from '../../src/lifecycle/tree-walker.js';
+import { BlobSaver } from '../../src/repo/blob-saver.js';
 import type { Repository } from '../../src/repo/repository.js';
 import { listSnapshots } from '../../src/repo/snapshots.js';
 import { initRepo, tempDir, writeSnapshot } from './repo-fixture.js';
@@ -79,6 +80,46 @@ t.test('files are read depth first by name, however directories nest', async (t)
       }
     }),
     { numRuns: 40 },
+  );
+});
+
+t.test("a small file's blob waiting in a pack keeps no large file's chunks alive", async (t) => {
+  const dirs = [tempDir(), tempDir()];
+  t.teardown(() => dirs.forEach((d) => d.remove()));
+  const src = await initRepo(new MemoryBackend(), dirs[0]!.path);
+  const dst = await initRepo(new MemoryBackend(), dirs[1]!.path);
+  t.teardown(() => Promise.all([src.close(), dst.close()]));
+  // Small and large files (over SMALL_CONFIG's 3,000 bytes) side by side, so both are re-sealed in the same turns.
+  const files = new Map<string, Uint8Array>();
+  for (let i = 0; i < 40; i++) {
+    const size = i % 2 === 0 ? 200 : 6000;
+    files.set(
+      `d/f${String(i).padStart(2, '0')}`,
+      Uint8Array.from({ length: size }, (_, k) => (i * 31 + k * 7 + (k >> 5)) & 0xff),
+    );
+  }
+  await writeSnapshot(src, files);
+  const small = new Set<ArrayBufferLike>();
+  const chunks = new Set<ArrayBufferLike>();
+  const { saveSmall, saveChunk } = BlobSaver.prototype;
+  BlobSaver.prototype.saveSmall = function (this: BlobSaver, ...args: Parameters<typeof saveSmall>) {
+    small.add(args[2].buffer);
+    return saveSmall.apply(this, args);
+  };
+  BlobSaver.prototype.saveChunk = function (this: BlobSaver, ...args: Parameters<typeof saveChunk>) {
+    chunks.add(args[1].buffer);
+    return saveChunk.apply(this, args);
+  };
+  try {
+    await copySnapshots(src, dst, await listSnapshots(src));
+  } finally {
+    Object.assign(BlobSaver.prototype, { saveSmall, saveChunk });
+  }
+  t.ok(small.size > 0 && chunks.size > 0, 'both kinds were stored');
+  t.same(
+    [...small].filter((b) => chunks.has(b)),
+    [],
+    'no buffer holds both',
   );
 });
 
