@@ -15,6 +15,7 @@ import { TreeBase, type TreePair } from './copy-base.js';
 import { planTree } from './copy-plan.js';
 import { ContentCopier, type Content, type ContentDeps } from './copy-content.js';
 import { RecentMap } from '../core/recent-map.js';
+import { TreeAhead } from '../snapshot/tree-ahead.js';
 import { LRUCache } from 'lru-cache';
 
 export type { TreePair } from './copy-base.js';
@@ -73,6 +74,8 @@ export class TreeCopier {
   /** Files and directories started and not settled yet, and the first failure among them. */
   readonly #running = new Set<Promise<unknown>>();
   #failure: { readonly err: unknown } | undefined;
+  /** Source trees read ahead of the walk of the snapshot being copied. */
+  #ahead = this.#treesAhead();
 
   constructor(private readonly d: TreeDeps) {
     this.#content = new ContentCopier(d);
@@ -83,6 +86,7 @@ export class TreeCopier {
    * failure it rejects once all work started has settled, so a caller cleaning up never races a copy still at work.
    */
   async tree(id: BlobId, base?: TreePair): Promise<BlobId> {
+    this.#ahead = this.#treesAhead();
     try {
       const dir = this.#dir(id, base);
       await dir.started;
@@ -109,6 +113,7 @@ export class TreeCopier {
     this.#check();
     const [tree, known] = await Promise.all([this.#read(id), base && this.#base(base)]);
     const { out, todo, hints } = planTree(tree, known);
+    this.#ahead.upcoming(todo.flatMap((i) => (out[i] as Node).subtree ?? []));
     const parts: Promise<void>[] = [];
     for (const i of todo) {
       const n = out[i] as Node;
@@ -147,7 +152,11 @@ export class TreeCopier {
   }
 
   async #read(id: BlobId): Promise<TreeSpans> {
-    return new TreeSpans(await this.#bytes(id));
+    return new TreeSpans(await this.#ahead.take(id));
+  }
+
+  #treesAhead(): TreeAhead<Uint8Array> {
+    return new TreeAhead((ids) => ids.map((id) => this.#bytes(id)));
   }
 
   async #bytes(id: BlobId): Promise<Uint8Array> {
