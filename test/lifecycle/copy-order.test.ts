@@ -101,19 +101,22 @@ t.test("a small file's blob waiting in a pack keeps no large file's chunks alive
   await writeSnapshot(src, files);
   const small = new Set<ArrayBufferLike>();
   const chunks = new Set<ArrayBufferLike>();
-  const { saveSmall, saveChunk } = BlobSaver.prototype;
-  BlobSaver.prototype.saveSmall = function (this: BlobSaver, ...args: Parameters<typeof saveSmall>) {
-    small.add(args[2].buffer);
+  // The saver's two ways in, watched: the copy makes its own saver.
+  type Save = (this: BlobSaver, ...args: unknown[]) => Promise<void>;
+  const proto = BlobSaver.prototype as unknown as { saveSmall: Save; saveChunk: Save };
+  const { saveSmall, saveChunk } = proto;
+  proto.saveSmall = function (...args) {
+    small.add((args[2] as Uint8Array).buffer);
     return saveSmall.apply(this, args);
   };
-  BlobSaver.prototype.saveChunk = function (this: BlobSaver, ...args: Parameters<typeof saveChunk>) {
-    chunks.add(args[1].buffer);
+  proto.saveChunk = function (...args) {
+    chunks.add((args[1] as Uint8Array).buffer);
     return saveChunk.apply(this, args);
   };
   try {
     await copySnapshots(src, dst, await listSnapshots(src));
   } finally {
-    Object.assign(BlobSaver.prototype, { saveSmall, saveChunk });
+    Object.assign(proto, { saveSmall, saveChunk });
   }
   t.ok(small.size > 0 && chunks.size > 0, 'both kinds were stored');
   t.same(
