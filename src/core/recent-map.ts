@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 
 /**
  * An LRU map. Not a `Map` trimmed from its first key: a `Map` keeps deleted entries as holes until it is rehashed, so
- * finding its first key after many evictions walks them, and at 16,384 entries a million evictions took seconds.
+ * finding its first key after many evictions walks them.
  */
 export class RecentMap<K extends NonNullable<unknown>, V extends NonNullable<unknown>> {
   readonly #m: LRUCache<K, V>;
